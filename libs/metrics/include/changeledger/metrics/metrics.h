@@ -25,6 +25,9 @@ class Registry;
 
 namespace changeledger::metrics {
 
+class Registry;
+void RegisterProcessMetrics(Registry& registry);
+
 using Labels = std::map<std::string, std::string>;
 
 class Counter {
@@ -92,11 +95,15 @@ class Registry {
   std::shared_ptr<prometheus::Registry> prometheus_registry() const;
 
  private:
+  friend class Exposer;
+  friend void RegisterProcessMetrics(Registry& registry);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 
-// Serves /metrics over HTTP for one or more registries.
+// Serves /metrics over HTTP (Prometheus text format) for a registry,
+// including collectors such as RegisterProcessMetrics. The registry must
+// outlive the exposer. Destroying the exposer stops serving.
 class Exposer {
  public:
   // `address` is "host:port"; port 0 picks a free port (see port()).
