@@ -1,0 +1,669 @@
+#include "domain/intake_domain.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tests/domain_test_util.h"
+
+namespace changeledger::intake::domain {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using testing::CompleteAttributes;
+using testing::FakeLog;
+
+constexpr char kProposalId[] = "11111111-2222-3333-4444-555555555555";
+constexpr char kChangeId[] = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
+
+common::v1::Date MakeDate(int y, int m, int d) {
+  common::v1::Date date;
+  date.set_year(y);
+  date.set_month(m);
+  date.set_day(d);
+  return date;
+}
+
+template <typename T>
+T Payload(const PendingEvent& event) {
+  T message;
+  EXPECT_TRUE(event.payload.UnpackTo(&message)) << event.type;
+  return message;
+}
+
+class IntakeDomainTest : public ::testing::Test {
+ protected:
+  IntakeDomainTest() : areas_(BusinessAreaCatalog::Default()) {
+    const absl::Time now = absl::FromCivil(absl::CivilSecond(2021, 7, 1, 10, 0, 0),
+                                           absl::UTCTimeZone());
+    proposer_ = {.actor = "alice", .now = now, .areas = &areas_};
+    other_proposer_ = {.actor = "bob", .now = now, .areas = &areas_};
+    panel_ = {.actor = "panel-chair", .now = now, .areas = &areas_};
+    panel2_ = {.actor = "panel-member", .now = now, .areas = &areas_};
+    office_ = {.actor = "office", .now = now, .areas = &areas_};
+  }
+
+  std::string stream() const { return ProposalStream(kProposalId); }
+  const v1::Proposal& proposal() { return log_.proposal(stream()); }
+  const v1::Change& change() { return log_.change(ChangeStream(kChangeId)); }
+
+  void Commit(const absl::StatusOr<std::vector<PendingEvent>>& events,
+              const CommandContext& context) {
+    ASSERT_TRUE(events.ok()) << events.status();
+    ASSERT_TRUE(log_.Commit(*events, context.actor, context.now).ok());
+  }
+
+  void Draft(v1::ChangeAttributes attributes = CompleteAttributes()) {
+    v1::CreateProposalRequest request;
+    *request.mutable_attributes() = std::move(attributes);
+    Commit(DecideCreateProposal(kProposalId, request, proposer_), proposer_);
+  }
+  void Submit() {
+    Commit(DecideSubmitProposal(proposal(), v1::SubmitProposalRequest(), proposer_), proposer_);
+  }
+  void StartAssessment() {
+    Commit(DecideStartAssessment(proposal(), v1::StartAssessmentRequest(), panel_), panel_);
+  }
+  v1::RecordAssessmentRequest Scores(int desirable, int deliverable, int affordable) {
+    v1::RecordAssessmentRequest request;
+    request.mutable_desirable()->set_score(desirable);
+    request.mutable_desirable()->set_rationale("fits the strategy");
+    request.mutable_deliverable()->set_score(deliverable);
+    request.mutable_deliverable()->set_rationale("team in place");
+    request.mutable_affordable()->set_score(affordable);
+    request.mutable_affordable()->set_rationale("within budget");
+    return request;
+  }
+  void Assess(const CommandContext& who, int score = 4) {
+    Commit(DecideRecordAssessment(proposal(), Scores(score, score, score), who), who);
+  }
+  v1::DecideProposalRequest Decision(v1::DecisionOutcome outcome) {
+    v1::DecideProposalRequest request;
+    request.set_outcome(outcome);
+    *request.mutable_meeting_date() = MakeDate(2021, 6, 30);
+    request.set_chair("DAC Corporate Services");
+    request.add_conditions("benefits profile by Q3");
+    return request;
+  }
+  void Decide(v1::DecisionOutcome outcome) {
+    Commit(DecideProposalDecision(proposal(), Decision(outcome), kChangeId, panel_), panel_);
+  }
+  void RegisterChange() {
+    v1::RegisterChangeRequest request;
+    *request.mutable_attributes() = CompleteAttributes("Travel contract renewal");
+    request.set_note("from the March baseline");
+    Commit(DecideRegisterChange(kChangeId, request, office_), office_);
+  }
+
+  BusinessAreaCatalog areas_;
+  CommandContext proposer_, other_proposer_, panel_, panel2_, office_;
+  FakeLog log_;
+};
+
+// ---- names -----------------------------------------------------------------
+
+TEST_F(IntakeDomainTest, ParsesResourceNames) {
+  EXPECT_EQ(*ParseProposalName(ProposalName(kProposalId)), kProposalId);
+  EXPECT_EQ(*ParseChangeName(ChangeName(kChangeId)), kChangeId);
+  EXPECT_EQ(ParseProposalName("").status().message(), "name: required");
+  EXPECT_EQ(ParseProposalName(ChangeName(kChangeId)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseChangeName("changes/not-a-uuid").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// ---- create ----------------------------------------------------------------
+
+TEST_F(IntakeDomainTest, CreateDraftsProposalOwnedByTheActor) {
+  Draft();
+  EXPECT_EQ(proposal().name(), ProposalName(kProposalId));
+  EXPECT_EQ(proposal().proposer(), "alice");
+  EXPECT_EQ(proposal().state(), v1::PROPOSAL_STATE_DRAFT);
+  EXPECT_EQ(proposal().version(), 1u);
+  EXPECT_EQ(proposal().attributes().title(), "Forensic terminals");
+  EXPECT_EQ(log_.envelopes()[0].type(), "changeledger.intake.v1.ProposalDrafted");
+}
+
+TEST_F(IntakeDomainTest, CreateAcceptsAnIncompleteDraft) {
+  v1::CreateProposalRequest request;
+  request.mutable_attributes()->set_title("An idea");
+  request.mutable_attributes()->set_business_area("FP");
+  EXPECT_TRUE(DecideCreateProposal(kProposalId, request, proposer_).ok());
+}
+
+TEST_F(IntakeDomainTest, CreateNamesEveryBadField) {
+  v1::CreateProposalRequest request;
+  auto* a = request.mutable_attributes();
+  a->set_business_area("NOPE");
+  a->set_title(std::string(201, 'x'));
+  a->mutable_estimated_cost()->set_currency_code("gbp");
+  a->mutable_estimated_cost()->set_amount_minor(-1);
+  *a->mutable_planned_start() = MakeDate(2022, 1, 1);
+  *a->mutable_planned_end() = MakeDate(2021, 12, 31);
+  a->add_teams("A");
+  a->add_teams("A");
+  a->add_teams("");
+  a->mutable_features()->set_clarity_of_aims(static_cast<v1::AimsClarity>(42));
+  auto result = DecideCreateProposal(kProposalId, request, proposer_);
+  ASSERT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  const auto message = std::string(result.status().message());
+  EXPECT_THAT(message, HasSubstr("title: longer than 200 characters"));
+  EXPECT_THAT(message, HasSubstr("business_area: unknown business area \"NOPE\""));
+  EXPECT_THAT(message, HasSubstr("estimated_cost.currency_code"));
+  EXPECT_THAT(message, HasSubstr("estimated_cost.amount_minor: negative"));
+  EXPECT_THAT(message, HasSubstr("planned_end: before planned_start"));
+  EXPECT_THAT(message, HasSubstr("teams[1]: duplicate"));
+  EXPECT_THAT(message, HasSubstr("teams[2]: required"));
+  EXPECT_THAT(message, HasSubstr("features.clarity_of_aims: unknown value"));
+}
+
+TEST_F(IntakeDomainTest, CreateRequiresTitleAndBusinessArea) {
+  v1::CreateProposalRequest request;
+  auto result = DecideCreateProposal(kProposalId, request, proposer_);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(result.status().message(), "title: required; business_area: required");
+}
+
+TEST_F(IntakeDomainTest, CreateRejectsImpossibleDateAndLongRequestId) {
+  v1::CreateProposalRequest request;
+  *request.mutable_attributes() = CompleteAttributes();
+  *request.mutable_attributes()->mutable_planned_start() = MakeDate(2021, 2, 29);
+  request.set_request_id(std::string(129, 'r'));
+  auto result = DecideCreateProposal(kProposalId, request, proposer_);
+  EXPECT_THAT(std::string(result.status().message()), HasSubstr("planned_start: not a valid date"));
+  EXPECT_THAT(std::string(result.status().message()), HasSubstr("request_id: longer than 128"));
+}
+
+// ---- update ----------------------------------------------------------------
+
+TEST_F(IntakeDomainTest, UpdateWithMaskReplacesNamedFieldsAndListsChangedPaths) {
+  Draft();
+  v1::UpdateProposalRequest request;
+  request.mutable_attributes()->set_title("24 forensic terminals");
+  request.mutable_attributes()->add_teams("Procurement");
+  request.mutable_attributes()->mutable_features()->set_work_packages(3);
+  request.mutable_attributes()->set_description("ignored: not in the mask");
+  request.mutable_update_mask()->add_paths("title");
+  request.mutable_update_mask()->add_paths("teams");
+  request.mutable_update_mask()->add_paths("features.work_packages");
+  auto events = DecideUpdateProposal(proposal(), request, proposer_);
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 1u);
+  auto amended = Payload<v1::ProposalAmended>((*events)[0]);
+  EXPECT_THAT(amended.changed_paths(),
+              ElementsAre("title", "teams", "features.work_packages"));
+  Commit(events, proposer_);
+  EXPECT_EQ(proposal().attributes().title(), "24 forensic terminals");
+  EXPECT_THAT(proposal().attributes().teams(), ElementsAre("Procurement"));
+  EXPECT_EQ(proposal().attributes().features().work_packages(), 3u);
+  EXPECT_EQ(proposal().attributes().description(), "Procurement of 24 forensic terminals");
+  EXPECT_EQ(proposal().version(), 2u);
+}
+
+TEST_F(IntakeDomainTest, UpdateWithoutMaskNeedsExpectedVersion) {
+  Draft();
+  v1::UpdateProposalRequest request;
+  *request.mutable_attributes() = CompleteAttributes("New title");
+  auto result = DecideUpdateProposal(proposal(), request, proposer_);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(result.status().message()), HasSubstr("expected_version"));
+  request.set_expected_version(1);
+  auto events = DecideUpdateProposal(proposal(), request, proposer_);
+  ASSERT_TRUE(events.ok());
+  EXPECT_THAT(Payload<v1::ProposalAmended>((*events)[0]).changed_paths(), ElementsAre("title"));
+}
+
+TEST_F(IntakeDomainTest, UpdateWithStaleVersionIsAborted) {
+  Draft();
+  v1::UpdateProposalRequest request;
+  *request.mutable_attributes() = CompleteAttributes("New title");
+  request.set_expected_version(7);
+  EXPECT_EQ(DecideUpdateProposal(proposal(), request, proposer_).status().code(),
+            absl::StatusCode::kAborted);
+}
+
+TEST_F(IntakeDomainTest, UpdateRejectsUnknownMaskPath) {
+  Draft();
+  v1::UpdateProposalRequest request;
+  request.mutable_update_mask()->add_paths("proposer");
+  auto result = DecideUpdateProposal(proposal(), request, proposer_);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(result.status().message()), HasSubstr("update_mask: unknown path"));
+}
+
+TEST_F(IntakeDomainTest, UpdateValidatesTheResultingAttributes) {
+  Draft();
+  v1::UpdateProposalRequest request;
+  request.mutable_update_mask()->add_paths("title");  // clears it
+  auto result = DecideUpdateProposal(proposal(), request, proposer_);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(result.status().message(), "title: required");
+}
+
+TEST_F(IntakeDomainTest, UpdateThatChangesNothingGivesNoEvents) {
+  Draft();
+  v1::UpdateProposalRequest request;
+  request.mutable_attributes()->set_title("Forensic terminals");
+  request.mutable_update_mask()->add_paths("title");
+  auto events = DecideUpdateProposal(proposal(), request, proposer_);
+  ASSERT_TRUE(events.ok());
+  EXPECT_TRUE(events->empty());
+}
+
+TEST_F(IntakeDomainTest, OnlyTheProposerMayAmendSubmitOrWithdraw) {
+  Draft();
+  v1::UpdateProposalRequest update;
+  update.mutable_attributes()->set_title("Hijacked");
+  update.mutable_update_mask()->add_paths("title");
+  EXPECT_EQ(DecideUpdateProposal(proposal(), update, other_proposer_).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(DecideSubmitProposal(proposal(), {}, other_proposer_).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(DecideWithdrawProposal(proposal(), {}, other_proposer_).status().code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
+TEST_F(IntakeDomainTest, CommandsOnAnUnknownProposalAreNotFound) {
+  const v1::Proposal empty;
+  EXPECT_EQ(DecideSubmitProposal(empty, {}, proposer_).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(DecideStartAssessment(empty, {}, panel_).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(DecideRecordAssessment(empty, Scores(3, 3, 3), panel_).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(DecideProposalDecision(empty, Decision(v1::DECISION_OUTCOME_REJECTED), kChangeId,
+                                   panel_)
+                .status()
+                .code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(DecideWithdrawProposal(empty, {}, proposer_).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+// ---- submit ----------------------------------------------------------------
+
+TEST_F(IntakeDomainTest, SubmitMovesADraftToSubmitted) {
+  Draft();
+  Submit();
+  EXPECT_EQ(proposal().state(), v1::PROPOSAL_STATE_SUBMITTED);
+  EXPECT_EQ(proposal().version(), 2u);
+}
+
+TEST_F(IntakeDomainTest, SubmitOfAnIncompleteDraftNamesWhatIsMissing) {
+  v1::ChangeAttributes partial;
+  partial.set_title("An idea");
+  partial.set_business_area("FP");
+  Draft(partial);
+  auto result = DecideSubmitProposal(proposal(), {}, proposer_);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(result.status().message(),
+            "proposal is incomplete: description: required for submission; sponsor: required "
+            "for submission; estimated_cost: required for submission; planned_start: required "
+            "for submission; planned_end: required for submission");
+}
+
+TEST_F(IntakeDomainTest, SubmitTwiceIsFailedPreconditionAndAmendingSubmittedToo) {
+  Draft();
+  Submit();
+  EXPECT_EQ(DecideSubmitProposal(proposal(), {}, proposer_).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  v1::UpdateProposalRequest update;
+  update.mutable_attributes()->set_title("Later");
+  update.mutable_update_mask()->add_paths("title");
+  auto result = DecideUpdateProposal(proposal(), update, proposer_);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(result.status().message(), "cannot amend a proposal that is submitted");
+}
+
+// ---- withdraw ----------------------------------------------------------------
+
+TEST_F(IntakeDomainTest, WithdrawIsAllowedBeforeAFinalDecision) {
+  Draft();
+  Submit();
+  StartAssessment();
+  v1::WithdrawProposalRequest request;
+  request.set_reason("merged into CONNECT");
+  Commit(DecideWithdrawProposal(proposal(), request, proposer_), proposer_);
+  EXPECT_EQ(proposal().state(), v1::PROPOSAL_STATE_WITHDRAWN);
+  EXPECT_EQ(proposal().withdraw_reason(), "merged into CONNECT");
+  EXPECT_EQ(DecideWithdrawProposal(proposal(), {}, proposer_).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(DecideSubmitProposal(proposal(), {}, proposer_).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(IntakeDomainTest, WithdrawAfterApprovalIsFailedPrecondition) {
+  Draft();
+  Submit();
+  StartAssessment();
+  Assess(panel_);
+  Decide(v1::DECISION_OUTCOME_APPROVED);
+  EXPECT_EQ(DecideWithdrawProposal(proposal(), {}, proposer_).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(IntakeDomainTest, WithdrawRejectsOverlongReason) {
+  Draft();
+  v1::WithdrawProposalRequest request;
+  request.set_reason(std::string(2001, 'r'));
+  EXPECT_EQ(DecideWithdrawProposal(proposal(), request, proposer_).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// ---- assessment --------------------------------------------------------------
+
+TEST_F(IntakeDomainTest, StartAssessmentNeedsASubmittedProposal) {
+  Draft();
+  EXPECT_EQ(DecideStartAssessment(proposal(), {}, panel_).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  Submit();
+  StartAssessment();
+  EXPECT_EQ(proposal().state(), v1::PROPOSAL_STATE_UNDER_ASSESSMENT);
+  EXPECT_EQ(DecideStartAssessment(proposal(), {}, panel_).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(IntakeDomainTest, RecordAssessmentValidatesScoresAndRationales) {
+  Draft();
+  Submit();
+  StartAssessment();
+  auto request = Scores(0, 6, 3);
+  request.mutable_affordable()->clear_rationale();
+  auto result = DecideRecordAssessment(proposal(), request, panel_);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(result.status().message(),
+            "desirable.score: must be 1..5; deliverable.score: must be 1..5; "
+            "affordable.rationale: required");
+  request.clear_deliverable();
+  EXPECT_THAT(std::string(DecideRecordAssessment(proposal(), request, panel_).status().message()),
+              HasSubstr("deliverable: required"));
+}
+
+TEST_F(IntakeDomainTest, RecordAssessmentKeepsOnePerPanelMember) {
+  Draft();
+  Submit();
+  StartAssessment();
+  Assess(panel_, 2);
+  Assess(panel2_, 5);
+  Assess(panel_, 4);
+  ASSERT_EQ(proposal().assessments_size(), 2);
+  EXPECT_EQ(proposal().assessments(0).assessor(), "panel-chair");
+  EXPECT_EQ(proposal().assessments(0).desirable().score(), 4);
+  EXPECT_EQ(proposal().assessments(1).assessor(), "panel-member");
+  EXPECT_EQ(proposal().assessments(1).affordable().score(), 5);
+}
+
+TEST_F(IntakeDomainTest, RecordAssessmentNeedsAssessmentStarted) {
+  Draft();
+  Submit();
+  EXPECT_EQ(DecideRecordAssessment(proposal(), Scores(3, 3, 3), panel_).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+// ---- decision ----------------------------------------------------------------
+
+TEST_F(IntakeDomainTest, ApprovalRegistersAChangeInTheSameDecision) {
+  Draft();
+  Submit();
+  StartAssessment();
+  Assess(panel_);
+  auto events = DecideProposalDecision(proposal(), Decision(v1::DECISION_OUTCOME_APPROVED),
+                                       kChangeId, panel_);
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[0].stream, ProposalStream(kProposalId));
+  EXPECT_EQ((*events)[0].type, "changeledger.intake.v1.ProposalDecided");
+  EXPECT_EQ((*events)[1].stream, ChangeStream(kChangeId));
+  EXPECT_EQ((*events)[1].type, "changeledger.intake.v1.ChangeRegistered");
+  // The decision happened at the meeting.
+  EXPECT_EQ((*events)[0].occurred_at,
+            absl::FromCivil(absl::CivilDay(2021, 6, 30), absl::UTCTimeZone()));
+  auto registered = Payload<v1::ChangeRegistered>((*events)[1]);
+  EXPECT_EQ(registered.origin().proposal_id(), kProposalId);
+  EXPECT_EQ(registered.attributes().title(), "Forensic terminals");
+  Commit(events, panel_);
+  EXPECT_EQ(proposal().state(), v1::PROPOSAL_STATE_APPROVED);
+  EXPECT_EQ(proposal().change(), ChangeName(kChangeId));
+  EXPECT_EQ(proposal().decision().chair(), "DAC Corporate Services");
+  EXPECT_EQ(proposal().decision().decided_by(), "panel-chair");
+  EXPECT_THAT(proposal().decision().conditions(), ElementsAre("benefits profile by Q3"));
+  EXPECT_EQ(change().status(), v1::CHANGE_STATUS_REGISTERED);
+  EXPECT_EQ(change().version(), 1u);
+}
+
+TEST_F(IntakeDomainTest, ApprovalNeedsAnAssessment) {
+  Draft();
+  Submit();
+  StartAssessment();
+  auto result = DecideProposalDecision(proposal(), Decision(v1::DECISION_OUTCOME_APPROVED),
+                                       kChangeId, panel_);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition);
+  // Rejection does not.
+  EXPECT_TRUE(DecideProposalDecision(proposal(), Decision(v1::DECISION_OUTCOME_REJECTED),
+                                     kChangeId, panel_)
+                  .ok());
+}
+
+TEST_F(IntakeDomainTest, DecisionValidatesOutcomeMeetingDateAndChair) {
+  Draft();
+  Submit();
+  StartAssessment();
+  v1::DecideProposalRequest request;
+  auto result = DecideProposalDecision(proposal(), request, kChangeId, panel_);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(result.status().message(),
+            "outcome: required; meeting_date: required; chair: required");
+  request = Decision(static_cast<v1::DecisionOutcome>(9));
+  *request.mutable_meeting_date() = MakeDate(2021, 7, 2);  // tomorrow
+  request.add_conditions("");
+  result = DecideProposalDecision(proposal(), request, kChangeId, panel_);
+  EXPECT_EQ(result.status().message(),
+            "outcome: unknown value; meeting_date: in the future; conditions[1]: required");
+}
+
+TEST_F(IntakeDomainTest, DecisionNeedsAProposalUnderAssessment) {
+  Draft();
+  Submit();
+  EXPECT_EQ(DecideProposalDecision(proposal(), Decision(v1::DECISION_OUTCOME_REJECTED),
+                                   kChangeId, panel_)
+                .status()
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(IntakeDomainTest, ReturnedProposalCanBeAmendedAndResubmitted) {
+  Draft();
+  Submit();
+  StartAssessment();
+  Assess(panel_);
+  Decide(v1::DECISION_OUTCOME_RETURNED);
+  EXPECT_EQ(proposal().state(), v1::PROPOSAL_STATE_RETURNED);
+  v1::UpdateProposalRequest update;
+  update.mutable_attributes()->set_description("With the benefits case added");
+  update.mutable_update_mask()->add_paths("description");
+  Commit(DecideUpdateProposal(proposal(), update, proposer_), proposer_);
+  EXPECT_EQ(proposal().state(), v1::PROPOSAL_STATE_RETURNED);
+  Submit();
+  EXPECT_EQ(proposal().state(), v1::PROPOSAL_STATE_SUBMITTED);
+  StartAssessment();
+  EXPECT_EQ(proposal().assessments_size(), 0) << "a new round starts without scores";
+}
+
+TEST_F(IntakeDomainTest, DeferredProposalCanBeAssessedAgain) {
+  Draft();
+  Submit();
+  StartAssessment();
+  Decide(v1::DECISION_OUTCOME_DEFERRED);
+  EXPECT_EQ(proposal().state(), v1::PROPOSAL_STATE_DEFERRED);
+  EXPECT_EQ(DecideSubmitProposal(proposal(), {}, proposer_).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  StartAssessment();
+  Assess(panel2_);
+  Decide(v1::DECISION_OUTCOME_APPROVED);
+  EXPECT_EQ(proposal().state(), v1::PROPOSAL_STATE_APPROVED);
+}
+
+TEST_F(IntakeDomainTest, RejectionIsFinal) {
+  Draft();
+  Submit();
+  StartAssessment();
+  Decide(v1::DECISION_OUTCOME_REJECTED);
+  EXPECT_EQ(proposal().state(), v1::PROPOSAL_STATE_REJECTED);
+  EXPECT_EQ(DecideStartAssessment(proposal(), {}, panel_).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(DecideSubmitProposal(proposal(), {}, proposer_).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(DecideWithdrawProposal(proposal(), {}, proposer_).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(DecideProposalDecision(proposal(), Decision(v1::DECISION_OUTCOME_APPROVED),
+                                   kChangeId, panel_)
+                .status()
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+// ---- changes -----------------------------------------------------------------
+
+TEST_F(IntakeDomainTest, RegisterChangeDirectlyRecordsTheNote) {
+  RegisterChange();
+  EXPECT_EQ(change().name(), ChangeName(kChangeId));
+  EXPECT_EQ(change().status(), v1::CHANGE_STATUS_REGISTERED);
+  EXPECT_EQ(change().origin().direct_note(), "from the March baseline");
+}
+
+TEST_F(IntakeDomainTest, RegisterChangeRequiresASponsor) {
+  v1::RegisterChangeRequest request;
+  *request.mutable_attributes() = CompleteAttributes();
+  request.mutable_attributes()->clear_sponsor();
+  auto result = DecideRegisterChange(kChangeId, request, office_);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(result.status().message(), "sponsor: required");
+}
+
+TEST_F(IntakeDomainTest, AmendChangeCarriesFullAttributesAndChangedPaths) {
+  RegisterChange();
+  v1::AmendChangeRequest request;
+  request.mutable_attributes()->add_teams("Met Operations HQ");
+  request.mutable_attributes()->mutable_features()->set_clarity_of_aims(
+      v1::AIMS_CLARITY_EVOLVING);
+  request.mutable_update_mask()->add_paths("teams");
+  request.mutable_update_mask()->add_paths("features.clarity_of_aims");
+  request.set_expected_version(1);
+  auto events = DecideAmendChange(change(), request, office_);
+  ASSERT_TRUE(events.ok()) << events.status();
+  auto amended = Payload<v1::ChangeAmended>((*events)[0]);
+  EXPECT_THAT(amended.changed_paths(), ElementsAre("teams", "features.clarity_of_aims"));
+  EXPECT_EQ(amended.attributes().title(), "Travel contract renewal");
+  EXPECT_THAT(amended.attributes().teams(), ElementsAre("Met Operations HQ"));
+  Commit(events, office_);
+  EXPECT_EQ(change().version(), 2u);
+  EXPECT_EQ(change().attributes().features().clarity_of_aims(), v1::AIMS_CLARITY_EVOLVING);
+}
+
+TEST_F(IntakeDomainTest, AmendChangeChecksVersionAndResult) {
+  RegisterChange();
+  v1::AmendChangeRequest request;
+  request.mutable_update_mask()->add_paths("business_area");
+  request.mutable_attributes()->set_business_area("XX");
+  EXPECT_EQ(DecideAmendChange(change(), request, office_).status().message(),
+            "business_area: unknown business area \"XX\"");
+  request.set_expected_version(3);
+  request.mutable_attributes()->set_business_area("FP");
+  EXPECT_EQ(DecideAmendChange(change(), request, office_).status().code(),
+            absl::StatusCode::kAborted);
+  EXPECT_EQ(DecideAmendChange(v1::Change(), request, office_).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(IntakeDomainTest, ChangeLifecycleRegisteredDeliveryClosed) {
+  RegisterChange();
+  EXPECT_EQ(DecideCloseChange(change(), {}, office_).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  Commit(DecideStartDelivery(change(), {}, office_), office_);
+  EXPECT_EQ(change().status(), v1::CHANGE_STATUS_IN_DELIVERY);
+  EXPECT_EQ(DecideStartDelivery(change(), {}, office_).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  v1::CloseChangeRequest close;
+  close.set_summary("terminals in service");
+  Commit(DecideCloseChange(change(), close, office_), office_);
+  EXPECT_EQ(change().status(), v1::CHANGE_STATUS_CLOSED);
+  EXPECT_EQ(change().close_summary(), "terminals in service");
+  v1::AmendChangeRequest amend;
+  amend.mutable_attributes()->set_title("x");
+  amend.mutable_update_mask()->add_paths("title");
+  EXPECT_EQ(DecideAmendChange(change(), amend, office_).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  v1::StopChangeRequest stop;
+  stop.set_reason("late");
+  EXPECT_EQ(DecideStopChange(change(), stop, office_).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(IntakeDomainTest, StopNeedsAReason) {
+  RegisterChange();
+  EXPECT_EQ(DecideStopChange(change(), {}, office_).status().message(), "reason: required");
+  v1::StopChangeRequest stop;
+  stop.set_reason("superseded by CONNECT");
+  Commit(DecideStopChange(change(), stop, office_), office_);
+  EXPECT_EQ(change().status(), v1::CHANGE_STATUS_STOPPED);
+  EXPECT_EQ(change().stop_reason(), "superseded by CONNECT");
+  EXPECT_EQ(DecideStartDelivery(change(), {}, office_).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+// ---- returns -----------------------------------------------------------------
+
+TEST_F(IntakeDomainTest, ImportRecordRegistersWithItsReturnOrigin) {
+  v1::ReturnRecord record;
+  record.set_record_reference("row-7");
+  *record.mutable_attributes() = CompleteAttributes("NUMS contract renewal");
+  record.set_status(v1::CHANGE_STATUS_IN_DELIVERY);
+  auto events = DecideImportRecord("MO-2021-05-12", record, kChangeId, office_);
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 2u);
+  auto registered = Payload<v1::ChangeRegistered>((*events)[0]);
+  EXPECT_EQ(registered.origin().return_record().return_reference(), "MO-2021-05-12");
+  EXPECT_EQ(registered.origin().return_record().record_reference(), "row-7");
+  Commit(events, office_);
+  EXPECT_EQ(change().status(), v1::CHANGE_STATUS_IN_DELIVERY);
+  EXPECT_EQ(change().version(), 2u);
+}
+
+TEST_F(IntakeDomainTest, ImportRecordRejectsBadRecordNamingFields) {
+  v1::ReturnRecord record;
+  record.mutable_attributes()->set_title("No area");
+  record.set_status(v1::CHANGE_STATUS_CLOSED);
+  auto result = DecideImportRecord("MO-2021-05-12", record, kChangeId, office_);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(result.status().message(),
+            "record_reference: required; business_area: required; sponsor: required; "
+            "status: must be REGISTERED or IN_DELIVERY");
+  EXPECT_FALSE(ValidateReturnReference("").ok());
+  EXPECT_FALSE(ValidateReturnReference(std::string(129, 'x')).ok());
+  EXPECT_TRUE(ValidateReturnReference("MO-2021-05-12").ok());
+}
+
+// ---- folds -------------------------------------------------------------------
+
+TEST_F(IntakeDomainTest, FoldIgnoresUnknownTypesButCountsThem) {
+  Draft();
+  eventlog::v1::Envelope future;
+  future.set_type("changeledger.intake.v1.SomethingNew");
+  future.set_version(2);
+  v1::Proposal state = proposal();
+  ASSERT_TRUE(ApplyProposalEvent(future, state).ok());
+  EXPECT_EQ(state.version(), 2u);
+  EXPECT_EQ(state.state(), v1::PROPOSAL_STATE_DRAFT);
+}
+
+TEST_F(IntakeDomainTest, FoldRejectsAPayloadOfTheWrongType) {
+  eventlog::v1::Envelope bad;
+  bad.set_type("changeledger.intake.v1.ProposalDrafted");
+  bad.set_version(1);
+  bad.mutable_payload()->PackFrom(v1::ChangeClosed());
+  v1::Proposal state;
+  EXPECT_EQ(ApplyProposalEvent(bad, state).code(), absl::StatusCode::kDataLoss);
+}
+
+}  // namespace
+}  // namespace changeledger::intake::domain
