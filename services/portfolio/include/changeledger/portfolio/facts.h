@@ -1,0 +1,134 @@
+// Facts: what the portfolio read model learns from the event log, decoded
+// from the services' envelopes into small structs of its own, so that the
+// model does not depend on the exact shape of any service's protos. An
+// adapter (see adapters.h) maps each topic's envelopes to facts.
+#ifndef CHANGELEDGER_PORTFOLIO_FACTS_H_
+#define CHANGELEDGER_PORTFOLIO_FACTS_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace changeledger::portfolio {
+
+// The four tiers of the differentiated model. Numbering matches the
+// classification service's Tier enum.
+enum class Tier : uint8_t {
+  kUnspecified = 0,  // not classified yet
+  kTransformational = 1,
+  kMandated = 2,
+  kExperimental = 3,
+  kIncremental = 4,
+};
+inline constexpr int kTierCount = 5;
+
+enum class Complexity : uint8_t {
+  kUnspecified = 0,
+  kHigh = 1,
+  kMedium = 2,
+  kLow = 3,
+};
+inline constexpr int kComplexityCount = 4;
+
+// Complexity types, as bits of a mask.
+enum ComplexityTypeBit : uint8_t {
+  kStructural = 1 << 0,
+  kSocioPolitical = 1 << 1,
+  kEmergent = 1 << 2,
+};
+inline constexpr int kComplexityTypeCount = 3;
+
+// Lifecycle of a registered change (matches intake's ChangeStatus).
+enum class ChangeStatus : uint8_t {
+  kUnspecified = 0,
+  kRegistered = 1,
+  kInDelivery = 2,
+  kClosed = 3,
+  kStopped = 4,
+};
+inline constexpr int kChangeStatusCount = 5;
+
+// Outcome of a front-door decision.
+enum class ProposalOutcome : uint8_t {
+  kUnspecified = 0,
+  kApproved = 1,
+  kRejected = 2,
+  kDeferred = 3,
+  kReturned = 4,  // sent back to the proposer
+};
+
+enum class FactKind : uint8_t {
+  // Intake, change aggregate.
+  kChangeRegistered = 1,  // attributes: the full set
+  kChangeAmended = 2,     // attributes: the full set as it stands afterwards
+  kChangeStatusChanged = 3,
+  // Intake, proposal aggregate.
+  kProposalSubmitted = 4,
+  kProposalDecided = 5,
+  kProposalOther = 6,  // drafted, amended, assessed, withdrawn: history only
+  // Classification.
+  kClassificationSuggested = 7,
+  kClassificationConfirmed = 8,
+  kClassificationOverridden = 9,
+};
+
+const char* TierName(Tier tier);              // "TRANSFORMATIONAL", ...
+const char* ComplexityName(Complexity c);     // "HIGH", ...
+const char* ComplexityTypeName(int bit_index);  // 0: "STRUCTURAL", ...
+const char* StatusName(ChangeStatus status);  // "REGISTERED", ...
+const char* OutcomeName(ProposalOutcome outcome);
+const char* FactKindName(FactKind kind);
+
+// Where the fact came from: the envelope's descriptive fields.
+struct EventMeta {
+  std::string event_id;  // UUID text, or any non-empty id
+  std::string type;      // e.g. "changeledger.intake.v1.ChangeRegistered"
+  std::string source;    // service name, e.g. "intake"
+  std::string stream;    // aggregate stream, e.g. "change-<uuid>"
+  uint64_t version = 0;  // in the stream, >= 1
+  uint64_t global_position = 0;
+  absl::Time occurred_at = absl::UnixEpoch();
+  absl::Time recorded_at = absl::UnixEpoch();  // as-of queries use this
+  std::string actor;
+  std::string correlation_id;
+  std::string causation_id;
+};
+
+// The attributes of a change that the baseline reads.
+struct ChangeAttributesFact {
+  std::string title;
+  std::string business_area;        // code, e.g. "MO"
+  std::vector<std::string> teams;   // any order; duplicates ignored
+  bool data_and_digital = false;
+  int64_t estimated_cost_minor = 0;  // minor units (pence)
+};
+
+struct ClassificationFact {
+  Tier tier = Tier::kUnspecified;
+  Complexity complexity = Complexity::kUnspecified;
+  uint8_t complexity_types = 0;  // ComplexityTypeBit mask
+};
+
+struct Fact {
+  EventMeta meta;
+  FactKind kind = FactKind::kProposalOther;
+  // The change concerned (change and classification facts; a registration
+  // may also name the proposal it came from).
+  std::string change_id;
+  // The proposal concerned (proposal facts, optional for registration).
+  std::string proposal_id;
+  ChangeAttributesFact attributes;   // kChangeRegistered, kChangeAmended
+  ChangeStatus status = ChangeStatus::kUnspecified;  // kChangeStatusChanged
+  // kClassification*: the classification it states. A confirmation with
+  // an unspecified tier confirms the latest suggestion as it stands.
+  ClassificationFact classification;
+  ProposalOutcome outcome = ProposalOutcome::kUnspecified;  // kProposalDecided
+  std::string proposal_business_area;  // kProposalSubmitted
+};
+
+}  // namespace changeledger::portfolio
+
+#endif  // CHANGELEDGER_PORTFOLIO_FACTS_H_

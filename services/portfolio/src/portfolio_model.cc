@@ -1,0 +1,1163 @@
+#include "changeledger/portfolio/portfolio_model.h"
+
+#include <algorithm>
+#include <cstring>
+#include <deque>
+#include <limits>
+#include <map>
+#include <set>
+#include <string_view>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+
+namespace changeledger::portfolio {
+namespace {
+
+constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
+constexpr int64_t kForever = std::numeric_limits<int64_t>::max();
+
+int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
+absl::Time FromMicros(int64_t us) { return absl::FromUnixMicros(us); }
+
+// Strings stored once; ids are dense, in order of first sight.
+class Interner {
+ public:
+  uint32_t Intern(std::string_view s) {
+    auto it = ids_.find(s);
+    if (it != ids_.end()) return it->second;
+    strings_.emplace_back(s);
+    const uint32_t id = static_cast<uint32_t>(strings_.size() - 1);
+    ids_.emplace(std::string_view(strings_.back()), id);
+    return id;
+  }
+  std::optional<uint32_t> Find(std::string_view s) const {
+    auto it = ids_.find(s);
+    if (it == ids_.end()) return std::nullopt;
+    return it->second;
+  }
+  const std::string& Get(uint32_t id) const { return strings_[id]; }
+  size_t size() const { return strings_.size(); }
+
+ private:
+  std::deque<std::string> strings_;  // stable addresses for the views
+  absl::flat_hash_map<std::string_view, uint32_t> ids_;
+};
+
+// An id held in 16 bytes: a canonical lower-case UUID packed, or an index
+// into the interner of other ids.
+struct PackedId {
+  uint64_t hi = 0;
+  uint64_t lo = 0;
+};
+enum IdKind : uint8_t { kIdEmpty = 0, kIdUuid = 1, kIdInterned = 2 };
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+bool ParseUuid(std::string_view s, PackedId* out) {
+  if (s.size() != 36) return false;
+  uint64_t words[2] = {0, 0};
+  int nibble = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (s[i] != '-') return false;
+      continue;
+    }
+    const int v = HexValue(s[i]);
+    if (v < 0) return false;
+    uint64_t& w = words[nibble / 16];
+    w = (w << 4) | static_cast<uint64_t>(v);
+    ++nibble;
+  }
+  out->hi = words[0];
+  out->lo = words[1];
+  return true;
+}
+
+std::string FormatUuid(const PackedId& id) {
+  std::string hex = absl::StrFormat("%016x%016x", id.hi, id.lo);
+  return absl::StrCat(hex.substr(0, 8), "-", hex.substr(8, 4), "-", hex.substr(12, 4), "-",
+                      hex.substr(16, 4), "-", hex.substr(20, 12));
+}
+
+struct Payload {
+  int64_t cost = 0;
+  uint32_t area = 0;     // intake: the change's area; proposal: its area
+  uint32_t teamset = 0;
+  uint8_t data_digital = 0;
+  uint8_t status = 0;
+  uint8_t tier = 0;
+  uint8_t complexity = 0;
+  uint8_t types = 0;
+  uint8_t outcome = 0;
+};
+
+struct EventRecord {
+  int64_t recorded_at = 0;
+  int64_t occurred_at = 0;
+  uint64_t version = 0;
+  uint64_t global_position = 0;
+  PackedId ids[3];  // event id, correlation id, causation id
+  uint32_t stream = 0;
+  uint32_t type = 0;
+  uint32_t actor = 0;
+  uint32_t subject = 0;  // change index or proposal index
+  uint16_t source = 0;
+  FactKind kind = FactKind::kProposalOther;
+  uint8_t id_kinds = 0;  // 2 bits per id
+  Payload payload;
+};
+
+// The state of a change after a step. 24 bytes.
+enum StateFlag : uint8_t { kRegistered = 1, kDataDigital = 2, kConfirmed = 4 };
+struct State {
+  int64_t cost = 0;
+  uint32_t area = 0;  // 0: the empty area
+  uint32_t teamset = 0;  // 0: no teams
+  uint8_t tier = 0;
+  uint8_t complexity = 0;
+  uint8_t types = 0;
+  uint8_t suggested_tier = 0;
+  uint8_t suggested_complexity = 0;
+  uint8_t suggested_types = 0;
+  uint8_t status = 0;
+  uint8_t flags = 0;
+
+  bool registered() const { return flags & kRegistered; }
+  bool confirmed() const { return flags & kConfirmed; }
+  bool data_digital() const { return flags & kDataDigital; }
+  bool In(StatusMask mask) const { return registered() && (mask & (1u << status)); }
+  bool SameClassification(const State& o) const {
+    return tier == o.tier && complexity == o.complexity && types == o.types;
+  }
+};
+
+struct Step {
+  int64_t recorded_at;
+  uint32_t event;
+  State state;
+};
+
+struct ChangeRec {
+  uint32_t id = 0;  // in change_ids
+  uint32_t proposal = kNone;
+  std::vector<Step> steps;
+  std::string title;
+
+  // Number of steps recorded at or before `at`.
+  size_t CountAt(int64_t at) const {
+    if (steps.empty()) return 0;
+    if (steps.back().recorded_at <= at) return steps.size();
+    auto it = std::upper_bound(steps.begin(), steps.end(), at,
+                               [](int64_t t, const Step& s) { return t < s.recorded_at; });
+    return static_cast<size_t>(it - steps.begin());
+  }
+};
+
+struct ProposalRec {
+  uint32_t id = 0;  // in proposal_ids
+  std::vector<uint32_t> events;  // ordered by EventLess
+};
+
+State Fold(State s, const EventRecord& e) {
+  const Payload& p = e.payload;
+  switch (e.kind) {
+    case FactKind::kChangeRegistered:
+    case FactKind::kChangeAmended:
+      s.flags |= kRegistered;
+      s.area = p.area;
+      s.teamset = p.teamset;
+      s.cost = p.cost;
+      s.flags = static_cast<uint8_t>(p.data_digital ? (s.flags | kDataDigital)
+                                                    : (s.flags & ~kDataDigital));
+      if (s.status == 0) s.status = static_cast<uint8_t>(ChangeStatus::kRegistered);
+      break;
+    case FactKind::kChangeStatusChanged:
+      s.status = p.status;
+      break;
+    case FactKind::kClassificationSuggested:
+      s.suggested_tier = p.tier;
+      s.suggested_complexity = p.complexity;
+      s.suggested_types = p.types;
+      if (!s.confirmed()) {
+        s.tier = p.tier;
+        s.complexity = p.complexity;
+        s.types = p.types;
+      }
+      break;
+    case FactKind::kClassificationConfirmed:
+      if (p.tier != 0) {
+        s.tier = p.tier;
+        s.complexity = p.complexity;
+        s.types = p.types;
+      } else {
+        s.tier = s.suggested_tier;
+        s.complexity = s.suggested_complexity;
+        s.types = s.suggested_types;
+      }
+      s.flags |= kConfirmed;
+      break;
+    case FactKind::kClassificationOverridden:
+      s.tier = p.tier;
+      s.complexity = p.complexity;
+      s.types = p.types;
+      s.flags |= kConfirmed;
+      break;
+    case FactKind::kProposalSubmitted:
+    case FactKind::kProposalDecided:
+    case FactKind::kProposalOther:
+      break;
+  }
+  return s;
+}
+
+bool IsChangeKind(FactKind k) {
+  switch (k) {
+    case FactKind::kChangeRegistered:
+    case FactKind::kChangeAmended:
+    case FactKind::kChangeStatusChanged:
+    case FactKind::kClassificationSuggested:
+    case FactKind::kClassificationConfirmed:
+    case FactKind::kClassificationOverridden:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool IsIntakeAttributes(FactKind k) {
+  return k == FactKind::kChangeRegistered || k == FactKind::kChangeAmended;
+}
+
+struct AreaTally {
+  int64_t total = 0;
+  std::array<int64_t, kTierCount> by_tier{};
+  int64_t data_digital = 0;
+};
+
+// Counters of a baseline; Add(s, -1) removes what Add(s, +1) added.
+struct Tally {
+  int64_t total = 0;
+  int64_t unclassified = 0;
+  int64_t unconfirmed = 0;
+  std::array<std::array<int64_t, kComplexityCount>, kTierCount> tier_complexity{};
+  std::array<std::array<int64_t, kComplexityCount>, kTierCount> tier_complexity_unconfirmed{};
+  std::array<int64_t, kTierCount> by_tier{};
+  std::array<int64_t, kTierCount> data_digital_by_tier{};
+  std::array<std::array<int64_t, kComplexityTypeCount>, kComplexityCount> complexity_types{};
+  std::array<int64_t, kComplexityCount> complexity_without_types{};
+  std::vector<AreaTally> areas;  // by area id
+
+  void Add(const State& s, int64_t sign) {
+    const int t = s.tier < kTierCount ? s.tier : 0;
+    const int c = s.complexity < kComplexityCount ? s.complexity : 0;
+    total += sign;
+    tier_complexity[t][c] += sign;
+    by_tier[t] += sign;
+    if (t == 0) {
+      unclassified += sign;
+    } else if (!s.confirmed()) {
+      unconfirmed += sign;
+      tier_complexity_unconfirmed[t][c] += sign;
+    }
+    if (s.data_digital()) data_digital_by_tier[t] += sign;
+    if (s.types == 0) {
+      complexity_without_types[c] += sign;
+    } else {
+      for (int i = 0; i < kComplexityTypeCount; ++i) {
+        if (s.types & (1u << i)) complexity_types[c][i] += sign;
+      }
+    }
+    if (s.area >= areas.size()) areas.resize(s.area + 1);
+    AreaTally& a = areas[s.area];
+    a.total += sign;
+    a.by_tier[t] += sign;
+    if (s.data_digital()) a.data_digital += sign;
+  }
+};
+
+// Streaming 128-bit hash (two 64-bit lanes) over canonical bytes.
+class Hasher {
+ public:
+  void Bytes(std::string_view s) {
+    Word(s.size());
+    for (unsigned char ch : s) Byte(ch);
+  }
+  void Word(uint64_t v) {
+    for (int i = 0; i < 8; ++i) Byte(static_cast<unsigned char>(v >> (8 * i)));
+  }
+  std::string Hex() const {
+    return absl::StrFormat("%016x%016x", Mix(a_), Mix(b_ ^ 0x9e3779b97f4a7c15ULL));
+  }
+
+ private:
+  void Byte(unsigned char ch) {
+    a_ = (a_ ^ ch) * 0x100000001b3ULL;
+    b_ = (b_ ^ (ch + 0x5bULL)) * 0x9e3779b97f4a7c15ULL;
+    b_ ^= b_ >> 29;
+  }
+  static uint64_t Mix(uint64_t x) {
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+  }
+  uint64_t a_ = 0xcbf29ce484222325ULL;
+  uint64_t b_ = 0x84222325cbf29ce4ULL;
+};
+
+std::string TypesText(uint8_t types) {
+  std::vector<std::string> names;
+  for (int i = 0; i < kComplexityTypeCount; ++i) {
+    if (types & (1u << i)) names.push_back(ComplexityTypeName(i));
+  }
+  return names.empty() ? std::string("NONE") : absl::StrJoin(names, "+");
+}
+
+}  // namespace
+
+struct PortfolioModel::Impl {
+  Interner change_ids;
+  Interner proposal_ids;
+  Interner strings;  // streams, types, actors, sources, other ids
+  Interner areas;    // area id 0 is ""
+  Interner teams;
+  std::vector<std::vector<uint32_t>> teamsets;  // id 0: empty
+  absl::flat_hash_map<std::vector<uint32_t>, uint32_t> teamset_ids;
+  absl::flat_hash_map<uint64_t, uint64_t> last_version;  // (source, stream)
+  std::deque<EventRecord> events;
+  std::vector<ChangeRec> changes;
+  std::vector<ProposalRec> proposals;
+  uint64_t duplicates = 0;
+  uint64_t change_events = 0;
+  int64_t latest_recorded = std::numeric_limits<int64_t>::min();
+
+  // The current baseline (default status filter), kept incrementally.
+  Tally current;
+  struct MandatedKey {
+    int64_t neg_cost;
+    std::string_view change_id;
+    bool operator<(const MandatedKey& o) const {
+      return neg_cost != o.neg_cost ? neg_cost < o.neg_cost : change_id < o.change_id;
+    }
+  };
+  std::vector<std::set<MandatedKey>> current_mandated;  // by area id
+
+  Impl() {
+    areas.Intern("");
+    teamsets.emplace_back();
+    teamset_ids.emplace(std::vector<uint32_t>{}, 0);
+  }
+
+  // ---- ordering --------------------------------------------------------
+  bool EventLess(uint32_t a, uint32_t b) const {
+    const EventRecord& x = events[a];
+    const EventRecord& y = events[b];
+    if (x.recorded_at != y.recorded_at) return x.recorded_at < y.recorded_at;
+    if (x.source != y.source) {
+      return strings.Get(x.source) < strings.Get(y.source);
+    }
+    if (x.stream != y.stream) return strings.Get(x.stream) < strings.Get(y.stream);
+    return x.version < y.version;
+  }
+
+  PackedId PackId(std::string_view s, IdKind* kind) {
+    PackedId id;
+    if (s.empty()) {
+      *kind = kIdEmpty;
+    } else if (ParseUuid(s, &id)) {
+      *kind = kIdUuid;
+    } else {
+      *kind = kIdInterned;
+      id.lo = strings.Intern(s);
+    }
+    return id;
+  }
+
+  std::string UnpackId(const EventRecord& e, int which) const {
+    const auto kind = static_cast<IdKind>((e.id_kinds >> (2 * which)) & 3);
+    switch (kind) {
+      case kIdUuid: return FormatUuid(e.ids[which]);
+      case kIdInterned: return strings.Get(static_cast<uint32_t>(e.ids[which].lo));
+      case kIdEmpty: break;
+    }
+    return "";
+  }
+
+  uint32_t InternTeamset(const std::vector<std::string>& names) {
+    if (names.empty()) return 0;
+    std::vector<uint32_t> ids;
+    ids.reserve(names.size());
+    for (const auto& n : names) {
+      if (!n.empty()) ids.push_back(teams.Intern(n));
+    }
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    auto it = teamset_ids.find(ids);
+    if (it != teamset_ids.end()) return it->second;
+    const uint32_t id = static_cast<uint32_t>(teamsets.size());
+    teamsets.push_back(ids);
+    teamset_ids.emplace(std::move(ids), id);
+    return id;
+  }
+
+  std::vector<std::string> TeamNames(uint32_t teamset) const {
+    std::vector<std::string> out;
+    for (uint32_t t : teamsets[teamset]) out.push_back(teams.Get(t));
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  uint32_t ChangeIndex(std::string_view change_id) {
+    const uint32_t id = change_ids.Intern(change_id);
+    if (id == changes.size()) {
+      changes.emplace_back();
+      changes.back().id = id;
+    }
+    return id;
+  }
+
+  uint32_t ProposalIndex(std::string_view proposal_id) {
+    const uint32_t id = proposal_ids.Intern(proposal_id);
+    if (id == proposals.size()) {
+      proposals.emplace_back();
+      proposals.back().id = id;
+    }
+    return id;
+  }
+
+  // ---- the current baseline ------------------------------------------
+  void CurrentAdd(uint32_t change, const State& s, int64_t sign) {
+    if (!s.In(kOngoingStatuses)) return;
+    current.Add(s, sign);
+    if (s.tier != static_cast<uint8_t>(Tier::kMandated)) return;
+    if (s.area >= current_mandated.size()) current_mandated.resize(s.area + 1);
+    MandatedKey key{-s.cost, change_ids.Get(changes[change].id)};
+    if (sign > 0) {
+      current_mandated[s.area].insert(key);
+    } else {
+      current_mandated[s.area].erase(key);
+    }
+  }
+
+  // ---- apply -----------------------------------------------------------
+  void ApplyToChange(uint32_t change_index, uint32_t event_index, const Fact& fact) {
+    ChangeRec& c = changes[change_index];
+    const EventRecord& e = events[event_index];
+    ++change_events;
+    const bool had_state = !c.steps.empty();
+    const State before = had_state ? c.steps.back().state : State{};
+
+    size_t pos = c.steps.size();
+    if (had_state && EventLess(event_index, c.steps.back().event)) {
+      auto it = std::upper_bound(c.steps.begin(), c.steps.end(), event_index,
+                                 [this](uint32_t ev, const Step& s) { return EventLess(ev, s.event); });
+      pos = static_cast<size_t>(it - c.steps.begin());
+    }
+    State prev = pos == 0 ? State{} : c.steps[pos - 1].state;
+    c.steps.insert(c.steps.begin() + static_cast<std::ptrdiff_t>(pos),
+                   Step{e.recorded_at, event_index, Fold(prev, e)});
+    for (size_t i = pos + 1; i < c.steps.size(); ++i) {
+      c.steps[i].state = Fold(c.steps[i - 1].state, events[c.steps[i].event]);
+    }
+    if (IsIntakeAttributes(e.kind)) {
+      bool newest = true;
+      for (size_t i = pos + 1; i < c.steps.size(); ++i) {
+        if (IsIntakeAttributes(events[c.steps[i].event].kind)) newest = false;
+      }
+      if (newest) c.title = fact.attributes.title;
+    }
+    const State& after = c.steps.back().state;
+    if (had_state) CurrentAdd(change_index, before, -1);
+    CurrentAdd(change_index, after, +1);
+  }
+
+  absl::StatusOr<ApplyResult> Apply(const Fact& f) {
+    const bool change_kind = IsChangeKind(f.kind);
+    if (f.meta.source.empty()) return absl::InvalidArgumentError("meta.source: empty");
+    if (f.meta.stream.empty()) return absl::InvalidArgumentError("meta.stream: empty");
+    if (f.meta.version == 0) return absl::InvalidArgumentError("meta.version: must be >= 1");
+    if (change_kind && f.change_id.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("change_id: empty for ", FactKindName(f.kind)));
+    }
+    if (!change_kind && f.proposal_id.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("proposal_id: empty for ", FactKindName(f.kind)));
+    }
+    const uint32_t source = strings.Intern(f.meta.source);
+    if (source > std::numeric_limits<uint16_t>::max()) {
+      return absl::InvalidArgumentError("meta.source: too many distinct sources");
+    }
+    const uint32_t stream = strings.Intern(f.meta.stream);
+    const uint64_t key = (static_cast<uint64_t>(source) << 32) | stream;
+    auto [it, inserted] = last_version.try_emplace(key, 0);
+    if (!inserted && f.meta.version <= it->second) {
+      ++duplicates;
+      return ApplyResult{false};
+    }
+    it->second = f.meta.version;
+
+    EventRecord e;
+    e.recorded_at = Micros(f.meta.recorded_at);
+    e.occurred_at = Micros(f.meta.occurred_at);
+    e.version = f.meta.version;
+    e.global_position = f.meta.global_position;
+    IdKind k0, k1, k2;
+    e.ids[0] = PackId(f.meta.event_id, &k0);
+    e.ids[1] = PackId(f.meta.correlation_id, &k1);
+    e.ids[2] = PackId(f.meta.causation_id, &k2);
+    e.id_kinds = static_cast<uint8_t>(k0 | (k1 << 2) | (k2 << 4));
+    e.stream = stream;
+    e.type = strings.Intern(f.meta.type);
+    e.actor = strings.Intern(f.meta.actor);
+    e.source = static_cast<uint16_t>(source);
+    e.kind = f.kind;
+    Payload& p = e.payload;
+    switch (f.kind) {
+      case FactKind::kChangeRegistered:
+      case FactKind::kChangeAmended:
+        p.area = areas.Intern(f.attributes.business_area);
+        p.teamset = InternTeamset(f.attributes.teams);
+        p.cost = f.attributes.estimated_cost_minor;
+        p.data_digital = f.attributes.data_and_digital ? 1 : 0;
+        break;
+      case FactKind::kChangeStatusChanged:
+        p.status = static_cast<uint8_t>(f.status);
+        break;
+      case FactKind::kClassificationSuggested:
+      case FactKind::kClassificationConfirmed:
+      case FactKind::kClassificationOverridden:
+        p.tier = static_cast<uint8_t>(f.classification.tier);
+        p.complexity = static_cast<uint8_t>(f.classification.complexity);
+        p.types = static_cast<uint8_t>(f.classification.complexity_types & 7);
+        break;
+      case FactKind::kProposalSubmitted:
+        p.area = areas.Intern(f.proposal_business_area);
+        break;
+      case FactKind::kProposalDecided:
+        p.outcome = static_cast<uint8_t>(f.outcome);
+        break;
+      case FactKind::kProposalOther:
+        break;
+    }
+    latest_recorded = std::max(latest_recorded, e.recorded_at);
+
+    if (change_kind) {
+      const uint32_t ci = ChangeIndex(f.change_id);
+      e.subject = ci;
+      events.push_back(e);
+      const uint32_t ei = static_cast<uint32_t>(events.size() - 1);
+      if (f.kind == FactKind::kChangeRegistered && !f.proposal_id.empty()) {
+        const uint32_t pi = ProposalIndex(f.proposal_id);
+        changes[ci].proposal = pi;
+      }
+      ApplyToChange(ci, ei, f);
+    } else {
+      const uint32_t pi = ProposalIndex(f.proposal_id);
+      e.subject = pi;
+      events.push_back(e);
+      const uint32_t ei = static_cast<uint32_t>(events.size() - 1);
+      auto& evs = proposals[pi].events;
+      auto pos = std::upper_bound(evs.begin(), evs.end(), ei,
+                                  [this](uint32_t a, uint32_t b) { return EventLess(a, b); });
+      evs.insert(pos, ei);
+    }
+    return ApplyResult{true};
+  }
+
+  // ---- views -----------------------------------------------------------
+  std::string Summary(const EventRecord& e) const {
+    const Payload& p = e.payload;
+    switch (e.kind) {
+      case FactKind::kChangeRegistered:
+      case FactKind::kChangeAmended:
+        return absl::StrCat("business_area=", areas.Get(p.area), " teams=",
+                            absl::StrJoin(TeamNames(p.teamset), ","),
+                            " data_and_digital=", p.data_digital ? "true" : "false",
+                            " estimated_cost_minor=", p.cost);
+      case FactKind::kChangeStatusChanged:
+        return absl::StrCat("status=", StatusName(static_cast<ChangeStatus>(p.status)));
+      case FactKind::kClassificationSuggested:
+      case FactKind::kClassificationConfirmed:
+      case FactKind::kClassificationOverridden:
+        if (e.kind == FactKind::kClassificationConfirmed && p.tier == 0) {
+          return "confirms the latest suggestion";
+        }
+        return absl::StrCat("tier=", TierName(static_cast<Tier>(p.tier)),
+                            " complexity=", ComplexityName(static_cast<Complexity>(p.complexity)),
+                            " types=", TypesText(p.types));
+      case FactKind::kProposalSubmitted:
+        return absl::StrCat("business_area=", areas.Get(p.area));
+      case FactKind::kProposalDecided:
+        return absl::StrCat("outcome=", OutcomeName(static_cast<ProposalOutcome>(p.outcome)));
+      case FactKind::kProposalOther:
+        break;
+    }
+    return "";
+  }
+
+  EventView View(uint32_t event_index) const {
+    const EventRecord& e = events[event_index];
+    EventView v;
+    v.event_id = UnpackId(e, 0);
+    v.correlation_id = UnpackId(e, 1);
+    v.causation_id = UnpackId(e, 2);
+    v.type = strings.Get(e.type);
+    v.source = strings.Get(e.source);
+    v.stream = strings.Get(e.stream);
+    v.version = e.version;
+    v.global_position = e.global_position;
+    v.actor = strings.Get(e.actor);
+    v.occurred_at = FromMicros(e.occurred_at);
+    v.recorded_at = FromMicros(e.recorded_at);
+    v.kind = e.kind;
+    v.summary = Summary(e);
+    return v;
+  }
+
+  ChangeStateView StateView(const State& s, bool known, StatusMask mask) const {
+    ChangeStateView v;
+    v.known = known;
+    v.registered = s.registered();
+    v.in_baseline = s.In(mask);
+    v.tier = static_cast<Tier>(s.tier);
+    v.complexity = static_cast<Complexity>(s.complexity);
+    v.complexity_types = s.types;
+    v.classification_confirmed = s.confirmed();
+    v.business_area = areas.Get(s.area);
+    v.status = static_cast<ChangeStatus>(s.status);
+    v.data_and_digital = s.data_digital();
+    v.estimated_cost_minor = s.cost;
+    v.teams = TeamNames(s.teamset);
+    return v;
+  }
+
+  static std::optional<absl::Time> Latest(int64_t us) {
+    if (us == std::numeric_limits<int64_t>::min()) return std::nullopt;
+    return FromMicros(us);
+  }
+
+  // ---- baseline --------------------------------------------------------
+  Baseline Build(const Tally& t,
+                 const std::vector<std::vector<MandatedKey>>& mandated, int top_n) const {
+    Baseline b;
+    b.total = t.total;
+    b.unclassified = t.unclassified;
+    b.unconfirmed = t.unconfirmed;
+    b.tier_complexity = t.tier_complexity;
+    b.tier_complexity_unconfirmed = t.tier_complexity_unconfirmed;
+    b.by_tier = t.by_tier;
+    b.data_and_digital_by_tier = t.data_digital_by_tier;
+    b.complexity_types = t.complexity_types;
+    b.complexity_without_types = t.complexity_without_types;
+    for (size_t a = 0; a < t.areas.size(); ++a) {
+      if (t.areas[a].total == 0) continue;
+      AreaCount ac;
+      ac.business_area = areas.Get(static_cast<uint32_t>(a));
+      ac.total = t.areas[a].total;
+      ac.by_tier = t.areas[a].by_tier;
+      ac.data_and_digital = t.areas[a].data_digital;
+      b.by_area.push_back(std::move(ac));
+    }
+    std::sort(b.by_area.begin(), b.by_area.end(),
+              [](const AreaCount& x, const AreaCount& y) { return x.business_area < y.business_area; });
+    for (size_t a = 0; a < mandated.size(); ++a) {
+      if (mandated[a].empty() || top_n == 0) continue;
+      AreaTopMandated top;
+      top.business_area = areas.Get(static_cast<uint32_t>(a));
+      for (const MandatedKey& k : mandated[a]) {
+        if (static_cast<int>(top.changes.size()) >= top_n) break;
+        const auto ci = change_ids.Find(k.change_id);
+        const ChangeRec& c = changes[*ci];
+        MandatedChange m;
+        m.change_id = std::string(k.change_id);
+        m.title = c.title;
+        m.estimated_cost_minor = -k.neg_cost;
+        m.complexity = Complexity::kUnspecified;
+        top.changes.push_back(std::move(m));
+      }
+      b.top_mandated.push_back(std::move(top));
+    }
+    std::sort(b.top_mandated.begin(), b.top_mandated.end(),
+              [](const AreaTopMandated& x, const AreaTopMandated& y) {
+                return x.business_area < y.business_area;
+              });
+    // Pyramid: from the bottom, each tier should be bigger than the one above.
+    const std::array<Tier, 4> order = {Tier::kIncremental, Tier::kExperimental, Tier::kMandated,
+                                       Tier::kTransformational};
+    auto count = [&](Tier tier) { return t.by_tier[static_cast<int>(tier)]; };
+    for (size_t i = 1; i < order.size(); ++i) {
+      if (count(order[i]) >= count(order[i - 1])) {
+        b.pyramid.breaks.push_back({order[i], order[i - 1], count(order[i]), count(order[i - 1])});
+      }
+    }
+    b.pyramid.holds = b.pyramid.breaks.empty();
+    int64_t best = 0;
+    for (int tier = 1; tier < kTierCount; ++tier) {
+      if (t.by_tier[tier] > best) {
+        best = t.by_tier[tier];
+        b.pyramid.most_common = static_cast<Tier>(tier);
+      }
+    }
+    return b;
+  }
+
+  Baseline CurrentBaseline(int top_n) const {
+    std::vector<std::vector<MandatedKey>> mandated(current_mandated.size());
+    for (size_t a = 0; a < current_mandated.size(); ++a) {
+      for (const MandatedKey& k : current_mandated[a]) {
+        if (static_cast<int>(mandated[a].size()) >= top_n) break;
+        mandated[a].push_back(k);
+      }
+    }
+    Baseline b = Build(current, mandated, top_n);
+    b.latest_recorded_at = Latest(latest_recorded);
+    b.change_events_included = change_events;
+    FillMandatedComplexity(b, kForever);
+    return b;
+  }
+
+  void FillMandatedComplexity(Baseline& b, int64_t at) const {
+    for (auto& area : b.top_mandated) {
+      for (auto& m : area.changes) {
+        const ChangeRec& c = changes[*change_ids.Find(m.change_id)];
+        const size_t k = c.CountAt(at);
+        if (k > 0) m.complexity = static_cast<Complexity>(c.steps[k - 1].state.complexity);
+      }
+    }
+  }
+
+  Baseline ScanBaseline(int64_t at, StatusMask mask, int top_n) const {
+    Tally t;
+    t.areas.resize(areas.size());
+    std::vector<std::vector<MandatedKey>> mandated(areas.size());
+    int64_t latest = std::numeric_limits<int64_t>::min();
+    uint64_t included = 0;
+    for (const ChangeRec& c : changes) {
+      const size_t k = c.CountAt(at);
+      if (k == 0) continue;
+      included += k;
+      latest = std::max(latest, c.steps[k - 1].recorded_at);
+      const State& s = c.steps[k - 1].state;
+      if (!s.In(mask)) continue;
+      t.Add(s, 1);
+      if (s.tier == static_cast<uint8_t>(Tier::kMandated)) {
+        mandated[s.area].push_back({-s.cost, change_ids.Get(c.id)});
+      }
+    }
+    for (auto& list : mandated) {
+      const size_t n = std::min(list.size(), static_cast<size_t>(top_n));
+      std::partial_sort(list.begin(), list.begin() + static_cast<std::ptrdiff_t>(n), list.end());
+      list.resize(n);
+    }
+    Baseline b = Build(t, mandated, top_n);
+    b.latest_recorded_at = Latest(latest);
+    b.change_events_included = included;
+    FillMandatedComplexity(b, at);
+    return b;
+  }
+
+  bool Matches(const State& s, const CellFilter& f) const {
+    if (f.tier && s.tier != static_cast<uint8_t>(*f.tier)) return false;
+    if (f.complexity && s.complexity != static_cast<uint8_t>(*f.complexity)) return false;
+    if (f.business_area && areas.Get(s.area) != *f.business_area) return false;
+    if (f.complexity_type_bit_index && !(s.types & (1u << *f.complexity_type_bit_index))) {
+      return false;
+    }
+    if (f.data_and_digital && s.data_digital() != *f.data_and_digital) return false;
+    return true;
+  }
+
+  // The events behind the state after the first k steps of `c`.
+  std::vector<uint32_t> ContributingEvents(const ChangeRec& c, size_t k) const {
+    uint32_t registration = kNone, attributes = kNone, status = kNone, suggestion = kNone,
+             decision = kNone;
+    for (size_t i = 0; i < k; ++i) {
+      const uint32_t ei = c.steps[i].event;
+      switch (events[ei].kind) {
+        case FactKind::kChangeRegistered:
+          registration = ei;
+          attributes = ei;
+          break;
+        case FactKind::kChangeAmended:
+          attributes = ei;
+          break;
+        case FactKind::kChangeStatusChanged:
+          status = ei;
+          break;
+        case FactKind::kClassificationSuggested:
+          suggestion = ei;
+          break;
+        case FactKind::kClassificationConfirmed:
+        case FactKind::kClassificationOverridden:
+          decision = ei;
+          break;
+        default:
+          break;
+      }
+    }
+    std::vector<uint32_t> out;
+    for (uint32_t ei : {registration, attributes, status, suggestion, decision}) {
+      if (ei == kNone) continue;
+      // A suggestion counts if it is in force, or was what a bare
+      // confirmation confirmed.
+      if (ei == suggestion && decision != kNone) {
+        const EventRecord& d = events[decision];
+        const bool bare_confirm = d.kind == FactKind::kClassificationConfirmed && d.payload.tier == 0;
+        if (!bare_confirm) continue;
+      }
+      out.push_back(ei);
+    }
+    std::sort(out.begin(), out.end(), [this](uint32_t a, uint32_t b) { return EventLess(a, b); });
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+  }
+
+  std::vector<uint32_t> SortedChangeIndexes() const {
+    std::vector<uint32_t> order(changes.size());
+    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [this](uint32_t a, uint32_t b) {
+      return change_ids.Get(changes[a].id) < change_ids.Get(changes[b].id);
+    });
+    return order;
+  }
+
+  void HashEvent(Hasher& h, uint32_t ei) const {
+    const EventRecord& e = events[ei];
+    h.Bytes(UnpackId(e, 0));
+    h.Bytes(UnpackId(e, 1));
+    h.Bytes(UnpackId(e, 2));
+    h.Bytes(strings.Get(e.type));
+    h.Bytes(strings.Get(e.source));
+    h.Bytes(strings.Get(e.stream));
+    h.Bytes(strings.Get(e.actor));
+    h.Word(e.version);
+    h.Word(e.global_position);
+    h.Word(static_cast<uint64_t>(e.recorded_at));
+    h.Word(static_cast<uint64_t>(e.occurred_at));
+    h.Word(static_cast<uint64_t>(e.kind));
+    h.Bytes(Summary(e));
+  }
+};
+
+PortfolioModel::PortfolioModel() : impl_(std::make_unique<Impl>()) {}
+PortfolioModel::~PortfolioModel() = default;
+
+absl::StatusOr<ApplyResult> PortfolioModel::Apply(const Fact& fact) { return impl_->Apply(fact); }
+
+absl::StatusOr<Baseline> PortfolioModel::GetBaseline(const BaselineQuery& query) const {
+  if (query.top_mandated_per_area < 0 || query.top_mandated_per_area > 100) {
+    return absl::InvalidArgumentError("top_mandated_per_area: must be in 0..100");
+  }
+  Baseline b;
+  if (!query.as_of && query.statuses == kOngoingStatuses) {
+    b = impl_->CurrentBaseline(query.top_mandated_per_area);
+  } else {
+    b = impl_->ScanBaseline(query.as_of ? Micros(*query.as_of) : kForever, query.statuses,
+                            query.top_mandated_per_area);
+  }
+  b.as_of = query.as_of;
+  b.statuses = query.statuses;
+  return b;
+}
+
+absl::StatusOr<Provenance> PortfolioModel::GetProvenance(const CellFilter& cell,
+                                                         std::optional<absl::Time> as_of,
+                                                         StatusMask statuses) const {
+  if (cell.complexity_type_bit_index &&
+      (*cell.complexity_type_bit_index < 0 || *cell.complexity_type_bit_index >= kComplexityTypeCount)) {
+    return absl::InvalidArgumentError("cell.complexity_type: out of range");
+  }
+  const Impl& m = *impl_;
+  const int64_t at = as_of ? Micros(*as_of) : kForever;
+  Provenance p;
+  p.as_of = as_of;
+  int64_t latest = std::numeric_limits<int64_t>::min();
+  for (uint32_t ci : m.SortedChangeIndexes()) {
+    const ChangeRec& c = m.changes[ci];
+    const size_t k = c.CountAt(at);
+    if (k == 0) continue;
+    latest = std::max(latest, c.steps[k - 1].recorded_at);
+    const State& s = c.steps[k - 1].state;
+    if (!s.In(statuses) || !m.Matches(s, cell)) continue;
+    ProvenanceEntry entry;
+    entry.change_id = m.change_ids.Get(c.id);
+    entry.title = c.title;
+    entry.state = m.StateView(s, true, statuses);
+    for (uint32_t ei : m.ContributingEvents(c, k)) entry.events.push_back(m.View(ei));
+    p.changes.push_back(std::move(entry));
+  }
+  p.count = static_cast<int64_t>(p.changes.size());
+  p.latest_recorded_at = Impl::Latest(latest);
+  return p;
+}
+
+absl::StatusOr<BaselineDiff> PortfolioModel::Diff(absl::Time from, absl::Time to,
+                                                  StatusMask statuses) const {
+  if (from > to) {
+    return absl::InvalidArgumentError("from: must not be after to");
+  }
+  const Impl& m = *impl_;
+  const int64_t a = Micros(from), b = Micros(to);
+  BaselineDiff d;
+  d.from = from;
+  d.to = to;
+  int64_t latest_a = std::numeric_limits<int64_t>::min(), latest_b = latest_a;
+  for (uint32_t ci : m.SortedChangeIndexes()) {
+    const ChangeRec& c = m.changes[ci];
+    const size_t ka = c.CountAt(a), kb = c.CountAt(b);
+    if (ka > 0) latest_a = std::max(latest_a, c.steps[ka - 1].recorded_at);
+    if (kb > 0) latest_b = std::max(latest_b, c.steps[kb - 1].recorded_at);
+    if (ka == kb) continue;
+    const State sa = ka ? c.steps[ka - 1].state : State{};
+    const State& sb = c.steps[kb - 1].state;
+    ChangeDiff cd;
+    const bool ina = sa.In(statuses), inb = sb.In(statuses);
+    if (!ina && inb) cd.kinds.push_back(DiffKind::kEntered), ++d.entered;
+    if (ina && !inb) cd.kinds.push_back(DiffKind::kLeft), ++d.left;
+    if (sa.registered() && sb.registered()) {
+      if (!sa.SameClassification(sb)) cd.kinds.push_back(DiffKind::kReclassified), ++d.reclassified;
+      if (sa.area != sb.area) cd.kinds.push_back(DiffKind::kAreaChanged), ++d.area_changed;
+      if (sa.status != sb.status) cd.kinds.push_back(DiffKind::kStatusChanged), ++d.status_changed;
+    }
+    if (cd.kinds.empty()) continue;
+    cd.change_id = m.change_ids.Get(c.id);
+    cd.before = m.StateView(sa, ka > 0, statuses);
+    cd.after = m.StateView(sb, true, statuses);
+    for (size_t i = ka; i < kb; ++i) cd.events.push_back(m.View(c.steps[i].event));
+    d.changes.push_back(std::move(cd));
+  }
+  d.latest_recorded_at_from = Impl::Latest(latest_a);
+  d.latest_recorded_at_to = Impl::Latest(latest_b);
+  return d;
+}
+
+absl::StatusOr<ChangeHistory> PortfolioModel::GetChangeHistory(const std::string& change_id) const {
+  const Impl& m = *impl_;
+  const auto ci = m.change_ids.Find(change_id);
+  if (!ci) return absl::NotFoundError(absl::StrCat("change ", change_id, ": not found"));
+  const ChangeRec& c = m.changes[*ci];
+  ChangeHistory h;
+  h.change_id = change_id;
+  h.title = c.title;
+  std::vector<uint32_t> evs;
+  for (const Step& s : c.steps) evs.push_back(s.event);
+  if (c.proposal != kNone) {
+    h.proposal_id = m.proposal_ids.Get(m.proposals[c.proposal].id);
+    const auto& pe = m.proposals[c.proposal].events;
+    evs.insert(evs.end(), pe.begin(), pe.end());
+  }
+  std::sort(evs.begin(), evs.end(), [&m](uint32_t a, uint32_t b) { return m.EventLess(a, b); });
+  for (uint32_t ei : evs) h.events.push_back(m.View(ei));
+  h.current = m.StateView(c.steps.empty() ? State{} : c.steps.back().state, !c.steps.empty(),
+                          kOngoingStatuses);
+  return h;
+}
+
+absl::StatusOr<Overlaps> PortfolioModel::GetOverlaps(std::optional<absl::Time> as_of,
+                                                     StatusMask statuses) const {
+  const Impl& m = *impl_;
+  const int64_t at = as_of ? Micros(*as_of) : kForever;
+  Overlaps o;
+  o.as_of = as_of;
+  int64_t latest = std::numeric_limits<int64_t>::min();
+  // team -> (change, area) of baseline changes
+  std::vector<std::vector<std::pair<uint32_t, uint32_t>>> by_team(m.teams.size());
+  for (uint32_t ci = 0; ci < m.changes.size(); ++ci) {
+    const ChangeRec& c = m.changes[ci];
+    const size_t k = c.CountAt(at);
+    if (k == 0) continue;
+    latest = std::max(latest, c.steps[k - 1].recorded_at);
+    const State& s = c.steps[k - 1].state;
+    if (!s.In(statuses)) continue;
+    for (uint32_t t : m.teamsets[s.teamset]) by_team[t].push_back({ci, s.area});
+  }
+  struct PairAcc {
+    std::vector<uint32_t> teams;
+    std::vector<uint32_t> changes;
+  };
+  std::map<std::pair<std::string, std::string>, PairAcc> pairs;
+  for (uint32_t t = 0; t < by_team.size(); ++t) {
+    const auto& members = by_team[t];
+    if (members.size() < 2) continue;
+    TeamOverlap to;
+    to.team = m.teams.Get(t);
+    std::map<std::string, std::vector<uint32_t>> area_changes;
+    for (const auto& [ci, area] : members) {
+      to.change_ids.push_back(m.change_ids.Get(m.changes[ci].id));
+      area_changes[m.areas.Get(area)].push_back(ci);
+    }
+    std::sort(to.change_ids.begin(), to.change_ids.end());
+    for (const auto& [area, _] : area_changes) to.business_areas.push_back(area);
+    for (auto x = area_changes.begin(); x != area_changes.end(); ++x) {
+      for (auto y = std::next(x); y != area_changes.end(); ++y) {
+        PairAcc& acc = pairs[{x->first, y->first}];
+        acc.teams.push_back(t);
+        acc.changes.insert(acc.changes.end(), x->second.begin(), x->second.end());
+        acc.changes.insert(acc.changes.end(), y->second.begin(), y->second.end());
+      }
+    }
+    o.teams.push_back(std::move(to));
+  }
+  std::sort(o.teams.begin(), o.teams.end(), [](const TeamOverlap& a, const TeamOverlap& b) {
+    return a.change_ids.size() != b.change_ids.size() ? a.change_ids.size() > b.change_ids.size()
+                                                      : a.team < b.team;
+  });
+  for (auto& [key, acc] : pairs) {
+    AreaInteraction ai;
+    ai.area_a = key.first;
+    ai.area_b = key.second;
+    std::sort(acc.changes.begin(), acc.changes.end());
+    acc.changes.erase(std::unique(acc.changes.begin(), acc.changes.end()), acc.changes.end());
+    ai.shared_changes = static_cast<int64_t>(acc.changes.size());
+    for (uint32_t t : acc.teams) ai.teams.push_back(m.teams.Get(t));
+    std::sort(ai.teams.begin(), ai.teams.end());
+    o.interactions.push_back(std::move(ai));
+  }
+  std::stable_sort(o.interactions.begin(), o.interactions.end(),
+                   [](const AreaInteraction& a, const AreaInteraction& b) {
+                     return a.shared_changes > b.shared_changes;
+                   });
+  o.latest_recorded_at = Impl::Latest(latest);
+  return o;
+}
+
+absl::StatusOr<FrontDoorActivity> PortfolioModel::GetFrontDoorActivity(
+    const FrontDoorQuery& query) const {
+  for (const auto& [name, ym] : {std::pair{"from", query.from}, std::pair{"to", query.to}}) {
+    if (ym && (ym->month < 1 || ym->month > 12)) {
+      return absl::InvalidArgumentError(absl::StrCat(name, ".month: must be in 1..12"));
+    }
+  }
+  if (query.from && query.to && *query.to < *query.from) {
+    return absl::InvalidArgumentError("from: must not be after to");
+  }
+  const Impl& m = *impl_;
+  const int64_t at = query.as_of ? Micros(*query.as_of) : kForever;
+  FrontDoorActivity out;
+  out.as_of = query.as_of;
+  int64_t latest = std::numeric_limits<int64_t>::min();
+  std::map<YearMonth, std::pair<FrontDoorPeriod, std::vector<double>>> periods;
+  for (const ProposalRec& p : m.proposals) {
+    int64_t first_submission = 0;
+    bool submitted = false;
+    bool decided_since = false;
+    ProposalOutcome outcome = ProposalOutcome::kUnspecified;
+    int64_t decided_at = 0;
+    for (uint32_t ei : p.events) {
+      const EventRecord& e = m.events[ei];
+      if (e.recorded_at > at) break;
+      latest = std::max(latest, e.recorded_at);
+      if (e.kind == FactKind::kProposalSubmitted) {
+        if (!submitted) first_submission = e.occurred_at;
+        submitted = true;
+        decided_since = false;
+      } else if (e.kind == FactKind::kProposalDecided && submitted) {
+        decided_since = true;
+        outcome = static_cast<ProposalOutcome>(e.payload.outcome);
+        decided_at = e.occurred_at;
+      }
+    }
+    if (!submitted) continue;
+    const absl::CivilSecond cs = absl::ToCivilSecond(FromMicros(first_submission), absl::UTCTimeZone());
+    const YearMonth ym{static_cast<int>(cs.year()), cs.month()};
+    if (query.from && ym < *query.from) continue;
+    if (query.to && *query.to < ym) continue;
+    auto& [period, days] = periods[ym];
+    period.month = ym;
+    ++period.submitted;
+    if (!decided_since) {
+      ++period.pending;
+      continue;
+    }
+    switch (outcome) {
+      case ProposalOutcome::kApproved: ++period.approved; break;
+      case ProposalOutcome::kRejected: ++period.rejected; break;
+      case ProposalOutcome::kDeferred: ++period.deferred; break;
+      case ProposalOutcome::kReturned: ++period.returned; break;
+      case ProposalOutcome::kUnspecified: break;
+    }
+    ++period.decided;
+    days.push_back(static_cast<double>(decided_at - first_submission) / 86400e6);
+  }
+  for (auto& [ym, entry] : periods) {
+    auto& [period, days] = entry;
+    if (!days.empty()) {
+      double sum = 0;
+      for (double d : days) sum += d;
+      period.mean_days_to_decision = sum / static_cast<double>(days.size());
+      std::sort(days.begin(), days.end());
+      const size_t n = days.size();
+      period.median_days_to_decision = n % 2 ? days[n / 2] : (days[n / 2 - 1] + days[n / 2]) / 2;
+    }
+    out.periods.push_back(period);
+  }
+  out.latest_recorded_at = Impl::Latest(latest);
+  return out;
+}
+
+std::string PortfolioModel::StateHash() const {
+  const Impl& m = *impl_;
+  Hasher h;
+  for (uint32_t ci : m.SortedChangeIndexes()) {
+    const ChangeRec& c = m.changes[ci];
+    h.Bytes("change");
+    h.Bytes(m.change_ids.Get(c.id));
+    h.Bytes(c.title);
+    h.Bytes(c.proposal == kNone ? "" : m.proposal_ids.Get(m.proposals[c.proposal].id));
+    h.Word(c.steps.size());
+    for (const Step& s : c.steps) m.HashEvent(h, s.event);
+    if (!c.steps.empty()) {
+      const State& s = c.steps.back().state;
+      h.Word(static_cast<uint64_t>(s.cost));
+      h.Bytes(m.areas.Get(s.area));
+      h.Bytes(absl::StrJoin(m.TeamNames(s.teamset), ","));
+      h.Word(uint64_t{s.tier} | uint64_t{s.complexity} << 8 | uint64_t{s.types} << 16 |
+             uint64_t{s.status} << 24 | uint64_t{s.flags} << 32);
+    }
+  }
+  std::vector<uint32_t> order(m.proposals.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&m](uint32_t a, uint32_t b) {
+    return m.proposal_ids.Get(m.proposals[a].id) < m.proposal_ids.Get(m.proposals[b].id);
+  });
+  for (uint32_t pi : order) {
+    const ProposalRec& p = m.proposals[pi];
+    h.Bytes("proposal");
+    h.Bytes(m.proposal_ids.Get(p.id));
+    h.Word(p.events.size());
+    for (uint32_t ei : p.events) m.HashEvent(h, ei);
+  }
+  return h.Hex();
+}
+
+uint64_t PortfolioModel::events_applied() const { return impl_->events.size(); }
+uint64_t PortfolioModel::duplicates_ignored() const { return impl_->duplicates; }
+size_t PortfolioModel::change_count() const { return impl_->changes.size(); }
+size_t PortfolioModel::proposal_count() const { return impl_->proposals.size(); }
+std::optional<absl::Time> PortfolioModel::latest_recorded_at() const {
+  return Impl::Latest(impl_->latest_recorded);
+}
+
+const char* DiffKindName(DiffKind kind) {
+  switch (kind) {
+    case DiffKind::kEntered: return "ENTERED";
+    case DiffKind::kLeft: return "LEFT";
+    case DiffKind::kReclassified: return "RECLASSIFIED";
+    case DiffKind::kAreaChanged: return "AREA_CHANGED";
+    case DiffKind::kStatusChanged: return "STATUS_CHANGED";
+  }
+  return "UNKNOWN";
+}
+
+}  // namespace changeledger::portfolio

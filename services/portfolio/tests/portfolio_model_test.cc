@@ -1,0 +1,584 @@
+#include "changeledger/portfolio/portfolio_model.h"
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace changeledger::portfolio {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::Field;
+using ::testing::SizeIs;
+
+absl::Time Day(int day, int hour = 0) {
+  return absl::FromCivil(absl::CivilSecond(2021, 3, 1, 0, 0, 0), absl::UTCTimeZone()) +
+         absl::Hours(24 * (day - 1) + hour);
+}
+
+int Idx(Tier t) { return static_cast<int>(t); }
+int Idx(Complexity c) { return static_cast<int>(c); }
+
+// Builds facts with consistent stream versions per (source, stream).
+class FactMaker {
+ public:
+  Fact Meta(const std::string& source, const std::string& stream, absl::Time at,
+            const std::string& type) {
+    Fact f;
+    f.meta.source = source;
+    f.meta.stream = stream;
+    f.meta.version = ++versions_[source + "/" + stream];
+    f.meta.global_position = ++positions_[source];
+    f.meta.recorded_at = at;
+    f.meta.occurred_at = at - absl::Minutes(5);
+    f.meta.type = type;
+    ++ids_;
+    f.meta.event_id = absl::StrCat("00000000-0000-4000-8000-",
+                                   std::string(12 - std::to_string(ids_).size(), '0'), ids_);
+    f.meta.actor = source == "intake" ? "proposer-1" : "officer-1";
+    f.meta.correlation_id = absl::StrCat("corr-", ids_);
+    f.meta.causation_id = absl::StrCat("cause-", ids_);
+    return f;
+  }
+
+  Fact Registered(const std::string& change, absl::Time at, const std::string& area,
+                  std::vector<std::string> teams = {}, bool dd = false, int64_t cost = 0,
+                  const std::string& proposal = "") {
+    Fact f = Meta("intake", "change-" + change, at, "changeledger.intake.v1.ChangeRegistered");
+    f.kind = FactKind::kChangeRegistered;
+    f.change_id = change;
+    f.proposal_id = proposal;
+    f.attributes.title = "Change " + change;
+    f.attributes.business_area = area;
+    f.attributes.teams = std::move(teams);
+    f.attributes.data_and_digital = dd;
+    f.attributes.estimated_cost_minor = cost;
+    return f;
+  }
+
+  Fact Amended(const std::string& change, absl::Time at, const std::string& area,
+               std::vector<std::string> teams = {}, bool dd = false, int64_t cost = 0) {
+    Fact f = Registered(change, at, area, std::move(teams), dd, cost);
+    f.kind = FactKind::kChangeAmended;
+    f.meta.type = "changeledger.intake.v1.ChangeAmended";
+    f.attributes.title = "Change " + change + " (amended)";
+    return f;
+  }
+
+  Fact Status(const std::string& change, absl::Time at, ChangeStatus status) {
+    Fact f = Meta("intake", "change-" + change, at, "changeledger.intake.v1.ChangeDeliveryStarted");
+    f.kind = FactKind::kChangeStatusChanged;
+    f.change_id = change;
+    f.status = status;
+    return f;
+  }
+
+  Fact Classified(FactKind kind, const std::string& change, absl::Time at, Tier tier,
+                  Complexity complexity, uint8_t types = 0) {
+    Fact f = Meta("classification", "classification-" + change, at,
+                  absl::StrCat("changeledger.classification.v1.", FactKindName(kind)));
+    f.kind = kind;
+    f.change_id = change;
+    f.classification = {tier, complexity, types};
+    return f;
+  }
+  Fact Suggested(const std::string& change, absl::Time at, Tier tier, Complexity c,
+                 uint8_t types = 0) {
+    return Classified(FactKind::kClassificationSuggested, change, at, tier, c, types);
+  }
+  Fact Confirmed(const std::string& change, absl::Time at) {
+    return Classified(FactKind::kClassificationConfirmed, change, at, Tier::kUnspecified,
+                      Complexity::kUnspecified);
+  }
+  Fact Overridden(const std::string& change, absl::Time at, Tier tier, Complexity c,
+                  uint8_t types = 0) {
+    return Classified(FactKind::kClassificationOverridden, change, at, tier, c, types);
+  }
+
+  Fact Submitted(const std::string& proposal, absl::Time at, const std::string& area) {
+    Fact f = Meta("intake", "proposal-" + proposal, at, "changeledger.intake.v1.ProposalSubmitted");
+    f.kind = FactKind::kProposalSubmitted;
+    f.proposal_id = proposal;
+    f.proposal_business_area = area;
+    f.meta.occurred_at = at;
+    return f;
+  }
+  Fact Decided(const std::string& proposal, absl::Time at, ProposalOutcome outcome) {
+    Fact f = Meta("intake", "proposal-" + proposal, at, "changeledger.intake.v1.ProposalDecided");
+    f.kind = FactKind::kProposalDecided;
+    f.proposal_id = proposal;
+    f.outcome = outcome;
+    f.meta.occurred_at = at;
+    return f;
+  }
+
+ private:
+  std::map<std::string, uint64_t> versions_;
+  std::map<std::string, uint64_t> positions_;
+  int ids_ = 0;
+};
+
+class PortfolioModelTest : public ::testing::Test {
+ protected:
+  void Apply(const Fact& f) {
+    auto r = model_.Apply(f);
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_TRUE(r->applied);
+  }
+  Baseline Current() {
+    auto b = model_.GetBaseline({});
+    EXPECT_TRUE(b.ok()) << b.status();
+    return *b;
+  }
+  Baseline AsOf(absl::Time t) {
+    BaselineQuery q;
+    q.as_of = t;
+    auto b = model_.GetBaseline(q);
+    EXPECT_TRUE(b.ok()) << b.status();
+    return *b;
+  }
+
+  FactMaker make_;
+  PortfolioModel model_;
+};
+
+TEST_F(PortfolioModelTest, BaselineCountsTierComplexityAreaAndDataDigital) {
+  Apply(make_.Registered("c1", Day(1), "MO", {"t1"}, true, 500));
+  Apply(make_.Suggested("c1", Day(1, 1), Tier::kMandated, Complexity::kMedium, kStructural));
+  Apply(make_.Registered("c2", Day(1), "MO", {"t2"}, false, 100));
+  Apply(make_.Suggested("c2", Day(1, 1), Tier::kMandated, Complexity::kMedium,
+                        kStructural | kSocioPolitical));
+  Apply(make_.Confirmed("c2", Day(2)));
+  Apply(make_.Registered("c3", Day(1), "DI", {}, true, 900));
+  Apply(make_.Overridden("c3", Day(2), Tier::kTransformational, Complexity::kHigh, kStructural));
+  Apply(make_.Registered("c4", Day(1), "DI"));  // never classified
+
+  const Baseline b = Current();
+  EXPECT_EQ(b.total, 4);
+  EXPECT_EQ(b.unclassified, 1);
+  EXPECT_EQ(b.unconfirmed, 1);  // c1: a suggestion only
+  EXPECT_EQ(b.tier_complexity[Idx(Tier::kMandated)][Idx(Complexity::kMedium)], 2);
+  EXPECT_EQ(b.tier_complexity_unconfirmed[Idx(Tier::kMandated)][Idx(Complexity::kMedium)], 1);
+  EXPECT_EQ(b.tier_complexity[Idx(Tier::kTransformational)][Idx(Complexity::kHigh)], 1);
+  EXPECT_EQ(b.tier_complexity[0][0], 1);
+  EXPECT_EQ(b.by_tier[Idx(Tier::kMandated)], 2);
+  EXPECT_EQ(b.data_and_digital_by_tier[Idx(Tier::kMandated)], 1);
+  EXPECT_EQ(b.data_and_digital_by_tier[Idx(Tier::kTransformational)], 1);
+  EXPECT_EQ(b.complexity_types[Idx(Complexity::kMedium)][0], 2);  // structural
+  EXPECT_EQ(b.complexity_types[Idx(Complexity::kMedium)][1], 1);  // socio-political
+  EXPECT_EQ(b.complexity_types[Idx(Complexity::kMedium)][2], 0);
+  EXPECT_EQ(b.complexity_without_types[0], 1);
+  ASSERT_THAT(b.by_area, SizeIs(2));
+  EXPECT_EQ(b.by_area[0].business_area, "DI");
+  EXPECT_EQ(b.by_area[0].total, 2);
+  EXPECT_EQ(b.by_area[0].by_tier[Idx(Tier::kTransformational)], 1);
+  EXPECT_EQ(b.by_area[1].business_area, "MO");
+  EXPECT_EQ(b.by_area[1].by_tier[Idx(Tier::kMandated)], 2);
+  EXPECT_EQ(b.by_area[1].data_and_digital, 1);
+  ASSERT_TRUE(b.latest_recorded_at.has_value());
+  EXPECT_EQ(*b.latest_recorded_at, Day(2));
+  EXPECT_FALSE(b.as_of.has_value());
+}
+
+TEST_F(PortfolioModelTest, ClosedAndStoppedChangesAreNotOngoing) {
+  Apply(make_.Registered("c1", Day(1), "MO"));
+  Apply(make_.Registered("c2", Day(1), "MO"));
+  Apply(make_.Registered("c3", Day(1), "MO"));
+  Apply(make_.Status("c1", Day(2), ChangeStatus::kInDelivery));
+  Apply(make_.Status("c2", Day(3), ChangeStatus::kClosed));
+  Apply(make_.Status("c3", Day(3), ChangeStatus::kStopped));
+  EXPECT_EQ(Current().total, 1);
+  BaselineQuery all;
+  all.statuses = kAllStatuses;
+  EXPECT_EQ(model_.GetBaseline(all)->total, 3);
+  EXPECT_EQ(AsOf(Day(2, 12)).total, 3);
+}
+
+TEST_F(PortfolioModelTest, DecisionOutranksLaterSuggestionAndBareConfirmTakesLatestSuggestion) {
+  Apply(make_.Registered("c1", Day(1), "MO"));
+  Apply(make_.Suggested("c1", Day(1), Tier::kExperimental, Complexity::kLow));
+  Apply(make_.Suggested("c1", Day(2), Tier::kMandated, Complexity::kMedium));
+  Apply(make_.Confirmed("c1", Day(3)));
+  Apply(make_.Suggested("c1", Day(4), Tier::kIncremental, Complexity::kLow));
+  const Baseline b = Current();
+  EXPECT_EQ(b.tier_complexity[Idx(Tier::kMandated)][Idx(Complexity::kMedium)], 1);
+  EXPECT_EQ(b.unconfirmed, 0);
+  EXPECT_EQ(AsOf(Day(2)).tier_complexity[Idx(Tier::kMandated)][Idx(Complexity::kMedium)], 1);
+  EXPECT_EQ(AsOf(Day(2)).unconfirmed, 1);
+  EXPECT_EQ(AsOf(Day(1)).by_tier[Idx(Tier::kExperimental)], 1);
+}
+
+TEST_F(PortfolioModelTest, AsOfAnswersBeforeAndAfterReclassification) {
+  Apply(make_.Registered("c1", Day(1), "MO"));
+  Apply(make_.Suggested("c1", Day(1, 1), Tier::kExperimental, Complexity::kLow, kEmergent));
+  Apply(make_.Registered("c2", Day(5), "DI"));
+  Apply(make_.Overridden("c1", Day(10), Tier::kMandated, Complexity::kMedium, kStructural));
+
+  const Baseline before = AsOf(Day(9));
+  EXPECT_EQ(before.total, 2);
+  EXPECT_EQ(before.tier_complexity[Idx(Tier::kExperimental)][Idx(Complexity::kLow)], 1);
+  EXPECT_EQ(before.tier_complexity[Idx(Tier::kMandated)][Idx(Complexity::kMedium)], 0);
+  EXPECT_EQ(*before.latest_recorded_at, Day(5));
+  EXPECT_EQ(*before.as_of, Day(9));
+
+  const Baseline after = AsOf(Day(10));
+  EXPECT_EQ(after.tier_complexity[Idx(Tier::kExperimental)][Idx(Complexity::kLow)], 0);
+  EXPECT_EQ(after.tier_complexity[Idx(Tier::kMandated)][Idx(Complexity::kMedium)], 1);
+  EXPECT_EQ(*after.latest_recorded_at, Day(10));
+
+  EXPECT_EQ(AsOf(Day(1, 0)).total, 1);
+  EXPECT_EQ(AsOf(Day(1, 0)).unclassified, 1);
+  EXPECT_EQ(AsOf(Day(1) - absl::Seconds(1)).total, 0);
+  EXPECT_FALSE(AsOf(Day(1) - absl::Seconds(1)).latest_recorded_at.has_value());
+}
+
+TEST_F(PortfolioModelTest, ArrivalOrderDoesNotChangeStateOrHash) {
+  std::vector<Fact> facts = {
+      make_.Registered("c1", Day(1), "MO", {"a", "b"}, true, 10),
+      make_.Suggested("c1", Day(2), Tier::kMandated, Complexity::kMedium),
+      make_.Amended("c1", Day(3), "DI", {"b"}, false, 20),
+      make_.Overridden("c1", Day(4), Tier::kTransformational, Complexity::kHigh),
+      make_.Registered("c2", Day(2), "MO"),
+      make_.Status("c2", Day(6), ChangeStatus::kClosed),
+      make_.Submitted("p1", Day(1), "MO"),
+      make_.Decided("p1", Day(3), ProposalOutcome::kApproved),
+  };
+  for (const Fact& f : facts) Apply(f);
+  // Another model gets intake's facts after classification's (as two
+  // topics may deliver them), each stream still in order.
+  PortfolioModel other;
+  std::stable_partition(facts.begin(), facts.end(),
+                        [](const Fact& f) { return f.meta.source == "classification"; });
+  for (const Fact& f : facts) ASSERT_TRUE(other.Apply(f).ok());
+  EXPECT_EQ(model_.StateHash(), other.StateHash());
+  for (int day = 1; day <= 7; ++day) {
+    BaselineQuery q;
+    q.as_of = Day(day);
+    auto a = model_.GetBaseline(q);
+    auto b = other.GetBaseline(q);
+    EXPECT_EQ(a->tier_complexity, b->tier_complexity) << day;
+    EXPECT_EQ(a->total, b->total) << day;
+  }
+  EXPECT_EQ(Current().tier_complexity, other.GetBaseline({})->tier_complexity);
+  // A different set of facts gives a different hash.
+  ASSERT_TRUE(other.Apply(make_.Status("c1", Day(8), ChangeStatus::kInDelivery)).ok());
+  EXPECT_NE(model_.StateHash(), other.StateHash());
+}
+
+TEST_F(PortfolioModelTest, RedeliveredFactIsIgnored) {
+  const Fact f = make_.Registered("c1", Day(1), "MO");
+  Apply(f);
+  const std::string hash = model_.StateHash();
+  auto again = model_.Apply(f);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->applied);
+  EXPECT_EQ(model_.duplicates_ignored(), 1u);
+  EXPECT_EQ(model_.StateHash(), hash);
+  EXPECT_EQ(Current().total, 1);
+}
+
+TEST_F(PortfolioModelTest, RejectsFactsWithoutIds) {
+  Fact f = make_.Registered("c1", Day(1), "MO");
+  f.change_id.clear();
+  auto r = model_.Apply(f);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(r.status().message()), ::testing::HasSubstr("change_id"));
+  Fact g = make_.Registered("c1", Day(1), "MO");
+  g.meta.version = 0;
+  EXPECT_EQ(model_.Apply(g).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(model_.events_applied(), 0u);
+}
+
+TEST_F(PortfolioModelTest, DiffNamesEnteredLeftReclassifiedAndTheirEvents) {
+  Apply(make_.Registered("c1", Day(1), "MO"));
+  Apply(make_.Suggested("c1", Day(1), Tier::kExperimental, Complexity::kLow));
+  Apply(make_.Registered("c2", Day(1), "MO"));
+  Apply(make_.Registered("c3", Day(1), "MO"));
+  // Between day 2 and day 5:
+  const Fact reclass = make_.Overridden("c1", Day(3), Tier::kMandated, Complexity::kMedium);
+  Apply(reclass);
+  Apply(make_.Status("c2", Day(3), ChangeStatus::kStopped));
+  Apply(make_.Registered("c4", Day(4), "DI"));
+  Apply(make_.Amended("c3", Day(4), "DI"));
+  // After day 5: not in the diff.
+  Apply(make_.Registered("c5", Day(6), "DI"));
+
+  auto d = model_.Diff(Day(2), Day(5));
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->entered, 1);
+  EXPECT_EQ(d->left, 1);
+  EXPECT_EQ(d->reclassified, 1);
+  EXPECT_EQ(d->area_changed, 1);
+  EXPECT_EQ(d->status_changed, 1);
+  ASSERT_THAT(d->changes, SizeIs(4));
+  EXPECT_EQ(d->changes[0].change_id, "c1");
+  EXPECT_THAT(d->changes[0].kinds, ElementsAre(DiffKind::kReclassified));
+  EXPECT_EQ(d->changes[0].before.tier, Tier::kExperimental);
+  EXPECT_EQ(d->changes[0].after.tier, Tier::kMandated);
+  ASSERT_THAT(d->changes[0].events, SizeIs(1));
+  EXPECT_EQ(d->changes[0].events[0].event_id, reclass.meta.event_id);
+  EXPECT_EQ(d->changes[0].events[0].actor, "officer-1");
+  EXPECT_EQ(d->changes[0].events[0].recorded_at, Day(3));
+  EXPECT_EQ(d->changes[1].change_id, "c2");
+  EXPECT_THAT(d->changes[1].kinds, ElementsAre(DiffKind::kLeft, DiffKind::kStatusChanged));
+  EXPECT_EQ(d->changes[2].change_id, "c3");
+  EXPECT_THAT(d->changes[2].kinds, ElementsAre(DiffKind::kAreaChanged));
+  EXPECT_EQ(d->changes[2].before.business_area, "MO");
+  EXPECT_EQ(d->changes[2].after.business_area, "DI");
+  EXPECT_EQ(d->changes[3].change_id, "c4");
+  EXPECT_THAT(d->changes[3].kinds, ElementsAre(DiffKind::kEntered));
+  EXPECT_FALSE(d->changes[3].before.known);
+
+  EXPECT_EQ(model_.Diff(Day(5), Day(2)).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(model_.Diff(Day(2), Day(2))->changes, SizeIs(0));
+}
+
+TEST_F(PortfolioModelTest, ProvenanceOfCellMatchesFigureAndNamesEvents) {
+  Apply(make_.Registered("c1", Day(1), "MO"));
+  const Fact suggestion = make_.Suggested("c1", Day(1, 2), Tier::kMandated, Complexity::kMedium);
+  Apply(suggestion);
+  const Fact confirm = make_.Confirmed("c1", Day(2));
+  Apply(confirm);
+  Apply(make_.Registered("c2", Day(1), "DI"));
+  Apply(make_.Suggested("c2", Day(1, 2), Tier::kExperimental, Complexity::kLow));
+  const Fact override_c2 = make_.Overridden("c2", Day(3), Tier::kMandated, Complexity::kMedium);
+  Apply(override_c2);
+  Apply(make_.Registered("c3", Day(1), "DI"));
+  Apply(make_.Suggested("c3", Day(1, 2), Tier::kMandated, Complexity::kHigh));
+
+  CellFilter cell;
+  cell.tier = Tier::kMandated;
+  cell.complexity = Complexity::kMedium;
+  auto p = model_.GetProvenance(cell, std::nullopt);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->count, Current().tier_complexity[Idx(Tier::kMandated)][Idx(Complexity::kMedium)]);
+  ASSERT_THAT(p->changes, SizeIs(2));
+  EXPECT_EQ(p->changes[0].change_id, "c1");
+  // Registration, the suggestion a bare confirmation confirmed, the confirmation.
+  ASSERT_THAT(p->changes[0].events, SizeIs(3));
+  EXPECT_EQ(p->changes[0].events[0].kind, FactKind::kChangeRegistered);
+  EXPECT_EQ(p->changes[0].events[1].event_id, suggestion.meta.event_id);
+  EXPECT_EQ(p->changes[0].events[2].event_id, confirm.meta.event_id);
+  EXPECT_EQ(p->changes[1].change_id, "c2");
+  ASSERT_THAT(p->changes[1].events, SizeIs(2));  // the overridden suggestion is not behind it
+  EXPECT_EQ(p->changes[1].events[1].event_id, override_c2.meta.event_id);
+  EXPECT_EQ(p->changes[1].events[1].summary, "tier=MANDATED complexity=MEDIUM types=NONE");
+
+  // As of day 2, c2 was still experimental.
+  auto earlier = model_.GetProvenance(cell, Day(2));
+  EXPECT_THAT(earlier->changes, ElementsAre(Field(&ProvenanceEntry::change_id, "c1")));
+  EXPECT_EQ(earlier->count,
+            AsOf(Day(2)).tier_complexity[Idx(Tier::kMandated)][Idx(Complexity::kMedium)]);
+
+  CellFilter by_area;
+  by_area.business_area = "DI";
+  EXPECT_EQ(model_.GetProvenance(by_area, std::nullopt)->count, 2);
+}
+
+TEST_F(PortfolioModelTest, ChangeHistoryOrdersEventsAcrossSourcesWithProposal) {
+  Apply(make_.Submitted("p1", Day(1), "MO"));
+  Apply(make_.Decided("p1", Day(2), ProposalOutcome::kApproved));
+  const Fact reg = make_.Registered("c1", Day(2, 1), "MO", {}, false, 0, "p1");
+  Apply(make_.Suggested("c1", Day(2, 2), Tier::kMandated, Complexity::kMedium));
+  Apply(reg);
+  Apply(make_.Status("c1", Day(4), ChangeStatus::kInDelivery));
+
+  auto h = model_.GetChangeHistory("c1");
+  ASSERT_TRUE(h.ok()) << h.status();
+  EXPECT_EQ(h->proposal_id, "p1");
+  ASSERT_THAT(h->events, SizeIs(5));
+  EXPECT_EQ(h->events[0].kind, FactKind::kProposalSubmitted);
+  EXPECT_EQ(h->events[1].kind, FactKind::kProposalDecided);
+  EXPECT_EQ(h->events[2].kind, FactKind::kChangeRegistered);
+  EXPECT_EQ(h->events[2].event_id, reg.meta.event_id);
+  EXPECT_EQ(h->events[2].correlation_id, reg.meta.correlation_id);
+  EXPECT_EQ(h->events[2].causation_id, reg.meta.causation_id);
+  EXPECT_EQ(h->events[2].occurred_at, reg.meta.occurred_at);
+  EXPECT_EQ(h->events[2].source, "intake");
+  EXPECT_EQ(h->events[3].source, "classification");
+  EXPECT_EQ(h->events[4].summary, "status=IN_DELIVERY");
+  EXPECT_EQ(h->current.status, ChangeStatus::kInDelivery);
+  EXPECT_EQ(model_.GetChangeHistory("nope").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(PortfolioModelTest, OverlapsFindSharedTeamsAndAreaInteractions) {
+  Apply(make_.Registered("c1", Day(1), "MO", {"digital", "estates"}));
+  Apply(make_.Registered("c2", Day(1), "DI", {"digital"}));
+  Apply(make_.Registered("c3", Day(1), "DI", {"estates", "hr"}));
+  Apply(make_.Registered("c4", Day(1), "PS", {"hr"}));
+  Apply(make_.Registered("c5", Day(1), "PS", {"solo"}));
+  Apply(make_.Status("c4", Day(3), ChangeStatus::kClosed));
+
+  auto o = model_.GetOverlaps(std::nullopt);
+  ASSERT_TRUE(o.ok());
+  ASSERT_THAT(o->teams, SizeIs(2));  // hr now has one ongoing change
+  EXPECT_EQ(o->teams[0].team, "digital");
+  EXPECT_THAT(o->teams[0].change_ids, ElementsAre("c1", "c2"));
+  EXPECT_THAT(o->teams[0].business_areas, ElementsAre("DI", "MO"));
+  ASSERT_THAT(o->interactions, SizeIs(1));
+  EXPECT_EQ(o->interactions[0].area_a, "DI");
+  EXPECT_EQ(o->interactions[0].area_b, "MO");
+  EXPECT_EQ(o->interactions[0].shared_changes, 3);  // c1, c2, c3
+  EXPECT_THAT(o->interactions[0].teams, ElementsAre("digital", "estates"));
+
+  auto earlier = model_.GetOverlaps(Day(2));
+  ASSERT_THAT(earlier->interactions, SizeIs(2));
+  EXPECT_EQ(earlier->interactions[1].area_a, "DI");
+  EXPECT_EQ(earlier->interactions[1].area_b, "PS");
+  EXPECT_THAT(earlier->interactions[1].teams, ElementsAre("hr"));
+}
+
+TEST_F(PortfolioModelTest, FrontDoorCountsOutcomesPerMonthWithTimeToDecision) {
+  Apply(make_.Submitted("p1", Day(1), "MO"));
+  Apply(make_.Decided("p1", Day(3), ProposalOutcome::kApproved));
+  Apply(make_.Submitted("p2", Day(2), "MO"));
+  Apply(make_.Decided("p2", Day(7), ProposalOutcome::kRejected));
+  Apply(make_.Submitted("p3", Day(5), "DI"));
+  Apply(make_.Decided("p3", Day(6), ProposalOutcome::kReturned));
+  Apply(make_.Submitted("p3", Day(8), "DI"));  // resubmitted: pending again
+  Apply(make_.Submitted("p4", Day(40), "DI"));  // April
+
+  auto fd = model_.GetFrontDoorActivity({});
+  ASSERT_TRUE(fd.ok());
+  ASSERT_THAT(fd->periods, SizeIs(2));
+  const FrontDoorPeriod& march = fd->periods[0];
+  EXPECT_EQ(march.month, (YearMonth{2021, 3}));
+  EXPECT_EQ(march.submitted, 3);
+  EXPECT_EQ(march.approved, 1);
+  EXPECT_EQ(march.rejected, 1);
+  EXPECT_EQ(march.pending, 1);
+  EXPECT_EQ(march.decided, 2);
+  EXPECT_DOUBLE_EQ(march.mean_days_to_decision, 3.5);  // 2 and 5 days
+  EXPECT_DOUBLE_EQ(march.median_days_to_decision, 3.5);
+  EXPECT_EQ(fd->periods[1].month, (YearMonth{2021, 4}));
+
+  FrontDoorQuery q;
+  q.as_of = Day(6, 12);
+  auto then = model_.GetFrontDoorActivity(q);
+  ASSERT_THAT(then->periods, SizeIs(1));
+  EXPECT_EQ(then->periods[0].returned, 1);
+  EXPECT_EQ(then->periods[0].pending, 1);  // p2 not decided yet
+  FrontDoorQuery bad;
+  bad.from = YearMonth{2021, 13};
+  EXPECT_EQ(model_.GetFrontDoorActivity(bad).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(PortfolioModelTest, PyramidReportsWhichTiersBreakIt) {
+  int n = 0;
+  auto add = [&](Tier t, int count) {
+    for (int i = 0; i < count; ++i) {
+      const std::string id = absl::StrCat("c", ++n);
+      Apply(make_.Registered(id, Day(1), "MO"));
+      Apply(make_.Suggested(id, Day(1), t, Complexity::kMedium));
+    }
+  };
+  add(Tier::kTransformational, 1);
+  add(Tier::kMandated, 5);
+  add(Tier::kExperimental, 3);
+  add(Tier::kIncremental, 4);
+  const PyramidCheck p = Current().pyramid;
+  EXPECT_FALSE(p.holds);
+  EXPECT_EQ(p.most_common, Tier::kMandated);
+  ASSERT_THAT(p.breaks, SizeIs(1));
+  EXPECT_EQ(p.breaks[0].tier, Tier::kMandated);
+  EXPECT_EQ(p.breaks[0].below, Tier::kExperimental);
+  EXPECT_EQ(p.breaks[0].tier_count, 5);
+  add(Tier::kExperimental, 3);
+  add(Tier::kIncremental, 3);
+  EXPECT_TRUE(Current().pyramid.holds);
+}
+
+TEST_F(PortfolioModelTest, TopMandatedPerAreaByCost) {
+  for (int i = 1; i <= 4; ++i) {
+    const std::string id = absl::StrCat("m", i);
+    Apply(make_.Registered(id, Day(1), "MO", {}, false, i * 100));
+    Apply(make_.Suggested(id, Day(1), Tier::kMandated, Complexity::kMedium));
+  }
+  Apply(make_.Amended("m1", Day(2), "MO", {}, false, 1000));
+  BaselineQuery q;
+  q.top_mandated_per_area = 2;
+  auto b = model_.GetBaseline(q);
+  ASSERT_THAT(b->top_mandated, SizeIs(1));
+  EXPECT_THAT(b->top_mandated[0].changes,
+              ElementsAre(Field(&MandatedChange::change_id, "m1"),
+                          Field(&MandatedChange::change_id, "m4")));
+  EXPECT_EQ(b->top_mandated[0].changes[0].estimated_cost_minor, 1000);
+  EXPECT_EQ(b->top_mandated[0].changes[0].complexity, Complexity::kMedium);
+  q.as_of = Day(1);
+  EXPECT_THAT(model_.GetBaseline(q)->top_mandated[0].changes,
+              ElementsAre(Field(&MandatedChange::change_id, "m4"),
+                          Field(&MandatedChange::change_id, "m3")));
+  q.top_mandated_per_area = 101;
+  EXPECT_EQ(model_.GetBaseline(q).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// The incremental current baseline and the as-of scan must agree, whatever
+// the facts and their arrival order.
+TEST_F(PortfolioModelTest, IncrementalBaselineEqualsScanAfterRandomFacts) {
+  std::mt19937 rng(7);
+  const std::vector<std::string> areas = {"MO", "DI", "PS", "FS"};
+  std::vector<Fact> facts;
+  for (int i = 0; i < 300; ++i) {
+    const std::string id = absl::StrCat("c", rng() % 60);
+    const absl::Time at = Day(1) + absl::Minutes(rng() % 20000);
+    switch (rng() % 6) {
+      case 0:
+      case 1:
+        facts.push_back(make_.Registered(id, at, areas[rng() % 4], {areas[rng() % 4]},
+                                         rng() % 2, rng() % 1000));
+        break;
+      case 2:
+        facts.push_back(make_.Status(id, at, static_cast<ChangeStatus>(1 + rng() % 4)));
+        break;
+      case 3:
+        facts.push_back(make_.Suggested(id, at, static_cast<Tier>(1 + rng() % 4),
+                                        static_cast<Complexity>(1 + rng() % 3), rng() % 8));
+        break;
+      case 4:
+        facts.push_back(make_.Confirmed(id, at));
+        break;
+      default:
+        facts.push_back(make_.Overridden(id, at, static_cast<Tier>(1 + rng() % 4),
+                                         static_cast<Complexity>(1 + rng() % 3), rng() % 8));
+    }
+  }
+  // Streams in version order, but recorded_at not monotone: inserts in
+  // the middle of a change's steps.
+  for (const Fact& f : facts) Apply(f);
+  const Baseline inc = Current();
+  const Baseline scan = AsOf(absl::InfiniteFuture());
+  EXPECT_EQ(inc.total, scan.total);
+  EXPECT_EQ(inc.tier_complexity, scan.tier_complexity);
+  EXPECT_EQ(inc.tier_complexity_unconfirmed, scan.tier_complexity_unconfirmed);
+  EXPECT_EQ(inc.data_and_digital_by_tier, scan.data_and_digital_by_tier);
+  EXPECT_EQ(inc.complexity_types, scan.complexity_types);
+  ASSERT_EQ(inc.by_area.size(), scan.by_area.size());
+  for (size_t i = 0; i < inc.by_area.size(); ++i) {
+    EXPECT_EQ(inc.by_area[i].by_tier, scan.by_area[i].by_tier);
+  }
+  ASSERT_EQ(inc.top_mandated.size(), scan.top_mandated.size());
+  for (size_t i = 0; i < inc.top_mandated.size(); ++i) {
+    ASSERT_EQ(inc.top_mandated[i].changes.size(), scan.top_mandated[i].changes.size());
+    for (size_t j = 0; j < inc.top_mandated[i].changes.size(); ++j) {
+      EXPECT_EQ(inc.top_mandated[i].changes[j].change_id, scan.top_mandated[i].changes[j].change_id);
+    }
+  }
+  // And a model fed in reverse stream interleaving agrees.
+  PortfolioModel other;
+  std::vector<Fact> reordered = facts;
+  std::stable_sort(reordered.begin(), reordered.end(), [](const Fact& a, const Fact& b) {
+    return a.meta.source > b.meta.source;
+  });
+  for (const Fact& f : reordered) ASSERT_TRUE(other.Apply(f).ok());
+  EXPECT_EQ(other.StateHash(), model_.StateHash());
+  EXPECT_EQ(other.GetBaseline({})->tier_complexity, inc.tier_complexity);
+}
+
+}  // namespace
+}  // namespace changeledger::portfolio
