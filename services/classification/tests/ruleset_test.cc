@@ -1,0 +1,535 @@
+#include "changeledger/classification/ruleset.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <set>
+#include <string>
+
+namespace changeledger::classification {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+const std::string kShipped =
+    std::string(CLASSIFICATION_RULESET_DIR) + "/differentiated-model-v1.yaml";
+
+std::vector<std::string> FiredIds(const Suggestion& s) {
+  std::vector<std::string> ids;
+  for (const FiredRule& r : s.fired_rules) ids.push_back(r.rule_id);
+  return ids;
+}
+
+const FiredRule* FindFired(const Suggestion& s, const std::string& id) {
+  for (const FiredRule& r : s.fired_rules) {
+    if (r.rule_id == id) return &r;
+  }
+  return nullptr;
+}
+
+// ---------------------------------------------------------------------------
+// Each rule of the shipped ruleset: facts that make it fire, and a near miss
+// that does not.
+// ---------------------------------------------------------------------------
+
+struct RuleCase {
+  std::string rule_id;
+  std::function<void(ChangeFacts&)> fires;
+  std::function<void(ChangeFacts&)> misses;
+};
+
+std::vector<RuleCase> ShippedRuleCases() {
+  auto programme = [](ChangeFacts& f) {
+    f.interdependent_projects = true;
+    f.sro_led = true;
+    f.organisational_scope = Scope::kCrossBusinessArea;
+  };
+  return {
+      {"T1-sro-led-programme", programme,
+       [&](ChangeFacts& f) {
+         programme(f);
+         f.organisational_scope = Scope::kBusinessArea;  // neither wide nor >= £10m
+         f.estimated_cost_gbp = 9'999'999;
+       }},
+      {"T2-tests-hypothesis", [](ChangeFacts& f) { f.tests_hypothesis = true; },
+       [](ChangeFacts& f) { f.tests_hypothesis = false; }},
+      {"T3-local-improvement",
+       [](ChangeFacts& f) {
+         f.improves_established_service = true;
+         f.organisational_scope = Scope::kLocal;
+       },
+       [](ChangeFacts& f) {
+         f.improves_established_service = true;
+         f.organisational_scope = Scope::kLocal;
+         f.third_party_procurement = true;
+       }},
+      {"T4-business-case", [](ChangeFacts& f) { f.has_business_case = true; },
+       [](ChangeFacts& f) { f.has_business_case = false; }},
+      {"T5-business-led-programme", [](ChangeFacts& f) { f.interdependent_projects = true; },
+       [](ChangeFacts& f) { f.sro_led = true; }},
+      {"S1-cost-1m", [](ChangeFacts& f) { f.estimated_cost_gbp = 1'000'000; },
+       [](ChangeFacts& f) { f.estimated_cost_gbp = 999'999; }},
+      {"S2-cost-10m", [](ChangeFacts& f) { f.estimated_cost_gbp = 10'000'000; },
+       [](ChangeFacts& f) { f.estimated_cost_gbp = 9'999'999; }},
+      {"S3-interdependent-projects", [](ChangeFacts& f) { f.interdependent_projects = true; },
+       [](ChangeFacts&) {}},
+      {"S4-several-work-packages", [](ChangeFacts& f) { f.work_packages = 2; },
+       [](ChangeFacts& f) { f.work_packages = 1; }},
+      {"S5-many-work-packages", [](ChangeFacts& f) { f.work_packages = 5; },
+       [](ChangeFacts& f) { f.work_packages = 4; }},
+      {"S6-technology-and-data", [](ChangeFacts& f) { f.technology_and_data_implications = true; },
+       [](ChangeFacts& f) { f.data_and_digital = true; }},
+      {"S7-procurement", [](ChangeFacts& f) { f.third_party_procurement = true; },
+       [](ChangeFacts&) {}},
+      {"S8-beyond-one-business-area",
+       [](ChangeFacts& f) { f.organisational_scope = Scope::kCrossBusinessArea; },
+       [](ChangeFacts& f) { f.organisational_scope = Scope::kBusinessArea; }},
+      {"S9-organisation-wide",
+       [](ChangeFacts& f) { f.organisational_scope = Scope::kOrganisationWide; },
+       [](ChangeFacts& f) { f.organisational_scope = Scope::kCrossBusinessArea; }},
+      {"S10-several-teams", [](ChangeFacts& f) { f.teams = 3; },
+       [](ChangeFacts& f) { f.teams = 2; }},
+      {"P1-high-interest",
+       [](ChangeFacts& f) { f.public_or_political_interest = Interest::kHigh; },
+       [](ChangeFacts& f) { f.public_or_political_interest = Interest::kMedium; }},
+      {"P2-medium-interest",
+       [](ChangeFacts& f) { f.public_or_political_interest = Interest::kMedium; },
+       [](ChangeFacts& f) { f.public_or_political_interest = Interest::kLow; }},
+      {"P3-several-stakeholder-groups", [](ChangeFacts& f) { f.impacted_stakeholder_groups = 3; },
+       [](ChangeFacts& f) { f.impacted_stakeholder_groups = 2; }},
+      {"P4-many-stakeholder-groups", [](ChangeFacts& f) { f.impacted_stakeholder_groups = 6; },
+       [](ChangeFacts& f) { f.impacted_stakeholder_groups = 5; }},
+      {"E1-unclear-aims", [](ChangeFacts& f) { f.clarity_of_aims = AimsClarity::kUnclear; },
+       [](ChangeFacts& f) { f.clarity_of_aims = AimsClarity::kEvolving; }},
+      {"E2-evolving-aims", [](ChangeFacts& f) { f.clarity_of_aims = AimsClarity::kEvolving; },
+       [](ChangeFacts& f) { f.clarity_of_aims = AimsClarity::kClear; }},
+      {"E3-hypothesis", [](ChangeFacts& f) { f.tests_hypothesis = true; },
+       [](ChangeFacts& f) { f.improves_established_service = true; }},
+  };
+}
+
+class ShippedRulesetTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto r = LoadRulesetFile(kShipped);
+    ASSERT_TRUE(r.ok()) << r.status();
+    ruleset_ = std::move(*r);
+  }
+  std::unique_ptr<Ruleset> ruleset_;
+};
+
+TEST_F(ShippedRulesetTest, LoadsWithIdVersionAndRules) {
+  EXPECT_EQ(ruleset_->id(), "differentiated-model");
+  EXPECT_EQ(ruleset_->version(), 1u);
+  EXPECT_EQ(ruleset_->source(), kShipped);
+  EXPECT_EQ(ruleset_->tier_rule_count(), 5u);
+  EXPECT_EQ(ruleset_->complexity_rule_count(), 17u);
+}
+
+TEST_F(ShippedRulesetTest, EveryRuleIsCoveredByACase) {
+  std::set<std::string> covered;
+  for (const RuleCase& c : ShippedRuleCases()) covered.insert(c.rule_id);
+  for (const std::string& id : ruleset_->rule_ids()) {
+    EXPECT_TRUE(covered.count(id)) << "no test case for rule " << id;
+  }
+  EXPECT_EQ(covered.size(), ruleset_->rule_ids().size());
+}
+
+TEST_F(ShippedRulesetTest, EachRuleFiresOnItsFeaturesAndNotOnANearMiss) {
+  for (const RuleCase& c : ShippedRuleCases()) {
+    SCOPED_TRACE(c.rule_id);
+    ChangeFacts hit;
+    c.fires(hit);
+    const Suggestion s = ruleset_->Evaluate(hit);
+    const FiredRule* fired = FindFired(s, c.rule_id);
+    ASSERT_NE(fired, nullptr) << ::testing::PrintToString(FiredIds(s));
+    EXPECT_FALSE(fired->matched.empty());
+    EXPECT_FALSE(fired->description.empty());
+    ChangeFacts miss;
+    c.misses(miss);
+    EXPECT_EQ(FindFired(ruleset_->Evaluate(miss), c.rule_id), nullptr);
+  }
+}
+
+TEST_F(ShippedRulesetTest, FirstMatchingTierRuleDecidesAndLaterOnesAreListed) {
+  ChangeFacts f;
+  f.tests_hypothesis = true;
+  f.has_business_case = true;
+  const Suggestion s = ruleset_->Evaluate(f);
+  EXPECT_EQ(s.classification.tier, Tier::kExperimental);
+  const FiredRule* t2 = FindFired(s, "T2-tests-hypothesis");
+  const FiredRule* t4 = FindFired(s, "T4-business-case");
+  ASSERT_NE(t2, nullptr);
+  ASSERT_NE(t4, nullptr);
+  EXPECT_TRUE(t2->decisive);
+  EXPECT_FALSE(t4->decisive);
+  EXPECT_EQ(t2->effect, "tier EXPERIMENTAL");
+}
+
+TEST_F(ShippedRulesetTest, ExplanationNamesTheMatchedFeatureValues) {
+  ChangeFacts f;
+  f.interdependent_projects = true;
+  f.sro_led = true;
+  f.organisational_scope = Scope::kOrganisationWide;
+  const Suggestion s = ruleset_->Evaluate(f);
+  const FiredRule* t1 = FindFired(s, "T1-sro-led-programme");
+  ASSERT_NE(t1, nullptr);
+  // The any-branch reports only the alternative that held.
+  ASSERT_EQ(t1->matched.size(), 3u);
+  EXPECT_EQ(t1->matched[0].condition, "interdependent_projects == true");
+  EXPECT_EQ(t1->matched[0].actual, "true");
+  EXPECT_EQ(t1->matched[2].feature, "organisational_scope");
+  EXPECT_EQ(t1->matched[2].condition, "organisational_scope >= CROSS_BUSINESS_AREA");
+  EXPECT_EQ(t1->matched[2].actual, "ORGANISATION_WIDE");
+  const FiredRule* s3 = FindFired(s, "S3-interdependent-projects");
+  ASSERT_NE(s3, nullptr);
+  EXPECT_EQ(s3->effect, "STRUCTURAL +2");
+  EXPECT_EQ(s.type_points.at("STRUCTURAL"), 4);  // S3 + S8 + S9
+}
+
+TEST_F(ShippedRulesetTest, TypeGuidanceFollowsPresentTypes) {
+  ChangeFacts f;
+  f.public_or_political_interest = Interest::kHigh;
+  f.clarity_of_aims = AimsClarity::kUnclear;
+  const Suggestion s = ruleset_->Evaluate(f);
+  EXPECT_THAT(s.classification.types,
+              ElementsAre(ComplexityType::kSocioPolitical, ComplexityType::kEmergent));
+  ASSERT_EQ(s.type_guidance.size(), 2u);
+  EXPECT_THAT(s.type_guidance[0], HasSubstr("SOCIO_POLITICAL: "));
+  EXPECT_THAT(s.type_guidance[1], HasSubstr("EMERGENT: "));
+}
+
+// ---------------------------------------------------------------------------
+// The rule language, on small rulesets of our own.
+// ---------------------------------------------------------------------------
+
+std::string Profiles(const std::string& transformational_extra = "") {
+  std::string p = "tiers:\n";
+  for (const char* t : {"TRANSFORMATIONAL", "MANDATED", "EXPERIMENTAL", "INCREMENTAL"}) {
+    p += std::string("  ") + t + ":\n" +
+         "    change_approach: approach " + t + "\n" +
+         "    governance: governance " + t + "\n" +
+         "    leadership: leadership " + t + "\n" +
+         "    resourcing_demand: resourcing " + t + "\n";
+    if (std::string(t) == "TRANSFORMATIONAL") p += transformational_extra;
+  }
+  return p;
+}
+
+std::string MakeRuleset(const std::string& tier_rules, const std::string& complexity_rules,
+                        const std::string& header = "id: test\nversion: 3\n",
+                        const std::string& transformational_extra = "") {
+  return header + Profiles(transformational_extra) + "tier_rules:\n" + tier_rules +
+         "default_tier:\n  tier: INCREMENTAL\n  description: nothing matched\n"
+         "complexity:\n  medium_from: 2\n  high_from: 4\n  type_present_from: 1\n"
+         "complexity_rules:\n" +
+         complexity_rules;
+}
+
+const char kNoRules[] = "  []\n";
+
+std::unique_ptr<Ruleset> MustLoad(const std::string& text) {
+  auto r = LoadRuleset(text, "test.yaml");
+  EXPECT_TRUE(r.ok()) << r.status();
+  return r.ok() ? std::move(*r) : nullptr;
+}
+
+TEST(RuleLanguageTest, ComparisonOperatorsOnNumbers) {
+  struct Case {
+    const char* op;
+    int value;
+    std::vector<uint32_t> fire_for;  // work_packages values 1, 2, 3
+  };
+  for (const Case& c : {Case{"==", 2, {2}}, Case{"!=", 2, {1, 3}}, Case{"<", 2, {1}},
+                        Case{"<=", 2, {1, 2}}, Case{">", 2, {3}}, Case{">=", 2, {2, 3}}}) {
+    SCOPED_TRACE(c.op);
+    auto r = MustLoad(MakeRuleset(std::string("  - id: R\n    description: d\n    tier: MANDATED\n"
+                                              "    when: {feature: work_packages, op: \"") +
+                                      c.op + "\", value: " + std::to_string(c.value) + "}\n",
+                                  kNoRules));
+    ASSERT_NE(r, nullptr);
+    for (uint32_t wp : {1u, 2u, 3u}) {
+      ChangeFacts f;
+      f.work_packages = wp;
+      const bool expect = std::find(c.fire_for.begin(), c.fire_for.end(), wp) != c.fire_for.end();
+      EXPECT_EQ(r->Evaluate(f).classification.tier, expect ? Tier::kMandated : Tier::kIncremental)
+          << "work_packages=" << wp;
+    }
+  }
+}
+
+TEST(RuleLanguageTest, InAndNotInOverEnumValues) {
+  auto r = MustLoad(MakeRuleset(
+      "  - id: IN\n    description: d\n    tier: MANDATED\n"
+      "    when: {feature: clarity_of_aims, op: in, values: [EVOLVING, UNCLEAR]}\n"
+      "  - id: NOTIN\n    description: d\n    tier: EXPERIMENTAL\n"
+      "    when: {feature: public_or_political_interest, op: not_in, values: [UNSPECIFIED, NONE]}\n",
+      kNoRules));
+  ASSERT_NE(r, nullptr);
+  ChangeFacts f;
+  EXPECT_EQ(r->Evaluate(f).classification.tier, Tier::kIncremental);
+  f.clarity_of_aims = AimsClarity::kUnclear;
+  EXPECT_EQ(r->Evaluate(f).classification.tier, Tier::kMandated);
+  f.clarity_of_aims = AimsClarity::kClear;
+  f.public_or_political_interest = Interest::kLow;
+  const Suggestion s = r->Evaluate(f);
+  EXPECT_EQ(s.classification.tier, Tier::kExperimental);
+  EXPECT_EQ(s.fired_rules[0].matched[0].condition,
+            "public_or_political_interest not_in [UNSPECIFIED, NONE]");
+  EXPECT_EQ(s.fired_rules[0].matched[0].actual, "LOW");
+}
+
+TEST(RuleLanguageTest, AllAnyAndNotCombine) {
+  auto r = MustLoad(MakeRuleset(
+      "  - id: R\n    description: d\n    tier: MANDATED\n    when:\n      all:\n"
+      "        - not: {feature: sro_led, op: \"==\", value: true}\n"
+      "        - any:\n"
+      "            - {feature: teams, op: \">=\", value: 2}\n"
+      "            - {feature: data_and_digital, op: \"==\", value: true}\n",
+      kNoRules));
+  ASSERT_NE(r, nullptr);
+  ChangeFacts f;
+  EXPECT_EQ(r->Evaluate(f).classification.tier, Tier::kIncremental);
+  f.teams = 2;
+  f.data_and_digital = true;
+  Suggestion s = r->Evaluate(f);
+  EXPECT_EQ(s.classification.tier, Tier::kMandated);
+  ASSERT_EQ(s.fired_rules[0].matched.size(), 3u);
+  EXPECT_EQ(s.fired_rules[0].matched[0].condition, "not (sro_led == true)");
+  EXPECT_EQ(s.fired_rules[0].matched[0].actual, "sro_led=false");
+  EXPECT_EQ(s.fired_rules[0].matched[1].actual, "2");
+  EXPECT_EQ(s.fired_rules[0].matched[2].feature, "data_and_digital");
+  f.sro_led = true;
+  EXPECT_EQ(r->Evaluate(f).classification.tier, Tier::kIncremental);
+}
+
+TEST(RuleLanguageTest, DefaultTierWhenNoRuleHolds) {
+  auto r = MustLoad(MakeRuleset("  []\n", kNoRules));
+  ASSERT_NE(r, nullptr);
+  const Suggestion s = r->Evaluate(ChangeFacts{});
+  EXPECT_EQ(s.classification.tier, Tier::kIncremental);
+  EXPECT_THAT(FiredIds(s), ElementsAre("default-tier"));
+  EXPECT_EQ(s.fired_rules[0].description, "nothing matched");
+  EXPECT_EQ(s.change_approach, "approach INCREMENTAL");
+  EXPECT_EQ(s.ruleset_id, "test");
+  EXPECT_EQ(s.ruleset_version, 3u);
+}
+
+TEST(RuleLanguageTest, PointsGiveLevelAndTypes) {
+  auto r = MustLoad(MakeRuleset(
+      kNoRules,
+      "  - {id: A, description: d, type: STRUCTURAL, points: 2,"
+      " when: {feature: teams, op: \">=\", value: 1}}\n"
+      "  - {id: B, description: d, type: EMERGENT, points: 2,"
+      " when: {feature: clarity_of_aims, op: \"==\", value: UNCLEAR}}\n"
+      "  - {id: C, description: d, type: EMERGENT, points: -1,"
+      " when: {feature: tests_hypothesis, op: \"==\", value: false}}\n"));
+  ASSERT_NE(r, nullptr);
+  ChangeFacts f;
+  f.tests_hypothesis = true;
+  EXPECT_EQ(r->Evaluate(f).classification.complexity, Complexity::kLow);
+  f.teams = 1;
+  Suggestion s = r->Evaluate(f);
+  EXPECT_EQ(s.classification.complexity, Complexity::kMedium);  // 2 >= medium_from
+  EXPECT_THAT(s.classification.types, ElementsAre(ComplexityType::kStructural));
+  f.clarity_of_aims = AimsClarity::kUnclear;
+  s = r->Evaluate(f);
+  EXPECT_EQ(s.classification.complexity, Complexity::kHigh);  // 4 >= high_from
+  EXPECT_THAT(s.classification.types,
+              ElementsAre(ComplexityType::kStructural, ComplexityType::kEmergent));
+  f.tests_hypothesis = false;  // C: -1 on EMERGENT
+  s = r->Evaluate(f);
+  EXPECT_EQ(s.complexity_points, 3);
+  EXPECT_EQ(s.classification.complexity, Complexity::kMedium);
+  EXPECT_EQ(FindFired(s, "C")->effect, "EMERGENT -1");
+}
+
+TEST(RuleLanguageTest, TierComplexityFloorRaisesLevel) {
+  auto r = MustLoad(MakeRuleset(
+      "  - id: T\n    description: d\n    tier: TRANSFORMATIONAL\n"
+      "    when: {feature: sro_led, op: \"==\", value: true}\n",
+      kNoRules, "id: test\nversion: 1\n", "    complexity_floor: MEDIUM\n"));
+  ASSERT_NE(r, nullptr);
+  ChangeFacts f;
+  f.sro_led = true;
+  const Suggestion s = r->Evaluate(f);
+  EXPECT_EQ(s.classification.complexity, Complexity::kMedium);
+  EXPECT_TRUE(s.complexity_raised_to_floor);
+  f.sro_led = false;
+  EXPECT_EQ(r->Evaluate(f).classification.complexity, Complexity::kLow);
+}
+
+// ---------------------------------------------------------------------------
+// Invalid rulesets are rejected with the file, rule and field named.
+// ---------------------------------------------------------------------------
+
+void ExpectRejected(const std::string& text, const std::vector<std::string>& parts) {
+  auto r = LoadRuleset(text, "rulesets/bad.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("rulesets/bad.yaml: "));
+  for (const std::string& p : parts) {
+    EXPECT_THAT(std::string(r.status().message()), HasSubstr(p));
+  }
+}
+
+const char kGoodRule[] =
+    "  - id: R1\n    description: d\n    tier: MANDATED\n"
+    "    when: {feature: sro_led, op: \"==\", value: true}\n";
+
+TEST(InvalidRulesetTest, MissingVersion) {
+  ExpectRejected(MakeRuleset(kGoodRule, kNoRules, "id: test\n"), {"version: required"});
+}
+
+TEST(InvalidRulesetTest, VersionNotAPositiveInteger) {
+  ExpectRejected(MakeRuleset(kGoodRule, kNoRules, "id: test\nversion: one\n"),
+                 {"version: must be an integer"});
+  ExpectRejected(MakeRuleset(kGoodRule, kNoRules, "id: test\nversion: 0\n"),
+                 {"version: must be in 1.."});
+}
+
+TEST(InvalidRulesetTest, MissingId) {
+  ExpectRejected(MakeRuleset(kGoodRule, kNoRules, "version: 1\n"), {"id: required"});
+}
+
+TEST(InvalidRulesetTest, UnknownFeatureNamesRuleAndField) {
+  ExpectRejected(MakeRuleset(kGoodRule +
+                                 std::string("  - id: R2\n    description: d\n    tier: MANDATED\n"
+                                             "    when:\n      all:\n"
+                                             "        - {feature: sro_led, op: \"==\", value: true}\n"
+                                             "        - {feature: sro_lead, op: \"==\", value: true}\n"),
+                             kNoRules),
+                 {"tier_rules[1] (id \"R2\").when.all[1].feature", "unknown feature \"sro_lead\"",
+                  "known: interdependent_projects"});
+}
+
+TEST(InvalidRulesetTest, BadOperator) {
+  ExpectRejected(MakeRuleset("  - id: R1\n    description: d\n    tier: MANDATED\n"
+                             "    when: {feature: teams, op: \"=>\", value: 2}\n",
+                             kNoRules),
+                 {"tier_rules[0] (id \"R1\").when.op", "unknown operator \"=>\""});
+}
+
+TEST(InvalidRulesetTest, OrderedOperatorOnBooleanFeature) {
+  ExpectRejected(MakeRuleset("  - id: R1\n    description: d\n    tier: MANDATED\n"
+                             "    when: {feature: sro_led, op: \">=\", value: true}\n",
+                             kNoRules),
+                 {"when.op", "does not apply to true/false feature \"sro_led\""});
+}
+
+TEST(InvalidRulesetTest, ValueOfTheWrongKind) {
+  ExpectRejected(MakeRuleset("  - id: R1\n    description: d\n    tier: MANDATED\n"
+                             "    when: {feature: teams, op: \">=\", value: many}\n",
+                             kNoRules),
+                 {"when.value", "is a number, got \"many\""});
+  ExpectRejected(MakeRuleset("  - id: R1\n    description: d\n    tier: MANDATED\n"
+                             "    when: {feature: organisational_scope, op: \">=\", value: GLOBAL}\n",
+                             kNoRules),
+                 {"\"GLOBAL\" is not a value of feature \"organisational_scope\"",
+                  "ORGANISATION_WIDE"});
+  ExpectRejected(MakeRuleset("  - id: R1\n    description: d\n    tier: MANDATED\n"
+                             "    when: {feature: sro_led, op: \"==\", value: maybe}\n",
+                             kNoRules),
+                 {"is true/false, got \"maybe\""});
+}
+
+TEST(InvalidRulesetTest, DuplicateRuleIdsAcrossLists) {
+  ExpectRejected(MakeRuleset(kGoodRule,
+                             "  - {id: R1, description: d, type: STRUCTURAL, points: 1,"
+                             " when: {feature: teams, op: \">=\", value: 1}}\n"),
+                 {"complexity_rules[0] (id \"R1\").id", "duplicate rule id \"R1\""});
+}
+
+TEST(InvalidRulesetTest, UnknownTierTypeAndComplexity) {
+  ExpectRejected(MakeRuleset("  - id: R1\n    description: d\n    tier: HUGE\n"
+                             "    when: {feature: sro_led, op: \"==\", value: true}\n",
+                             kNoRules),
+                 {"tier_rules[0] (id \"R1\").tier", "unknown tier \"HUGE\""});
+  ExpectRejected(MakeRuleset(kGoodRule,
+                             "  - {id: C1, description: d, type: POLITICAL, points: 1,"
+                             " when: {feature: teams, op: \">=\", value: 1}}\n"),
+                 {"complexity_rules[0] (id \"C1\").type", "unknown complexity type \"POLITICAL\""});
+  ExpectRejected(MakeRuleset(kGoodRule, kNoRules, "id: t\nversion: 1\n",
+                             "    complexity_floor: EXTREME\n"),
+                 {"tiers.TRANSFORMATIONAL.complexity_floor", "unknown complexity \"EXTREME\""});
+}
+
+TEST(InvalidRulesetTest, MissingAndUnknownKeys) {
+  ExpectRejected(MakeRuleset("  - id: R1\n    tier: MANDATED\n"
+                             "    when: {feature: sro_led, op: \"==\", value: true}\n",
+                             kNoRules),
+                 {"tier_rules[0] (id \"R1\").description: required"});
+  ExpectRejected(MakeRuleset("  - id: R1\n    description: d\n    tier: MANDATED\n    wehn: {}\n",
+                             kNoRules),
+                 {"tier_rules[0] (id \"R1\")", "unknown key \"wehn\""});
+  ExpectRejected(MakeRuleset("  - id: R1\n    description: d\n    tier: MANDATED\n"
+                             "    when: {feature: sro_led, value: true}\n",
+                             kNoRules),
+                 {"when.op: required"});
+}
+
+TEST(InvalidRulesetTest, ConditionShapes) {
+  ExpectRejected(MakeRuleset("  - id: R1\n    description: d\n    tier: MANDATED\n"
+                             "    when: {all: []}\n",
+                             kNoRules),
+                 {"when.all", "non-empty list"});
+  ExpectRejected(MakeRuleset("  - id: R1\n    description: d\n    tier: MANDATED\n"
+                             "    when: {any: [], feature: teams}\n",
+                             kNoRules),
+                 {"when", "exactly one of: all, any, not, feature"});
+  ExpectRejected(MakeRuleset("  - id: R1\n    description: d\n    tier: MANDATED\n"
+                             "    when: {feature: teams, op: in, value: 1}\n",
+                             kNoRules),
+                 {"use \"values\" (a list) with in/not_in"});
+}
+
+TEST(InvalidRulesetTest, MissingTierProfileAndBadThresholds) {
+  std::string text = MakeRuleset(kGoodRule, kNoRules);
+  const std::string drop = "  INCREMENTAL:\n";
+  text.replace(text.find(drop), drop.size(), "  INCREMENTALX:\n");
+  ExpectRejected(text, {"tiers", "unknown key \"INCREMENTALX\""});
+  text = MakeRuleset(kGoodRule, kNoRules);
+  const std::string high = "high_from: 4";
+  text.replace(text.find(high), high.size(), "high_from: 2");
+  ExpectRejected(text, {"complexity.high_from", "greater than medium_from"});
+  text = MakeRuleset(kGoodRule, kNoRules);
+  const std::string gov = "    governance: governance MANDATED\n";
+  text.replace(text.find(gov), gov.size(), "");
+  ExpectRejected(text, {"tiers.MANDATED.governance: required"});
+}
+
+TEST(InvalidRulesetTest, YamlSyntaxErrorGivesLine) {
+  ExpectRejected("id: x\nversion: [1\n", {"YAML error at line"});
+  ExpectRejected("- a\n- b\n", {"must be a YAML mapping"});
+}
+
+TEST(InvalidRulesetTest, FileErrorsNameTheFile) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                    ("classification_ruleset_test_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "broken.yaml").string();
+  {
+    std::ofstream out(path);
+    out << MakeRuleset(kGoodRule, kNoRules, "id: test\n");
+  }
+  auto r = LoadRulesetFile(path);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr(path + ": version: required"));
+  auto missing = LoadRulesetFile((dir / "absent.yaml").string());
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(missing.status().message()), HasSubstr("absent.yaml"));
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace changeledger::classification
