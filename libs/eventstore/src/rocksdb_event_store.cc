@@ -1,0 +1,743 @@
+// The RocksDB event store. One writer thread owns every write: callers
+// queue their appends (bounded) and sleep; the writer takes all that is
+// queued, validates each append against the stream heads (including heads
+// changed by earlier appends of the same group), builds one WriteBatch,
+// writes it with a synced WAL, publishes the new heads and positions, and
+// only then wakes the callers. Key layout: encoding.h and
+// docs/architecture.md.
+#include "changeledger/eventstore/rocksdb_event_store.h"
+
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <climits>
+#include <deque>
+#include <thread>
+#include <utility>
+
+#include "absl/container/btree_map.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "append_common.h"
+#include "crc32c.h"
+#include "encoding.h"
+#include "rocksdb/db.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/options.h"
+#include "rocksdb/table.h"
+#include "rocksdb/write_batch.h"
+
+namespace changeledger::eventstore {
+namespace {
+
+using internal::Crc32c;
+using internal::Crc32cExtend;
+
+// A one-shot completion flag on which exactly one thread sleeps. Set() may
+// run while the waiter is already returning and freeing the flag: the
+// futex wake only names the address (the kernel never dereferences freed
+// user memory for FUTEX_WAKE), so unlike a condition variable this needs
+// no lock that both sides touch after the flag is set.
+class Completion {
+ public:
+  void Set() {
+    state_.store(1, std::memory_order_release);
+    syscall(SYS_futex, reinterpret_cast<uint32_t*>(&state_), FUTEX_WAKE_PRIVATE, 1, nullptr,
+            nullptr, 0);
+  }
+  void Wait() {
+    while (state_.load(std::memory_order_acquire) == 0) {
+      syscall(SYS_futex, reinterpret_cast<uint32_t*>(&state_), FUTEX_WAIT_PRIVATE, 0,
+              nullptr, nullptr, 0);
+    }
+  }
+
+ private:
+  std::atomic<uint32_t> state_{0};
+};
+static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t));
+
+// One append waiting for (or being processed by) the writer. Lives on the
+// caller's stack.
+struct Pending {
+  AppendRequest request;
+  // Serialized events (without the store-assigned fields) and their
+  // CRC-32C, in request order, prepared on the caller's thread.
+  std::vector<std::string> event_bytes;
+  std::vector<uint32_t> event_crcs;
+  absl::StatusOr<AppendResult> result;
+  Completion done;
+};
+
+absl::Status FromRocks(const rocksdb::Status& s, std::string_view path,
+                       std::string_view context) {
+  std::string message = absl::StrCat("event store at ", internal::Av(path), ": ",
+                                     internal::Av(context), ": ", s.ToString());
+  if (s.IsCorruption()) return absl::DataLossError(message);
+  return absl::InternalError(message);
+}
+
+std::string Fixed64(uint64_t v) {
+  std::string out;
+  internal::PutFixed64BE(&out, v);
+  return out;
+}
+
+class RocksDbEventStore final : public EventStore {
+ public:
+  RocksDbEventStore(RocksDbEventStoreOptions options, rocksdb::DB* db)
+      : options_(std::move(options)), db_(db) {}
+
+  ~RocksDbEventStore() override {
+    Close();
+    if (db_ != nullptr) {
+      // Leave the data in table files so that the next open replays
+      // nothing; the WAL already holds every commit.
+      db_->Flush(rocksdb::FlushOptions()).PermitUncheckedError();
+      db_->Close().PermitUncheckedError();
+      delete db_;
+    }
+  }
+
+  // Reads meta, the last event, heads and outbox; then starts the writer.
+  absl::Status Load();
+
+  absl::StatusOr<AppendResult> Append(AppendRequest request) override;
+  absl::StatusOr<uint64_t> StreamVersion(std::string_view stream) override;
+  absl::StatusOr<std::vector<Envelope>> ReadStream(std::string_view stream,
+                                                   uint64_t from_version,
+                                                   size_t limit) override;
+  absl::StatusOr<std::vector<Envelope>> ReadAll(uint64_t from_position,
+                                                size_t limit) override;
+  uint64_t LastPosition() const override {
+    return last_position_.load(std::memory_order_acquire);
+  }
+  bool WaitForPosition(uint64_t position, absl::Time deadline) override;
+  absl::StatusOr<std::vector<OutboxEntry>> ReadOutbox(size_t limit) override;
+  absl::Status AckOutbox(const std::vector<uint64_t>& positions) override;
+  OutboxStats GetOutboxStats() override;
+  bool WaitForOutbox(absl::Time deadline) override;
+  void Close() override;
+
+ private:
+  absl::Status Rejected(absl::Status status) {
+    if (options_.observer != nullptr) options_.observer->OnRejected(status.code());
+    return status;
+  }
+  void WriterLoop();
+  void ProcessGroup(const std::vector<Pending*>& group);
+  uint64_t CurrentVersion(absl::string_view stream) const;
+  // Reads the events at `positions` (ascending, all committed).
+  absl::StatusOr<std::vector<Envelope>> GetEvents(const std::vector<uint64_t>& positions);
+
+  const RocksDbEventStoreOptions options_;
+  rocksdb::DB* db_;
+
+  // Queue of appends for the writer.
+  absl::Mutex queue_mu_;
+  absl::CondVar queue_cv_;
+  std::deque<Pending*> queue_ ABSL_GUARDED_BY(queue_mu_);
+  bool writer_idle_ ABSL_GUARDED_BY(queue_mu_) = false;
+  bool closing_ ABSL_GUARDED_BY(queue_mu_) = false;
+  absl::Status failed_ ABSL_GUARDED_BY(queue_mu_);
+
+  absl::Mutex close_mu_;
+  std::thread writer_;
+
+  // Committed state. Only the writer thread changes heads_, so it reads
+  // them without the lock; other threads take a reader lock.
+  mutable absl::Mutex heads_mu_;
+  absl::flat_hash_map<std::string, uint64_t> heads_;
+  std::atomic<uint64_t> last_position_{0};
+
+  // Tail waiters wait on tail_mu_; the writer publishes last_position_
+  // while holding it.
+  absl::Mutex tail_mu_;
+  bool tail_closed_ ABSL_GUARDED_BY(tail_mu_) = false;
+
+  // Unacknowledged outbox positions -> recorded_at (Unix ns).
+  absl::Mutex outbox_mu_;
+  absl::btree_map<uint64_t, int64_t> outbox_ ABSL_GUARDED_BY(outbox_mu_);
+  bool outbox_closed_ ABSL_GUARDED_BY(outbox_mu_) = false;
+
+  // Writer-thread state, reused between groups to avoid allocations.
+  int64_t last_recorded_ = INT64_MIN;
+  rocksdb::WriteBatch batch_;
+  std::string key_;
+  std::string tail_;
+  absl::flat_hash_map<absl::string_view, uint64_t> group_heads_;
+  absl::flat_hash_map<absl::string_view, const AppendResult*> group_requests_;
+  std::vector<Pending*> accepted_;
+};
+
+absl::Status RocksDbEventStore::Load() {
+  const std::string& path = options_.path;
+  rocksdb::ReadOptions ro;
+  std::string value;
+  rocksdb::Status s = db_->Get(ro, rocksdb::Slice(internal::kMetaFormat), &value);
+  if (s.IsNotFound()) {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+    it->SeekToFirst();
+    if (it->Valid()) {
+      return absl::DataLossError(absl::StrCat(
+          "event store at ", path, ": no format marker; not a changeledger event store"));
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), path, "scanning");
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    s = db_->Put(wo, rocksdb::Slice(internal::kMetaFormat),
+                 rocksdb::Slice(internal::kFormatVersion));
+    if (!s.ok()) return FromRocks(s, path, "writing the format marker");
+  } else if (!s.ok()) {
+    return FromRocks(s, path, "reading the format marker");
+  } else if (value != internal::kFormatVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "event store at ", path, ": unsupported format \"", value, "\""));
+  }
+
+  // Last position: the meta record and the last event key must agree.
+  uint64_t meta_last = 0;
+  s = db_->Get(ro, rocksdb::Slice(internal::kMetaLastPosition), &value);
+  if (s.ok()) {
+    if (value.size() != 8) {
+      return absl::DataLossError(
+          absl::StrCat("event store at ", path, ": malformed last position record"));
+    }
+    meta_last = internal::GetFixed64BE(value.data());
+  } else if (!s.IsNotFound()) {
+    return FromRocks(s, path, "reading the last position");
+  }
+  uint64_t key_last = 0;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+    std::string seek;
+    internal::EventKey(&seek, UINT64_MAX);
+    it->SeekForPrev(seek);
+    if (it->Valid() && it->key().size() == 9 && it->key()[0] == internal::kEventPrefix) {
+      key_last = internal::GetFixed64BE(it->key().data() + 1);
+      auto last = internal::DecodeEventRecord(
+          std::string_view(it->key().data(), it->key().size()),
+          std::string_view(it->value().data(), it->value().size()), key_last);
+      if (!last.ok()) {
+        return absl::DataLossError(
+            absl::StrCat("event store at ", path, ": ", last.status().message()));
+      }
+      last_recorded_ = absl::ToUnixNanos(internal::FromTimestamp(last->recorded_at()));
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), path, "reading the last event");
+  }
+  if (key_last != meta_last) {
+    return absl::DataLossError(absl::StrCat("event store at ", path, ": last position is ",
+                                            meta_last, " but the last event is at ",
+                                            key_last));
+  }
+  last_position_.store(meta_last);
+
+  // Stream heads.
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+    std::string prefix(1, internal::kHeadPrefix);
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      if (it->value().size() != 8) {
+        return absl::DataLossError(
+            absl::StrCat("event store at ", path, ": malformed stream head"));
+      }
+      heads_.emplace(std::string(it->key().data() + 1, it->key().size() - 1),
+                     internal::GetFixed64BE(it->value().data()));
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), path, "reading stream heads");
+  }
+
+  // Outbox.
+  {
+    absl::MutexLock lock(&outbox_mu_);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+    std::string prefix(1, internal::kOutboxPrefix);
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      if (it->key().size() != 9 || it->value().size() != 8) {
+        return absl::DataLossError(
+            absl::StrCat("event store at ", path, ": malformed outbox entry"));
+      }
+      outbox_.emplace(internal::GetFixed64BE(it->key().data() + 1),
+                      static_cast<int64_t>(internal::GetFixed64BE(it->value().data())));
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), path, "reading the outbox");
+  }
+
+  writer_ = std::thread([this] { WriterLoop(); });
+  return absl::OkStatus();
+}
+
+absl::StatusOr<AppendResult> RocksDbEventStore::Append(AppendRequest request) {
+  if (absl::Status s = internal::ValidateAppendRequest(request); !s.ok()) {
+    return Rejected(std::move(s));
+  }
+  internal::PrepareEvents(request);
+  Pending pending;
+  pending.request = std::move(request);
+  for (const StreamAppend& w : pending.request.writes) {
+    for (const Envelope& e : w.events) {
+      std::string& bytes = pending.event_bytes.emplace_back();
+      e.SerializeToString(&bytes);
+      pending.event_crcs.push_back(Crc32c(bytes));
+    }
+  }
+  {
+    absl::MutexLock lock(&queue_mu_);
+    if (!failed_.ok()) return Rejected(failed_);
+    if (closing_) return Rejected(absl::UnavailableError("event store is closing"));
+    if (queue_.size() >= options_.max_pending_appends) {
+      return Rejected(absl::UnavailableError(absl::StrCat(
+          "event store is overloaded: ", queue_.size(), " appends already queued")));
+    }
+    queue_.push_back(&pending);
+    if (options_.observer != nullptr) options_.observer->OnQueueDepth(queue_.size());
+    if (writer_idle_) queue_cv_.Signal();
+  }
+  pending.done.Wait();
+  if (!pending.result.ok() && options_.observer != nullptr) {
+    options_.observer->OnRejected(pending.result.status().code());
+  }
+  return std::move(pending.result);
+}
+
+void RocksDbEventStore::WriterLoop() {
+  std::vector<Pending*> group;
+  while (true) {
+    group.clear();
+    bool failed = false;
+    {
+      absl::MutexLock lock(&queue_mu_);
+      while (queue_.empty() && !closing_) {
+        writer_idle_ = true;
+        queue_cv_.Wait(&queue_mu_);
+        writer_idle_ = false;
+      }
+      if (queue_.empty()) return;  // closing and drained
+      size_t n = std::min(queue_.size(), options_.max_appends_per_group);
+      group.assign(queue_.begin(), queue_.begin() + static_cast<ptrdiff_t>(n));
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<ptrdiff_t>(n));
+      if (options_.observer != nullptr) options_.observer->OnQueueDepth(queue_.size());
+      if (!failed_.ok()) {
+        failed = true;
+        for (Pending* p : group) p->result = failed_;
+      }
+    }
+    if (!failed) ProcessGroup(group);
+    for (Pending* p : group) p->done.Set();  // p may be gone after this
+  }
+}
+
+uint64_t RocksDbEventStore::CurrentVersion(absl::string_view stream) const {
+  if (auto it = group_heads_.find(stream); it != group_heads_.end()) return it->second;
+  // Only this (writer) thread changes heads_: reading without the lock is safe.
+  if (auto it = heads_.find(stream); it != heads_.end()) return it->second;
+  return 0;
+}
+
+void RocksDbEventStore::ProcessGroup(const std::vector<Pending*>& group) {
+  batch_.Clear();
+  group_heads_.clear();
+  group_requests_.clear();
+  accepted_.clear();
+  const int64_t recorded = internal::NextRecordedAt(options_.clock(), last_recorded_);
+  const std::string outbox_value = Fixed64(static_cast<uint64_t>(recorded));
+  const uint64_t first_position = last_position_.load(std::memory_order_relaxed) + 1;
+  uint64_t next_position = first_position;
+  size_t events = 0;
+  std::string value;
+  rocksdb::ReadOptions ro;
+
+  for (Pending* p : group) {
+    const AppendRequest& req = p->request;
+    if (!req.request_id.empty()) {
+      if (auto it = group_requests_.find(req.request_id); it != group_requests_.end()) {
+        AppendResult replay = *it->second;
+        replay.replayed = true;
+        p->result = std::move(replay);
+        continue;
+      }
+      internal::RequestKey(&key_, req.request_id);
+      rocksdb::Status s = db_->Get(ro, key_, &value);
+      if (s.ok()) {
+        p->result = internal::DecodeRequestRecord(key_, value);
+        if (p->result.ok()) p->result->replayed = true;
+        continue;
+      }
+      if (!s.IsNotFound()) {
+        p->result = FromRocks(s, options_.path, "reading a request record");
+        continue;
+      }
+    }
+    absl::Status conflict;
+    for (const StreamAppend& w : req.writes) {
+      uint64_t current = CurrentVersion(w.stream);
+      if (!internal::VersionMatches(w.expected, current)) {
+        conflict = internal::ConflictError(w.stream, current, w.expected);
+        break;
+      }
+    }
+    if (!conflict.ok()) {
+      p->result = std::move(conflict);
+      continue;
+    }
+
+    AppendResult result;
+    result.recorded_at = absl::FromUnixNanos(recorded);
+    result.first_position = next_position;
+    result.streams.reserve(req.writes.size());
+    size_t event_index = 0;
+    for (const StreamAppend& w : req.writes) {
+      uint64_t version = CurrentVersion(w.stream);
+      const uint64_t first_version = version + 1;
+      for (size_t i = 0; i < w.events.size(); ++i, ++event_index) {
+        ++version;
+        const uint64_t position = next_position++;
+        tail_.clear();
+        internal::AppendStoreFields(&tail_, w.stream, version, position, recorded);
+        internal::EventKey(&key_, position);
+        const std::string& bytes = p->event_bytes[event_index];
+        uint32_t crc = Crc32cExtend(Crc32cExtend(p->event_crcs[event_index], tail_), key_);
+        char crc_bytes[4] = {static_cast<char>(crc >> 24), static_cast<char>(crc >> 16),
+                             static_cast<char>(crc >> 8), static_cast<char>(crc)};
+        rocksdb::Slice key_slice(key_);
+        rocksdb::Slice parts[3] = {rocksdb::Slice(crc_bytes, 4), rocksdb::Slice(bytes),
+                                   rocksdb::Slice(tail_)};
+        batch_.Put(rocksdb::SliceParts(&key_slice, 1), rocksdb::SliceParts(parts, 3))
+            .PermitUncheckedError();
+        internal::OutboxKey(&key_, position);
+        batch_.Put(key_, outbox_value).PermitUncheckedError();
+        internal::IndexKey(&key_, w.stream, version);
+        batch_.Put(key_, Fixed64(position)).PermitUncheckedError();
+      }
+      internal::HeadKey(&key_, w.stream);
+      batch_.Put(key_, Fixed64(version)).PermitUncheckedError();
+      group_heads_[w.stream] = version;
+      result.streams.push_back(StreamAppendResult{w.stream, first_version, version});
+    }
+    result.last_position = next_position - 1;
+    events += event_index;
+    if (!req.request_id.empty()) {
+      internal::RequestKey(&key_, req.request_id);
+      batch_.Put(key_, internal::EncodeRequestRecord(key_, result)).PermitUncheckedError();
+    }
+    p->result = std::move(result);
+    if (!req.request_id.empty()) group_requests_[req.request_id] = &p->result.value();
+    accepted_.push_back(p);
+  }
+  if (accepted_.empty()) return;
+
+  const uint64_t last_position = next_position - 1;
+  batch_.Put(rocksdb::Slice(internal::kMetaLastPosition), Fixed64(last_position))
+      .PermitUncheckedError();
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  const absl::Time start = absl::Now();
+  rocksdb::Status s = db_->Write(wo, &batch_);
+  const absl::Duration latency = absl::Now() - start;
+  if (!s.ok()) {
+    absl::Status failure = FromRocks(s, options_.path, "group commit failed");
+    {
+      absl::MutexLock lock(&queue_mu_);
+      failed_ = failure;
+    }
+    if (options_.observer != nullptr) options_.observer->OnFailed(failure);
+    for (Pending* p : accepted_) p->result = failure;
+    return;
+  }
+
+  {
+    absl::WriterMutexLock lock(&heads_mu_);
+    for (const auto& [stream, version] : group_heads_) {
+      auto it = heads_.find(stream);
+      if (it != heads_.end()) {
+        it->second = version;
+      } else {
+        heads_.emplace(std::string(stream), version);
+      }
+    }
+  }
+  last_recorded_ = recorded;
+  {
+    absl::MutexLock lock(&outbox_mu_);
+    for (uint64_t p = first_position; p <= last_position; ++p) {
+      outbox_.emplace_hint(outbox_.end(), p, recorded);
+    }
+  }
+  {
+    absl::MutexLock lock(&tail_mu_);
+    last_position_.store(last_position, std::memory_order_release);
+  }
+  if (options_.observer != nullptr) {
+    options_.observer->OnCommit(group.size(), events, batch_.GetDataSize(), latency);
+  }
+}
+
+absl::StatusOr<uint64_t> RocksDbEventStore::StreamVersion(std::string_view stream) {
+  absl::ReaderMutexLock lock(&heads_mu_);
+  auto it = heads_.find(internal::Av(stream));
+  return it == heads_.end() ? 0 : it->second;
+}
+
+absl::StatusOr<std::vector<Envelope>> RocksDbEventStore::GetEvents(
+    const std::vector<uint64_t>& positions) {
+  std::vector<std::string> keys(positions.size());
+  std::vector<rocksdb::Slice> slices;
+  slices.reserve(positions.size());
+  for (size_t i = 0; i < positions.size(); ++i) {
+    internal::EventKey(&keys[i], positions[i]);
+    slices.emplace_back(keys[i]);
+  }
+  std::vector<std::string> values;
+  std::vector<rocksdb::Status> statuses =
+      db_->MultiGet(rocksdb::ReadOptions(), slices, &values);
+  std::vector<Envelope> out;
+  out.reserve(positions.size());
+  for (size_t i = 0; i < positions.size(); ++i) {
+    if (statuses[i].IsNotFound()) {
+      return absl::DataLossError(absl::StrCat("event store at ", options_.path,
+                                              ": event at position ", positions[i],
+                                              " is missing"));
+    }
+    if (!statuses[i].ok()) return FromRocks(statuses[i], options_.path, "reading an event");
+    auto event = internal::DecodeEventRecord(keys[i], values[i], positions[i]);
+    if (!event.ok()) {
+      return absl::DataLossError(
+          absl::StrCat("event store at ", options_.path, ": ", event.status().message()));
+    }
+    out.push_back(*std::move(event));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<Envelope>> RocksDbEventStore::ReadStream(std::string_view stream,
+                                                                    uint64_t from_version,
+                                                                    size_t limit) {
+  uint64_t head = 0;
+  {
+    absl::ReaderMutexLock lock(&heads_mu_);
+    auto it = heads_.find(internal::Av(stream));
+    if (it != heads_.end()) head = it->second;
+  }
+  const uint64_t from = std::max<uint64_t>(from_version, 1);
+  if (from > head || limit == 0) return std::vector<Envelope>{};
+  const uint64_t to = head - from + 1 <= limit ? head : from + limit - 1;
+
+  std::string begin;
+  std::string end;
+  internal::IndexKey(&begin, stream, from);
+  internal::IndexKey(&end, stream, to + 1);
+  rocksdb::Slice upper(end);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper;
+  std::vector<uint64_t> positions;
+  positions.reserve(to - from + 1);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+  uint64_t expected = from;
+  for (it->Seek(begin); it->Valid(); it->Next(), ++expected) {
+    internal::IndexKey(&begin, stream, expected);
+    if (it->key() != rocksdb::Slice(begin) || it->value().size() != 8) {
+      return absl::DataLossError(absl::StrCat("event store at ", options_.path,
+                                              ": stream index of \"", internal::Av(stream),
+                                              "\" is broken at version ", expected));
+    }
+    positions.push_back(internal::GetFixed64BE(it->value().data()));
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), options_.path, "reading a stream");
+  if (positions.size() != to - from + 1) {
+    return absl::DataLossError(absl::StrCat("event store at ", options_.path, ": stream \"",
+                                            internal::Av(stream), "\" lacks version ", expected));
+  }
+  auto events = GetEvents(positions);
+  if (!events.ok()) return events.status();
+  for (size_t i = 0; i < events->size(); ++i) {
+    const Envelope& e = (*events)[i];
+    if (e.stream() != stream || e.version() != from + i) {
+      return absl::DataLossError(absl::StrCat("event store at ", options_.path,
+                                              ": event at position ", positions[i],
+                                              " does not belong to stream \"", internal::Av(stream),
+                                              "\" version ", from + i));
+    }
+  }
+  return events;
+}
+
+absl::StatusOr<std::vector<Envelope>> RocksDbEventStore::ReadAll(uint64_t from_position,
+                                                                 size_t limit) {
+  const uint64_t last = LastPosition();
+  const uint64_t from = std::max<uint64_t>(from_position, 1);
+  if (from > last || limit == 0) return std::vector<Envelope>{};
+  const uint64_t to = last - from + 1 <= limit ? last : from + limit - 1;
+
+  std::string key;
+  std::string end;
+  internal::EventKey(&end, to + 1);
+  rocksdb::Slice upper(end);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+  std::vector<Envelope> out;
+  out.reserve(to - from + 1);
+  internal::EventKey(&key, from);
+  uint64_t expected = from;
+  for (it->Seek(key); it->Valid(); it->Next(), ++expected) {
+    internal::EventKey(&key, expected);
+    if (it->key() != rocksdb::Slice(key)) {
+      return absl::DataLossError(absl::StrCat("event store at ", options_.path,
+                                              ": event at position ", expected,
+                                              " is missing"));
+    }
+    auto event = internal::DecodeEventRecord(
+        key, std::string_view(it->value().data(), it->value().size()), expected);
+    if (!event.ok()) {
+      return absl::DataLossError(
+          absl::StrCat("event store at ", options_.path, ": ", event.status().message()));
+    }
+    out.push_back(*std::move(event));
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), options_.path, "reading the log");
+  if (expected != to + 1) {
+    return absl::DataLossError(absl::StrCat("event store at ", options_.path,
+                                            ": event at position ", expected,
+                                            " is missing"));
+  }
+  return out;
+}
+
+bool RocksDbEventStore::WaitForPosition(uint64_t position, absl::Time deadline) {
+  absl::MutexLock lock(&tail_mu_);
+  auto ready = [&] {
+    return tail_closed_ || last_position_.load(std::memory_order_acquire) >= position;
+  };
+  tail_mu_.AwaitWithDeadline(absl::Condition(&ready), deadline);
+  return last_position_.load(std::memory_order_acquire) >= position;
+}
+
+absl::StatusOr<std::vector<OutboxEntry>> RocksDbEventStore::ReadOutbox(size_t limit) {
+  std::vector<uint64_t> positions;
+  {
+    absl::MutexLock lock(&outbox_mu_);
+    for (auto it = outbox_.begin(); it != outbox_.end() && positions.size() < limit; ++it) {
+      positions.push_back(it->first);
+    }
+  }
+  auto events = GetEvents(positions);
+  if (!events.ok()) return events.status();
+  std::vector<OutboxEntry> out;
+  out.reserve(positions.size());
+  for (size_t i = 0; i < positions.size(); ++i) {
+    out.push_back(OutboxEntry{positions[i], std::move((*events)[i])});
+  }
+  return out;
+}
+
+absl::Status RocksDbEventStore::AckOutbox(const std::vector<uint64_t>& positions) {
+  std::vector<uint64_t> present;
+  {
+    absl::MutexLock lock(&outbox_mu_);
+    for (uint64_t p : positions) {
+      if (outbox_.contains(p)) present.push_back(p);
+    }
+  }
+  if (present.empty()) return absl::OkStatus();
+  rocksdb::WriteBatch batch;
+  std::string key;
+  for (uint64_t p : present) {
+    internal::OutboxKey(&key, p);
+    batch.Delete(key).PermitUncheckedError();
+  }
+  // Not synced: an acknowledgement lost in a machine crash only means the
+  // entry is published again (delivery is at-least-once).
+  rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &batch);
+  if (!s.ok()) return FromRocks(s, options_.path, "acknowledging outbox entries");
+  absl::MutexLock lock(&outbox_mu_);
+  for (uint64_t p : present) outbox_.erase(p);
+  return absl::OkStatus();
+}
+
+OutboxStats RocksDbEventStore::GetOutboxStats() {
+  absl::MutexLock lock(&outbox_mu_);
+  OutboxStats stats;
+  stats.depth = outbox_.size();
+  stats.oldest_recorded_at =
+      outbox_.empty() ? absl::InfinitePast() : absl::FromUnixNanos(outbox_.begin()->second);
+  return stats;
+}
+
+bool RocksDbEventStore::WaitForOutbox(absl::Time deadline) {
+  absl::MutexLock lock(&outbox_mu_);
+  auto ready = [&] { return outbox_closed_ || !outbox_.empty(); };
+  outbox_mu_.AwaitWithDeadline(absl::Condition(&ready), deadline);
+  return !outbox_closed_ && !outbox_.empty();
+}
+
+void RocksDbEventStore::Close() {
+  absl::MutexLock close_lock(&close_mu_);
+  {
+    absl::MutexLock lock(&queue_mu_);
+    closing_ = true;
+    queue_cv_.Signal();
+  }
+  if (writer_.joinable()) writer_.join();
+  {
+    absl::MutexLock lock(&tail_mu_);
+    tail_closed_ = true;
+  }
+  {
+    absl::MutexLock lock(&outbox_mu_);
+    outbox_closed_ = true;
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<EventStore>> OpenRocksDbEventStore(
+    const RocksDbEventStoreOptions& options) {
+  if (options.path.empty()) return absl::InvalidArgumentError("path: empty");
+  if (options.max_pending_appends == 0) {
+    return absl::InvalidArgumentError("max_pending_appends: must be at least 1");
+  }
+  if (options.max_appends_per_group == 0) {
+    return absl::InvalidArgumentError("max_appends_per_group: must be at least 1");
+  }
+  if (!options.clock) return absl::InvalidArgumentError("clock: empty");
+
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  db_options.paranoid_checks = true;
+  // A torn last record is an append that was never acknowledged (its sync
+  // did not finish); corruption anywhere else fails the open.
+  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  db_options.IncreaseParallelism(2);
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  db_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, &db);
+  if (!s.ok()) {
+    std::string message =
+        absl::StrCat("cannot open event store at ", options.path, ": ", s.ToString());
+    if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+      return absl::UnavailableError(message);
+    }
+    if (s.IsCorruption() || s.IsIOError()) return absl::DataLossError(message);
+    return absl::InternalError(message);
+  }
+  auto store = std::make_unique<RocksDbEventStore>(options, db);
+  if (options.verify_checksums_on_open) {
+    s = db->VerifyChecksum();
+    if (!s.ok()) {
+      return absl::DataLossError(absl::StrCat("event store at ", options.path,
+                                              " is corrupted: ", s.ToString()));
+    }
+  }
+  if (absl::Status loaded = store->Load(); !loaded.ok()) return loaded;
+  return store;
+}
+
+}  // namespace changeledger::eventstore

@@ -1,0 +1,345 @@
+// Behaviour of the RocksDB store beyond the shared contract: persistence,
+// group commit, back-pressure and corruption handling.
+#include "changeledger/eventstore/rocksdb_event_store.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "rocksdb/db.h"
+#include "test_util.h"
+
+namespace changeledger::eventstore {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::RecordingObserver;
+using testing::Request;
+using testing::TempDir;
+using testing::Write;
+
+class RocksDbEventStoreTest : public ::testing::Test {
+ protected:
+  RocksDbEventStoreOptions Options() {
+    RocksDbEventStoreOptions options;
+    options.path = path_;
+    return options;
+  }
+
+  std::unique_ptr<EventStore> MustOpen(RocksDbEventStoreOptions options) {
+    auto store = OpenRocksDbEventStore(options);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? *std::move(store) : nullptr;
+  }
+  std::unique_ptr<EventStore> MustOpen() { return MustOpen(Options()); }
+
+  static std::vector<std::filesystem::path> FilesEndingWith(const std::string& dir,
+                                                            const std::string& suffix) {
+    std::vector<std::filesystem::path> out;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+      const std::string name = entry.path().filename().string();
+      if (name.size() >= suffix.size() &&
+          name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+        out.push_back(entry.path());
+      }
+    }
+    return out;
+  }
+
+  // Flips every bit of `count` bytes at `offset` of `file`.
+  static void FlipBytes(const std::filesystem::path& file, size_t offset, size_t count) {
+    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+    ASSERT_TRUE(f.is_open()) << file;
+    std::string bytes(count, '\0');
+    f.seekg(static_cast<std::streamoff>(offset));
+    f.read(bytes.data(), static_cast<std::streamsize>(count));
+    for (char& c : bytes) c = static_cast<char>(~c);
+    f.seekp(static_cast<std::streamoff>(offset));
+    f.write(bytes.data(), static_cast<std::streamsize>(count));
+  }
+
+  TempDir dir_;
+  std::string path_ = dir_.path() + "/store";
+};
+
+TEST_F(RocksDbEventStoreTest, ReopenKeepsEventsHeadsOutboxAndRequestIds) {
+  AppendResult first;
+  {
+    auto store = MustOpen();
+    ASSERT_NE(store, nullptr);
+    auto r = store->Append(Request(
+        {Write("a", ExpectedVersion::NoStream(), 2), Write("b", ExpectedVersion::Any(), 1)},
+        "req-1"));
+    ASSERT_TRUE(r.ok()) << r.status();
+    first = *r;
+    ASSERT_TRUE(store->Append(Request({Write("a", ExpectedVersion::Exactly(2), 1)})).ok());
+    ASSERT_TRUE(store->AckOutbox({1}).ok());
+  }
+  auto store = MustOpen();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->LastPosition(), 4u);
+  EXPECT_EQ(*store->StreamVersion("a"), 3u);
+  EXPECT_EQ(*store->StreamVersion("b"), 1u);
+  EXPECT_EQ(store->GetOutboxStats().depth, 3u);
+  EXPECT_EQ(store->GetOutboxStats().oldest_recorded_at, first.recorded_at);
+
+  // The retry after a restart returns the first result and writes nothing.
+  auto retry = store->Append(Request({Write("zzz", ExpectedVersion::Any(), 9)}, "req-1"));
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_TRUE(retry->replayed);
+  EXPECT_EQ(retry->first_position, 1u);
+  EXPECT_EQ(retry->last_position, 3u);
+  EXPECT_EQ(retry->recorded_at, first.recorded_at);
+  ASSERT_EQ(retry->streams.size(), 2u);
+  EXPECT_EQ(retry->streams[0].stream, "a");
+  EXPECT_EQ(retry->streams[0].first_version, 1u);
+  EXPECT_EQ(retry->streams[0].last_version, 2u);
+  EXPECT_EQ(retry->streams[1].stream, "b");
+  EXPECT_EQ(store->LastPosition(), 4u);
+  EXPECT_EQ(*store->StreamVersion("zzz"), 0u);
+
+  // Versions and positions continue where they were.
+  auto stale = store->Append(Request({Write("a", ExpectedVersion::Exactly(2), 1)}));
+  EXPECT_EQ(stale.status().code(), absl::StatusCode::kAborted);
+  EXPECT_THAT(std::string(stale.status().message()), HasSubstr("version 3"));
+  auto next = store->Append(Request({Write("a", ExpectedVersion::Exactly(3), 1)}));
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(next->first_position, 5u);
+  EXPECT_EQ(next->streams[0].first_version, 4u);
+  EXPECT_GE(next->recorded_at, first.recorded_at);
+  auto all = store->ReadAll(1, 100);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 5u);
+  EXPECT_EQ((*all)[3].stream(), "a");
+  EXPECT_EQ((*all)[3].version(), 3u);
+}
+
+TEST_F(RocksDbEventStoreTest, FullQueueAnswersUnavailable) {
+  RecordingObserver observer;
+  RocksDbEventStoreOptions options = Options();
+  options.max_pending_appends = 2;
+  options.observer = &observer;
+  auto store = MustOpen(options);
+  ASSERT_NE(store, nullptr);
+
+  observer.Block();  // the writer will stop inside its next OnCommit
+  std::vector<std::thread> appenders;
+  std::vector<absl::Status> statuses(3);
+  appenders.emplace_back(
+      [&] { statuses[0] = store->Append(Request({Write("a", ExpectedVersion::Any(), 1)})).status(); });
+  ASSERT_TRUE(observer.WaitForCommits(1, absl::Seconds(10)));
+  for (int i = 1; i <= 2; ++i) {
+    appenders.emplace_back([&, i] {
+      statuses[i] = store->Append(Request({Write("a", ExpectedVersion::Any(), 1)})).status();
+    });
+    ASSERT_TRUE(observer.WaitForDepth(i, absl::Seconds(10)));
+  }
+  auto overflow = store->Append(Request({Write("a", ExpectedVersion::Any(), 1)}));
+  EXPECT_EQ(overflow.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(observer.rejected(), ::testing::Contains(absl::StatusCode::kUnavailable));
+
+  observer.Release();
+  for (std::thread& t : appenders) t.join();
+  for (const absl::Status& s : statuses) EXPECT_TRUE(s.ok()) << s;
+  EXPECT_EQ(store->LastPosition(), 3u);
+  // The two queued appends shared one synced write.
+  EXPECT_THAT(observer.groups(), ::testing::ElementsAre(1, 2));
+}
+
+TEST_F(RocksDbEventStoreTest, OneGroupIsolatesFailuresAndDedupesRequestIds) {
+  RecordingObserver observer;
+  RocksDbEventStoreOptions options = Options();
+  options.observer = &observer;
+  auto store = MustOpen(options);
+  ASSERT_NE(store, nullptr);
+
+  observer.Block();
+  std::thread blocker(
+      [&] { ASSERT_TRUE(store->Append(Request({Write("z", ExpectedVersion::Any(), 1)})).ok()); });
+  ASSERT_TRUE(observer.WaitForCommits(1, absl::Seconds(10)));
+
+  // Queue four appends behind the held writer, in a known order.
+  std::vector<absl::StatusOr<AppendResult>> results(4);
+  std::vector<AppendRequest> requests;
+  requests.push_back(Request({Write("x", ExpectedVersion::NoStream(), 2)}, "r1"));
+  requests.push_back(Request({Write("y", ExpectedVersion::NoStream(), 7)}, "r1"));  // dup
+  requests.push_back(Request({Write("x", ExpectedVersion::NoStream(), 1)}));  // stale now
+  requests.push_back(Request({Write("x", ExpectedVersion::Exactly(2), 1),
+                              Write("y", ExpectedVersion::NoStream(), 1)}));
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    threads.emplace_back([&, i] { results[i] = store->Append(std::move(requests[i])); });
+    ASSERT_TRUE(observer.WaitForDepth(i + 1, absl::Seconds(10)));
+  }
+  observer.Release();
+  blocker.join();
+  for (std::thread& t : threads) t.join();
+
+  ASSERT_TRUE(results[0].ok()) << results[0].status();
+  EXPECT_FALSE(results[0]->replayed);
+  EXPECT_EQ(results[0]->first_position, 2u);
+  EXPECT_EQ(results[0]->last_position, 3u);
+  ASSERT_TRUE(results[1].ok()) << results[1].status();
+  EXPECT_TRUE(results[1]->replayed);
+  EXPECT_EQ(results[1]->first_position, 2u);
+  EXPECT_EQ(results[1]->streams[0].stream, "x");
+  EXPECT_EQ(results[2].status().code(), absl::StatusCode::kAborted);
+  EXPECT_THAT(std::string(results[2].status().message()), HasSubstr("version 2"));
+  ASSERT_TRUE(results[3].ok()) << results[3].status();
+  EXPECT_EQ(results[3]->first_position, 4u);
+  EXPECT_EQ(results[3]->streams[0].first_version, 3u);
+  EXPECT_EQ(results[3]->streams[1].first_version, 1u);
+  EXPECT_EQ(results[3]->recorded_at, results[0]->recorded_at);  // one commit, one time
+
+  EXPECT_THAT(observer.groups(), ::testing::ElementsAre(1, 4));
+  EXPECT_THAT(observer.events(), ::testing::ElementsAre(1, 4));
+  EXPECT_EQ(store->LastPosition(), 5u);
+  EXPECT_EQ(*store->StreamVersion("x"), 3u);
+  EXPECT_EQ(*store->StreamVersion("y"), 1u);
+}
+
+TEST_F(RocksDbEventStoreTest, SecondOpenOfTheSameDirectoryIsUnavailable) {
+  auto store = MustOpen();
+  ASSERT_NE(store, nullptr);
+  auto second = OpenRocksDbEventStore(Options());
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable) << second.status();
+}
+
+TEST_F(RocksDbEventStoreTest, RejectsBadOptions) {
+  RocksDbEventStoreOptions options;
+  EXPECT_EQ(OpenRocksDbEventStore(options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  options = Options();
+  options.max_pending_appends = 0;
+  EXPECT_EQ(OpenRocksDbEventStore(options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(RocksDbEventStoreTest, ForeignDatabaseIsDataLoss) {
+  {
+    rocksdb::Options o;
+    o.create_if_missing = true;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(o, path_, &db).ok());
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "something", "else").ok());
+    delete db;
+  }
+  auto store = OpenRocksDbEventStore(Options());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(store.status().message()), HasSubstr(path_));
+}
+
+TEST_F(RocksDbEventStoreTest, CorruptedTableFileIsDataLossAtOpen) {
+  {
+    auto store = MustOpen();
+    ASSERT_NE(store, nullptr);
+    for (int i = 0; i < 50; ++i) {
+      ASSERT_TRUE(store->Append(Request({Write("s", ExpectedVersion::Any(), 4)})).ok());
+    }
+  }  // closing flushes the memtable into a table file
+  std::vector<std::filesystem::path> tables = FilesEndingWith(path_, ".sst");
+  ASSERT_FALSE(tables.empty());
+  auto largest = *std::max_element(tables.begin(), tables.end(), [](const auto& a, const auto& b) {
+    return std::filesystem::file_size(a) < std::filesystem::file_size(b);
+  });
+  FlipBytes(largest, std::filesystem::file_size(largest) / 3, 16);
+
+  auto store = OpenRocksDbEventStore(Options());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss) << store.status();
+  EXPECT_THAT(std::string(store.status().message()), HasSubstr(path_));
+}
+
+TEST_F(RocksDbEventStoreTest, CorruptedWalRecordIsDataLossAtOpen) {
+  const std::string copy = dir_.path() + "/copy";
+  {
+    auto store = MustOpen();
+    ASSERT_NE(store, nullptr);
+    for (int i = 0; i < 20; ++i) {
+      ASSERT_TRUE(store->Append(Request({Write("s", ExpectedVersion::Any(), 2)})).ok());
+    }
+    // What a crash leaves behind: every commit is in the synced WAL only.
+    std::filesystem::copy(path_, copy, std::filesystem::copy_options::recursive);
+  }
+  std::vector<std::filesystem::path> logs = FilesEndingWith(copy, ".log");
+  ASSERT_FALSE(logs.empty());
+  auto wal = *std::max_element(logs.begin(), logs.end(), [](const auto& a, const auto& b) {
+    return std::filesystem::file_size(a) < std::filesystem::file_size(b);
+  });
+  ASSERT_GT(std::filesystem::file_size(wal), 4000u);
+  FlipBytes(wal, std::filesystem::file_size(wal) / 3, 8);  // a record in the middle
+
+  RocksDbEventStoreOptions options = Options();
+  options.path = copy;
+  auto store = OpenRocksDbEventStore(options);
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss) << store.status();
+  EXPECT_THAT(std::string(store.status().message()), HasSubstr(copy));
+}
+
+TEST_F(RocksDbEventStoreTest, AlteredEventIsNeverServed) {
+  {
+    auto store = MustOpen();
+    ASSERT_NE(store, nullptr);
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_TRUE(store->Append(Request({Write("s", ExpectedVersion::Any(), 1)})).ok());
+    }
+  }
+  // Change one byte of event 2's value behind the store's back; RocksDB's
+  // own checksums are recomputed, so only the event checksum can notice.
+  {
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), path_, &db).ok());
+    std::string key("e\0\0\0\0\0\0\0\x02", 9);
+    std::string value;
+    ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), key, &value).ok());
+    value[value.size() / 2] ^= 0x01;
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    ASSERT_TRUE(db->Put(wo, key, value).ok());
+    delete db;
+  }
+  auto store = MustOpen();
+  ASSERT_NE(store, nullptr);
+  auto all = store->ReadAll(1, 10);
+  EXPECT_EQ(all.status().code(), absl::StatusCode::kDataLoss) << all.status();
+  EXPECT_THAT(std::string(all.status().message()), HasSubstr("position 2"));
+  EXPECT_EQ(store->ReadStream("s", 2, 1).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(store->ReadOutbox(10).status().code(), absl::StatusCode::kDataLoss);
+  // Events around it are still served.
+  auto first = store->ReadAll(1, 1);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->size(), 1u);
+  auto third = store->ReadStream("s", 3, 1);
+  ASSERT_TRUE(third.ok()) << third.status();
+  EXPECT_EQ(third->size(), 1u);
+}
+
+TEST_F(RocksDbEventStoreTest, AlteredLastEventIsDataLossAtOpen) {
+  {
+    auto store = MustOpen();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Append(Request({Write("s", ExpectedVersion::Any(), 2)})).ok());
+  }
+  {
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), path_, &db).ok());
+    std::string key("e\0\0\0\0\0\0\0\x02", 9);
+    std::string value;
+    ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), key, &value).ok());
+    value.back() ^= 0x40;
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), key, value).ok());
+    delete db;
+  }
+  auto store = OpenRocksDbEventStore(Options());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss) << store.status();
+  EXPECT_THAT(std::string(store.status().message()), HasSubstr(path_));
+}
+
+}  // namespace
+}  // namespace changeledger::eventstore
