@@ -1,0 +1,73 @@
+#include "changeledger/bus/probes.h"
+
+namespace changeledger::bus {
+namespace {
+
+metrics::Counter MakeCounter(metrics::Registry* r, const std::string& name,
+                             const std::string& help, const metrics::Labels& labels) {
+  return r == nullptr ? metrics::Counter() : r->AddCounter(name, help, labels);
+}
+metrics::Gauge MakeGauge(metrics::Registry* r, const std::string& name,
+                         const std::string& help, const metrics::Labels& labels) {
+  return r == nullptr ? metrics::Gauge() : r->AddGauge(name, help, labels);
+}
+
+}  // namespace
+
+RelayProbe::RelayProbe(metrics::Registry* r, const std::string& topic) {
+  const metrics::Labels l = {{"topic", topic}};
+  depth_ = MakeGauge(r, "changeledger_outbox_depth",
+                     "Outbox entries not yet published (PERSISTED)", l);
+  oldest_age_ = MakeGauge(r, "changeledger_outbox_oldest_age_seconds",
+                          "Age of the oldest unpublished outbox entry", l);
+  published_ = MakeCounter(r, "changeledger_relay_published_total",
+                           "Outbox entries published and acknowledged", l);
+  errors_ = MakeCounter(r, "changeledger_relay_publish_errors_total",
+                        "Delivery reports other than PERSISTED", l);
+  recreations_ = MakeCounter(r, "changeledger_relay_producer_recreations_total",
+                             "Producers recreated after a fatal error", l);
+  degraded_ = MakeGauge(r, "changeledger_relay_degraded",
+                        "1 while the relay cannot publish or lags", l);
+}
+
+void RelayProbe::OutboxStats(uint64_t depth, double oldest_age_seconds) {
+  depth_.Set(static_cast<double>(depth));
+  oldest_age_.Set(oldest_age_seconds);
+}
+void RelayProbe::Published(uint64_t n) { published_.Increment(static_cast<double>(n)); }
+void RelayProbe::PublishErrors(uint64_t n) { errors_.Increment(static_cast<double>(n)); }
+void RelayProbe::ProducerRecreated() { recreations_.Increment(); }
+void RelayProbe::Degraded(bool degraded) { degraded_.Set(degraded ? 1.0 : 0.0); }
+
+RunnerProbe::RunnerProbe(metrics::Registry* r, const std::string& projection) {
+  const metrics::Labels l = {{"projection", projection}};
+  applied_ = MakeCounter(r, "changeledger_projection_applied_total",
+                         "Events applied to the projection", l);
+  duplicates_ = MakeCounter(r, "changeledger_projection_duplicates_dropped_total",
+                            "Events dropped as already applied", l);
+  gaps_ = MakeCounter(r, "changeledger_projection_gaps_dropped_total",
+                      "Events dropped because an earlier version is missing", l);
+  lag_ = MakeGauge(r, "changeledger_projection_consumer_lag",
+                   "Messages (Kafka) or events (log reader) not yet consumed", l);
+  progress_ = MakeGauge(r, "changeledger_projection_rebuild_progress_ratio",
+                        "Rebuild progress, 0..1 (1 when not rebuilding)", l);
+  rebuilding_ = MakeGauge(r, "changeledger_projection_rebuilding",
+                          "1 while the projection is being rebuilt", l);
+  commit_errors_ = MakeCounter(r, "changeledger_projection_commit_errors_total",
+                               "Failed applies or commits that stopped the runner", l);
+  progress_.Set(1.0);
+}
+
+void RunnerProbe::Applied(uint64_t n) { applied_.Increment(static_cast<double>(n)); }
+void RunnerProbe::DuplicatesDropped(uint64_t n) {
+  duplicates_.Increment(static_cast<double>(n));
+}
+void RunnerProbe::GapsDropped(uint64_t n) { gaps_.Increment(static_cast<double>(n)); }
+void RunnerProbe::Lag(int64_t messages) { lag_.Set(static_cast<double>(messages)); }
+void RunnerProbe::Rebuild(bool rebuilding, double progress) {
+  rebuilding_.Set(rebuilding ? 1.0 : 0.0);
+  progress_.Set(progress);
+}
+void RunnerProbe::CommitError() { commit_errors_.Increment(); }
+
+}  // namespace changeledger::bus

@@ -1,0 +1,242 @@
+// LogReaderService, LogReaderClient and the log-reader-fed ProjectionRunner
+// over an in-memory event store and a loopback gRPC server.
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "changeledger/bus/log_reader_service.h"
+#include "changeledger/bus/projection.h"
+#include "changeledger/bus/projection_runner.h"
+#include "changeledger/eventstore/in_memory_event_store.h"
+#include "changeledger/kv/in_memory_kv_store.h"
+#include "gtest/gtest.h"
+#include "test_projection.h"
+
+namespace changeledger::bus {
+namespace {
+
+using eventlog::v1::ReadLogResponse;
+
+// Polls `cond` for up to `timeout`.
+template <typename F>
+bool WaitFor(F cond, absl::Duration timeout = absl::Seconds(20)) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    if (cond()) return true;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return cond();
+}
+
+class LogReaderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = eventstore::NewInMemoryEventStore();
+    service_ = std::make_unique<LogReaderService>(
+        store_.get(), LogReaderServiceOptions{.source = "testsvc",
+                                              .wait_slice = absl::Milliseconds(50)});
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(service_.get());
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                                   grpc::InsecureChannelCredentials());
+  }
+
+  void TearDown() override {
+    service_->Shutdown();
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    store_->Close();
+  }
+
+  void Append(const std::string& stream, int n) {
+    ASSERT_TRUE(store_->Append(testing::MakeAppend(stream, n)).ok());
+  }
+
+  // The hash a clean fold of the whole log gives.
+  uint64_t ExpectedHash() {
+    auto kv = kv::NewInMemoryKvStore();
+    testing::TallyProjection projection;
+    kv::Transaction txn(*kv);
+    auto all = store_->ReadAll(1, 1000000);
+    EXPECT_TRUE(all.ok());
+    for (const auto& e : *all) EXPECT_TRUE(projection.Apply(e, txn).ok());
+    kv::WriteBatch prefixed;
+    for (const auto& op : txn.batch().ops()) {
+      if (op.kind == kv::WriteBatch::Op::Kind::kPut) {
+        prefixed.Put(ProjectionKeyPrefix("tally") + op.key, op.value);
+      }
+    }
+    EXPECT_TRUE(kv->Write(prefixed, false).ok());
+    return ProjectionStateHash(*kv, "tally").value();
+  }
+
+  std::unique_ptr<eventstore::EventStore> store_;
+  std::unique_ptr<LogReaderService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+TEST_F(LogReaderTest, ReadsWholeLogInGlobalOrderInPages) {
+  Append("a", 5);
+  Append("b", 4);
+  Append("a", 3);
+  LogReaderClient client(channel_);
+  std::vector<uint64_t> positions;
+  int pages = 0;
+  absl::Status s = client.Read({.from_position = 0, .page_size = 5},
+                               [&](const ReadLogResponse& page) {
+                                 ++pages;
+                                 EXPECT_LE(page.events_size(), 5);
+                                 EXPECT_EQ(page.log_head(), 12u);
+                                 for (const auto& e : page.events())
+                                   positions.push_back(e.global_position());
+                                 return absl::OkStatus();
+                               });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(pages, 3);
+  ASSERT_EQ(positions.size(), 12u);
+  for (size_t i = 0; i < positions.size(); ++i) EXPECT_EQ(positions[i], i + 1);
+
+  positions.clear();
+  ASSERT_TRUE(client
+                  .Read({.from_position = 10},
+                        [&](const ReadLogResponse& page) {
+                          for (const auto& e : page.events())
+                            positions.push_back(e.global_position());
+                          return absl::OkStatus();
+                        })
+                  .ok());
+  EXPECT_EQ(positions, (std::vector<uint64_t>{10, 11, 12}));
+
+  auto head = client.GetLogHead();
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(head->log_head(), 12u);
+  EXPECT_EQ(head->source(), "testsvc");
+}
+
+TEST_F(LogReaderTest, RejectsPageSizeAboveLimit) {
+  LogReaderClient client(channel_);
+  absl::Status s = client.Read({.page_size = 1001}, [](const ReadLogResponse&) {
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("page_size"), std::string::npos);
+}
+
+TEST_F(LogReaderTest, FollowDeliversNewEventsAndEndsOnCancelAndShutdown) {
+  Append("a", 2);
+  LogReaderClient client(channel_);
+  std::atomic<uint64_t> last{0};
+  absl::Status result;
+  std::thread reader([&] {
+    result = client.Read({.follow = true}, [&](const ReadLogResponse& page) {
+      for (const auto& e : page.events()) last = e.global_position();
+      return absl::OkStatus();
+    });
+  });
+  ASSERT_TRUE(WaitFor([&] { return last.load() == 2; }));
+  Append("b", 3);
+  ASSERT_TRUE(WaitFor([&] { return last.load() == 5; }));
+  client.Cancel();
+  reader.join();
+  EXPECT_EQ(result.code(), absl::StatusCode::kCancelled);
+
+  // A follower is ended by Shutdown with UNAVAILABLE.
+  LogReaderClient second(channel_);
+  std::thread follower([&] {
+    result = second.Read({.from_position = 6, .follow = true},
+                         [](const ReadLogResponse&) { return absl::OkStatus(); });
+  });
+  absl::SleepFor(absl::Milliseconds(100));
+  service_->Shutdown();
+  follower.join();
+  EXPECT_EQ(result.code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(LogReaderTest, RunnerBuildsProjectionResumesAfterRestartAndRebuilds) {
+  for (int i = 0; i < 20; ++i) Append("s" + std::to_string(i % 7), 1 + i % 3);
+  auto kv = kv::NewInMemoryKvStore();
+  testing::TallyProjection projection;
+  LogReaderSourceOptions source{.channel = channel_, .source_name = "testsvc", .page_size = 7};
+  auto runner = ProjectionRunner::CreateLogReader(&projection, kv.get(), source);
+  ASSERT_TRUE(runner.ok()) << runner.status();
+  (*runner)->Start();
+  const uint64_t total = store_->LastPosition();
+  ASSERT_TRUE(WaitFor([&] { return (*runner)->stats().applied == total; }));
+  EXPECT_EQ((*runner)->StateHash().value(), ExpectedHash());
+  EXPECT_EQ((*runner)->stats().lag, 0);
+
+  // Stop, append more, restart: only the new events are applied.
+  (*runner)->Stop();
+  Append("s1", 4);
+  Append("new", 2);
+  auto again = ProjectionRunner::CreateLogReader(&projection, kv.get(), source);
+  ASSERT_TRUE(again.ok());
+  (*again)->Start();
+  ASSERT_TRUE(WaitFor([&] { return (*again)->stats().applied == 6; }));
+  absl::SleepFor(absl::Milliseconds(200));
+  EXPECT_EQ((*again)->stats().applied, 6u);
+  EXPECT_EQ((*again)->StateHash().value(), ExpectedHash());
+
+  // Rebuild while running: wiped, read again from position 1, same hash.
+  ASSERT_TRUE((*again)->Rebuild().ok());
+  EXPECT_TRUE((*again)->rebuilding());
+  ASSERT_TRUE(WaitFor([&] { return !(*again)->rebuilding(); }));
+  EXPECT_EQ((*again)->stats().applied, 6u + store_->LastPosition());
+  EXPECT_EQ((*again)->StateHash().value(), ExpectedHash());
+  EXPECT_TRUE((*again)->status().ok());
+}
+
+TEST_F(LogReaderTest, ApplyErrorStopsRunnerWithoutCommittingTheGroup) {
+  Append("a", 3);
+  eventstore::AppendRequest poison = testing::MakeAppend("p", 1);
+  poison.writes[0].events[0].set_type("test.Poison");
+  ASSERT_TRUE(store_->Append(poison).ok());
+  auto kv = kv::NewInMemoryKvStore();
+  testing::TallyProjection projection;
+  auto runner = ProjectionRunner::CreateLogReader(
+      &projection, kv.get(), {.channel = channel_, .source_name = "testsvc"});
+  ASSERT_TRUE(runner.ok());
+  (*runner)->Start();
+  ASSERT_TRUE(WaitFor([&] { return !(*runner)->status().ok(); }));
+  EXPECT_EQ((*runner)->status().code(), absl::StatusCode::kInvalidArgument);
+  // The page held all four events: nothing of it was committed.
+  EXPECT_EQ((*runner)->StateHash().value(), ProjectionStateHash(*kv::NewInMemoryKvStore(), "tally").value());
+}
+
+TEST(ProjectionStateHashTest, CoversProjectionKeysOnlyAndIsStable) {
+  auto kv = kv::NewInMemoryKvStore();
+  // FNV-1a 64 offset basis: the hash of nothing.
+  EXPECT_EQ(ProjectionStateHash(*kv, "x").value(), 0xcbf29ce484222325ull);
+  kv::WriteBatch batch;
+  batch.Put("p/x/k", "v");
+  ASSERT_TRUE(kv->Write(batch, false).ok());
+  const uint64_t with_key = ProjectionStateHash(*kv, "x").value();
+  EXPECT_NE(with_key, 0xcbf29ce484222325ull);
+  kv::WriteBatch bookkeeping;
+  bookkeeping.Put("r/x/o/topic/0", "17");
+  bookkeeping.Put("p/other/k", "v");
+  ASSERT_TRUE(kv->Write(bookkeeping, false).ok());
+  EXPECT_EQ(ProjectionStateHash(*kv, "x").value(), with_key);
+  // Key/value boundaries matter.
+  auto other = kv::NewInMemoryKvStore();
+  kv::WriteBatch shifted;
+  shifted.Put("p/x/kv", "");
+  ASSERT_TRUE(other->Write(shifted, false).ok());
+  EXPECT_NE(ProjectionStateHash(*other, "x").value(), with_key);
+
+  ASSERT_TRUE(WipeProjection(*kv, "x").ok());
+  EXPECT_EQ(ProjectionStateHash(*kv, "x").value(), 0xcbf29ce484222325ull);
+  EXPECT_EQ(kv->Get("r/x/o/topic/0").value(), std::nullopt);
+  EXPECT_EQ(kv->Get("p/other/k").value(), "v");
+}
+
+}  // namespace
+}  // namespace changeledger::bus
