@@ -148,6 +148,9 @@ absl::StatusOr<std::vector<Event>> DecideOnIntake(const State& state, const Inta
 absl::StatusOr<std::vector<Event>> Decide(const State& state, const ConfirmClassification& cmd) {
   std::vector<std::string> errors;
   CheckChangeId(cmd.change_id, errors);
+  if (cmd.expected_version == 0) {
+    errors.push_back("expected_version: required (the version last read)");
+  }
   if (cmd.note.size() > kMaxNote) {
     errors.push_back(absl::StrCat("note: at most ", kMaxNote, " characters"));
   }
@@ -170,6 +173,9 @@ absl::StatusOr<std::vector<Event>> Decide(const State& state, const ConfirmClass
 absl::StatusOr<std::vector<Event>> Decide(const State& state, const OverrideClassification& cmd) {
   std::vector<std::string> errors;
   CheckChangeId(cmd.change_id, errors);
+  if (cmd.expected_version == 0) {
+    errors.push_back("expected_version: required (the version last read)");
+  }
   const Classification& c = cmd.classification;
   if (c.tier == Tier::kUnspecified) {
     errors.push_back("classification.tier: required");

@@ -134,16 +134,17 @@ TEST_F(ClassificationDomainTest, ConfirmAcceptsLatestSuggestion) {
 
 TEST_F(ClassificationDomainTest, ConfirmRejections) {
   State unknown;
-  EXPECT_EQ(Decide(unknown, ConfirmClassification{"c9", 0, ""}).status().code(),
+  EXPECT_EQ(Decide(unknown, ConfirmClassification{"c9", 1, ""}).status().code(),
             absl::StatusCode::kFailedPrecondition);
 
   State s = Registered();
-  auto stale = Decide(s, ConfirmClassification{"c1", 0, ""});
+  auto stale = Decide(s, ConfirmClassification{"c1", 2, ""});
   EXPECT_EQ(stale.status().code(), absl::StatusCode::kAborted);
   EXPECT_THAT(std::string(stale.status().message()), HasSubstr("version 1"));
 
-  auto bad = Decide(s, ConfirmClassification{"", 1, std::string(2001, 'x')});
+  auto bad = Decide(s, ConfirmClassification{"", 0, std::string(2001, 'x')});
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("expected_version: required"));
   EXPECT_THAT(std::string(bad.status().message()), HasSubstr("change_id: required"));
   EXPECT_THAT(std::string(bad.status().message()), HasSubstr("note: at most 2000"));
 
@@ -206,8 +207,12 @@ TEST_F(ClassificationDomainTest, OverrideRejectsStaleVersionAndUnknownChange) {
                              "why"};
   EXPECT_EQ(Decide(s, cmd).status().code(), absl::StatusCode::kAborted);
   State unknown;
-  cmd.expected_version = 0;
+  cmd.expected_version = 1;
   EXPECT_EQ(Decide(unknown, cmd).status().code(), absl::StatusCode::kFailedPrecondition);
+  cmd.expected_version = 0;
+  auto missing = Decide(s, cmd);
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(missing.status().message()), HasSubstr("expected_version: required"));
 }
 
 TEST_F(ClassificationDomainTest, AmendedFeaturesNeverSilentlyReplaceConfirmedClassification) {

@@ -177,7 +177,7 @@ absl::StatusOr<std::vector<Event>> DecideOnIntake(const State& state, const Inta
 
 struct ConfirmClassification {
   std::string change_id;
-  // The stream version the caller last read.
+  // The stream version the caller last read; required (0 is rejected).
   uint64_t expected_version = 0;
   std::string note;  // optional, at most 2000 characters
 };
@@ -190,14 +190,15 @@ struct OverrideClassification {
 };
 
 // Errors:
-//   INVALID_ARGUMENT     naming each bad field (change_id, note).
+//   INVALID_ARGUMENT     naming each bad field (change_id,
+//                        expected_version, note).
 //   FAILED_PRECONDITION  unknown change (no suggestion yet), closed or
 //                        stopped change, nothing awaiting confirmation.
 //   ABORTED              expected_version differs from the stream version.
 absl::StatusOr<std::vector<Event>> Decide(const State& state, const ConfirmClassification& cmd);
 
 // Errors:
-//   INVALID_ARGUMENT     naming each bad field (change_id,
+//   INVALID_ARGUMENT     naming each bad field (change_id, expected_version,
 //                        classification.tier, classification.complexity,
 //                        classification.types[i], rationale).
 //   FAILED_PRECONDITION  unknown, closed or stopped change.
