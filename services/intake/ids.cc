@@ -1,0 +1,50 @@
+#include "ids.h"
+
+#include <uuid/uuid.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace changeledger::intake {
+namespace {
+
+std::string Unparse(const uuid_t uuid) {
+  char text[37];
+  uuid_unparse_lower(uuid, text);
+  return std::string(text);
+}
+
+// Namespace of intake's name-based ids (a fixed random UUID).
+constexpr char kNamespace[] = "5b0f5c3e-3d2a-4a8e-9d61-0c6f5e1b7a42";
+
+}  // namespace
+
+std::string NewUuid() {
+  uuid_t uuid;
+  uuid_generate_random(uuid);
+  return Unparse(uuid);
+}
+
+std::string NameUuid(absl::string_view name) {
+  uuid_t ns;
+  uuid_parse(kNamespace, ns);
+  uuid_t uuid;
+  uuid_generate_sha1(uuid, ns, name.data(), name.size());
+  return Unparse(uuid);
+}
+
+std::string ImportedChangeId(absl::string_view return_reference,
+                             absl::string_view record_reference) {
+  // Lengths first, so ("a|b", "c") and ("a", "b|c") differ.
+  return NameUuid(absl::StrCat("return:", return_reference.size(), ":", return_reference, ":",
+                               record_reference));
+}
+
+std::string IdempotencyKey(absl::string_view principal, absl::string_view method,
+                           absl::string_view request_id) {
+  std::string key = absl::StrCat("intake:", principal.size(), ":", principal, ":", method, ":",
+                                 request_id);
+  if (key.size() > 256) key = absl::StrCat("intake-hashed:", NameUuid(key));
+  return key;
+}
+
+}  // namespace changeledger::intake

@@ -1,0 +1,32 @@
+// Identifiers of the intake service: random UUIDs for new aggregates and
+// name-based (SHA-1, RFC 4122 version 5) UUIDs where a retry must land on
+// the same aggregate (returns imports, long idempotency keys).
+#ifndef CHANGELEDGER_SERVICES_INTAKE_IDS_H_
+#define CHANGELEDGER_SERVICES_INTAKE_IDS_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace changeledger::intake {
+
+// A random (version 4) UUID, lower-case text.
+std::string NewUuid();
+
+// The version-5 UUID of `name` in the intake namespace: the same name always
+// gives the same id, on every machine.
+std::string NameUuid(absl::string_view name);
+
+// The change id of record `record_reference` of return `return_reference`.
+std::string ImportedChangeId(absl::string_view return_reference,
+                             absl::string_view record_reference);
+
+// The store's idempotency key of a command: scoped by principal and method,
+// so two callers' request ids never collide. At most 256 bytes (longer keys
+// are replaced by their NameUuid).
+std::string IdempotencyKey(absl::string_view principal, absl::string_view method,
+                           absl::string_view request_id);
+
+}  // namespace changeledger::intake
+
+#endif  // CHANGELEDGER_SERVICES_INTAKE_IDS_H_

@@ -1,0 +1,516 @@
+#include "intake_service.h"
+
+#include <set>
+#include <type_traits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "changeledger/errors/grpc_status.h"
+#include "changeledger/errors/status_macros.h"
+#include "google/protobuf/util/time_util.h"
+#include "ids.h"
+
+namespace changeledger::intake {
+namespace {
+
+using eventstore::Envelope;
+using google::protobuf::util::TimeUtil;
+
+constexpr char kSource[] = "intake";
+constexpr uint32_t kSchemaVersion = 1;
+constexpr size_t kMaxStreamEvents = 1'000'000;
+constexpr int kMaxRecordsPerMessage = 1000;
+// Retries of a read-decide-append that lost a race, when the client did
+// not ask for a specific version.
+constexpr int kMaxAttempts = 5;
+
+google::protobuf::Timestamp ToTimestamp(absl::Time time) {
+  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(time));
+}
+
+absl::Status Fold(const Envelope& event, v1::Proposal& state) {
+  return domain::ApplyProposalEvent(event, state);
+}
+absl::Status Fold(const Envelope& event, v1::Change& state) {
+  return domain::ApplyChangeEvent(event, state);
+}
+
+Envelope MakeEnvelope(const domain::PendingEvent& pending, const std::string& actor,
+                      const std::string& key, const std::string& correlation_id) {
+  Envelope envelope;
+  envelope.set_type(pending.type);
+  envelope.set_schema_version(kSchemaVersion);
+  *envelope.mutable_occurred_at() = ToTimestamp(pending.occurred_at);
+  envelope.set_actor(actor);
+  envelope.set_correlation_id(correlation_id);
+  envelope.set_causation_id(key);
+  *envelope.mutable_payload() = pending.payload;
+  envelope.set_source(kSource);
+  return envelope;
+}
+
+// Folds the events just committed on `stream` into `state`, numbering them
+// as the store did, instead of reading the stream again.
+template <typename State>
+absl::Status FoldCommitted(const std::vector<domain::PendingEvent>& events,
+                           const std::string& stream, const eventstore::AppendResult& result,
+                           const std::string& actor, State& state) {
+  uint64_t version = 0;
+  for (const auto& s : result.streams) {
+    if (s.stream == stream) version = s.first_version;
+  }
+  for (const auto& pending : events) {
+    if (pending.stream != stream) continue;
+    Envelope envelope = MakeEnvelope(pending, actor, "", "");
+    envelope.set_stream(stream);
+    envelope.set_version(version++);
+    *envelope.mutable_recorded_at() = ToTimestamp(result.recorded_at);
+    CL_RETURN_IF_ERROR(Fold(envelope, state));
+  }
+  return absl::OkStatus();
+}
+
+std::string KeyFor(const std::string& actor, absl::string_view method,
+                   const std::string& request_id) {
+  return request_id.empty() ? std::string() : IdempotencyKey(actor, method, request_id);
+}
+
+}  // namespace
+
+IntakeServiceImpl::IntakeServiceImpl(eventstore::EventStore* store, const ReadModel* read_model,
+                                     const domain::BusinessAreaCatalog* areas,
+                                     IntakeProbe* probe, IntakeServiceOptions options)
+    : store_(store),
+      read_model_(read_model),
+      areas_(areas),
+      probe_(probe),
+      options_(std::move(options)) {}
+
+absl::StatusOr<IntakeServiceImpl::Caller> IntakeServiceImpl::CallerOf(
+    const grpc::ServerContext* context) const {
+  CL_ASSIGN_OR_RETURN(std::string actor, options_.principal_of(context));
+  Caller caller;
+  caller.actor = actor;
+  caller.context = {.actor = std::move(actor), .now = options_.clock(), .areas = areas_};
+  return caller;
+}
+
+template <typename State>
+absl::StatusOr<State> IntakeServiceImpl::Load(const std::string& stream, const std::string& key,
+                                              bool* already_done) const {
+  CL_ASSIGN_OR_RETURN(std::vector<Envelope> events,
+                      store_->ReadStream(stream, 1, kMaxStreamEvents));
+  State state;
+  *already_done = false;
+  for (const auto& event : events) {
+    if (!key.empty() && event.causation_id() == key) *already_done = true;
+    CL_RETURN_IF_ERROR(Fold(event, state));
+  }
+  return state;
+}
+
+absl::StatusOr<eventstore::AppendResult> IntakeServiceImpl::Commit(
+    const std::vector<domain::PendingEvent>& events, const std::string& primary_stream,
+    uint64_t primary_version, const std::string& key, const std::string& actor) {
+  eventstore::AppendRequest request;
+  request.request_id = key;
+  const std::string correlation_id = key.empty() ? NewUuid() : key;
+  for (const auto& pending : events) {
+    eventstore::StreamAppend* write = nullptr;
+    for (auto& w : request.writes) {
+      if (w.stream == pending.stream) write = &w;
+    }
+    if (write == nullptr) {
+      write = &request.writes.emplace_back();
+      write->stream = pending.stream;
+      // Secondary streams (the change an approval registers) are new.
+      write->expected = pending.stream == primary_stream
+                            ? eventstore::ExpectedVersion::Exactly(primary_version)
+                            : eventstore::ExpectedVersion::NoStream();
+    }
+    write->events.push_back(MakeEnvelope(pending, actor, key, correlation_id));
+  }
+  return store_->Append(std::move(request));
+}
+
+template <typename State, typename Decide>
+absl::StatusOr<State> IntakeServiceImpl::Run(const std::string& stream, const std::string& key,
+                                             uint64_t client_expected, const std::string& actor,
+                                             Decide&& decide) {
+  for (int attempt = 1;; ++attempt) {
+    bool already_done = false;
+    CL_ASSIGN_OR_RETURN(State state, Load<State>(stream, key, &already_done));
+    if (already_done) return state;  // a retry of a command that went in
+    CL_ASSIGN_OR_RETURN(std::vector<domain::PendingEvent> events, decide(state));
+    if (events.empty()) return state;
+    auto result = Commit(events, stream, state.version(), key, actor);
+    if (!result.ok()) {
+      if (result.status().code() == absl::StatusCode::kAborted && client_expected == 0 &&
+          attempt < kMaxAttempts) {
+        continue;  // a concurrent writer got in first: decide again
+      }
+      return result.status();
+    }
+    if (result->replayed) return Load<State>(stream, "", &already_done);
+    CL_RETURN_IF_ERROR(FoldCommitted(events, stream, *result, actor, state));
+    return state;
+  }
+}
+
+template <typename State, typename Decide>
+absl::StatusOr<State> IntakeServiceImpl::Create(const std::string& stream, const std::string& key,
+                                                const std::string& actor, Decide&& decide) {
+  CL_ASSIGN_OR_RETURN(std::vector<domain::PendingEvent> events, decide());
+  CL_ASSIGN_OR_RETURN(eventstore::AppendResult result, Commit(events, stream, 0, key, actor));
+  bool unused = false;
+  if (result.replayed) {
+    // The first attempt created the aggregate under another id.
+    return Load<State>(result.streams.at(0).stream, "", &unused);
+  }
+  State state;
+  CL_RETURN_IF_ERROR(FoldCommitted(events, stream, result, actor, state));
+  return state;
+}
+
+// --- proposals -----------------------------------------------------------------
+
+grpc::Status IntakeServiceImpl::CreateProposal(grpc::ServerContext* context,
+                                               const v1::CreateProposalRequest* request,
+                                               v1::Proposal* response) {
+  return errors::ToGrpcStatus([&]() -> absl::Status {
+    CL_ASSIGN_OR_RETURN(Caller caller, CallerOf(context));
+    const std::string id = NewUuid();
+    CL_ASSIGN_OR_RETURN(
+        *response,
+        Create<v1::Proposal>(domain::ProposalStream(id),
+                             KeyFor(caller.actor, "CreateProposal", request->request_id()),
+                             caller.actor, [&] {
+                               return domain::DecideCreateProposal(id, *request, caller.context);
+                             }));
+    return absl::OkStatus();
+  }());
+}
+
+template <typename State, typename Request, typename Decide>
+grpc::Status IntakeServiceImpl::Command(grpc::ServerContext* context, absl::string_view method,
+                                        const Request& request, Decide decide,
+                                        State* response) {
+  return errors::ToGrpcStatus([&]() -> absl::Status {
+    constexpr bool kProposal = std::is_same_v<State, v1::Proposal>;
+    CL_ASSIGN_OR_RETURN(std::string id, kProposal ? domain::ParseProposalName(request.name())
+                                                  : domain::ParseChangeName(request.name()));
+    CL_ASSIGN_OR_RETURN(Caller caller, CallerOf(context));
+    const std::string stream = kProposal ? domain::ProposalStream(id) : domain::ChangeStream(id);
+    CL_ASSIGN_OR_RETURN(*response,
+                        Run<State>(stream, KeyFor(caller.actor, method, request.request_id()),
+                                   request.expected_version(), caller.actor,
+                                   [&](const State& state) {
+                                     return decide(state, request, caller.context);
+                                   }));
+    return absl::OkStatus();
+  }());
+}
+
+grpc::Status IntakeServiceImpl::UpdateProposal(grpc::ServerContext* context,
+                                               const v1::UpdateProposalRequest* request,
+                                               v1::Proposal* response) {
+  return Command(context, "UpdateProposal", *request, &domain::DecideUpdateProposal, response);
+}
+grpc::Status IntakeServiceImpl::SubmitProposal(grpc::ServerContext* context,
+                                               const v1::SubmitProposalRequest* request,
+                                               v1::Proposal* response) {
+  return Command(context, "SubmitProposal", *request, &domain::DecideSubmitProposal, response);
+}
+grpc::Status IntakeServiceImpl::WithdrawProposal(grpc::ServerContext* context,
+                                                 const v1::WithdrawProposalRequest* request,
+                                                 v1::Proposal* response) {
+  return Command(context, "WithdrawProposal", *request, &domain::DecideWithdrawProposal,
+                 response);
+}
+grpc::Status IntakeServiceImpl::StartAssessment(grpc::ServerContext* context,
+                                                const v1::StartAssessmentRequest* request,
+                                                v1::Proposal* response) {
+  return Command(context, "StartAssessment", *request, &domain::DecideStartAssessment,
+                 response);
+}
+grpc::Status IntakeServiceImpl::RecordAssessment(grpc::ServerContext* context,
+                                                 const v1::RecordAssessmentRequest* request,
+                                                 v1::Proposal* response) {
+  return Command(context, "RecordAssessment", *request, &domain::DecideRecordAssessment,
+                 response);
+}
+
+grpc::Status IntakeServiceImpl::DecideProposal(grpc::ServerContext* context,
+                                               const v1::DecideProposalRequest* request,
+                                               v1::Proposal* response) {
+  return errors::ToGrpcStatus([&]() -> absl::Status {
+    CL_ASSIGN_OR_RETURN(std::string id, domain::ParseProposalName(request->name()));
+    CL_ASSIGN_OR_RETURN(Caller caller, CallerOf(context));
+    const std::string change_id = NewUuid();
+    CL_ASSIGN_OR_RETURN(
+        *response,
+        Run<v1::Proposal>(domain::ProposalStream(id),
+                          KeyFor(caller.actor, "DecideProposal", request->request_id()),
+                          request->expected_version(), caller.actor,
+                          [&](const v1::Proposal& state) {
+                            return domain::DecideProposalDecision(state, *request, change_id,
+                                                                  caller.context);
+                          }));
+    return absl::OkStatus();
+  }());
+}
+
+grpc::Status IntakeServiceImpl::GetProposal(grpc::ServerContext* context,
+                                            const v1::GetProposalRequest* request,
+                                            v1::Proposal* response) {
+  return errors::ToGrpcStatus([&]() -> absl::Status {
+    CL_ASSIGN_OR_RETURN(std::string id, domain::ParseProposalName(request->name()));
+    CL_RETURN_IF_ERROR(CallerOf(context).status());
+    bool unused = false;
+    CL_ASSIGN_OR_RETURN(*response, Load<v1::Proposal>(domain::ProposalStream(id), "", &unused));
+    if (response->version() == 0) {
+      return absl::NotFoundError(absl::StrCat(request->name(), " not found"));
+    }
+    return absl::OkStatus();
+  }());
+}
+
+namespace {
+
+// Read-your-writes for lists: wait until the read model holds everything
+// committed before the call.
+absl::Status CatchUp(const ReadModel& model, const eventstore::EventStore& store,
+                     absl::Duration budget) {
+  CL_RETURN_IF_ERROR(model.health());
+  if (!model.WaitFor(store.LastPosition(), absl::Now() + budget)) {
+    CL_RETURN_IF_ERROR(model.health());
+    return absl::UnavailableError("the list read model is catching up with the log; retry");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+grpc::Status IntakeServiceImpl::ListProposals(grpc::ServerContext* context,
+                                              const v1::ListProposalsRequest* request,
+                                              v1::ListProposalsResponse* response) {
+  return errors::ToGrpcStatus([&]() -> absl::Status {
+    CL_RETURN_IF_ERROR(CallerOf(context).status());
+    CL_RETURN_IF_ERROR(CatchUp(*read_model_, *store_, options_.list_catch_up));
+    CL_ASSIGN_OR_RETURN(*response, read_model_->ListProposals(*request));
+    return absl::OkStatus();
+  }());
+}
+
+// --- changes -------------------------------------------------------------------
+
+grpc::Status IntakeServiceImpl::RegisterChange(grpc::ServerContext* context,
+                                               const v1::RegisterChangeRequest* request,
+                                               v1::Change* response) {
+  return errors::ToGrpcStatus([&]() -> absl::Status {
+    CL_ASSIGN_OR_RETURN(Caller caller, CallerOf(context));
+    const std::string id = NewUuid();
+    CL_ASSIGN_OR_RETURN(
+        *response,
+        Create<v1::Change>(domain::ChangeStream(id),
+                           KeyFor(caller.actor, "RegisterChange", request->request_id()),
+                           caller.actor, [&] {
+                             return domain::DecideRegisterChange(id, *request, caller.context);
+                           }));
+    return absl::OkStatus();
+  }());
+}
+
+grpc::Status IntakeServiceImpl::AmendChange(grpc::ServerContext* context,
+                                            const v1::AmendChangeRequest* request,
+                                            v1::Change* response) {
+  return Command(context, "AmendChange", *request, &domain::DecideAmendChange, response);
+}
+grpc::Status IntakeServiceImpl::StartDelivery(grpc::ServerContext* context,
+                                              const v1::StartDeliveryRequest* request,
+                                              v1::Change* response) {
+  return Command(context, "StartDelivery", *request, &domain::DecideStartDelivery, response);
+}
+grpc::Status IntakeServiceImpl::CloseChange(grpc::ServerContext* context,
+                                            const v1::CloseChangeRequest* request,
+                                            v1::Change* response) {
+  return Command(context, "CloseChange", *request, &domain::DecideCloseChange, response);
+}
+grpc::Status IntakeServiceImpl::StopChange(grpc::ServerContext* context,
+                                           const v1::StopChangeRequest* request,
+                                           v1::Change* response) {
+  return Command(context, "StopChange", *request, &domain::DecideStopChange, response);
+}
+
+grpc::Status IntakeServiceImpl::GetChange(grpc::ServerContext* context,
+                                          const v1::GetChangeRequest* request,
+                                          v1::Change* response) {
+  return errors::ToGrpcStatus([&]() -> absl::Status {
+    CL_ASSIGN_OR_RETURN(std::string id, domain::ParseChangeName(request->name()));
+    CL_RETURN_IF_ERROR(CallerOf(context).status());
+    bool unused = false;
+    CL_ASSIGN_OR_RETURN(*response, Load<v1::Change>(domain::ChangeStream(id), "", &unused));
+    if (response->version() == 0) {
+      return absl::NotFoundError(absl::StrCat(request->name(), " not found"));
+    }
+    return absl::OkStatus();
+  }());
+}
+
+grpc::Status IntakeServiceImpl::ListChanges(grpc::ServerContext* context,
+                                            const v1::ListChangesRequest* request,
+                                            v1::ListChangesResponse* response) {
+  return errors::ToGrpcStatus([&]() -> absl::Status {
+    CL_RETURN_IF_ERROR(CallerOf(context).status());
+    CL_RETURN_IF_ERROR(CatchUp(*read_model_, *store_, options_.list_catch_up));
+    CL_ASSIGN_OR_RETURN(*response, read_model_->ListChanges(*request));
+    return absl::OkStatus();
+  }());
+}
+
+// --- returns -------------------------------------------------------------------
+
+absl::Status IntakeServiceImpl::ImportBatch(const std::string& return_reference,
+                                            const std::vector<v1::ReturnRecord>& records,
+                                            const Caller& caller,
+                                            v1::ImportReturnResponse* response) {
+  struct New {
+    int result_index;
+    std::vector<domain::PendingEvent> events;
+  };
+  std::vector<New> fresh;
+  const int first_index = response->results_size() - static_cast<int>(records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    const v1::ReturnRecord& record = records[i];
+    const int index = first_index + static_cast<int>(i);
+    v1::ImportRecordResult* result = response->mutable_results(index);
+    if (result->outcome() == v1::IMPORT_OUTCOME_REJECTED) continue;  // repeated reference
+    const std::string change_id = ImportedChangeId(return_reference, record.record_reference());
+    auto events = domain::DecideImportRecord(return_reference, record, change_id, caller.context);
+    if (!events.ok()) {
+      result->set_outcome(v1::IMPORT_OUTCOME_REJECTED);
+      result->set_error(std::string(events.status().message()));
+      continue;
+    }
+    result->set_change(domain::ChangeName(change_id));
+    CL_ASSIGN_OR_RETURN(uint64_t version, store_->StreamVersion(domain::ChangeStream(change_id)));
+    if (version > 0) {
+      result->set_outcome(v1::IMPORT_OUTCOME_ALREADY_IMPORTED);
+      continue;
+    }
+    fresh.push_back({index, *std::move(events)});
+  }
+
+  const std::string correlation_id = NewUuid();
+  for (size_t start = 0; start < fresh.size(); start += options_.import_batch) {
+    const size_t end = std::min(fresh.size(), start + options_.import_batch);
+    eventstore::AppendRequest request;
+    for (size_t i = start; i < end; ++i) {
+      auto& write = request.writes.emplace_back();
+      write.stream = fresh[i].events.front().stream;
+      write.expected = eventstore::ExpectedVersion::NoStream();
+      for (const auto& pending : fresh[i].events) {
+        write.events.push_back(MakeEnvelope(pending, caller.actor, "", correlation_id));
+      }
+    }
+    auto batch = store_->Append(request);
+    if (batch.ok()) {
+      for (size_t i = start; i < end; ++i) {
+        response->mutable_results(fresh[i].result_index)
+            ->set_outcome(v1::IMPORT_OUTCOME_REGISTERED);
+      }
+      continue;
+    }
+    if (batch.status().code() != absl::StatusCode::kAborted) return batch.status();
+    // A concurrent import of the same return registered some of these:
+    // go one by one.
+    for (size_t i = start; i < end; ++i) {
+      eventstore::AppendRequest one;
+      one.writes.push_back(std::move(request.writes[i - start]));
+      auto single = store_->Append(std::move(one));
+      auto* result = response->mutable_results(fresh[i].result_index);
+      if (single.ok()) {
+        result->set_outcome(v1::IMPORT_OUTCOME_REGISTERED);
+      } else if (single.status().code() == absl::StatusCode::kAborted) {
+        result->set_outcome(v1::IMPORT_OUTCOME_ALREADY_IMPORTED);
+      } else {
+        return single.status();
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+grpc::Status IntakeServiceImpl::ImportReturn(grpc::ServerContext* context,
+                                             grpc::ServerReader<v1::ImportReturnRequest>* reader,
+                                             v1::ImportReturnResponse* response) {
+  return errors::ToGrpcStatus([&]() -> absl::Status {
+    CL_ASSIGN_OR_RETURN(Caller caller, CallerOf(context));
+    v1::ImportReturnRequest message;
+    bool first = true;
+    std::set<std::string> seen;
+    size_t total = 0;
+    while (reader->Read(&message)) {
+      if (first) {
+        CL_RETURN_IF_ERROR(domain::ValidateReturnReference(message.return_reference()));
+        response->set_return_reference(message.return_reference());
+        first = false;
+      } else if (message.return_reference() != response->return_reference()) {
+        return absl::InvalidArgumentError(
+            "return_reference: must be the same in every message of one import");
+      }
+      if (message.records_size() > kMaxRecordsPerMessage) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("records: more than ", kMaxRecordsPerMessage, " in one message"));
+      }
+      total += message.records_size();
+      if (total > options_.max_import_records) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "records: more than ", options_.max_import_records, " in one import"));
+      }
+      std::vector<v1::ReturnRecord> records(message.records().begin(), message.records().end());
+      for (const auto& record : records) {
+        auto* result = response->add_results();
+        result->set_record_reference(record.record_reference());
+        if (!record.record_reference().empty() && !seen.insert(record.record_reference()).second) {
+          result->set_outcome(v1::IMPORT_OUTCOME_REJECTED);
+          result->set_error("record_reference: repeated in this return");
+        }
+      }
+      CL_RETURN_IF_ERROR(
+          ImportBatch(response->return_reference(), records, caller, response));
+    }
+    if (first) {
+      return absl::InvalidArgumentError("return_reference: required (no message received)");
+    }
+    int registered = 0, already = 0, rejected = 0;
+    for (const auto& result : response->results()) {
+      switch (result.outcome()) {
+        case v1::IMPORT_OUTCOME_REGISTERED: ++registered; break;
+        case v1::IMPORT_OUTCOME_ALREADY_IMPORTED: ++already; break;
+        default: ++rejected; break;
+      }
+    }
+    response->set_registered_count(registered);
+    response->set_already_imported_count(already);
+    response->set_rejected_count(rejected);
+    if (probe_ != nullptr) {
+      probe_->ImportRecords(v1::IMPORT_OUTCOME_REGISTERED, registered);
+      probe_->ImportRecords(v1::IMPORT_OUTCOME_ALREADY_IMPORTED, already);
+      probe_->ImportRecords(v1::IMPORT_OUTCOME_REJECTED, rejected);
+    }
+    return absl::OkStatus();
+  }());
+}
+
+grpc::Status IntakeServiceImpl::ListBusinessAreas(grpc::ServerContext* context,
+                                                  const v1::ListBusinessAreasRequest* /*request*/,
+                                                  v1::ListBusinessAreasResponse* response) {
+  return errors::ToGrpcStatus([&]() -> absl::Status {
+    CL_RETURN_IF_ERROR(CallerOf(context).status());
+    for (const auto& area : areas_->areas()) *response->add_business_areas() = area;
+    return absl::OkStatus();
+  }());
+}
+
+}  // namespace changeledger::intake

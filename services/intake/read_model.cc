@@ -1,0 +1,259 @@
+#include "read_model.h"
+
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "domain/intake_domain.h"
+
+namespace changeledger::intake {
+namespace {
+
+constexpr int kDefaultPageSize = 50;
+constexpr int kMaxPageSize = 1000;
+constexpr size_t kTailBatch = 1000;
+
+// FNV-1a 64: a stable fingerprint of a request's filters, so a page token
+// cannot be replayed with other filters.
+uint64_t Fingerprint(const std::string& bytes) {
+  uint64_t hash = 1469598103934665603ull;
+  for (unsigned char c : bytes) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  }
+  return hash;
+}
+
+std::string MakeToken(absl::string_view kind, uint64_t fingerprint, uint64_t after) {
+  return absl::WebSafeBase64Escape(absl::StrCat("v1:", kind, ":", fingerprint, ":", after));
+}
+
+// The creation position after which the page starts (0 = first page).
+absl::StatusOr<uint64_t> ParseToken(const std::string& token, absl::string_view kind,
+                                    uint64_t fingerprint) {
+  if (token.empty()) return 0;
+  std::string raw;
+  const absl::Status bad = absl::InvalidArgumentError("page_token: malformed");
+  if (!absl::WebSafeBase64Unescape(token, &raw)) return bad;
+  std::vector<std::string> parts = absl::StrSplit(raw, ':');
+  uint64_t got_fingerprint = 0;
+  uint64_t after = 0;
+  if (parts.size() != 4 || parts[0] != "v1" || parts[1] != kind ||
+      !absl::SimpleAtoi(parts[2], &got_fingerprint) || !absl::SimpleAtoi(parts[3], &after)) {
+    return bad;
+  }
+  if (got_fingerprint != fingerprint) {
+    return absl::InvalidArgumentError("page_token: made for different filters");
+  }
+  return after;
+}
+
+absl::StatusOr<int> PageSize(int requested) {
+  if (requested < 0 || requested > kMaxPageSize) {
+    return absl::InvalidArgumentError(absl::StrCat("page_size: must be 0..", kMaxPageSize));
+  }
+  return requested == 0 ? kDefaultPageSize : requested;
+}
+
+template <typename Request>
+uint64_t FilterFingerprint(Request request) {
+  request.clear_page_size();
+  request.clear_page_token();
+  std::string bytes;
+  request.SerializeToString(&bytes);
+  return Fingerprint(bytes);
+}
+
+// Walks `order` after `after`, collecting up to `size` items that pass
+// `keep`; returns the token for the next page ("" when none is left).
+template <typename Item, typename Keep, typename Add>
+std::string Page(const std::map<uint64_t, std::string>& order,
+                 const std::unordered_map<std::string, Item>& items, uint64_t after, int size,
+                 absl::string_view kind, uint64_t fingerprint, Keep keep, Add add) {
+  int taken = 0;
+  uint64_t last = after;
+  for (auto it = order.upper_bound(after); it != order.end(); ++it) {
+    const Item& item = items.at(it->second);
+    if (!keep(item)) continue;
+    if (taken == size) return MakeToken(kind, fingerprint, last);
+    add(item);
+    ++taken;
+    last = it->first;
+  }
+  return "";
+}
+
+}  // namespace
+
+ReadModel::ReadModel(eventstore::EventStore* store) : store_(store) {}
+
+ReadModel::~ReadModel() { Stop(); }
+
+void ReadModel::Start() {
+  std::lock_guard lock(mu_);
+  if (thread_.joinable() || stop_) return;
+  thread_ = std::thread([this] { Run(); });
+}
+
+void ReadModel::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+  applied_.notify_all();
+}
+
+void ReadModel::Run() {
+  for (;;) {
+    uint64_t next;
+    {
+      std::lock_guard lock(mu_);
+      if (stop_ || !health_.ok()) return;
+      next = position_ + 1;
+    }
+    auto batch = store_->ReadAll(next, kTailBatch);
+    if (!batch.ok()) {
+      std::lock_guard lock(mu_);
+      health_ = batch.status();
+      applied_.notify_all();
+      return;
+    }
+    if (batch->empty()) {
+      store_->WaitForPosition(next, absl::Now() + absl::Milliseconds(200));
+      continue;
+    }
+    std::lock_guard lock(mu_);
+    for (const auto& event : *batch) {
+      absl::Status status = ApplyLocked(event);
+      if (!status.ok()) {
+        health_ = status;
+        break;
+      }
+    }
+    applied_.notify_all();
+  }
+}
+
+absl::Status ReadModel::Apply(const eventstore::Envelope& event) {
+  std::lock_guard lock(mu_);
+  absl::Status status = ApplyLocked(event);
+  applied_.notify_all();
+  return status;
+}
+
+absl::Status ReadModel::ApplyLocked(const eventstore::Envelope& event) {
+  if (event.global_position() <= position_) return absl::OkStatus();
+  const std::string& stream = event.stream();
+  absl::Status status;
+  if (stream.rfind("proposal-", 0) == 0) {
+    auto [it, created] = proposals_.try_emplace(stream);
+    if (created) proposal_order_.emplace(event.global_position(), stream);
+    status = domain::ApplyProposalEvent(event, it->second);
+  } else if (stream.rfind("change-", 0) == 0) {
+    auto [it, created] = changes_.try_emplace(stream);
+    if (created) change_order_.emplace(event.global_position(), stream);
+    status = domain::ApplyChangeEvent(event, it->second);
+  }
+  if (!status.ok()) return status;
+  position_ = event.global_position();
+  return absl::OkStatus();
+}
+
+uint64_t ReadModel::position() const {
+  std::lock_guard lock(mu_);
+  return position_;
+}
+
+bool ReadModel::WaitFor(uint64_t position, absl::Time deadline) const {
+  std::unique_lock lock(mu_);
+  while (position_ < position) {
+    if (!health_.ok() || stop_) return false;
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) return false;
+    applied_.wait_for(lock, absl::ToChronoMilliseconds(std::min(left, absl::Milliseconds(50))));
+  }
+  return true;
+}
+
+absl::Status ReadModel::health() const {
+  std::lock_guard lock(mu_);
+  return health_;
+}
+
+absl::StatusOr<v1::ListProposalsResponse> ReadModel::ListProposals(
+    const v1::ListProposalsRequest& request) const {
+  auto size = PageSize(request.page_size());
+  if (!size.ok()) return size.status();
+  if (!v1::ProposalState_IsValid(request.state())) {
+    return absl::InvalidArgumentError("state: unknown value");
+  }
+  const uint64_t fingerprint = FilterFingerprint(request);
+  auto after = ParseToken(request.page_token(), "proposals", fingerprint);
+  if (!after.ok()) return after.status();
+  v1::ListProposalsResponse response;
+  std::lock_guard lock(mu_);
+  auto keep = [&](const v1::Proposal& p) {
+    if (!request.business_area().empty() &&
+        p.attributes().business_area() != request.business_area()) {
+      return false;
+    }
+    if (request.state() != v1::PROPOSAL_STATE_UNSPECIFIED && p.state() != request.state()) {
+      return false;
+    }
+    return request.proposer().empty() || p.proposer() == request.proposer();
+  };
+  response.set_next_page_token(Page(proposal_order_, proposals_, *after, *size, "proposals",
+                                    fingerprint, keep, [&](const v1::Proposal& p) {
+                                      *response.add_proposals() = p;
+                                    }));
+  return response;
+}
+
+absl::StatusOr<v1::ListChangesResponse> ReadModel::ListChanges(
+    const v1::ListChangesRequest& request) const {
+  auto size = PageSize(request.page_size());
+  if (!size.ok()) return size.status();
+  if (!v1::ChangeStatus_IsValid(request.status())) {
+    return absl::InvalidArgumentError("status: unknown value");
+  }
+  const uint64_t fingerprint = FilterFingerprint(request);
+  auto after = ParseToken(request.page_token(), "changes", fingerprint);
+  if (!after.ok()) return after.status();
+  v1::ListChangesResponse response;
+  std::lock_guard lock(mu_);
+  auto keep = [&](const v1::Change& c) {
+    const auto& a = c.attributes();
+    if (!request.business_area().empty() && a.business_area() != request.business_area()) {
+      return false;
+    }
+    if (request.status() != v1::CHANGE_STATUS_UNSPECIFIED && c.status() != request.status()) {
+      return false;
+    }
+    if (request.has_data_and_digital() && a.data_and_digital() != request.data_and_digital()) {
+      return false;
+    }
+    if (!request.return_reference().empty() &&
+        c.origin().return_record().return_reference() != request.return_reference()) {
+      return false;
+    }
+    if (request.has_tests_hypothesis() &&
+        a.features().tests_hypothesis() != request.tests_hypothesis()) {
+      return false;
+    }
+    if (request.has_interdependent_projects() &&
+        a.features().interdependent_projects() != request.interdependent_projects()) {
+      return false;
+    }
+    return true;
+  };
+  response.set_next_page_token(Page(change_order_, changes_, *after, *size, "changes",
+                                    fingerprint, keep, [&](const v1::Change& c) {
+                                      *response.add_changes() = c;
+                                    }));
+  return response;
+}
+
+}  // namespace changeledger::intake

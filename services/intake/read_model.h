@@ -1,0 +1,78 @@
+// ReadModel: intake's in-process projection for ListProposals and
+// ListChanges. It tails the service's own event store from position 1 on a
+// thread of its own and folds every event into the Proposal / Change
+// resources, kept in the order they were created (stable pagination).
+// It is disposable: rebuilt from the log at every start.
+//
+// Thread safety: every method may be called from any thread.
+#ifndef CHANGELEDGER_SERVICES_INTAKE_READ_MODEL_H_
+#define CHANGELEDGER_SERVICES_INTAKE_READ_MODEL_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "changeledger/eventstore/event_store.h"
+#include "changeledger/intake/v1/intake.pb.h"
+
+namespace changeledger::intake {
+
+class ReadModel {
+ public:
+  // `store` is not owned and must outlive the model.
+  explicit ReadModel(eventstore::EventStore* store);
+  ~ReadModel();
+  ReadModel(const ReadModel&) = delete;
+  ReadModel& operator=(const ReadModel&) = delete;
+
+  // Starts tailing. Idempotent.
+  void Start();
+  // Stops and joins the thread. Idempotent.
+  void Stop();
+
+  // Folds one event (the tail does this; tests may call it directly).
+  // Events at or below position() are ignored. DATA_LOSS for an event
+  // whose payload does not match its type; the model then stops applying.
+  absl::Status Apply(const eventstore::Envelope& event);
+
+  // Global position of the last event applied.
+  uint64_t position() const;
+  // Waits until position() >= `position` (true) or `deadline` (false).
+  bool WaitFor(uint64_t position, absl::Time deadline) const;
+  // OK, or the error that stopped the tail.
+  absl::Status health() const;
+
+  // AIP-158 pages, oldest first. INVALID_ARGUMENT for page_size outside
+  // 0..1000, an unknown enum filter, or a page_token that is malformed or
+  // was made for other filters.
+  absl::StatusOr<v1::ListProposalsResponse> ListProposals(
+      const v1::ListProposalsRequest& request) const;
+  absl::StatusOr<v1::ListChangesResponse> ListChanges(const v1::ListChangesRequest& request) const;
+
+ private:
+  void Run();
+  absl::Status ApplyLocked(const eventstore::Envelope& event);
+
+  eventstore::EventStore* store_;
+  mutable std::mutex mu_;
+  mutable std::condition_variable applied_;
+  uint64_t position_ = 0;
+  absl::Status health_;
+  // stream -> resource, and creation position -> stream.
+  std::unordered_map<std::string, v1::Proposal> proposals_;
+  std::unordered_map<std::string, v1::Change> changes_;
+  std::map<uint64_t, std::string> proposal_order_;
+  std::map<uint64_t, std::string> change_order_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace changeledger::intake
+
+#endif  // CHANGELEDGER_SERVICES_INTAKE_READ_MODEL_H_

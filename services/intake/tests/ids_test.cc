@@ -1,0 +1,44 @@
+#include "ids.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace changeledger::intake {
+namespace {
+
+TEST(IdsTest, RandomUuidsAreLowerCaseAndDistinct) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 100; ++i) {
+    const std::string id = NewUuid();
+    ASSERT_EQ(id.size(), 36u);
+    EXPECT_EQ(id[14], '4') << "version 4";
+    EXPECT_TRUE(seen.insert(id).second);
+    for (char c : id) EXPECT_FALSE(c >= 'A' && c <= 'Z');
+  }
+}
+
+TEST(IdsTest, ImportedChangeIdIsDeterministicAndUnambiguous) {
+  const std::string id = ImportedChangeId("MO-2021-05-12", "row-1");
+  EXPECT_EQ(id, ImportedChangeId("MO-2021-05-12", "row-1"));
+  EXPECT_EQ(id[14], '5') << "version 5";
+  EXPECT_NE(id, ImportedChangeId("MO-2021-05-12", "row-2"));
+  EXPECT_NE(id, ImportedChangeId("FP-2021-05-12", "row-1"));
+  EXPECT_NE(ImportedChangeId("a:b", "c"), ImportedChangeId("a", "b:c"));
+}
+
+TEST(IdsTest, IdempotencyKeysAreScopedByPrincipalAndMethod) {
+  const std::string key = IdempotencyKey("alice", "SubmitProposal", "r1");
+  EXPECT_EQ(key, IdempotencyKey("alice", "SubmitProposal", "r1"));
+  EXPECT_NE(key, IdempotencyKey("bob", "SubmitProposal", "r1"));
+  EXPECT_NE(key, IdempotencyKey("alice", "WithdrawProposal", "r1"));
+  // A principal that ends like another's prefix cannot collide either.
+  EXPECT_NE(IdempotencyKey("a:b", "M", "r"), IdempotencyKey("a", "b:M", "r"));
+  const std::string long_key = IdempotencyKey(std::string(300, 'p'), "M", "r");
+  EXPECT_LE(long_key.size(), 256u);
+  EXPECT_EQ(long_key, IdempotencyKey(std::string(300, 'p'), "M", "r"));
+  EXPECT_NE(long_key, IdempotencyKey(std::string(300, 'p'), "M", "s"));
+}
+
+}  // namespace
+}  // namespace changeledger::intake

@@ -1,0 +1,165 @@
+#include "read_model.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "changeledger/eventstore/in_memory_event_store.h"
+#include "domain/intake_domain.h"
+#include "ids.h"
+#include "tests/domain_test_util.h"
+
+namespace changeledger::intake {
+namespace {
+
+using ::testing::HasSubstr;
+
+class ReadModelTest : public ::testing::Test {
+ protected:
+  ReadModelTest()
+      : store_(eventstore::NewInMemoryEventStore()),
+        areas_(domain::BusinessAreaCatalog::Default()),
+        model_(store_.get()) {
+    context_ = {.actor = "office", .now = absl::Now(), .areas = &areas_};
+  }
+
+  void Append(const std::vector<domain::PendingEvent>& events) {
+    eventstore::AppendRequest request;
+    for (const auto& pending : events) {
+      if (request.writes.empty() || request.writes.back().stream != pending.stream) {
+        request.writes.emplace_back().stream = pending.stream;
+      }
+      eventstore::Envelope envelope;
+      envelope.set_type(pending.type);
+      *envelope.mutable_payload() = pending.payload;
+      envelope.set_actor(context_.actor);
+      request.writes.back().events.push_back(envelope);
+    }
+    ASSERT_TRUE(store_->Append(std::move(request)).ok());
+  }
+
+  // Registers a change in `area`; returns its name.
+  std::string Register(const std::string& area, bool digital, const std::string& ret = "") {
+    v1::ReturnRecord record;
+    record.set_record_reference(NewUuid());
+    *record.mutable_attributes() = testing::CompleteAttributes();
+    record.mutable_attributes()->set_business_area(area);
+    record.mutable_attributes()->set_data_and_digital(digital);
+    const std::string id = NewUuid();
+    Append(*domain::DecideImportRecord(ret.empty() ? "R" : ret, record, id, context_));
+    return domain::ChangeName(id);
+  }
+
+  std::vector<std::string> AllPages(v1::ListChangesRequest request) {
+    std::vector<std::string> names;
+    for (int guard = 0; guard < 100; ++guard) {
+      auto page = model_.ListChanges(request);
+      EXPECT_TRUE(page.ok()) << page.status();
+      if (!page.ok()) break;
+      EXPECT_LE(page->changes_size(), request.page_size());
+      for (const auto& c : page->changes()) names.push_back(c.name());
+      if (page->next_page_token().empty()) break;
+      request.set_page_token(page->next_page_token());
+    }
+    return names;
+  }
+
+  std::unique_ptr<eventstore::EventStore> store_;
+  domain::BusinessAreaCatalog areas_;
+  domain::CommandContext context_;
+  ReadModel model_;
+};
+
+TEST_F(ReadModelTest, TailFoldsTheLogAndPagesInCreationOrder) {
+  std::vector<std::string> expected;
+  for (int i = 0; i < 7; ++i) expected.push_back(Register("MO", i % 2 == 0));
+  model_.Start();
+  ASSERT_TRUE(model_.WaitFor(store_->LastPosition(), absl::Now() + absl::Seconds(5)));
+  v1::ListChangesRequest request;
+  request.set_page_size(3);
+  EXPECT_EQ(AllPages(request), expected);
+  // Events appended while tailing show up too.
+  expected.push_back(Register("MO", false));
+  ASSERT_TRUE(model_.WaitFor(store_->LastPosition(), absl::Now() + absl::Seconds(5)));
+  EXPECT_EQ(AllPages(request), expected);
+}
+
+TEST_F(ReadModelTest, FiltersCombine) {
+  const std::string a = Register("MO", true, "MO-1");
+  Register("MO", false, "MO-1");
+  const std::string c = Register("FP", true, "FP-1");
+  model_.Start();
+  ASSERT_TRUE(model_.WaitFor(store_->LastPosition(), absl::Now() + absl::Seconds(5)));
+  v1::ListChangesRequest request;
+  request.set_page_size(10);
+  request.set_data_and_digital(true);
+  EXPECT_THAT(AllPages(request), ::testing::ElementsAre(a, c));
+  request.set_business_area("MO");
+  EXPECT_THAT(AllPages(request), ::testing::ElementsAre(a));
+  request.clear_business_area();
+  request.clear_data_and_digital();
+  request.set_return_reference("FP-1");
+  EXPECT_THAT(AllPages(request), ::testing::ElementsAre(c));
+  request.set_status(v1::CHANGE_STATUS_IN_DELIVERY);
+  EXPECT_THAT(AllPages(request), ::testing::IsEmpty());
+}
+
+TEST_F(ReadModelTest, PageTokensAreBoundToTheirFilters) {
+  for (int i = 0; i < 3; ++i) Register("MO", true);
+  model_.Start();
+  ASSERT_TRUE(model_.WaitFor(store_->LastPosition(), absl::Now() + absl::Seconds(5)));
+  v1::ListChangesRequest request;
+  request.set_page_size(1);
+  auto first = model_.ListChanges(request);
+  ASSERT_TRUE(first.ok());
+  ASSERT_FALSE(first->next_page_token().empty());
+  request.set_page_token(first->next_page_token());
+  request.set_business_area("FP");
+  EXPECT_THAT(std::string(model_.ListChanges(request).status().message()),
+              HasSubstr("page_token: made for different filters"));
+  request.set_page_token("garbage!");
+  EXPECT_EQ(model_.ListChanges(request).status().code(), absl::StatusCode::kInvalidArgument);
+  request.clear_page_token();
+  request.set_page_size(1001);
+  EXPECT_EQ(model_.ListChanges(request).status().message(), "page_size: must be 0..1000");
+  request.set_page_size(0);
+  request.set_status(static_cast<v1::ChangeStatus>(99));
+  EXPECT_EQ(model_.ListChanges(request).status().message(), "status: unknown value");
+}
+
+TEST_F(ReadModelTest, ListsProposalsByProposerAndState) {
+  v1::CreateProposalRequest create;
+  *create.mutable_attributes() = testing::CompleteAttributes();
+  const std::string p1 = NewUuid();
+  Append(*domain::DecideCreateProposal(p1, create, {.actor = "alice", .now = absl::Now(),
+                                                     .areas = &areas_}));
+  const std::string p2 = NewUuid();
+  Append(*domain::DecideCreateProposal(p2, create, {.actor = "bob", .now = absl::Now(),
+                                                     .areas = &areas_}));
+  model_.Start();
+  ASSERT_TRUE(model_.WaitFor(store_->LastPosition(), absl::Now() + absl::Seconds(5)));
+  v1::ListProposalsRequest request;
+  request.set_proposer("bob");
+  auto page = model_.ListProposals(request);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->proposals_size(), 1);
+  EXPECT_EQ(page->proposals(0).name(), domain::ProposalName(p2));
+  request.clear_proposer();
+  request.set_state(v1::PROPOSAL_STATE_DRAFT);
+  EXPECT_EQ(model_.ListProposals(request)->proposals_size(), 2);
+  request.set_state(v1::PROPOSAL_STATE_SUBMITTED);
+  EXPECT_EQ(model_.ListProposals(request)->proposals_size(), 0);
+}
+
+TEST_F(ReadModelTest, ACorruptEventStopsTheModelWithDataLoss) {
+  eventstore::Envelope bad;
+  bad.set_stream("change-x");
+  bad.set_global_position(1);
+  bad.set_version(1);
+  bad.set_type("changeledger.intake.v1.ChangeRegistered");
+  bad.mutable_payload()->PackFrom(v1::ProposalSubmitted());
+  EXPECT_EQ(model_.Apply(bad).code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(model_.position(), 0u);
+}
+
+}  // namespace
+}  // namespace changeledger::intake
