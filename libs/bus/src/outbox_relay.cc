@@ -32,6 +32,8 @@ absl::StatusOr<rd_kafka_conf_t*> BuildConf(const OutboxRelayOptions& o) {
        std::to_string(std::max<size_t>(100000, 2 * o.batch_size))},
       {"batch.num.messages", "10000"},
       {"socket.keepalive.enable", "true"},
+      // Reconnect within a second once a broker is back.
+      {"reconnect.backoff.max.ms", "1000"},
       {"log_level", "4"},
   };
   for (const auto& kv : o.kafka_config) props.push_back(kv);

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "changeledger/bus/projection.h"
 #include "changeledger/eventstore/event_store.h"
+#include "changeledger/kv/in_memory_kv_store.h"
 
 namespace changeledger::bus::testing {
 
@@ -64,6 +65,25 @@ inline eventstore::AppendRequest MakeAppend(const std::string& stream, int count
     e.mutable_payload()->set_value(absl::StrCat(stream, "#", i, tag));
   }
   return request;
+}
+
+// The projection's hash after folding the whole log of `store` once, in
+// global order, straight into a fresh store: the reference state.
+inline uint64_t CleanFoldHash(eventstore::EventStore& store) {
+  auto kv = kv::NewInMemoryKvStore();
+  TallyProjection projection;
+  kv::Transaction txn(*kv);
+  auto all = store.ReadAll(1, 10000000);
+  if (!all.ok()) return 0;
+  for (const auto& e : *all) {
+    if (!projection.Apply(e, txn).ok()) return 0;
+  }
+  kv::WriteBatch prefixed;
+  for (const auto& op : txn.batch().ops()) {
+    prefixed.Put(ProjectionKeyPrefix(projection.name()) + op.key, op.value);
+  }
+  if (!kv->Write(prefixed, false).ok()) return 0;
+  return ProjectionStateHash(*kv, projection.name()).value_or(0);
 }
 
 }  // namespace changeledger::bus::testing
