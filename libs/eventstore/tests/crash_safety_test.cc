@@ -2,6 +2,7 @@
 // moments, reopens the store after each kill and checks that every
 // acknowledged commit is there, that no commit is partial, that no stream
 // has a version gap and that global positions are contiguous.
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -35,9 +36,12 @@ struct Ack {
   uint64_t b_first = 0, b_last = 0;
 };
 
-// Starts the child with stdout on a pipe, kills it after `delay`, and
-// returns everything it wrote.
-std::string RunAndKill(const std::string& dir, int round, absl::Duration delay) {
+// Starts the child with stdout on a pipe, kills it after `delay` (counted
+// from its first acknowledged commit when `after_first_ack`, so that slow
+// machines and sanitizer builds still kill it mid-work), and returns
+// everything it wrote.
+std::string RunAndKill(const std::string& dir, int round, absl::Duration delay,
+                       bool after_first_ack) {
   int fds[2];
   if (pipe(fds) != 0) {
     ADD_FAILURE() << "pipe: " << errno;
@@ -59,10 +63,20 @@ std::string RunAndKill(const std::string& dir, int round, absl::Duration delay) 
     ADD_FAILURE() << "fork: " << errno;
     return "";
   }
-  absl::SleepFor(delay);
-  kill(pid, SIGKILL);
   std::string out;
   char buf[65536];
+  if (after_first_ack) {
+    const absl::Time give_up = absl::Now() + absl::Seconds(30);
+    while (out.find('\n') == std::string::npos && absl::Now() < give_up) {
+      pollfd p{fds[0], POLLIN, 0};
+      if (poll(&p, 1, 100) <= 0) continue;
+      ssize_t n = read(fds[0], buf, sizeof buf);
+      if (n <= 0) break;  // the child died: the waitpid check reports it
+      out.append(buf, static_cast<size_t>(n));
+    }
+  }
+  absl::SleepFor(delay);
+  kill(pid, SIGKILL);
   while (true) {
     ssize_t n = read(fds[0], buf, sizeof buf);
     if (n > 0) {
@@ -85,13 +99,16 @@ TEST(CrashSafetyTest, AcknowledgedCommitsSurviveSigkill) {
   const unsigned seed = std::random_device{}();
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::mt19937 rng(seed);
-  std::uniform_int_distribution<int> delay_ms(40, 250);
+  std::uniform_int_distribution<int> delay_ms(0, 150);
 
   std::map<std::string, Ack> acked;  // request_id -> what the child was told
-  constexpr int kRounds = 12;
+  constexpr int kRounds = 16;
   for (int round = 0; round < kRounds; ++round) {
     SCOPED_TRACE("round " + std::to_string(round));
-    std::istringstream lines(RunAndKill(path, round, absl::Milliseconds(delay_ms(rng))));
+    // One round in four kills at any moment, also while the child is still
+    // opening (recovering) the store; the others once it is appending.
+    std::istringstream lines(
+        RunAndKill(path, round, absl::Milliseconds(delay_ms(rng)), round % 4 != 3));
     std::string id;
     Ack ack;
     size_t before = acked.size();
@@ -159,7 +176,7 @@ TEST(CrashSafetyTest, AcknowledgedCommitsSurviveSigkill) {
     }
   }
   // The child must have made real progress for the test to mean anything.
-  EXPECT_GE(acked.size(), 50u);
+  EXPECT_GE(acked.size(), 12u);
 }
 
 }  // namespace
