@@ -1,0 +1,234 @@
+#include "guard.h"
+
+#include <grpc/byte_buffer.h>
+#include <grpcpp/impl/rpc_service_method.h>
+#include <grpcpp/support/method_handler.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "call_registry.h"
+#include "spdlog/spdlog.h"
+
+namespace changeledger::rpc::internal {
+namespace {
+
+// grpc::Service keeps its methods, and each method its handler, in private
+// members. Explicit instantiation may name private members, which is the
+// one standard way to reach them without patching gRPC. Checked against
+// gRPC 1.51 (grpcpp/impl/service_type.h, rpc_service_method.h).
+template <typename Tag, typename Tag::type Member>
+struct PrivateAccess {
+  friend typename Tag::type Get(Tag) { return Member; }
+};
+struct ServiceMethodsTag {
+  using type = std::vector<std::unique_ptr<grpc::internal::RpcServiceMethod>> grpc::Service::*;
+  friend type Get(ServiceMethodsTag);
+};
+template struct PrivateAccess<ServiceMethodsTag, &grpc::Service::methods_>;
+struct MethodHandlerTag {
+  using type = std::unique_ptr<grpc::internal::MethodHandler> grpc::internal::RpcServiceMethod::*;
+  friend type Get(MethodHandlerTag);
+};
+template struct PrivateAccess<MethodHandlerTag, &grpc::internal::RpcServiceMethod::handler_>;
+
+template <grpc::StatusCode kCode>
+void Reject(const grpc::internal::MethodHandler::HandlerParameter& param,
+            const std::string& message) {
+  grpc::internal::ErrorMethodHandler<kCode> handler(message);
+  handler.RunHandler(grpc::internal::MethodHandler::HandlerParameter(
+      param.call, param.server_context, nullptr, param.status, param.internal_data,
+      param.call_requester));
+}
+
+class GuardedHandler final : public grpc::internal::MethodHandler {
+ public:
+  GuardedHandler(std::unique_ptr<grpc::internal::MethodHandler> inner, std::string method,
+                 bool has_request, std::optional<std::set<Role>> allowed,
+                 std::shared_ptr<const GuardContext> guard)
+      : inner_(std::move(inner)),
+        method_(std::move(method)),
+        has_request_(has_request),
+        allowed_(std::move(allowed)),
+        guard_(std::move(guard)) {}
+
+  // Keeps the raw payload; the inner handler deserialises it once the call
+  // is allowed (RunHandler), so a rejected request is never parsed.
+  void* Deserialize(grpc_call* /*call*/, grpc_byte_buffer* req, grpc::Status* status,
+                    void** /*handler_data*/) override {
+    *status = grpc::Status::OK;
+    return req;
+  }
+
+  void RunHandler(const HandlerParameter& param) override {
+    auto* context = static_cast<grpc::ServerContext*>(param.server_context);
+    auto* payload = static_cast<grpc_byte_buffer*>(param.request);
+    std::string token = BearerToken(*context);
+    std::optional<Principal> principal;
+    if (!token.empty()) principal = guard_->tokens->Authenticate(token);
+    if (!principal) {
+      DropPayload(payload);
+      spdlog::info("msg=\"rpc rejected\" method={} code=UNAUTHENTICATED peer={} reason=\"{}\"",
+                   method_, context->peer(), token.empty() ? "no bearer token" : "unknown token");
+      Reject<grpc::StatusCode::UNAUTHENTICATED>(param, "missing or unknown bearer token");
+      return;
+    }
+    if (!allowed_ || !principal->HasAnyRole(*allowed_)) {
+      DropPayload(payload);
+      spdlog::info("msg=\"rpc rejected\" method={} code=PERMISSION_DENIED principal={} peer={}",
+                   method_, principal->name, context->peer());
+      Reject<grpc::StatusCode::PERMISSION_DENIED>(
+          param, absl::StrCat("principal ", principal->name, " may not call ", method_));
+      return;
+    }
+
+    CallRecord record{std::move(*principal), context->deadline()};
+    bool watched = false;
+    if (record.deadline == std::chrono::system_clock::time_point::max()) {
+      record.deadline = std::chrono::system_clock::now() + guard_->default_deadline;
+      guard_->watchdog->Watch(context, record.deadline);
+      watched = true;
+    }
+    void* request = nullptr;
+    grpc::Status status = param.status;
+    if (has_request_) {
+      request = inner_->Deserialize(param.call->call(), payload, &status, nullptr);
+    }
+    CallRegistry::Add(context, &record);
+    inner_->RunHandler(HandlerParameter(param.call, param.server_context, request, status,
+                                        param.internal_data, param.call_requester));
+    CallRegistry::Remove(context);
+    if (watched) guard_->watchdog->Unwatch(context);
+  }
+
+ private:
+  static void DropPayload(grpc_byte_buffer* payload) {
+    if (payload != nullptr) grpc_byte_buffer_destroy(payload);
+  }
+
+  std::unique_ptr<grpc::internal::MethodHandler> inner_;
+  const std::string method_;
+  const bool has_request_;
+  const std::optional<std::set<Role>> allowed_;
+  const std::shared_ptr<const GuardContext> guard_;
+};
+
+}  // namespace
+
+DeadlineWatchdog::DeadlineWatchdog() : thread_([this] { Run(); }) {}
+
+DeadlineWatchdog::~DeadlineWatchdog() { Stop(); }
+
+void DeadlineWatchdog::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void DeadlineWatchdog::Watch(grpc::ServerContext* context,
+                             std::chrono::system_clock::time_point deadline) {
+  {
+    std::lock_guard lock(mu_);
+    by_deadline_.emplace(deadline, context);
+    deadlines_[context] = deadline;
+  }
+  cv_.notify_all();
+}
+
+void DeadlineWatchdog::Unwatch(grpc::ServerContext* context) {
+  std::lock_guard lock(mu_);
+  auto it = deadlines_.find(context);
+  if (it == deadlines_.end()) return;
+  auto [begin, end] = by_deadline_.equal_range(it->second);
+  for (auto entry = begin; entry != end; ++entry) {
+    if (entry->second == context) {
+      by_deadline_.erase(entry);
+      break;
+    }
+  }
+  deadlines_.erase(it);
+}
+
+void DeadlineWatchdog::Run() {
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    if (by_deadline_.empty()) {
+      cv_.wait(lock);
+      continue;
+    }
+    auto first = by_deadline_.begin();
+    if (first->first > std::chrono::system_clock::now()) {
+      cv_.wait_until(lock, first->first);
+      continue;
+    }
+    // Cancelled under the lock: Unwatch (called before the context is
+    // destroyed) cannot return while we use it.
+    spdlog::debug("msg=\"default deadline passed, cancelling call\"");
+    first->second->TryCancel();
+    deadlines_.erase(first->second);
+    by_deadline_.erase(first);
+  }
+}
+
+std::string BearerToken(const grpc::ServerContext& context) {
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find("authorization");
+  if (it == metadata.end()) return "";
+  std::string value(it->second.data(), it->second.size());
+  constexpr std::string_view kScheme = "bearer ";
+  if (value.size() <= kScheme.size() ||
+      absl::AsciiStrToLower(value.substr(0, kScheme.size())) != kScheme) {
+    return "";
+  }
+  std::string token = value.substr(kScheme.size());
+  absl::StripAsciiWhitespace(&token);
+  return token;
+}
+
+absl::Status GuardService(grpc::Service* service, const MethodPolicy& policy,
+                          std::shared_ptr<const GuardContext> guard,
+                          std::vector<std::string>* methods) {
+  auto& service_methods = service->*Get(ServiceMethodsTag{});
+  std::set<std::string> names;
+  for (const auto& method : service_methods) {
+    if (method == nullptr) continue;  // marked generic
+    names.insert(method->name());
+    if (dynamic_cast<GuardedHandler*>(method->handler()) != nullptr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("method ", method->name(), " is already registered"));
+    }
+    if (method->api_type() != grpc::internal::RpcServiceMethod::ApiType::SYNC ||
+        method->handler() == nullptr) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "method ", method->name(),
+          " is not synchronous; only synchronous methods can be guarded"));
+    }
+  }
+  for (const auto& [name, roles] : policy) {
+    if (names.count(name) == 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "policy names ", name, ", which is not a method of this service (methods: ",
+          absl::StrJoin(names, ", "), ")"));
+    }
+  }
+  for (const auto& method : service_methods) {
+    if (method == nullptr) continue;
+    auto it = policy.find(method->name());
+    std::optional<std::set<Role>> allowed;
+    if (it != policy.end()) allowed = it->second;
+    auto type = method->method_type();
+    bool has_request = type == grpc::internal::RpcMethod::NORMAL_RPC ||
+                       type == grpc::internal::RpcMethod::SERVER_STREAMING;
+    auto& handler = (*method).*Get(MethodHandlerTag{});
+    std::unique_ptr<grpc::internal::MethodHandler> inner(handler.release());
+    handler.reset(new GuardedHandler(std::move(inner), method->name(), has_request,
+                                     std::move(allowed), guard));
+    methods->push_back(method->name());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace changeledger::rpc::internal

@@ -1,0 +1,143 @@
+#include "observer.h"
+
+#include <grpcpp/server_context.h>
+
+#include <chrono>
+
+#include "call_registry.h"
+#include "changeledger/rpc/auth.h"
+#include "spdlog/spdlog.h"
+
+namespace changeledger::rpc::internal {
+
+const char* StatusCodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK: return "OK";
+    case grpc::StatusCode::CANCELLED: return "CANCELLED";
+    case grpc::StatusCode::UNKNOWN: return "UNKNOWN";
+    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
+    case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
+    case grpc::StatusCode::ABORTED: return "ABORTED";
+    case grpc::StatusCode::OUT_OF_RANGE: return "OUT_OF_RANGE";
+    case grpc::StatusCode::UNIMPLEMENTED: return "UNIMPLEMENTED";
+    case grpc::StatusCode::INTERNAL: return "INTERNAL";
+    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
+    case grpc::StatusCode::DATA_LOSS: return "DATA_LOSS";
+    case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
+    default: return "UNKNOWN";
+  }
+}
+
+std::pair<std::string, std::string> SplitMethod(const std::string& full_method) {
+  size_t slash = full_method.rfind('/');
+  if (full_method.empty() || full_method[0] != '/' || slash == 0 ||
+      slash == std::string::npos) {
+    return {"unknown", full_method};
+  }
+  return {full_method.substr(1, slash - 1), full_method.substr(slash + 1)};
+}
+
+void RpcProbe::Finished(const std::string& full_method, grpc::StatusCode code, double seconds) {
+  if (registry_ == nullptr) return;
+  metrics::Counter counter;
+  metrics::Histogram histogram;
+  {
+    std::lock_guard lock(mu_);
+    auto key = std::make_pair(full_method, static_cast<int>(code));
+    auto counter_it = counters_.find(key);
+    if (counter_it == counters_.end()) {
+      auto [service, method] = SplitMethod(full_method);
+      counter_it =
+          counters_
+              .emplace(key, registry_->AddCounter(
+                                "changeledger_rpc_requests_total",
+                                "RPCs finished, by service, method and status code.",
+                                {{"service", service}, {"method", method},
+                                 {"code", StatusCodeName(code)}}))
+              .first;
+    }
+    counter = counter_it->second;
+    auto histogram_it = histograms_.find(full_method);
+    if (histogram_it == histograms_.end()) {
+      auto [service, method] = SplitMethod(full_method);
+      histogram_it =
+          histograms_
+              .emplace(full_method,
+                       registry_->AddHistogram("changeledger_rpc_duration_seconds",
+                                               "Time from receiving an RPC to sending its status.",
+                                               metrics::LatencyBuckets(),
+                                               {{"service", service}, {"method", method}}))
+              .first;
+    }
+    histogram = histogram_it->second;
+  }
+  counter.Increment();
+  histogram.Observe(seconds);
+}
+
+namespace {
+
+bool IsServerError(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::UNKNOWN:
+    case grpc::StatusCode::INTERNAL:
+    case grpc::StatusCode::DATA_LOSS:
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::UNIMPLEMENTED:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return true;
+    default:
+      return false;
+  }
+}
+
+class Observer final : public grpc::experimental::Interceptor {
+ public:
+  Observer(grpc::experimental::ServerRpcInfo* info, RpcProbe* probe)
+      : info_(info),
+        probe_(probe),
+        method_(info->method() == nullptr ? "" : info->method()),
+        start_(std::chrono::steady_clock::now()) {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    using grpc::experimental::InterceptionHookPoints;
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+      grpc::Status status = methods->GetSendStatus();
+      double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+      probe_->Finished(method_, status.error_code(), seconds);
+      auto* context = static_cast<grpc::ServerContext*>(info_->server_context());
+      const Principal* principal = GetPrincipal(context);
+      const char* who = principal == nullptr ? "-" : principal->name.c_str();
+      const char* code = StatusCodeName(status.error_code());
+      if (IsServerError(status.error_code())) {
+        spdlog::warn("msg=rpc method={} code={} duration_ms={:.3f} principal={} error=\"{}\"",
+                     method_, code, seconds * 1e3, who, status.error_message());
+      } else {
+        spdlog::debug("msg=rpc method={} code={} duration_ms={:.3f} principal={}", method_, code,
+                      seconds * 1e3, who);
+      }
+    }
+    methods->Proceed();
+  }
+
+ private:
+  grpc::experimental::ServerRpcInfo* info_;
+  RpcProbe* probe_;
+  std::string method_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace
+
+grpc::experimental::Interceptor* ObserverFactory::CreateServerInterceptor(
+    grpc::experimental::ServerRpcInfo* info) {
+  return new Observer(info, probe_.get());
+}
+
+}  // namespace changeledger::rpc::internal

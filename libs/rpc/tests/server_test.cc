@@ -1,0 +1,407 @@
+#include "changeledger/rpc/server.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <thread>
+
+#include "changeledger/metrics/metrics.h"
+#include "changeledger/metrics/scrape.h"
+#include "changeledger/rpc/client.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "test_service.h"
+
+namespace changeledger::rpc {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::UnorderedElementsAre;
+using testing::TempDir;
+using testing::TestServiceImpl;
+namespace pb = ::changeledger::testing::v1;
+namespace scrape = ::changeledger::metrics::testing;
+
+constexpr int kServing = 1;
+constexpr int kNotServing = 2;
+constexpr char kService[] = "changeledger.testing.v1.TestService";
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto tokens = TokenTable::FromYaml(testing::kTokensYaml);
+    ASSERT_TRUE(tokens.ok()) << tokens.status();
+    options_.service_name = "test";
+    options_.tokens = *tokens;
+    options_.metrics = &registry_;
+    options_.max_receive_message_bytes = 64 * 1024;
+    options_.default_deadline = std::chrono::milliseconds(400);
+  }
+
+  void TearDown() override {
+    if (server_ != nullptr) server_->Shutdown(std::chrono::seconds(5));
+  }
+
+  void StartServer() {
+    auto server = Server::Create(options_);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    ASSERT_TRUE(server_->AddService(&service_, testing::TestPolicy()).ok());
+    ASSERT_TRUE(server_->Start().ok());
+    ASSERT_GT(server_->port(), 0);
+    ClientOptions client;
+    client.target = "127.0.0.1:" + std::to_string(server_->port());
+    auto channel = MakeChannel(client);
+    ASSERT_TRUE(channel.ok());
+    channel_ = *channel;
+    stub_ = pb::TestService::NewStub(channel_);
+  }
+
+  // A context carrying `token` (none if empty) and a 5 s deadline.
+  std::unique_ptr<grpc::ClientContext> Context(const std::string& token) {
+    ClientOptions options;
+    options.token = token;
+    options.timeout = std::chrono::seconds(5);
+    return ClientContextFactory(options).New();
+  }
+
+  grpc::Status Echo(const std::string& token, pb::EchoResponse* response = nullptr,
+                    const std::string& text = "hi") {
+    pb::EchoRequest request;
+    request.set_text(text);
+    pb::EchoResponse ignored;
+    return stub_->Echo(Context(token).get(), request, response ? response : &ignored);
+  }
+
+  metrics::Registry registry_;
+  ServerOptions options_;
+  TestServiceImpl service_;
+  std::unique_ptr<Server> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<pb::TestService::Stub> stub_;
+};
+
+TEST_F(ServerTest, AuthMatrixRejectsBeforeTheHandlerRuns) {
+  StartServer();
+  EXPECT_EQ(Echo("").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(Echo("not-a-known-token-at-all").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", std::string("Basic ") + testing::kAliceToken);
+    pb::EchoRequest request;
+    pb::EchoResponse response;
+    EXPECT_EQ(stub_->Echo(&context, request, &response).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+  }
+  grpc::Status denied = Echo(testing::kCarolToken);  // panel
+  EXPECT_EQ(denied.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(denied.error_message(), HasSubstr("carol"));
+  EXPECT_EQ(service_.calls.load(), 0);  // no handler ran for any of them
+
+  EXPECT_TRUE(Echo(testing::kAliceToken).ok());  // proposer
+  EXPECT_TRUE(Echo(testing::kRootToken).ok());   // admin, listed for Echo
+  EXPECT_EQ(service_.calls.load(), 2);
+}
+
+TEST_F(ServerTest, PrincipalReachesTheHandler) {
+  StartServer();
+  pb::EchoResponse response;
+  ASSERT_TRUE(Echo(testing::kAliceToken, &response, "hello").ok());
+  EXPECT_EQ(response.text(), "hello");
+  EXPECT_EQ(response.principal(), "alice");
+  EXPECT_THAT(response.roles(), ElementsAre("proposer"));
+}
+
+TEST_F(ServerTest, MethodWithoutPolicyIsDeniedToEveryone) {
+  StartServer();
+  for (const char* token : {testing::kAliceToken, testing::kBobToken, testing::kCarolToken,
+                            testing::kRootToken}) {
+    pb::EchoRequest request;
+    pb::EchoResponse response;
+    EXPECT_EQ(stub_->Unlisted(Context(token).get(), request, &response).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  EXPECT_EQ(service_.calls.load(), 0);
+}
+
+TEST_F(ServerTest, AdminIsNotImplicit) {
+  StartServer();
+  pb::WaitRequest request;  // Wait lists only proposer
+  pb::WaitResponse response;
+  EXPECT_EQ(stub_->Wait(Context(testing::kRootToken).get(), request, &response).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(ServerTest, StreamingMethodsAreGuarded) {
+  StartServer();
+  {
+    pb::CountRequest request;
+    request.set_count(3);
+    auto context = Context(testing::kAliceToken);  // proposer: not allowed
+    auto reader = stub_->Count(context.get(), request);
+    pb::CountResponse response;
+    EXPECT_FALSE(reader->Read(&response));
+    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  }
+  {
+    auto context = Context("");
+    pb::SumResponse response;
+    auto writer = stub_->Sum(context.get(), &response);
+    pb::SumRequest request;
+    request.set_value(1);
+    writer->Write(request);
+    writer->WritesDone();
+    EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  }
+  EXPECT_EQ(service_.calls.load(), 0);
+  {
+    pb::CountRequest request;
+    request.set_count(3);
+    auto context = Context(testing::kBobToken);  // auditor
+    auto reader = stub_->Count(context.get(), request);
+    pb::CountResponse response;
+    std::vector<int> numbers;
+    while (reader->Read(&response)) numbers.push_back(response.number());
+    EXPECT_TRUE(reader->Finish().ok());
+    EXPECT_THAT(numbers, ElementsAre(1, 2, 3));
+  }
+  {
+    auto context = Context(testing::kAliceToken);
+    pb::SumResponse response;
+    auto writer = stub_->Sum(context.get(), &response);
+    for (int value : {1, 2, 39}) {
+      pb::SumRequest request;
+      request.set_value(value);
+      writer->Write(request);
+    }
+    writer->WritesDone();
+    EXPECT_TRUE(writer->Finish().ok());
+    EXPECT_EQ(response.sum(), 42);
+  }
+}
+
+TEST_F(ServerTest, OversizedRequestIsResourceExhausted) {
+  StartServer();
+  EXPECT_TRUE(Echo(testing::kAliceToken, nullptr, std::string(1024, 'x')).ok());
+  int before = service_.calls.load();
+  grpc::Status status = Echo(testing::kAliceToken, nullptr, std::string(100 * 1024, 'x'));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(service_.calls.load(), before);
+}
+
+TEST_F(ServerTest, DefaultDeadlineAppliesOnlyWithoutClientDeadline) {
+  StartServer();
+  pb::WaitRequest request;
+  pb::WaitResponse response;
+  {
+    grpc::ClientContext context;  // no deadline
+    context.AddMetadata("authorization", std::string("Bearer ") + testing::kAliceToken);
+    ASSERT_TRUE(stub_->Wait(&context, request, &response).ok());
+    EXPECT_GT(response.deadline_in_ms(), 300);
+    EXPECT_LE(response.deadline_in_ms(), 400);
+  }
+  {
+    auto context = Context(testing::kAliceToken);  // 5 s
+    ASSERT_TRUE(stub_->Wait(context.get(), request, &response).ok());
+    EXPECT_GT(response.deadline_in_ms(), 4000);
+  }
+  {
+    // Waits past the default deadline: the server cancels the call.
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", std::string("Bearer ") + testing::kAliceToken);
+    request.set_wait_ms(10000);
+    auto start = std::chrono::steady_clock::now();
+    grpc::Status status = stub_->Wait(&context, request, &response);
+    auto elapsed = std::chrono::steady_clock::now() - start;
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED);
+    EXPECT_LT(elapsed, std::chrono::seconds(3));
+  }
+}
+
+TEST_F(ServerTest, HealthFollowsDependencies) {
+  server_ = nullptr;
+  auto server = Server::Create(options_);
+  ASSERT_TRUE(server.ok());
+  server_ = *std::move(server);
+  ASSERT_TRUE(server_->AddService(&service_, testing::TestPolicy()).ok());
+  server_->DeclareDependency("store", DependencyKind::kRequired);
+  server_->DeclareDependency("broker", DependencyKind::kOptional);
+  EXPECT_FALSE(server_->Serving());  // not started
+  ASSERT_TRUE(server_->Start().ok());
+  auto channel = MakeChannel({.target = "127.0.0.1:" + std::to_string(server_->port())});
+  ASSERT_TRUE(channel.ok());
+
+  EXPECT_TRUE(server_->Serving());
+  EXPECT_EQ(testing::HealthStatus(*channel, ""), kServing);
+  EXPECT_EQ(testing::HealthStatus(*channel, kService), kServing);
+  EXPECT_EQ(testing::HealthStatus(*channel, "dependency/store"), kServing);
+
+  server_->SetDependencyHealthy("store", false);
+  EXPECT_FALSE(server_->Serving());
+  EXPECT_EQ(testing::HealthStatus(*channel, ""), kNotServing);
+  EXPECT_EQ(testing::HealthStatus(*channel, kService), kNotServing);
+  EXPECT_EQ(testing::HealthStatus(*channel, "dependency/store"), kNotServing);
+
+  server_->SetDependencyHealthy("store", true);
+  EXPECT_EQ(testing::HealthStatus(*channel, ""), kServing);
+
+  // An optional dependency down: degraded, still serving.
+  server_->SetDependencyHealthy("broker", false);
+  EXPECT_TRUE(server_->Serving());
+  EXPECT_EQ(testing::HealthStatus(*channel, ""), kServing);
+  EXPECT_EQ(testing::HealthStatus(*channel, "dependency/broker"), kNotServing);
+
+  // A dependency first named when reported is required.
+  server_->SetDependencyHealthy("index", false);
+  EXPECT_EQ(testing::HealthStatus(*channel, ""), kNotServing);
+  server_->SetDependencyHealthy("index", true);
+  EXPECT_EQ(testing::HealthStatus(*channel, ""), kServing);
+}
+
+TEST_F(ServerTest, DependencyDownBeforeStartIsReportedAtStart) {
+  auto server = Server::Create(options_);
+  ASSERT_TRUE(server.ok());
+  server_ = *std::move(server);
+  server_->DeclareDependency("store", DependencyKind::kRequired, /*initially_up=*/false);
+  ASSERT_TRUE(server_->Start().ok());
+  auto channel = MakeChannel({.target = "127.0.0.1:" + std::to_string(server_->port())});
+  ASSERT_TRUE(channel.ok());
+  EXPECT_EQ(testing::HealthStatus(*channel, ""), kNotServing);
+}
+
+TEST_F(ServerTest, ReflectionListsTheServices) {
+  StartServer();
+  std::vector<std::string> services = testing::ReflectionServices(channel_);
+  EXPECT_THAT(services, ::testing::Contains(kService));
+  EXPECT_THAT(services, ::testing::Contains("grpc.reflection.v1alpha.ServerReflection"));
+}
+
+TEST_F(ServerTest, RpcMetricsAreScrapedAndPassPromtool) {
+  metrics::RegisterProcessMetrics(registry_);
+  auto exposer = metrics::Exposer::Start("127.0.0.1:0", registry_);
+  ASSERT_TRUE(exposer.ok()) << exposer.status();
+  StartServer();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(Echo(testing::kAliceToken).ok());
+  EXPECT_EQ(Echo(testing::kCarolToken).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Echo("").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+
+  auto body = scrape::HttpGet((*exposer)->port(), "/metrics");
+  ASSERT_TRUE(body.ok()) << body.status();
+  auto samples = scrape::ParseExposition(*body);
+  ASSERT_TRUE(samples.ok()) << samples.status();
+  auto requests = [&](const char* code) {
+    return (*samples)[scrape::SeriesKey(
+        "changeledger_rpc_requests_total",
+        {{"service", kService}, {"method", "Echo"}, {"code", code}})];
+  };
+  EXPECT_EQ(requests("OK"), 3);
+  EXPECT_EQ(requests("PERMISSION_DENIED"), 1);
+  EXPECT_EQ(requests("UNAUTHENTICATED"), 1);
+  EXPECT_EQ((*samples)[scrape::SeriesKey("changeledger_rpc_duration_seconds_count",
+                                         {{"service", kService}, {"method", "Echo"}})],
+            5);
+  EXPECT_GT((*samples)["process_resident_memory_bytes"], 0);
+  if (auto promtool = scrape::FindPromtool()) {
+    absl::Status check = scrape::PromtoolCheck(*promtool, *body);
+    EXPECT_TRUE(check.ok()) << check;
+  }
+}
+
+TEST_F(ServerTest, ShutdownLetsInFlightCallsFinish) {
+  StartServer();
+  auto started = service_.wait_started.get_future();
+  grpc::Status in_flight;
+  pb::WaitResponse response;
+  std::thread call([&] {
+    pb::WaitRequest request;
+    request.set_wait_ms(500);
+    in_flight = stub_->Wait(Context(testing::kAliceToken).get(), request, &response);
+  });
+  ASSERT_EQ(started.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  server_->Shutdown(std::chrono::seconds(5));
+  call.join();
+  EXPECT_TRUE(in_flight.ok()) << in_flight.error_message();
+  EXPECT_FALSE(response.cancelled());
+  EXPECT_FALSE(server_->Serving());
+  EXPECT_EQ(Echo(testing::kAliceToken).error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(ServerTest, ShutdownCancelsCallsPastTheGrace) {
+  StartServer();
+  auto started = service_.wait_started.get_future();
+  grpc::Status in_flight;
+  pb::WaitResponse response;
+  std::thread call([&] {
+    pb::WaitRequest request;
+    request.set_wait_ms(4000);
+    in_flight = stub_->Wait(Context(testing::kAliceToken).get(), request, &response);
+  });
+  ASSERT_EQ(started.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  auto begin = std::chrono::steady_clock::now();
+  server_->Shutdown(std::chrono::milliseconds(200));
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, std::chrono::seconds(3));
+  call.join();
+  EXPECT_FALSE(in_flight.ok());
+}
+
+TEST_F(ServerTest, AddServiceErrors) {
+  auto server = Server::Create(options_);
+  ASSERT_TRUE(server.ok());
+  server_ = *std::move(server);
+  MethodPolicy typo = {{"/changeledger.testing.v1.TestService/Ecco", {Role::kAdmin}}};
+  EXPECT_EQ(server_->AddService(&service_, typo).code(), absl::StatusCode::kInvalidArgument);
+
+  pb::TestService::AsyncService async_service;
+  EXPECT_EQ(server_->AddService(&async_service, {}).code(),
+            absl::StatusCode::kFailedPrecondition);
+
+  ASSERT_TRUE(server_->AddService(&service_, testing::TestPolicy()).ok());
+  EXPECT_EQ(server_->AddService(&service_, testing::TestPolicy()).code(),
+            absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(server_->Start().ok());
+  TestServiceImpl another;
+  EXPECT_EQ(server_->AddService(&another, testing::TestPolicy()).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(server_->Start().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(ServerTest, CreateAndStartErrors) {
+  ServerOptions no_tokens = options_;
+  no_tokens.tokens = nullptr;
+  EXPECT_EQ(Server::Create(no_tokens).status().code(), absl::StatusCode::kInvalidArgument);
+  ServerOptions bad_address = options_;
+  bad_address.listen_address = "abc";
+  EXPECT_EQ(Server::Create(bad_address).status().code(), absl::StatusCode::kInvalidArgument);
+  ServerOptions missing_cert = options_;
+  missing_cert.tls = {"/nonexistent/cert.pem", "/nonexistent/key.pem", ""};
+  EXPECT_EQ(Server::Create(missing_cert).status().code(), absl::StatusCode::kNotFound);
+
+  StartServer();
+  ServerOptions same_port = options_;
+  same_port.listen_address = "127.0.0.1:" + std::to_string(server_->port());
+  auto second = Server::Create(same_port);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ((*second)->Start().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(ServerOptionsFromTest, LoadsTokensAndCopiesSettings) {
+  TempDir dir;
+  config::CommonOptions common;
+  EXPECT_THAT(ServerOptionsFrom(common, nullptr).status().message(),
+              HasSubstr("auth.tokens_file"));
+  common.service_name = "intake";
+  common.grpc_listen = "127.0.0.1:0";
+  common.tokens_file = dir.Write("tokens.yaml", testing::kTokensYaml);
+  common.max_receive_message_bytes = 1 << 20;
+  common.default_deadline = std::chrono::seconds(7);
+  auto options = ServerOptionsFrom(common, nullptr);
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->tokens->size(), 4u);
+  EXPECT_EQ(options->max_receive_message_bytes, 1 << 20);
+  EXPECT_EQ(options->default_deadline, std::chrono::seconds(7));
+  EXPECT_EQ(options->service_name, "intake");
+}
+
+}  // namespace
+}  // namespace changeledger::rpc
