@@ -1,0 +1,130 @@
+#include "app.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <google/protobuf/util/json_util.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace changeledger::changectl {
+
+void App::Define(CLI::App* sub, std::function<int()> fn) {
+  sub->callback([this, fn = std::move(fn)] { action = fn; });
+}
+
+std::string ExampleFooter(const std::vector<std::string>& examples) {
+  std::string out = examples.size() == 1 ? "\nExample:\n" : "\nExamples:\n";
+  for (const auto& e : examples) absl::StrAppend(&out, "  ", e, "\n");
+  return out;
+}
+
+absl::Status App::Resolve() {
+  if (resolved_) return absl::OkStatus();
+  std::error_code ec;
+  const std::string cwd = std::filesystem::current_path(ec).string();
+  const auto file = FindConfigFile(config_flag, std::getenv("CHANGECTL_CONFIG"), cwd);
+  if (file) {
+    std::ifstream in(*file);
+    if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read config file ", *file));
+    std::stringstream text;
+    text << in.rdbuf();
+    auto parsed = ParseClientConfig(
+        text.str(), std::filesystem::path(*file).parent_path().string());
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("config file ", *file, ": ", parsed.status().message()));
+    }
+    config_ = *parsed;
+    config_.source = *file;
+  }
+  if (!server_flag.empty()) {
+    config_.server = server_flag;
+    config_.addresses.clear();
+  }
+  for (const auto& [service, address] : service_flags) {
+    if (!address.empty()) config_.addresses[service] = address;
+  }
+  if (!timeout_flag.empty()) {
+    auto d = ParseDuration(timeout_flag);
+    if (!d.ok()) return absl::InvalidArgumentError(absl::StrCat("--timeout: ", d.status().message()));
+    config_.timeout = *d;
+  }
+  if (!ca_file_flag.empty()) config_.tls_ca_file = ca_file_flag;
+  resolved_ = true;
+  return absl::OkStatus();
+}
+
+std::unique_ptr<Conn> App::Connect(const std::string& service, const std::string& natural_role,
+                                   int* exit_code) {
+  if (absl::Status s = Resolve(); !s.ok()) {
+    *exit_code = Usage(std::string(s.message()));
+    return nullptr;
+  }
+  auto conn = std::make_unique<Conn>();
+  conn->options.address = config_.AddressOf(service);
+  conn->options.timeout = config_.timeout;
+  conn->options.tls_ca_file = config_.tls_ca_file;
+  conn->options.tls_server_name = config_.tls_server_name;
+  const char* env_token = std::getenv("CHANGELEDGER_TOKEN");
+  if (!token_flag.empty()) {
+    conn->options.token = token_flag;
+  } else if (env_token != nullptr && *env_token != '\0') {
+    conn->options.token = env_token;
+  } else if (!as_role.empty() || !config_.token.empty() || !config_.role.empty() ||
+             !config_.tokens_file.empty()) {
+    if (as_role.empty() && !config_.token.empty()) {
+      conn->options.token = config_.token;
+    } else {
+      const std::string role =
+          !as_role.empty() ? as_role : (!config_.role.empty() ? config_.role : natural_role);
+      auto token = TokenForRole(config_.tokens_file, role);
+      if (!token.ok()) {
+        *exit_code = Usage(std::string(token.status().message()));
+        return nullptr;
+      }
+      conn->options.token = *token;
+    }
+  }
+  conn->target = CallTarget{service, conn->options.address, conn->options.timeout,
+                            !conn->options.token.empty()};
+  auto channel = MakeChannel(conn->options);
+  if (!channel.ok()) {
+    *exit_code = Usage(std::string(channel.status().message()));
+    return nullptr;
+  }
+  conn->channel = *channel;
+  return conn;
+}
+
+int App::Fail(const Conn& conn, const grpc::Status& status) const {
+  std::cerr << ErrorLine(conn.target, status) << std::endl;
+  return ExitCodeFor(status.error_code());
+}
+
+int App::Usage(const std::string& message) const {
+  std::cerr << "changectl: " << message << std::endl;
+  return kExitUsage;
+}
+
+void App::PrintJson(const google::protobuf::Message& message) const {
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  std::string text;
+  auto status = google::protobuf::util::MessageToJsonString(message, &text, options);
+  if (!status.ok()) {
+    std::cerr << "changectl: cannot print the answer as JSON: " << status.message() << std::endl;
+    return;
+  }
+  std::cout << text;
+  if (text.empty() || text.back() != '\n') std::cout << '\n';
+}
+
+}  // namespace changeledger::changectl

@@ -1,0 +1,218 @@
+// changectl import FILE: a business area's return through ImportReturn,
+// in batches, with a progress bar and a per-row error report.
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "app.h"
+#include "changeledger/changectl/progress.h"
+#include "changeledger/changectl/returns_file.h"
+#include "changeledger/changectl/table.h"
+#include "changeledger/changectl/values.h"
+#include "changeledger/intake/v1/intake.grpc.pb.h"
+
+namespace changeledger::changectl {
+namespace {
+
+namespace iv1 = ::changeledger::intake::v1;
+
+struct ImportFlags {
+  std::string file;
+  std::string reference;
+  std::string format;
+  int batch_size = 250;
+  bool dry_run = false;
+  std::string errors_csv;
+};
+
+std::string CsvCell(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+int RunImport(App& app, const ImportFlags& f) {
+  std::ifstream in(f.file, std::ios::binary);
+  if (!in) return app.Usage(absl::StrCat("cannot read ", f.file));
+  std::stringstream text;
+  text << in.rdbuf();
+
+  ReturnsFormat format;
+  std::string fmt = absl::AsciiStrToLower(f.format);
+  if (fmt.empty()) fmt = absl::EndsWithIgnoreCase(f.file, ".json") ? "json" : "csv";
+  if (fmt == "csv") {
+    format = ReturnsFormat::kCsv;
+  } else if (fmt == "json") {
+    format = ReturnsFormat::kJson;
+  } else {
+    return app.Usage(absl::StrCat("--format: \"", f.format, "\" is not csv or json"));
+  }
+  auto parsed = ParseReturns(text.str(), format);
+  if (!parsed.ok()) return app.Usage(absl::StrCat(f.file, ": ", parsed.status().message()));
+
+  std::string reference = f.reference;
+  if (reference.empty()) reference = parsed->return_reference;
+  if (reference.empty()) reference = std::filesystem::path(f.file).stem().string();
+  if (!parsed->return_reference.empty() && parsed->return_reference != reference) {
+    return app.Usage(absl::StrCat("--reference ", reference, " differs from the file's ",
+                                  parsed->return_reference));
+  }
+  if (f.batch_size < 1 || f.batch_size > 1000) return app.Usage("--batch-size: 1..1000");
+
+  std::map<std::string, std::string> where_of;
+  for (const auto& row : parsed->rows) where_of[row.record.record_reference()] = row.where;
+
+  std::vector<RowError> errors = parsed->errors;
+  iv1::ImportReturnResponse total;
+  total.set_return_reference(reference);
+  const size_t rows = parsed->rows.size();
+  if (!f.dry_run && rows > 0) {
+    int code = 0;
+    auto conn = app.Connect("intake", "portfolio_office", &code);
+    if (!conn) return code;
+    auto stub = iv1::IntakeService::NewStub(conn->channel);
+    ProgressBar bar(absl::StrCat("importing ", reference), "rows", StderrIsTerminal() && !app.json());
+    bar.Update(0, rows);
+    for (size_t start = 0; start < rows; start += f.batch_size) {
+      iv1::ImportReturnRequest request;
+      request.set_return_reference(reference);
+      for (size_t i = start; i < rows && i < start + f.batch_size; ++i) {
+        *request.add_records() = parsed->rows[i].record;
+      }
+      auto context = conn->NewCall();
+      iv1::ImportReturnResponse response;
+      auto writer = stub->ImportReturn(context.get(), &response);
+      writer->Write(request);
+      writer->WritesDone();
+      grpc::Status status = writer->Finish();
+      if (!status.ok()) {
+        bar.Finish();
+        if (start > 0) {
+          std::cerr << "changectl: " << start << " of " << rows
+                    << " rows were imported before the failure; import the file again to "
+                       "finish (rows already imported are skipped)\n";
+        }
+        return app.Fail(*conn, status);
+      }
+      for (const auto& r : response.results()) {
+        *total.add_results() = r;
+        if (r.outcome() == iv1::IMPORT_OUTCOME_REJECTED) {
+          errors.push_back({where_of[r.record_reference()], r.record_reference(), r.error()});
+        }
+      }
+      total.set_registered_count(total.registered_count() + response.registered_count());
+      total.set_already_imported_count(total.already_imported_count() +
+                                       response.already_imported_count());
+      total.set_rejected_count(total.rejected_count() + response.rejected_count());
+      bar.Update(std::min(rows, start + f.batch_size), rows);
+    }
+    bar.Finish();
+  }
+  // File order for the report: CSV lines / JSON records.
+  auto ordinal = [](const std::string& where) {
+    const size_t space = where.rfind(' ');
+    return space == std::string::npos ? 0L : std::strtol(where.c_str() + space + 1, nullptr, 10);
+  };
+  std::stable_sort(errors.begin(), errors.end(), [&](const RowError& a, const RowError& b) {
+    return ordinal(a.where) < ordinal(b.where);
+  });
+  const size_t unreadable = parsed->errors.size();
+
+  if (!f.errors_csv.empty()) {
+    std::ofstream out(f.errors_csv);
+    if (!out) return app.Usage(absl::StrCat("cannot write ", f.errors_csv));
+    out << "where,record_reference,error\n";
+    for (const auto& e : errors) {
+      out << CsvCell(e.where) << "," << CsvCell(e.record_reference) << "," << CsvCell(e.error)
+          << "\n";
+    }
+  }
+
+  if (app.json()) {
+    nlohmann::ordered_json j;
+    j["return_reference"] = reference;
+    j["file"] = f.file;
+    j["dry_run"] = f.dry_run;
+    j["rows"] = rows + unreadable;
+    j["registered"] = total.registered_count();
+    j["already_imported"] = total.already_imported_count();
+    j["rejected"] = total.rejected_count();
+    j["unreadable"] = unreadable;
+    j["results"] = nlohmann::json::array();
+    for (const auto& r : total.results()) {
+      j["results"].push_back({{"record_reference", r.record_reference()},
+                              {"where", where_of[r.record_reference()]},
+                              {"outcome", EnumWord(iv1::ImportOutcome_descriptor(), r.outcome())},
+                              {"change", r.change()},
+                              {"error", r.error()}});
+    }
+    j["errors"] = nlohmann::json::array();
+    for (const auto& e : errors) {
+      j["errors"].push_back(
+          {{"where", e.where}, {"record_reference", e.record_reference}, {"error", e.error}});
+    }
+    std::cout << j.dump(2) << "\n";
+  } else if (app.names()) {
+    for (const auto& r : total.results()) {
+      if (!r.change().empty()) std::cout << r.change() << "\n";
+    }
+  } else {
+    if (f.dry_run) {
+      std::cout << "return " << reference << " (dry run): " << rows << " rows readable, "
+                << unreadable << " unreadable\n";
+    } else {
+      std::cout << "return " << reference << ": " << total.registered_count() << " registered, "
+                << total.already_imported_count() << " already imported, "
+                << total.rejected_count() << " rejected, " << unreadable << " unreadable (of "
+                << rows + unreadable << " rows)\n";
+    }
+    if (!errors.empty()) {
+      std::cout << "\nrows not imported:\n";
+      Table t({"WHERE", "RECORD", "ERROR"});
+      for (const auto& e : errors) t.AddRow({e.where, e.record_reference, e.error});
+      std::cout << t.Render();
+    }
+  }
+  return errors.empty() ? kExitOk : kExitPartial;
+}
+
+}  // namespace
+
+void AddImportCommand(CLI::App& cli, App& app) {
+  auto* sub = cli.add_subcommand(
+      "import", "Import a business area's return of ongoing change from CSV or JSON "
+                "(ImportReturn; role portfolio_office)");
+  auto f = std::make_shared<ImportFlags>();
+  sub->add_option("FILE", f->file, "The returns file (.csv or .json)")->required();
+  sub->add_option("--reference", f->reference,
+                  "The return's reference, e.g. MO-2021-05-12 (default: the JSON file's "
+                  "return_reference, else the file name without extension)");
+  sub->add_option("--format", f->format, "csv | json (default: from the file name)");
+  sub->add_option("--batch-size", f->batch_size, "Rows per ImportReturn call, 1..1000")
+      ->capture_default_str();
+  sub->add_flag("--dry-run", f->dry_run, "Only read the file and report unreadable rows");
+  sub->add_option("--errors-csv", f->errors_csv, "Also write the per-row error report to this CSV file");
+  sub->footer(
+      "\nEach row is checked on its own: unreadable rows (bad date, unknown word, repeated\n"
+      "record_reference) and rows the server rejects are listed with their line and\n"
+      "reason, the rest are registered. A change's id comes from (return, record), so\n"
+      "importing the same return again registers nothing new. A progress bar is drawn\n"
+      "on stderr when it is a terminal. Exit code 6 when some rows were not imported.\n"
+      "Formats: see tools/changectl/README.md (CSV columns; JSON = ImportReturnRequest).\n" +
+      ExampleFooter({"changectl import examples/returns/example-baseline-2021-05-12.csv",
+                     "changectl import mo-return.csv --reference MO-2021-05-12 --errors-csv bad.csv"}));
+  app.Define(sub, [&app, f] { return RunImport(app, *f); });
+}
+
+}  // namespace changeledger::changectl

@@ -1,0 +1,86 @@
+#include "changeledger/changectl/table.h"
+
+#include <algorithm>
+
+namespace changeledger::changectl {
+
+size_t DisplayWidth(absl::string_view text) {
+  size_t width = 0;
+  for (unsigned char c : text) {
+    if ((c & 0xC0) != 0x80) ++width;  // count lead bytes only
+  }
+  return width;
+}
+
+namespace {
+
+std::string Clean(std::string cell) {
+  for (char& c : cell) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  }
+  return cell;
+}
+
+void RenderLine(const std::vector<std::string>& cells, const std::vector<size_t>& widths,
+                const std::vector<bool>& right, std::string* out) {
+  std::string line;
+  for (size_t i = 0; i < widths.size(); ++i) {
+    const std::string& cell = i < cells.size() ? cells[i] : std::string();
+    const size_t pad = widths[i] - DisplayWidth(cell);
+    if (i > 0) line += "  ";
+    if (right[i]) {
+      line.append(pad, ' ');
+      line += cell;
+    } else {
+      line += cell;
+      line.append(pad, ' ');
+    }
+  }
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  *out += line;
+  *out += '\n';
+}
+
+}  // namespace
+
+Table::Table(std::vector<std::string> headers)
+    : headers_(std::move(headers)), right_(headers_.size(), false) {}
+
+void Table::AlignRight(size_t column) {
+  if (column < right_.size()) right_[column] = true;
+}
+
+void Table::AddRow(std::vector<std::string> cells) {
+  cells.resize(headers_.size());
+  for (std::string& cell : cells) cell = Clean(std::move(cell));
+  rows_.push_back(std::move(cells));
+}
+
+std::string Table::Render() const {
+  std::vector<size_t> widths(headers_.size());
+  for (size_t i = 0; i < headers_.size(); ++i) widths[i] = DisplayWidth(headers_[i]);
+  for (const auto& row : rows_) {
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], DisplayWidth(row[i]));
+  }
+  std::string out;
+  RenderLine(headers_, widths, right_, &out);
+  for (const auto& row : rows_) RenderLine(row, widths, right_, &out);
+  return out;
+}
+
+std::string RenderFields(const std::vector<std::pair<std::string, std::string>>& fields) {
+  size_t width = 0;
+  for (const auto& [key, value] : fields) width = std::max(width, DisplayWidth(key) + 1);
+  std::string out;
+  for (const auto& [key, value] : fields) {
+    std::string line = key + ":";
+    line.append(width - DisplayWidth(key) - 1 + 2, ' ');
+    line += Clean(value);
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line;
+    out += '\n';
+  }
+  return out;
+}
+
+}  // namespace changeledger::changectl

@@ -1,0 +1,118 @@
+#include "changeledger/changectl/returns_file.h"
+
+#include <gtest/gtest.h>
+
+namespace changeledger::changectl {
+namespace {
+
+TEST(ReturnsFileTest, SplitCsvHandlesQuotesNewlinesCommentsAndCrlf) {
+  std::vector<int> lines;
+  auto rows = SplitCsv(
+      "# example data\r\na,b\r\n\"x, \"\"y\"\"\",\"two\nlines\"\r\n\r\n# note\nlast,\n", &lines);
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_EQ(rows->size(), 3u);
+  EXPECT_EQ((*rows)[1][0], "x, \"y\"");
+  EXPECT_EQ((*rows)[1][1], "two\nlines");
+  EXPECT_EQ((*rows)[2], (std::vector<std::string>{"last", ""}));
+  EXPECT_EQ(lines, (std::vector<int>{2, 3, 7}));
+}
+
+TEST(ReturnsFileTest, SplitCsvRejectsUnclosedQuote) {
+  auto rows = SplitCsv("a,b\n\"open,x\n", nullptr);
+  ASSERT_FALSE(rows.ok());
+  EXPECT_EQ(rows.status().message(), "line 2: a quoted field is not closed");
+}
+
+TEST(ReturnsFileTest, CsvRowsBecomeRecordsAndBadRowsAreReportedByLine) {
+  const char* csv =
+      "record_reference,title,business_area,sponsor,teams,data_and_digital,estimated_cost,"
+      "planned_start,status,organisational_scope,work_packages,clarity_of_aims\n"
+      "MO-1,CONNECT,MO,AC Jones,Digital Policing; MetCC ,yes,\"45,000,000\",2021-04-01,"
+      "in_delivery,organisation_wide,8,clear\n"
+      "MO-2,Bad date,MO,X,,no,,2021-02-30,,,,\n"
+      "MO-3,Bad words,MO,X,,maybe,,,finished,,many,\n"
+      "MO-1,Repeat,MO,X,,,,,,,,\n"
+      ",No reference,MO,X,,,,,,,,\n";
+  auto parsed = ParseReturnsCsv(csv);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_EQ(parsed->rows.size(), 1u);
+  const auto& r = parsed->rows[0].record;
+  EXPECT_EQ(parsed->rows[0].where, "line 2");
+  EXPECT_EQ(r.record_reference(), "MO-1");
+  EXPECT_EQ(r.attributes().title(), "CONNECT");
+  ASSERT_EQ(r.attributes().teams_size(), 2);
+  EXPECT_EQ(r.attributes().teams(1), "MetCC");
+  EXPECT_TRUE(r.attributes().data_and_digital());
+  EXPECT_EQ(r.attributes().estimated_cost().amount_minor(), 4500000000);
+  EXPECT_EQ(r.status(), intake::v1::CHANGE_STATUS_IN_DELIVERY);
+  EXPECT_EQ(r.attributes().features().work_packages(), 8u);
+  EXPECT_EQ(r.attributes().features().organisational_scope(),
+            intake::v1::ORGANISATIONAL_SCOPE_ORGANISATION_WIDE);
+
+  ASSERT_EQ(parsed->errors.size(), 4u);
+  EXPECT_EQ(parsed->errors[0].where, "line 3");
+  EXPECT_EQ(parsed->errors[0].error,
+            "planned_start: \"2021-02-30\" is not a date (expected YYYY-MM-DD)");
+  EXPECT_EQ(parsed->errors[1].where, "line 4");
+  EXPECT_EQ(parsed->errors[1].error,
+            "data_and_digital: \"maybe\" is not yes/no; status: \"finished\" is not one of "
+            "registered, in_delivery, closed, stopped; work_packages: \"many\" is not a whole "
+            "number");
+  EXPECT_EQ(parsed->errors[2].error, "record_reference repeats the one at line 2");
+  EXPECT_EQ(parsed->errors[3].error, "record_reference: required");
+}
+
+TEST(ReturnsFileTest, CsvHeaderProblemsFailTheFile) {
+  EXPECT_FALSE(ParseReturnsCsv("").ok());
+  auto unknown = ParseReturnsCsv("record_reference,title,colour\n");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("unknown column \"colour\""), std::string::npos);
+  EXPECT_FALSE(ParseReturnsCsv("title\nx\n").ok());
+  EXPECT_FALSE(ParseReturnsCsv("record_reference,title,title\n").ok());
+}
+
+TEST(ReturnsFileTest, CsvRowWithWrongFieldCountIsAnError) {
+  auto parsed = ParseReturnsCsv("record_reference,title\nA,x,extra\nB,y\n");
+  ASSERT_TRUE(parsed.ok());
+  ASSERT_EQ(parsed->errors.size(), 1u);
+  EXPECT_EQ(parsed->errors[0].error, "has 3 fields, the header has 2");
+  EXPECT_EQ(parsed->rows.size(), 1u);
+}
+
+TEST(ReturnsFileTest, JsonUsesTheProtobufMappingPerRecord) {
+  const char* json = R"({
+    "return_reference": "MO-2021-05-12",
+    "comment": "EXAMPLE DATA",
+    "records": [
+      {"record_reference": "1", "status": "CHANGE_STATUS_IN_DELIVERY",
+       "attributes": {"title": "PIB", "businessArea": "MO", "features": {"sro_led": true}}},
+      {"record_reference": "2", "attributes": {"title": "x", "colour": "red"}},
+      {"record_reference": "1", "attributes": {"title": "again"}},
+      {"attributes": {"title": "no reference"}}
+    ]})";
+  auto parsed = ParseReturnsJson(json);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->return_reference, "MO-2021-05-12");
+  ASSERT_EQ(parsed->rows.size(), 1u);
+  EXPECT_EQ(parsed->rows[0].record.attributes().business_area(), "MO");
+  EXPECT_TRUE(parsed->rows[0].record.attributes().features().sro_led());
+  ASSERT_EQ(parsed->errors.size(), 3u);
+  EXPECT_EQ(parsed->errors[0].where, "record 2");
+  EXPECT_EQ(parsed->errors[0].record_reference, "2");
+  EXPECT_NE(parsed->errors[0].error.find("colour"), std::string::npos);
+  EXPECT_EQ(parsed->errors[1].error, "record_reference repeats the one at record 1");
+  EXPECT_EQ(parsed->errors[2].error, "record_reference: required");
+}
+
+TEST(ReturnsFileTest, JsonFileLevelErrors) {
+  EXPECT_FALSE(ParseReturnsJson("{not json").ok());
+  EXPECT_FALSE(ParseReturnsJson(R"({"records": 5})").ok());
+  EXPECT_FALSE(ParseReturnsJson(R"({"rows": []})").ok());
+  auto bare = ParseReturnsJson(R"([{"record_reference": "a", "attributes": {"title": "t"}}])");
+  ASSERT_TRUE(bare.ok());
+  EXPECT_EQ(bare->rows.size(), 1u);
+  EXPECT_TRUE(bare->return_reference.empty());
+}
+
+}  // namespace
+}  // namespace changeledger::changectl

@@ -1,0 +1,70 @@
+#include "changeledger/changectl/values.h"
+
+#include <gtest/gtest.h>
+
+namespace changeledger::changectl {
+namespace {
+
+TEST(ValuesTest, ParsesRealDatesOnly) {
+  auto d = ParseDate("2021-05-12");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(FormatDate(*d), "2021-05-12");
+  EXPECT_TRUE(ParseDate("2024-02-29").ok());
+  EXPECT_FALSE(ParseDate("2021-02-29").ok());
+  EXPECT_FALSE(ParseDate("12/05/2021").ok());
+  EXPECT_FALSE(ParseDate("2021-5-12").ok());
+  EXPECT_FALSE(ParseDate("2021-13-01").ok());
+}
+
+TEST(ValuesTest, ParsesMoneyInMajorUnitsToPence) {
+  auto m = ParseMoney("£1,250,000.5", "");
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->currency_code(), "GBP");
+  EXPECT_EQ(m->amount_minor(), 125000050);
+  EXPECT_EQ(FormatMoney(*m), "GBP 1,250,000.50");
+  EXPECT_EQ(ParseMoney("3000000", "eur")->currency_code(), "EUR");
+  EXPECT_FALSE(ParseMoney("-5", "GBP").ok());
+  EXPECT_FALSE(ParseMoney("1.234", "GBP").ok());
+  EXPECT_FALSE(ParseMoney("1m", "GBP").ok());
+  EXPECT_FALSE(ParseMoney("10", "POUNDS").ok());
+}
+
+TEST(ValuesTest, ParsesEnumWordsInAnyCase) {
+  EXPECT_EQ(*ParseChangeStatus("in-delivery"), intake::v1::CHANGE_STATUS_IN_DELIVERY);
+  EXPECT_EQ(*ParseChangeStatus("CHANGE_STATUS_CLOSED"), intake::v1::CHANGE_STATUS_CLOSED);
+  EXPECT_EQ(*ParseScope("Cross business area"),
+            intake::v1::ORGANISATIONAL_SCOPE_CROSS_BUSINESS_AREA);
+  EXPECT_EQ(*ParseDecisionOutcome("returned"), intake::v1::DECISION_OUTCOME_RETURNED);
+  auto bad = ParseAims("fuzzy");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(),
+            "\"fuzzy\" is not one of clear, evolving, unclear");
+  EXPECT_FALSE(ParseChangeStatus("unspecified").ok());
+}
+
+TEST(ValuesTest, EnumWordDropsTheTypePrefix) {
+  EXPECT_EQ(EnumWord(intake::v1::ProposalState_descriptor(),
+                     intake::v1::PROPOSAL_STATE_UNDER_ASSESSMENT),
+            "under_assessment");
+  EXPECT_EQ(EnumWord(intake::v1::OrganisationalScope_descriptor(),
+                     intake::v1::ORGANISATIONAL_SCOPE_LOCAL),
+            "local");
+}
+
+TEST(ValuesTest, ResourceNamesAcceptBareIds) {
+  EXPECT_EQ(*ResourceName("changes", "abc"), "changes/abc");
+  EXPECT_EQ(*ResourceName("changes", "changes/abc"), "changes/abc");
+  EXPECT_FALSE(ResourceName("changes", "proposals/abc").ok());
+  EXPECT_FALSE(ResourceName("changes", "").ok());
+  EXPECT_EQ(ResourceId("changes/abc"), "abc");
+}
+
+TEST(ValuesTest, ParsesYesNo) {
+  EXPECT_TRUE(*ParseBool("Yes"));
+  EXPECT_FALSE(*ParseBool("0"));
+  EXPECT_FALSE(ParseBool("maybe").ok());
+  EXPECT_FALSE(ParseBool("").ok());
+}
+
+}  // namespace
+}  // namespace changeledger::changectl
