@@ -318,7 +318,14 @@ void RocksDbEventStore::WriterLoop() {
         writer_idle_ = false;
       }
       if (queue_.empty()) return;  // closing and drained
-      size_t n = std::min(queue_.size(), options_.max_appends_per_group);
+      // At least one append, then as many as the group bounds allow.
+      size_t n = 1;
+      size_t events = queue_.front()->event_bytes.size();
+      while (n < queue_.size() && n < options_.max_appends_per_group &&
+             events + queue_[n]->event_bytes.size() <= options_.max_events_per_group) {
+        events += queue_[n]->event_bytes.size();
+        ++n;
+      }
       group.assign(queue_.begin(), queue_.begin() + static_cast<ptrdiff_t>(n));
       queue_.erase(queue_.begin(), queue_.begin() + static_cast<ptrdiff_t>(n));
       if (options_.observer != nullptr) options_.observer->OnQueueDepth(queue_.size());
@@ -703,6 +710,9 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenRocksDbEventStore(
   }
   if (options.max_appends_per_group == 0) {
     return absl::InvalidArgumentError("max_appends_per_group: must be at least 1");
+  }
+  if (options.max_events_per_group == 0) {
+    return absl::InvalidArgumentError("max_events_per_group: must be at least 1");
   }
   if (!options.clock) return absl::InvalidArgumentError("clock: empty");
 

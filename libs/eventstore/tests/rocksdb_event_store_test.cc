@@ -205,6 +205,35 @@ TEST_F(RocksDbEventStoreTest, OneGroupIsolatesFailuresAndDedupesRequestIds) {
   EXPECT_EQ(*store->StreamVersion("y"), 1u);
 }
 
+TEST_F(RocksDbEventStoreTest, GroupsRespectTheirBounds) {
+  RecordingObserver observer;
+  RocksDbEventStoreOptions options = Options();
+  options.observer = &observer;
+  options.max_events_per_group = 5;
+  auto store = MustOpen(options);
+  ASSERT_NE(store, nullptr);
+
+  observer.Block();
+  std::vector<std::thread> threads;
+  threads.emplace_back(
+      [&] { ASSERT_TRUE(store->Append(Request({Write("z", ExpectedVersion::Any(), 1)})).ok()); });
+  ASSERT_TRUE(observer.WaitForCommits(1, absl::Seconds(10)));
+  // Queued: 2, 2, 2, 7 (alone: larger than the bound), 1 events.
+  const int sizes[] = {2, 2, 2, 7, 1};
+  for (size_t i = 0; i < std::size(sizes); ++i) {
+    threads.emplace_back([&, i] {
+      auto r = store->Append(
+          Request({Write("s" + std::to_string(i), ExpectedVersion::Any(), sizes[i])}));
+      EXPECT_TRUE(r.ok()) << r.status();
+    });
+    ASSERT_TRUE(observer.WaitForDepth(i + 1, absl::Seconds(10)));
+  }
+  observer.Release();
+  for (std::thread& t : threads) t.join();
+  EXPECT_THAT(observer.events(), ::testing::ElementsAre(1, 4, 2, 7, 1));
+  EXPECT_EQ(store->LastPosition(), 15u);
+}
+
 TEST_F(RocksDbEventStoreTest, SecondOpenOfTheSameDirectoryIsUnavailable) {
   auto store = MustOpen();
   ASSERT_NE(store, nullptr);

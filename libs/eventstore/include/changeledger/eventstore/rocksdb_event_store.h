@@ -36,6 +36,11 @@ struct RocksDbEventStoreOptions {
   // Default: 1024.
   size_t max_appends_per_group = 1024;
 
+  // Events combined into one synced write at most (a single larger append
+  // still commits alone).
+  // Default: 8192.
+  size_t max_events_per_group = 8192;
+
   // Verify every table file's checksums when opening (reads the whole
   // store once). A corrupted store then fails to open with DATA_LOSS
   // instead of failing later on the damaged read.
@@ -56,7 +61,7 @@ struct RocksDbEventStoreOptions {
 // paranoid checks. Reads the last position, the stream heads and the
 // outbox index at open, then starts the writer thread.
 // Errors:
-//   INVALID_ARGUMENT  empty path or zero queue/group bounds.
+//   INVALID_ARGUMENT  empty path, empty clock or a zero queue/group bound.
 //   DATA_LOSS         the store is unreadable or corrupted (the message
 //                     names the path); do not serve from it.
 //   UNAVAILABLE       the store is locked by another process.
