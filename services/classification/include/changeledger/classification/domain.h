@@ -164,6 +164,8 @@ struct IntakeFact {
   std::string change_id;
   ChangeFacts facts;  // kRegistered, kAmended
   TriggerRef trigger;
+  // The intake event's correlation id, carried onto the resulting event.
+  std::string correlation_id;
 };
 
 // What the intake fact means for the classification: zero or one event.

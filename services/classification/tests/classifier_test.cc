@@ -1,0 +1,288 @@
+#include "changeledger/classification/classifier.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "changeledger/classification/codec.h"
+#include "changeledger/eventstore/in_memory_event_store.h"
+#include "changeledger/intake/v1/events.pb.h"
+#include "changeledger/kv/in_memory_kv_store.h"
+
+namespace changeledger::classification {
+namespace {
+
+using ::testing::HasSubstr;
+namespace ipb = ::changeledger::intake::v1;
+
+// The projection's key space, as the ProjectionRunner gives it.
+class PrefixedKv final : public kv::KvStore {
+ public:
+  PrefixedKv(kv::KvStore& base, std::string prefix) : base_(base), prefix_(std::move(prefix)) {}
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view key) override {
+    return base_.Get(prefix_ + std::string(key));
+  }
+  absl::Status Scan(std::string_view begin, std::string_view end,
+                    const kv::ScanFn& fn) override {
+    std::string e = end.empty() ? prefix_ + "\xff" : prefix_ + std::string(end);
+    return base_.Scan(prefix_ + std::string(begin), e,
+                      [&](std::string_view k, std::string_view v) {
+                        return fn(k.substr(prefix_.size()), v);
+                      });
+  }
+  absl::Status Write(const kv::WriteBatch& batch, bool sync) override {
+    kv::WriteBatch out;
+    for (const auto& op : batch.ops()) {
+      if (op.kind == kv::WriteBatch::Op::Kind::kPut) out.Put(prefix_ + op.key, op.value);
+      if (op.kind == kv::WriteBatch::Op::Kind::kDelete) out.Delete(prefix_ + op.key);
+    }
+    return base_.Write(out, sync);
+  }
+
+ private:
+  kv::KvStore& base_;
+  std::string prefix_;
+};
+
+ipb::ChangeAttributes Attributes(bool experiment) {
+  ipb::ChangeAttributes a;
+  a.set_title("t");
+  a.add_teams("A");
+  a.add_teams("B");
+  a.add_teams("A");
+  a.add_teams("");
+  a.mutable_estimated_cost()->set_currency_code("GBP");
+  a.mutable_estimated_cost()->set_amount_minor(123'456'789);
+  a.mutable_planned_start()->set_year(2021);
+  a.mutable_planned_start()->set_month(4);
+  a.mutable_planned_start()->set_day(15);
+  a.mutable_planned_end()->set_year(2024);
+  a.mutable_planned_end()->set_month(4);
+  a.mutable_planned_end()->set_day(14);
+  if (experiment) {
+    a.mutable_features()->set_tests_hypothesis(true);
+  } else {
+    a.mutable_features()->set_has_business_case(true);
+    a.mutable_features()->set_third_party_procurement(true);
+  }
+  return a;
+}
+
+eventstore::Envelope IntakeEvent(const std::string& change_id, uint64_t version,
+                                 const google::protobuf::Message& payload) {
+  eventstore::Envelope e;
+  e.set_stream("change-" + change_id);
+  e.set_version(version);
+  e.set_event_id(absl::StrCat("intake-ev-", change_id, "-", version));
+  e.set_type(payload.GetDescriptor()->full_name());
+  e.set_correlation_id("corr-" + change_id);
+  e.set_source("intake");
+  e.mutable_payload()->PackFrom(payload);
+  return e;
+}
+
+eventstore::Envelope Registered(const std::string& id, bool experiment = false) {
+  ipb::ChangeRegistered p;
+  p.set_change_id(id);
+  *p.mutable_attributes() = Attributes(experiment);
+  return IntakeEvent(id, 1, p);
+}
+
+eventstore::Envelope Amended(const std::string& id, uint64_t version, bool experiment) {
+  ipb::ChangeAmended p;
+  p.set_change_id(id);
+  *p.mutable_attributes() = Attributes(experiment);
+  return IntakeEvent(id, version, p);
+}
+
+class ClassifierTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto r = LoadRulesetFile(std::string(CLASSIFICATION_RULESET_DIR) +
+                             "/differentiated-model-v1.yaml");
+    ASSERT_TRUE(r.ok()) << r.status();
+    ruleset_ = std::shared_ptr<const Ruleset>(std::move(*r));
+    Restart();
+  }
+
+  void Restart() {
+    classifier_.reset();
+    auto c = Classifier::Create(store_.get(), kv_.get(), ruleset_);
+    ASSERT_TRUE(c.ok()) << c.status();
+    classifier_ = std::move(*c);
+  }
+
+  // What the ProjectionRunner does for one event.
+  void Deliver(const eventstore::Envelope& e) {
+    kv::Transaction txn(view_);
+    ASSERT_TRUE(projection_.Apply(e, txn).ok());
+    ASSERT_TRUE(txn.Commit(false).ok());
+  }
+
+  void DeliverAndDrain(const eventstore::Envelope& e) {
+    Deliver(e);
+    ASSERT_TRUE(classifier_->DrainInbox().ok());
+  }
+
+  std::unique_ptr<eventstore::EventStore> store_ = eventstore::NewInMemoryEventStore();
+  std::unique_ptr<kv::KvStore> kv_ = kv::NewInMemoryKvStore();
+  PrefixedKv view_{*kv_, bus::ProjectionKeyPrefix(kIntakeProjectionName)};
+  IntakeProjection projection_;
+  std::shared_ptr<const Ruleset> ruleset_;
+  std::unique_ptr<Classifier> classifier_;
+};
+
+TEST_F(ClassifierTest, FactsFromAttributes) {
+  const ChangeFacts f = FactsFromAttributes(Attributes(false));
+  EXPECT_EQ(f.teams, 2u);  // distinct, non-empty
+  EXPECT_EQ(f.estimated_cost_gbp, 1'234'567);
+  EXPECT_EQ(f.planned_duration_months, 35u);  // one day short of 36
+  EXPECT_TRUE(f.has_business_case);
+  EXPECT_EQ(FromProto(ToProto(f)), f);
+}
+
+TEST_F(ClassifierTest, EventsRoundTripThroughEnvelopes) {
+  const ChangeFacts facts = FactsFromAttributes(Attributes(false));
+  const Event suggested = ClassificationSuggested{
+      "c1", facts, ruleset_->Evaluate(facts), TriggerRef{"change-c1", 1, "e", "t"}, true};
+  const Event overridden = ClassificationOverridden{
+      "c1", Classification{Tier::kMandated, Complexity::kHigh, {ComplexityType::kEmergent}},
+      "why", 1};
+  for (const Event& e : {suggested, overridden}) {
+    eventstore::Envelope env = ToEnvelope(e, "alice");
+    EXPECT_EQ(env.source(), "classification");
+    EXPECT_EQ(env.actor(), "alice");
+    auto back = FromEnvelope(env);
+    ASSERT_TRUE(back.ok()) << back.status();
+    EXPECT_EQ(*back, e);
+  }
+  eventstore::Envelope bad;
+  bad.set_type("changeledger.classification.v1.Nope");
+  EXPECT_EQ(FromEnvelope(bad).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ClassifierTest, RegisteredChangeGetsOneSuggestionWithItsTrigger) {
+  DeliverAndDrain(Registered("c1"));
+  auto state = classifier_->Get("c1");
+  ASSERT_TRUE(state.has_value());
+  EXPECT_EQ(state->status, Status::kAwaitingConfirmation);
+  EXPECT_EQ(state->latest_suggestion->suggestion.classification.tier, Tier::kMandated);
+  EXPECT_EQ(state->latest_suggestion->trigger.stream, "change-c1");
+  EXPECT_EQ(*classifier_->InboxDepth(), 0u);
+
+  auto stored = store_->ReadStream("classification-c1", 1, 10);
+  ASSERT_TRUE(stored.ok());
+  ASSERT_EQ(stored->size(), 1u);
+  EXPECT_EQ((*stored)[0].type(), "changeledger.classification.v1.ClassificationSuggested");
+  EXPECT_EQ((*stored)[0].actor(), "classification");
+  EXPECT_EQ((*stored)[0].causation_id(), "intake-ev-c1-1");
+  EXPECT_EQ((*stored)[0].correlation_id(), "corr-c1");
+
+  // The service's own view of the change.
+  auto view = view_.Get("change/c1");
+  ASSERT_TRUE(view.ok() && view->has_value());
+  pb::IntakeChangeView v;
+  ASSERT_TRUE(v.ParseFromString(**view));
+  EXPECT_EQ(v.status(), intake::v1::CHANGE_STATUS_REGISTERED);
+  EXPECT_TRUE(v.facts().features().has_business_case());
+}
+
+TEST_F(ClassifierTest, IntakeEventsThatAreNotAboutChangesAreIgnored) {
+  ipb::ProposalSubmitted p;
+  p.set_proposal_id("p1");
+  eventstore::Envelope e = IntakeEvent("x", 1, p);
+  e.set_stream("proposal-p1");
+  DeliverAndDrain(e);
+  EXPECT_EQ(store_->LastPosition(), 0u);
+  EXPECT_EQ(*classifier_->InboxDepth(), 0u);
+}
+
+TEST_F(ClassifierTest, RedeliveryAndRebuildNeverDuplicateSuggestions) {
+  DeliverAndDrain(Registered("c1"));
+  DeliverAndDrain(Registered("c1"));  // at-least-once delivery
+  EXPECT_EQ(store_->LastPosition(), 1u);
+  // A crash after the append but before the inbox entry was deleted: the
+  // entry is handled again after a restart.
+  Deliver(Registered("c1"));
+  Restart();
+  ASSERT_TRUE(classifier_->DrainInbox().ok());
+  EXPECT_EQ(store_->LastPosition(), 1u);
+  EXPECT_EQ(*classifier_->InboxDepth(), 0u);
+}
+
+TEST_F(ClassifierTest, StateSurvivesRestart) {
+  DeliverAndDrain(Registered("c1"));
+  DeliverAndDrain(Registered("c2", true));
+  auto confirmed = classifier_->Confirm({"c1", 1, "ok"}, "alice", "alice/Confirm/r1");
+  ASSERT_TRUE(confirmed.ok()) << confirmed.status();
+  Restart();
+  auto c1 = classifier_->Get("c1");
+  ASSERT_TRUE(c1.has_value());
+  EXPECT_EQ(c1->status, Status::kConfirmed);
+  EXPECT_EQ(c1->in_force->actor, "alice");
+  ASSERT_EQ(classifier_->QueueSnapshot().size(), 1u);
+  EXPECT_EQ(classifier_->QueueSnapshot()[0].change_id, "c2");
+  // The retried command is answered from the log, also after a restart.
+  auto retry = classifier_->Confirm({"c1", 1, "ok"}, "alice", "alice/Confirm/r1");
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_EQ(retry->version, 2u);
+  EXPECT_EQ(store_->LastPosition(), 3u);
+}
+
+TEST_F(ClassifierTest, CommandsRetryIdempotentlyAndRejectStaleVersions) {
+  DeliverAndDrain(Registered("c1"));
+  OverrideClassification cmd{"c1", 1, Classification{Tier::kTransformational, Complexity::kHigh, {}},
+                             "part of a programme"};
+  auto first = classifier_->Override(cmd, "bob", "bob/Override/k");
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto again = classifier_->Override(cmd, "bob", "bob/Override/k");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->version, 2u);
+  EXPECT_EQ(store_->LastPosition(), 2u);
+  auto stale = classifier_->Override(cmd, "bob", "bob/Override/other");
+  EXPECT_EQ(stale.status().code(), absl::StatusCode::kAborted);
+  auto unknown = classifier_->Confirm({"nope", 1, ""}, "bob", "");
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(ClassifierTest, AmendmentAfterConfirmationWaitsForReview) {
+  DeliverAndDrain(Registered("c1"));
+  ASSERT_TRUE(classifier_->Confirm({"c1", 1, ""}, "alice", "").ok());
+  DeliverAndDrain(Amended("c1", 2, /*experiment=*/true));
+  auto s = classifier_->Get("c1");
+  EXPECT_EQ(s->in_force->classification.tier, Tier::kMandated);
+  EXPECT_EQ(s->latest_suggestion->suggestion.classification.tier, Tier::kExperimental);
+  EXPECT_TRUE(s->review_pending);
+  auto history = classifier_->History("c1");
+  ASSERT_TRUE(history.ok());
+  EXPECT_EQ(history->size(), 3u);
+}
+
+TEST_F(ClassifierTest, ClosedChangeKeepsLastFactsAndRefusesCommands) {
+  DeliverAndDrain(Registered("c1"));
+  ipb::ChangeStopped stopped;
+  stopped.set_change_id("c1");
+  stopped.set_reason("budget");
+  DeliverAndDrain(IntakeEvent("c1", 2, stopped));
+  auto s = classifier_->Get("c1");
+  EXPECT_TRUE(s->closed());
+  auto r = classifier_->Confirm({"c1", 2, ""}, "alice", "");
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("stopped"));
+  EXPECT_TRUE(classifier_->QueueSnapshot().empty());
+}
+
+TEST_F(ClassifierTest, WorkerThreadDrainsInboxWhenNotified) {
+  classifier_->Start();
+  Deliver(Registered("c1"));
+  classifier_->Notify();
+  for (int i = 0; i < 200 && !classifier_->Get("c1"); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(classifier_->Get("c1").has_value());
+  classifier_->Stop();
+  EXPECT_TRUE(classifier_->worker_status().ok());
+}
+
+}  // namespace
+}  // namespace changeledger::classification
