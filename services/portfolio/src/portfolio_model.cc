@@ -55,27 +55,32 @@ struct PackedId {
 };
 enum IdKind : uint8_t { kIdEmpty = 0, kIdUuid = 1, kIdInterned = 2 };
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
+struct HexTable {
+  int8_t value[256];
+  constexpr HexTable() : value() {
+    for (int i = 0; i < 256; ++i) value[i] = -1;
+    for (int i = 0; i < 10; ++i) value['0' + i] = static_cast<int8_t>(i);
+    for (int i = 0; i < 6; ++i) value['a' + i] = static_cast<int8_t>(10 + i);
+  }
+};
+constexpr HexTable kHexTable;
+
+int HexValue(char c) { return kHexTable.value[static_cast<unsigned char>(c)]; }
 
 bool ParseUuid(std::string_view s, PackedId* out) {
   if (s.size() != 36) return false;
+  if (s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-') return false;
   uint64_t words[2] = {0, 0};
+  int bad = 0;
   int nibble = 0;
   for (size_t i = 0; i < s.size(); ++i) {
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (s[i] != '-') return false;
-      continue;
-    }
+    if (i == 8 || i == 13 || i == 18 || i == 23) continue;
     const int v = HexValue(s[i]);
-    if (v < 0) return false;
-    uint64_t& w = words[nibble / 16];
-    w = (w << 4) | static_cast<uint64_t>(v);
+    bad |= v;  // negative if any digit is not lower-case hex
+    words[nibble >> 4] = (words[nibble >> 4] << 4) | static_cast<uint64_t>(v & 0xf);
     ++nibble;
   }
+  if (bad < 0) return false;
   out->hi = words[0];
   out->lo = words[1];
   return true;
@@ -283,26 +288,35 @@ struct Tally {
   }
 };
 
-// Streaming 128-bit hash (two 64-bit lanes) over canonical bytes.
+// Streaming 128-bit hash (two 64-bit lanes) over canonical bytes, eight
+// bytes at a time. Stable across processes and builds.
 class Hasher {
  public:
   void Bytes(std::string_view s) {
     Word(s.size());
-    for (unsigned char ch : s) Byte(ch);
+    size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+      uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      Word(w);
+    }
+    uint64_t tail = 0;
+    for (size_t j = 0; i < s.size(); ++i, ++j) {
+      tail |= static_cast<uint64_t>(static_cast<unsigned char>(s[i])) << (8 * j);
+    }
+    Word(tail);
   }
   void Word(uint64_t v) {
-    for (int i = 0; i < 8; ++i) Byte(static_cast<unsigned char>(v >> (8 * i)));
+    a_ = (a_ ^ v) * 0x100000001b3ULL;
+    a_ ^= a_ >> 31;
+    b_ = (b_ + v) * 0x9e3779b97f4a7c15ULL;
+    b_ ^= b_ >> 29;
   }
   std::string Hex() const {
     return absl::StrFormat("%016x%016x", Mix(a_), Mix(b_ ^ 0x9e3779b97f4a7c15ULL));
   }
 
  private:
-  void Byte(unsigned char ch) {
-    a_ = (a_ ^ ch) * 0x100000001b3ULL;
-    b_ = (b_ ^ (ch + 0x5bULL)) * 0x9e3779b97f4a7c15ULL;
-    b_ ^= b_ >> 29;
-  }
   static uint64_t Mix(uint64_t x) {
     x ^= x >> 33;
     x *= 0xff51afd7ed558ccdULL;
@@ -486,6 +500,9 @@ struct PortfolioModel::Impl {
     if (f.meta.source.empty()) return absl::InvalidArgumentError("meta.source: empty");
     if (f.meta.stream.empty()) return absl::InvalidArgumentError("meta.stream: empty");
     if (f.meta.version == 0) return absl::InvalidArgumentError("meta.version: must be >= 1");
+    if (f.meta.global_position == 0) {
+      return absl::InvalidArgumentError("meta.global_position: must be >= 1");
+    }
     if (change_kind && f.change_id.empty()) {
       return absl::InvalidArgumentError(
           absl::StrCat("change_id: empty for ", FactKindName(f.kind)));

@@ -1,0 +1,227 @@
+#include "changeledger/portfolio/adapters.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "changeledger/classification/v1/events.pb.h"
+#include "changeledger/intake/v1/events.pb.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace changeledger::portfolio {
+namespace {
+
+namespace intake = ::changeledger::intake::v1;
+namespace cls = ::changeledger::classification::v1;
+
+absl::Time ToTime(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+template <typename Msg>
+absl::StatusOr<Msg> Unpack(const Envelope& e) {
+  Msg msg;
+  if (!e.payload().UnpackTo(&msg)) {
+    return absl::DataLossError(absl::StrCat("event ", e.event_id(), ": payload is not a ",
+                                            Msg::descriptor()->full_name()));
+  }
+  return msg;
+}
+
+void FillAttributes(const intake::ChangeAttributes& a, ChangeAttributesFact& out) {
+  out.title = a.title();
+  out.business_area = a.business_area();
+  out.teams.assign(a.teams().begin(), a.teams().end());
+  out.data_and_digital = a.data_and_digital();
+  out.estimated_cost_minor = a.estimated_cost().amount_minor();
+}
+
+absl::Status RequireId(const Envelope& e, const std::string& id, const char* field) {
+  if (id.empty()) {
+    return absl::DataLossError(absl::StrCat("event ", e.event_id(), " (", e.type(), "): empty ", field));
+  }
+  return absl::OkStatus();
+}
+
+std::string TypeName(const google::protobuf::Descriptor* d) { return std::string(d->full_name()); }
+
+ClassificationFact ToClassification(const cls::Classification& c) {
+  ClassificationFact out;
+  switch (c.tier()) {
+    case cls::TIER_TRANSFORMATIONAL: out.tier = Tier::kTransformational; break;
+    case cls::TIER_MANDATED: out.tier = Tier::kMandated; break;
+    case cls::TIER_EXPERIMENTAL: out.tier = Tier::kExperimental; break;
+    case cls::TIER_INCREMENTAL: out.tier = Tier::kIncremental; break;
+    default: out.tier = Tier::kUnspecified; break;
+  }
+  switch (c.complexity()) {
+    case cls::COMPLEXITY_HIGH: out.complexity = Complexity::kHigh; break;
+    case cls::COMPLEXITY_MEDIUM: out.complexity = Complexity::kMedium; break;
+    case cls::COMPLEXITY_LOW: out.complexity = Complexity::kLow; break;
+    default: out.complexity = Complexity::kUnspecified; break;
+  }
+  for (int t : c.types()) {
+    switch (t) {
+      case cls::COMPLEXITY_TYPE_STRUCTURAL: out.complexity_types |= kStructural; break;
+      case cls::COMPLEXITY_TYPE_SOCIO_POLITICAL: out.complexity_types |= kSocioPolitical; break;
+      case cls::COMPLEXITY_TYPE_EMERGENT: out.complexity_types |= kEmergent; break;
+      default: break;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void AdapterRegistry::Register(std::string type, DecodeFn decode) {
+  decoders_[std::move(type)] = std::move(decode);
+}
+
+void AdapterRegistry::AddTopic(std::string topic) { topics_.push_back(std::move(topic)); }
+
+absl::StatusOr<std::optional<Fact>> AdapterRegistry::Decode(const Envelope& e) const {
+  auto it = decoders_.find(e.type());
+  if (it == decoders_.end()) return std::optional<Fact>();
+  Fact f;
+  f.meta.event_id = e.event_id();
+  f.meta.type = e.type();
+  f.meta.source = e.source();
+  f.meta.stream = e.stream();
+  f.meta.version = e.version();
+  f.meta.global_position = e.global_position();
+  f.meta.occurred_at = ToTime(e.occurred_at());
+  f.meta.recorded_at = ToTime(e.recorded_at());
+  f.meta.actor = e.actor();
+  f.meta.correlation_id = e.correlation_id();
+  f.meta.causation_id = e.causation_id();
+  auto carries = it->second(e, f);
+  if (!carries.ok()) return carries.status();
+  if (!*carries) return std::optional<Fact>();
+  return std::optional<Fact>(std::move(f));
+}
+
+void RegisterIntakeAdapters(AdapterRegistry& r) {
+  r.AddTopic("changeledger.intake.v1");
+  r.Register(TypeName(intake::ChangeRegistered::descriptor()),
+             [](const Envelope& e, Fact& f) -> absl::StatusOr<bool> {
+               auto m = Unpack<intake::ChangeRegistered>(e);
+               if (!m.ok()) return m.status();
+               if (auto s = RequireId(e, m->change_id(), "change_id"); !s.ok()) return s;
+               f.kind = FactKind::kChangeRegistered;
+               f.change_id = m->change_id();
+               if (m->origin().has_proposal_id()) f.proposal_id = m->origin().proposal_id();
+               FillAttributes(m->attributes(), f.attributes);
+               return true;
+             });
+  r.Register(TypeName(intake::ChangeAmended::descriptor()),
+             [](const Envelope& e, Fact& f) -> absl::StatusOr<bool> {
+               auto m = Unpack<intake::ChangeAmended>(e);
+               if (!m.ok()) return m.status();
+               if (auto s = RequireId(e, m->change_id(), "change_id"); !s.ok()) return s;
+               f.kind = FactKind::kChangeAmended;
+               f.change_id = m->change_id();
+               FillAttributes(m->attributes(), f.attributes);
+               return true;
+             });
+  auto status_fact = [&r](const google::protobuf::Descriptor* d, ChangeStatus status, auto tag) {
+    using Msg = decltype(tag);
+    r.Register(TypeName(d), [status](const Envelope& e, Fact& f) -> absl::StatusOr<bool> {
+      auto m = Unpack<Msg>(e);
+      if (!m.ok()) return m.status();
+      if (auto s = RequireId(e, m->change_id(), "change_id"); !s.ok()) return s;
+      f.kind = FactKind::kChangeStatusChanged;
+      f.change_id = m->change_id();
+      f.status = status;
+      return true;
+    });
+  };
+  status_fact(intake::ChangeDeliveryStarted::descriptor(), ChangeStatus::kInDelivery,
+              intake::ChangeDeliveryStarted());
+  status_fact(intake::ChangeClosed::descriptor(), ChangeStatus::kClosed, intake::ChangeClosed());
+  status_fact(intake::ChangeStopped::descriptor(), ChangeStatus::kStopped, intake::ChangeStopped());
+
+  r.Register(TypeName(intake::ProposalSubmitted::descriptor()),
+             [](const Envelope& e, Fact& f) -> absl::StatusOr<bool> {
+               auto m = Unpack<intake::ProposalSubmitted>(e);
+               if (!m.ok()) return m.status();
+               if (auto s = RequireId(e, m->proposal_id(), "proposal_id"); !s.ok()) return s;
+               f.kind = FactKind::kProposalSubmitted;
+               f.proposal_id = m->proposal_id();
+               return true;
+             });
+  r.Register(TypeName(intake::ProposalDecided::descriptor()),
+             [](const Envelope& e, Fact& f) -> absl::StatusOr<bool> {
+               auto m = Unpack<intake::ProposalDecided>(e);
+               if (!m.ok()) return m.status();
+               if (auto s = RequireId(e, m->proposal_id(), "proposal_id"); !s.ok()) return s;
+               f.kind = FactKind::kProposalDecided;
+               f.proposal_id = m->proposal_id();
+               switch (m->outcome()) {
+                 case intake::DECISION_OUTCOME_APPROVED: f.outcome = ProposalOutcome::kApproved; break;
+                 case intake::DECISION_OUTCOME_REJECTED: f.outcome = ProposalOutcome::kRejected; break;
+                 case intake::DECISION_OUTCOME_DEFERRED: f.outcome = ProposalOutcome::kDeferred; break;
+                 case intake::DECISION_OUTCOME_RETURNED: f.outcome = ProposalOutcome::kReturned; break;
+                 default: f.outcome = ProposalOutcome::kUnspecified; break;
+               }
+               return true;
+             });
+  // History only: the audit trail of a change includes its proposal's life.
+  auto proposal_other = [&r](const google::protobuf::Descriptor* d, auto tag) {
+    using Msg = decltype(tag);
+    r.Register(TypeName(d), [](const Envelope& e, Fact& f) -> absl::StatusOr<bool> {
+      auto m = Unpack<Msg>(e);
+      if (!m.ok()) return m.status();
+      if (auto s = RequireId(e, m->proposal_id(), "proposal_id"); !s.ok()) return s;
+      f.kind = FactKind::kProposalOther;
+      f.proposal_id = m->proposal_id();
+      return true;
+    });
+  };
+  proposal_other(intake::ProposalDrafted::descriptor(), intake::ProposalDrafted());
+  proposal_other(intake::ProposalAmended::descriptor(), intake::ProposalAmended());
+  proposal_other(intake::ProposalWithdrawn::descriptor(), intake::ProposalWithdrawn());
+  proposal_other(intake::AssessmentStarted::descriptor(), intake::AssessmentStarted());
+  proposal_other(intake::AssessmentRecorded::descriptor(), intake::AssessmentRecorded());
+}
+
+void RegisterClassificationAdapters(AdapterRegistry& r) {
+  r.AddTopic("changeledger.classification.v1");
+  r.Register(TypeName(cls::ClassificationSuggested::descriptor()),
+             [](const Envelope& e, Fact& f) -> absl::StatusOr<bool> {
+               auto m = Unpack<cls::ClassificationSuggested>(e);
+               if (!m.ok()) return m.status();
+               if (auto s = RequireId(e, m->change_id(), "change_id"); !s.ok()) return s;
+               f.kind = FactKind::kClassificationSuggested;
+               f.change_id = m->change_id();
+               f.classification = ToClassification(m->suggestion().classification());
+               return true;
+             });
+  r.Register(TypeName(cls::ClassificationConfirmed::descriptor()),
+             [](const Envelope& e, Fact& f) -> absl::StatusOr<bool> {
+               auto m = Unpack<cls::ClassificationConfirmed>(e);
+               if (!m.ok()) return m.status();
+               if (auto s = RequireId(e, m->change_id(), "change_id"); !s.ok()) return s;
+               f.kind = FactKind::kClassificationConfirmed;
+               f.change_id = m->change_id();
+               f.classification = ToClassification(m->classification());
+               return true;
+             });
+  r.Register(TypeName(cls::ClassificationOverridden::descriptor()),
+             [](const Envelope& e, Fact& f) -> absl::StatusOr<bool> {
+               auto m = Unpack<cls::ClassificationOverridden>(e);
+               if (!m.ok()) return m.status();
+               if (auto s = RequireId(e, m->change_id(), "change_id"); !s.ok()) return s;
+               f.kind = FactKind::kClassificationOverridden;
+               f.change_id = m->change_id();
+               f.classification = ToClassification(m->classification());
+               return true;
+             });
+}
+
+AdapterRegistry DefaultAdapters() {
+  AdapterRegistry r;
+  RegisterIntakeAdapters(r);
+  RegisterClassificationAdapters(r);
+  return r;
+}
+
+}  // namespace changeledger::portfolio
