@@ -66,7 +66,10 @@ void IntakeProbe::OnRejected(absl::StatusCode code) {
 
 void IntakeProbe::OnQueueDepth(size_t depth) { pending_.Set(static_cast<double>(depth)); }
 
-void IntakeProbe::OnFailed(const absl::Status& /*status*/) { failed_.Set(1); }
+void IntakeProbe::OnFailed(const absl::Status& /*status*/) {
+  store_failed_ = true;
+  failed_.Set(1);
+}
 
 void IntakeProbe::ImportRecords(v1::ImportOutcome outcome, uint64_t n) {
   switch (outcome) {

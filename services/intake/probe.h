@@ -17,6 +17,7 @@
 #ifndef CHANGELEDGER_SERVICES_INTAKE_PROBE_H_
 #define CHANGELEDGER_SERVICES_INTAKE_PROBE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -41,6 +42,8 @@ class IntakeProbe : public eventstore::EventStoreObserver {
 
   void ImportRecords(v1::ImportOutcome outcome, uint64_t n);
   void ReadModelLag(uint64_t events);
+  // True once the store reported a failed write (it refuses appends then).
+  bool store_failed() const { return store_failed_.load(); }
 
  private:
   metrics::Registry* registry_;
@@ -55,6 +58,7 @@ class IntakeProbe : public eventstore::EventStoreObserver {
   metrics::Counter imported_already_;
   metrics::Counter imported_rejected_;
   metrics::Gauge read_model_lag_;
+  std::atomic<bool> store_failed_{false};
   std::mutex mu_;
   absl::flat_hash_map<int, metrics::Counter> rejected_;  // by status code
 };

@@ -1,0 +1,166 @@
+#include "intake_server.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "business_areas_config.h"
+#include "changeledger/bus/log_reader_service.h"
+#include "changeledger/bus/outbox_relay.h"
+#include "changeledger/bus/probes.h"
+#include "changeledger/errors/status_macros.h"
+#include "changeledger/eventstore/rocksdb_event_store.h"
+#include "changeledger/metrics/metrics.h"
+#include "changeledger/rpc/server.h"
+#include "intake_service.h"
+#include "policy.h"
+#include "probe.h"
+#include "read_model.h"
+
+namespace changeledger::intake {
+namespace {
+
+constexpr char kStore[] = "store";
+constexpr char kReadModel[] = "read_model";
+constexpr char kBroker[] = "broker";
+
+absl::StatusOr<std::string> PrincipalOf(const grpc::ServerContext* context) {
+  const rpc::Principal* principal = rpc::GetPrincipal(context);
+  if (principal == nullptr) return absl::UnauthenticatedError("no authenticated principal");
+  return principal->name;
+}
+
+class IntakeServerImpl final : public IntakeServer {
+ public:
+  ~IntakeServerImpl() override { Stop(std::chrono::milliseconds(0)); }
+
+  absl::Status Init(IntakeServerOptions options) {
+    if (options.common.data_dir.empty()) {
+      return absl::InvalidArgumentError("data.dir: required (the intake event store lives there)");
+    }
+    std::error_code error;
+    std::filesystem::create_directories(options.common.data_dir, error);
+    if (error) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "data.dir: cannot create ", options.common.data_dir, ": ", error.message()));
+    }
+    registry_ = std::make_unique<metrics::Registry>();
+    metrics::RegisterProcessMetrics(*registry_);
+    CL_ASSIGN_OR_RETURN(areas_, LoadBusinessAreas(options.business_areas_file));
+    probe_ = std::make_unique<IntakeProbe>(registry_.get());
+
+    eventstore::RocksDbEventStoreOptions store_options;
+    store_options.path = options.common.data_dir + "/events";
+    store_options.sync = options.sync;
+    store_options.observer = probe_.get();
+    CL_ASSIGN_OR_RETURN(store_, eventstore::OpenRocksDbEventStore(store_options));
+
+    read_model_ = std::make_unique<ReadModel>(store_.get());
+    read_model_->Start();
+
+    IntakeServiceOptions service_options;
+    service_options.principal_of = &PrincipalOf;
+    service_ = std::make_unique<IntakeServiceImpl>(store_.get(), read_model_.get(), &areas_,
+                                                   probe_.get(), std::move(service_options));
+    log_reader_ = std::make_unique<bus::LogReaderService>(
+        store_.get(), bus::LogReaderServiceOptions{.source = "intake"});
+
+    CL_ASSIGN_OR_RETURN(rpc::ServerOptions server_options,
+                        rpc::ServerOptionsFrom(options.common, registry_.get()));
+    server_options.service_name = "intake";
+    CL_ASSIGN_OR_RETURN(server_, rpc::Server::Create(std::move(server_options)));
+    CL_RETURN_IF_ERROR(server_->AddService(service_.get(), IntakeServicePolicy()));
+    CL_RETURN_IF_ERROR(server_->AddService(log_reader_.get(), LogReaderPolicy()));
+    server_->DeclareDependency(kStore, rpc::DependencyKind::kRequired, true);
+    server_->DeclareDependency(kReadModel, rpc::DependencyKind::kRequired, true);
+
+    if (!options.common.kafka_bootstrap_servers.empty()) {
+      relay_probe_ = std::make_unique<bus::RelayProbe>(registry_.get(), options.topic);
+      bus::OutboxRelayOptions relay_options;
+      relay_options.bootstrap_servers = options.common.kafka_bootstrap_servers;
+      relay_options.topic = options.topic;
+      CL_ASSIGN_OR_RETURN(relay_, bus::OutboxRelay::Create(store_.get(), std::move(relay_options),
+                                                           relay_probe_.get()));
+      server_->DeclareDependency(kBroker, rpc::DependencyKind::kOptional, false);
+      relay_->Start();
+    }
+
+    CL_RETURN_IF_ERROR(server_->Start());
+    if (!options.common.metrics_listen.empty()) {
+      CL_ASSIGN_OR_RETURN(exposer_,
+                          metrics::Exposer::Start(options.common.metrics_listen, *registry_));
+    }
+    monitor_ = std::thread([this] { Monitor(); });
+    return absl::OkStatus();
+  }
+
+  int port() const override { return server_->port(); }
+  int metrics_port() const override { return exposer_ ? exposer_->port() : 0; }
+  eventstore::EventStore* store() override { return store_.get(); }
+
+  void Stop(std::chrono::milliseconds grace) override {
+    {
+      std::lock_guard lock(mu_);
+      if (stopped_) return;
+      stopped_ = true;
+    }
+    wake_.notify_all();
+    if (monitor_.joinable()) monitor_.join();
+    if (log_reader_) log_reader_->Shutdown();
+    if (server_) server_->Shutdown(grace);
+    if (relay_) relay_->Stop();
+    if (read_model_) read_model_->Stop();
+    if (store_) store_->Close();
+    exposer_.reset();
+  }
+
+ private:
+  // Keeps health and gauges in step with the dependencies.
+  void Monitor() {
+    std::unique_lock lock(mu_);
+    while (!stopped_) {
+      lock.unlock();
+      server_->SetDependencyHealthy(kStore, !probe_->store_failed());
+      server_->SetDependencyHealthy(kReadModel, read_model_->health().ok());
+      if (relay_) server_->SetDependencyHealthy(kBroker, relay_->healthy());
+      const uint64_t head = store_->LastPosition();
+      const uint64_t applied = read_model_->position();
+      probe_->ReadModelLag(head > applied ? head - applied : 0);
+      lock.lock();
+      wake_.wait_for(lock, std::chrono::milliseconds(250), [this] { return stopped_; });
+    }
+  }
+
+  std::unique_ptr<metrics::Registry> registry_;
+  domain::BusinessAreaCatalog areas_;
+  std::unique_ptr<IntakeProbe> probe_;
+  std::unique_ptr<eventstore::EventStore> store_;
+  std::unique_ptr<ReadModel> read_model_;
+  std::unique_ptr<IntakeServiceImpl> service_;
+  std::unique_ptr<bus::LogReaderService> log_reader_;
+  std::unique_ptr<rpc::Server> server_;
+  std::unique_ptr<bus::RelayProbe> relay_probe_;
+  std::unique_ptr<bus::OutboxRelay> relay_;
+  std::unique_ptr<metrics::Exposer> exposer_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stopped_ = false;
+  std::thread monitor_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<IntakeServer>> IntakeServer::Start(IntakeServerOptions options) {
+  auto server = std::make_unique<IntakeServerImpl>();
+  absl::Status status = server->Init(std::move(options));
+  if (!status.ok()) {
+    server->Stop(std::chrono::milliseconds(0));
+    return status;
+  }
+  return server;
+}
+
+}  // namespace changeledger::intake

@@ -1,0 +1,337 @@
+// The intake process over loopback gRPC: the RPC runtime (tokens, role
+// policies), the RocksDB event store in a temp dir, and the dev broker as a
+// child process.
+#include "intake_server.h"
+
+#include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/codegen/client_unary_call.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "changeledger/bus/log_reader_service.h"
+#include "changeledger/devbroker/devbroker_process.h"
+#include "changeledger/intake/v1/intake.grpc.pb.h"
+#include "changeledger/metrics/scrape.h"
+#include "changeledger/rpc/client.h"
+#include "google/protobuf/wrappers.pb.h"
+#include "tests/domain_test_util.h"
+
+namespace changeledger::intake {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kProposerToken[] = "proposer-token-0123456789";
+constexpr char kOtherProposerToken[] = "proposer-token-bob-0123456789";
+constexpr char kPanelToken[] = "panel-token-0123456789";
+constexpr char kOfficeToken[] = "office-token-0123456789";
+constexpr char kAuditorToken[] = "auditor-token-0123456789";
+
+class IntakeServerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto broker = devbroker::DevBrokerProcess::Spawn(DEVBROKER_PATH, {"--partitions", "8"});
+    ASSERT_TRUE(broker.ok()) << broker.status();
+    broker_ = broker->release();
+  }
+  static void TearDownTestSuite() {
+    delete broker_;
+    broker_ = nullptr;
+  }
+
+  void SetUp() override {
+    char pattern[] = "/tmp/intake_server_test.XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+    std::ofstream(dir_ + "/tokens.yaml") << "tokens:\n"
+        << "  - {principal: alice, token: \"" << kProposerToken << "\", roles: [proposer]}\n"
+        << "  - {principal: bob, token: \"" << kOtherProposerToken << "\", roles: [proposer]}\n"
+        << "  - {principal: chair, token: \"" << kPanelToken << "\", roles: [panel]}\n"
+        << "  - {principal: office, token: \"" << kOfficeToken
+        << "\", roles: [portfolio_office]}\n"
+        << "  - {principal: audit, token: \"" << kAuditorToken << "\", roles: [auditor]}\n";
+    StartServer();
+  }
+
+  void TearDown() override {
+    if (server_) server_->Stop(std::chrono::seconds(2));
+    server_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void StartServer() {
+    IntakeServerOptions options;
+    options.common.service_name = "intake";
+    options.common.grpc_listen = "127.0.0.1:0";
+    options.common.metrics_listen = "127.0.0.1:0";
+    options.common.data_dir = dir_ + "/data";
+    options.common.tokens_file = dir_ + "/tokens.yaml";
+    options.common.kafka_bootstrap_servers = broker_->bootstrap_servers();
+    auto server = IntakeServer::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    rpc::ClientOptions client;
+    client.target = "127.0.0.1:" + std::to_string(server_->port());
+    channel_ = *rpc::MakeChannel(client);
+    stub_ = v1::IntakeService::NewStub(channel_);
+  }
+
+  void Restart() {
+    server_->Stop(std::chrono::seconds(2));
+    server_.reset();
+    StartServer();
+  }
+
+  std::unique_ptr<grpc::ClientContext> As(const char* token) {
+    rpc::ClientOptions options;
+    options.token = token;
+    options.timeout = std::chrono::seconds(60);
+    return rpc::ClientContextFactory(options).New();
+  }
+
+  v1::Proposal ApprovedProposal() {
+    v1::CreateProposalRequest create;
+    *create.mutable_attributes() = testing::CompleteAttributes();
+    v1::Proposal p;
+    EXPECT_TRUE(stub_->CreateProposal(As(kProposerToken).get(), create, &p).ok());
+    v1::SubmitProposalRequest submit;
+    submit.set_name(p.name());
+    submit.set_expected_version(1);
+    EXPECT_TRUE(stub_->SubmitProposal(As(kProposerToken).get(), submit, &p).ok());
+    v1::StartAssessmentRequest start;
+    start.set_name(p.name());
+    EXPECT_TRUE(stub_->StartAssessment(As(kPanelToken).get(), start, &p).ok());
+    v1::RecordAssessmentRequest assess;
+    assess.set_name(p.name());
+    for (auto* s : {assess.mutable_desirable(), assess.mutable_deliverable(),
+                    assess.mutable_affordable()}) {
+      s->set_score(5);
+      s->set_rationale("strong case");
+    }
+    EXPECT_TRUE(stub_->RecordAssessment(As(kPanelToken).get(), assess, &p).ok());
+    v1::DecideProposalRequest decide;
+    decide.set_name(p.name());
+    decide.set_outcome(v1::DECISION_OUTCOME_APPROVED);
+    decide.set_chair("DAC Corporate Services");
+    decide.mutable_meeting_date()->set_year(2021);
+    decide.mutable_meeting_date()->set_month(6);
+    decide.mutable_meeting_date()->set_day(30);
+    decide.set_expected_version(4);
+    auto status = stub_->DecideProposal(As(kPanelToken).get(), decide, &p);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return p;
+  }
+
+  static devbroker::DevBrokerProcess* broker_;
+  std::string dir_;
+  std::unique_ptr<IntakeServer> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::IntakeService::Stub> stub_;
+};
+
+devbroker::DevBrokerProcess* IntakeServerTest::broker_ = nullptr;
+
+TEST_F(IntakeServerTest, FrontDoorToApprovalOverGrpc) {
+  const v1::Proposal approved = ApprovedProposal();
+  EXPECT_EQ(approved.state(), v1::PROPOSAL_STATE_APPROVED);
+  EXPECT_EQ(approved.proposer(), "alice");
+  ASSERT_EQ(approved.assessments_size(), 1);
+  EXPECT_EQ(approved.assessments(0).assessor(), "chair");
+  v1::GetChangeRequest get;
+  get.set_name(approved.change());
+  v1::Change change;
+  ASSERT_TRUE(stub_->GetChange(As(kAuditorToken).get(), get, &change).ok());
+  EXPECT_EQ(change.status(), v1::CHANGE_STATUS_REGISTERED);
+  EXPECT_EQ(change.attributes().title(), "Forensic terminals");
+  EXPECT_EQ(change.origin().proposal_id(), approved.name().substr(10));
+}
+
+TEST_F(IntakeServerTest, RolesAndOwnershipAreEnforced) {
+  v1::CreateProposalRequest create;
+  *create.mutable_attributes() = testing::CompleteAttributes();
+  v1::Proposal p;
+  grpc::ClientContext anonymous;
+  EXPECT_EQ(stub_->CreateProposal(&anonymous, create, &p).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(stub_->CreateProposal(As(kPanelToken).get(), create, &p).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(stub_->CreateProposal(As(kAuditorToken).get(), create, &p).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(stub_->CreateProposal(As(kProposerToken).get(), create, &p).ok());
+  v1::WithdrawProposalRequest withdraw;
+  withdraw.set_name(p.name());
+  v1::Proposal out;
+  auto status = stub_->WithdrawProposal(As(kOtherProposerToken).get(), withdraw, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  v1::RegisterChangeRequest reg;
+  *reg.mutable_attributes() = testing::CompleteAttributes();
+  v1::Change change;
+  EXPECT_EQ(stub_->RegisterChange(As(kProposerToken).get(), reg, &change).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(server_->store()->LastPosition(), 1u);
+}
+
+TEST_F(IntakeServerTest, ImportOfTenThousandRecordsWithBadOnes) {
+  constexpr int kRecords = 10000;
+  auto run_import = [&](v1::ImportReturnResponse* response) {
+    auto context = As(kOfficeToken);
+    auto writer = stub_->ImportReturn(context.get(), response);
+    v1::ImportReturnRequest message;
+    message.set_return_reference("MO-2021-05-12");
+    for (int i = 0; i < kRecords; ++i) {
+      v1::ReturnRecord* record = message.add_records();
+      record->set_record_reference("row-" + std::to_string(i));
+      *record->mutable_attributes() = testing::CompleteAttributes("Change " + std::to_string(i));
+      if (i % 100 == 7) record->mutable_attributes()->clear_title();
+      if (i % 250 == 3) record->mutable_attributes()->set_business_area("XX");
+      if (i % 2 == 0) record->set_status(v1::CHANGE_STATUS_IN_DELIVERY);
+      if (message.records_size() == 1000) {
+        EXPECT_TRUE(writer->Write(message));
+        message.clear_records();
+      }
+    }
+    EXPECT_TRUE(writer->WritesDone());
+    return writer->Finish();
+  };
+  constexpr int kBad = kRecords / 100 + kRecords / 250;  // the two patterns never overlap
+
+  v1::ImportReturnResponse first;
+  auto status = run_import(&first);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(first.results_size(), kRecords);
+  EXPECT_EQ(first.rejected_count(), kBad);
+  EXPECT_EQ(first.registered_count(), kRecords - kBad);
+  EXPECT_EQ(first.results(7).outcome(), v1::IMPORT_OUTCOME_REJECTED);
+  EXPECT_EQ(first.results(7).error(), "title: required");
+  EXPECT_EQ(first.results(3).error(), "business_area: unknown business area \"XX\"");
+  EXPECT_EQ(first.results(8).outcome(), v1::IMPORT_OUTCOME_REGISTERED);
+  // One ChangeRegistered per good record, plus ChangeDeliveryStarted for
+  // the good even rows.
+  uint64_t expected_events = 0;
+  for (int i = 0; i < kRecords; ++i) {
+    if (i % 100 == 7 || i % 250 == 3) continue;
+    expected_events += i % 2 == 0 ? 2 : 1;
+  }
+  const uint64_t head = server_->store()->LastPosition();
+  EXPECT_EQ(head, expected_events);
+
+  v1::ImportReturnResponse second;
+  status = run_import(&second);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(second.registered_count(), 0);
+  EXPECT_EQ(second.already_imported_count(), kRecords - kBad);
+  EXPECT_EQ(second.rejected_count(), kBad);
+  EXPECT_EQ(second.results(8).change(), first.results(8).change());
+  EXPECT_EQ(server_->store()->LastPosition(), head) << "a second import stores nothing";
+
+  // Every registered record is listed once, in import order.
+  v1::ListChangesRequest list;
+  list.set_return_reference("MO-2021-05-12");
+  list.set_page_size(1000);
+  int listed = 0;
+  std::string previous;
+  for (;;) {
+    v1::ListChangesResponse page;
+    ASSERT_TRUE(stub_->ListChanges(As(kAuditorToken).get(), list, &page).ok());
+    listed += page.changes_size();
+    if (page.next_page_token().empty()) break;
+    list.set_page_token(page.next_page_token());
+  }
+  EXPECT_EQ(listed, kRecords - kBad);
+}
+
+TEST_F(IntakeServerTest, OutboxDrainsToTheBrokerAndTheLogIsReadable) {
+  ApprovedProposal();
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (server_->store()->GetOutboxStats().depth > 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(server_->store()->GetOutboxStats().depth, 0u) << "relay published every event";
+
+  bus::LogReaderClient reader(channel_);
+  std::vector<eventstore::Envelope> events;
+  auto status = reader.Read({.metadata = {{"authorization",
+                                           std::string("Bearer ") + kAuditorToken}}},
+                            [&](const eventlog::v1::ReadLogResponse& page) {
+                              events.insert(events.end(), page.events().begin(),
+                                            page.events().end());
+                              return absl::OkStatus();
+                            });
+  ASSERT_TRUE(status.ok()) << status;
+  ASSERT_EQ(events.size(), 6u);
+  EXPECT_EQ(events[0].type(), "changeledger.intake.v1.ProposalDrafted");
+  EXPECT_EQ(events[5].type(), "changeledger.intake.v1.ChangeRegistered");
+  for (const auto& e : events) EXPECT_EQ(e.source(), "intake");
+  // A proposer may not read the raw log.
+  bus::LogReaderClient proposer_reader(channel_);
+  EXPECT_EQ(proposer_reader
+                .Read({.metadata = {{"authorization",
+                                     std::string("Bearer ") + kProposerToken}}},
+                      [](const eventlog::v1::ReadLogResponse&) { return absl::OkStatus(); })
+                .code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
+TEST_F(IntakeServerTest, RestartRebuildsListsAndKeepsIdempotency) {
+  v1::RegisterChangeRequest reg;
+  reg.set_request_id("reg-1");
+  *reg.mutable_attributes() = testing::CompleteAttributes();
+  v1::Change first;
+  ASSERT_TRUE(stub_->RegisterChange(As(kOfficeToken).get(), reg, &first).ok());
+  Restart();
+  v1::Change again;
+  ASSERT_TRUE(stub_->RegisterChange(As(kOfficeToken).get(), reg, &again).ok());
+  EXPECT_EQ(again.name(), first.name());
+  v1::ListChangesRequest list;
+  v1::ListChangesResponse page;
+  ASSERT_TRUE(stub_->ListChanges(As(kProposerToken).get(), list, &page).ok());
+  ASSERT_EQ(page.changes_size(), 1);
+  EXPECT_EQ(page.changes(0).name(), first.name());
+}
+
+// grpc.health.v1.Health/Check without the health proto: HealthCheckRequest
+// is {string service = 1} and HealthCheckResponse {enum status = 1}, the
+// same wire format as StringValue and Int32Value. 1 = SERVING,
+// 2 = NOT_SERVING.
+int HealthStatus(const std::shared_ptr<grpc::Channel>& channel, const std::string& service) {
+  static const grpc::internal::RpcMethod kCheck("/grpc.health.v1.Health/Check",
+                                                grpc::internal::RpcMethod::NORMAL_RPC);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  google::protobuf::StringValue request;
+  request.set_value(service);
+  google::protobuf::Int32Value response;
+  const grpc::Status status =
+      grpc::internal::BlockingUnaryCall(channel.get(), kCheck, &context, request, &response);
+  return status.ok() ? response.value() : -static_cast<int>(status.error_code());
+}
+
+TEST_F(IntakeServerTest, HealthAndMetricsReflectTheDependencies) {
+  EXPECT_EQ(HealthStatus(channel_, ""), 1);
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  ApprovedProposal();  // gives the relay something to publish
+  while (HealthStatus(channel_, "dependency/broker") != 1 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(HealthStatus(channel_, "dependency/broker"), 1);
+
+  auto text = metrics::testing::HttpGet(server_->metrics_port(), "/metrics");
+  ASSERT_TRUE(text.ok()) << text.status();
+  auto samples = metrics::testing::ParseExposition(*text);
+  ASSERT_TRUE(samples.ok()) << samples.status();
+  EXPECT_GE(samples->at("changeledger_eventstore_commits_total"), 5.0);
+  EXPECT_THAT(*text, HasSubstr("changeledger_eventstore_group_commit_appends_bucket"));
+  EXPECT_THAT(*text, HasSubstr("changeledger_rpc_requests_total"));
+  EXPECT_THAT(*text, HasSubstr("changeledger_outbox_depth"));
+  EXPECT_THAT(*text, HasSubstr("process_open_fds"));
+
+  server_->Stop(std::chrono::seconds(1));
+  EXPECT_NE(HealthStatus(channel_, ""), 1) << "a stopped server is not serving";
+}
+
+}  // namespace
+}  // namespace changeledger::intake
