@@ -10,12 +10,13 @@ first failed check.
 import argparse
 import os
 import re
-import select
+import queue
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -64,18 +65,23 @@ class IntakeE2E(unittest.TestCase):
             [ARGS.intake, "--grpc-listen", "127.0.0.1:0", "--metrics-listen", "",
              "--data-dir", os.path.join(cls.tmp, "data"), "--auth-tokens-file", tokens],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        port = None
-        deadline = time.time() + 30
-        while port is None and time.time() < deadline:
-            ready, _, _ = select.select([cls.proc.stderr], [], [], 1.0)
-            if not ready:
-                continue
-            line = cls.proc.stderr.readline()
-            if not line:
-                break
-            match = re.search(r"grpc_port=(\d+)", line)
-            if match:
-                port = int(match.group(1))
+        # A thread drains stderr for the whole run (a full pipe would block
+        # the server) and hands over the line that reports the port.
+        ports = queue.Queue()
+
+        def drain():
+            for line in cls.proc.stderr:
+                match = re.search(r"grpc_port=(\d+)", line)
+                if match:
+                    ports.put(int(match.group(1)))
+                if os.environ.get("INTAKE_E2E_VERBOSE"):
+                    sys.stderr.write(line)
+
+        threading.Thread(target=drain, daemon=True).start()
+        try:
+            port = ports.get(timeout=30)
+        except queue.Empty:
+            port = None
         if port is None:
             cls.tearDownClass()
             raise RuntimeError("intake did not report its port")
