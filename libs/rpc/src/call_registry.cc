@@ -8,7 +8,7 @@ namespace {
 
 struct Registry {
   std::mutex mu;
-  std::unordered_map<const grpc::ServerContext*, const CallRecord*> calls;
+  std::unordered_map<const grpc::ServerContextBase*, const CallRecord*> calls;
 };
 
 Registry& TheRegistry() {
@@ -18,19 +18,19 @@ Registry& TheRegistry() {
 
 }  // namespace
 
-void CallRegistry::Add(const grpc::ServerContext* context, const CallRecord* record) {
+void CallRegistry::Add(const grpc::ServerContextBase* context, const CallRecord* record) {
   Registry& registry = TheRegistry();
   std::lock_guard lock(registry.mu);
   registry.calls[context] = record;
 }
 
-void CallRegistry::Remove(const grpc::ServerContext* context) {
+void CallRegistry::Remove(const grpc::ServerContextBase* context) {
   Registry& registry = TheRegistry();
   std::lock_guard lock(registry.mu);
   registry.calls.erase(context);
 }
 
-const CallRecord* CallRegistry::Find(const grpc::ServerContext* context) {
+const CallRecord* CallRegistry::Find(const grpc::ServerContextBase* context) {
   Registry& registry = TheRegistry();
   std::lock_guard lock(registry.mu);
   auto it = registry.calls.find(context);

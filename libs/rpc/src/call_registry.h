@@ -6,6 +6,8 @@
 
 #include <chrono>
 
+#include <grpcpp/server_context.h>
+
 #include "changeledger/rpc/auth.h"
 
 namespace changeledger::rpc::internal {
@@ -18,9 +20,9 @@ struct CallRecord {
 class CallRegistry {
  public:
   // `record` must stay valid until Remove(context).
-  static void Add(const grpc::ServerContext* context, const CallRecord* record);
-  static void Remove(const grpc::ServerContext* context);
-  static const CallRecord* Find(const grpc::ServerContext* context);
+  static void Add(const grpc::ServerContextBase* context, const CallRecord* record);
+  static void Remove(const grpc::ServerContextBase* context);
+  static const CallRecord* Find(const grpc::ServerContextBase* context);
 };
 
 }  // namespace changeledger::rpc::internal

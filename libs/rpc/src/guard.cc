@@ -160,8 +160,10 @@ void DeadlineWatchdog::Run() {
       continue;
     }
     auto first = by_deadline_.begin();
-    if (first->first > std::chrono::system_clock::now()) {
-      cv_.wait_until(lock, first->first);
+    // A copy: the entry may be erased by Unwatch while we wait unlocked.
+    const auto next_deadline = first->first;
+    if (next_deadline > std::chrono::system_clock::now()) {
+      cv_.wait_until(lock, next_deadline);
       continue;
     }
     // Cancelled under the lock: Unwatch (called before the context is

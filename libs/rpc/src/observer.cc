@@ -111,8 +111,10 @@ class Observer final : public grpc::experimental::Interceptor {
       double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
       probe_->Finished(method_, status.error_code(), seconds);
-      auto* context = static_cast<grpc::ServerContext*>(info_->server_context());
-      const Principal* principal = GetPrincipal(context);
+      // Not every call has a grpc::ServerContext (the health service uses
+      // the callback API), so look the call up by its base context.
+      const CallRecord* record = CallRegistry::Find(info_->server_context());
+      const Principal* principal = record == nullptr ? nullptr : &record->principal;
       const char* who = principal == nullptr ? "-" : principal->name.c_str();
       const char* code = StatusCodeName(status.error_code());
       if (IsServerError(status.error_code())) {
