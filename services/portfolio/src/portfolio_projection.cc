@@ -16,7 +16,7 @@ absl::Status PortfolioProjection::Apply(const bus::Envelope& event, kv::Transact
   // Stored even when the model had it already (a redelivery after a
   // failed commit): the key is the same, so the write is idempotent.
   txn.Put(FactKey(f), EncodeFact(f));
-  ++facts_applied_;
+  facts_applied_.fetch_add(1, std::memory_order_relaxed);
   return absl::OkStatus();
 }
 

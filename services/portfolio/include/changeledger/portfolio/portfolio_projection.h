@@ -4,11 +4,15 @@
 // so it is committed together with the consumed positions, and folded into
 // the in-memory PortfolioModel that answers queries.
 //
+// Thread safety: Apply may be called from several runners at once (one
+// per log reader); the model's lock serialises them.
+//
 // At start, Load() folds every stored fact into the model again: the
 // RocksDB store is the durable state, the model its index in memory.
 #ifndef CHANGELEDGER_PORTFOLIO_PORTFOLIO_PROJECTION_H_
 #define CHANGELEDGER_PORTFOLIO_PORTFOLIO_PROJECTION_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <shared_mutex>
@@ -72,12 +76,12 @@ class PortfolioProjection final : public bus::Projection {
   // Errors: DATA_LOSS (a stored fact does not decode), store errors.
   static absl::StatusOr<uint64_t> Load(kv::KvStore& store, ModelHolder& holder);
 
-  uint64_t facts_applied() const { return facts_applied_; }
+  uint64_t facts_applied() const { return facts_applied_.load(std::memory_order_relaxed); }
 
  private:
   const AdapterRegistry* adapters_;
   ModelHolder* holder_;
-  uint64_t facts_applied_ = 0;
+  std::atomic<uint64_t> facts_applied_{0};
 };
 
 }  // namespace changeledger::portfolio

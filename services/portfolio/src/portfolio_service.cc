@@ -1,0 +1,510 @@
+#include "changeledger/portfolio/portfolio_service.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "changeledger/errors/grpc_status.h"
+
+namespace changeledger::portfolio {
+namespace {
+
+namespace cls = ::changeledger::classification::v1;
+namespace intake = ::changeledger::intake::v1;
+
+constexpr int64_t kMinSeconds = -62135596800;  // 0001-01-01
+constexpr int64_t kMaxSeconds = 253402300799;  // 9999-12-31
+
+grpc::Status Grpc(const absl::Status& s) { return errors::ToGrpcStatus(s); }
+
+absl::StatusOr<absl::Time> FromProto(const google::protobuf::Timestamp& ts, const char* field) {
+  if (ts.seconds() < kMinSeconds || ts.seconds() > kMaxSeconds || ts.nanos() < 0 ||
+      ts.nanos() > 999999999) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": not a valid timestamp"));
+  }
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+absl::StatusOr<std::optional<absl::Time>> OptionalTime(bool has, const google::protobuf::Timestamp& ts,
+                                                       const char* field) {
+  if (!has) return std::optional<absl::Time>();
+  auto t = FromProto(ts, field);
+  if (!t.ok()) return t.status();
+  return std::optional<absl::Time>(*t);
+}
+
+void ToProto(absl::Time t, google::protobuf::Timestamp* out) {
+  const int64_t us = absl::ToUnixMicros(t);
+  int64_t seconds = us / 1000000, micros = us % 1000000;
+  if (micros < 0) {
+    micros += 1000000;
+    --seconds;
+  }
+  out->set_seconds(seconds);
+  out->set_nanos(static_cast<int32_t>(micros * 1000));
+}
+
+void FillTime(std::optional<absl::Time> as_of, std::optional<absl::Time> latest, pb::FigureTime* out) {
+  if (as_of) ToProto(*as_of, out->mutable_as_of());
+  if (latest) ToProto(*latest, out->mutable_latest_recorded_at());
+}
+
+absl::StatusOr<StatusMask> Statuses(const google::protobuf::RepeatedField<int>& statuses) {
+  if (statuses.empty()) return kOngoingStatuses;
+  StatusMask mask = 0;
+  for (int i = 0; i < statuses.size(); ++i) {
+    const int s = statuses[i];
+    if (s < intake::CHANGE_STATUS_REGISTERED || s > intake::CHANGE_STATUS_STOPPED) {
+      return absl::InvalidArgumentError(absl::StrFormat("statuses[%d]: must be REGISTERED, "
+                                                        "IN_DELIVERY, CLOSED or STOPPED", i));
+    }
+    mask |= StatusBit(static_cast<ChangeStatus>(s));
+  }
+  return mask;
+}
+
+void AddStatuses(StatusMask mask, google::protobuf::RepeatedField<int>* out) {
+  for (int s = 1; s < kChangeStatusCount; ++s) {
+    if (mask & (1u << s)) out->Add(s);
+  }
+}
+
+cls::Tier TierProto(Tier t) { return static_cast<cls::Tier>(static_cast<int>(t)); }
+
+cls::Complexity ComplexityProto(Complexity c) {
+  switch (c) {
+    case Complexity::kHigh: return cls::COMPLEXITY_HIGH;
+    case Complexity::kMedium: return cls::COMPLEXITY_MEDIUM;
+    case Complexity::kLow: return cls::COMPLEXITY_LOW;
+    case Complexity::kUnspecified: break;
+  }
+  return cls::COMPLEXITY_UNSPECIFIED;
+}
+
+std::optional<Complexity> ComplexityFromProto(int c) {
+  switch (c) {
+    case cls::COMPLEXITY_HIGH: return Complexity::kHigh;
+    case cls::COMPLEXITY_MEDIUM: return Complexity::kMedium;
+    case cls::COMPLEXITY_LOW: return Complexity::kLow;
+    case cls::COMPLEXITY_UNSPECIFIED: return Complexity::kUnspecified;
+    default: return std::nullopt;
+  }
+}
+
+cls::ComplexityType TypeProto(int bit_index) { return static_cast<cls::ComplexityType>(bit_index + 1); }
+
+void MoneyProto(int64_t minor, common::v1::Money* out) {
+  out->set_currency_code("GBP");
+  out->set_amount_minor(minor);
+}
+
+void EventProto(const EventView& e, pb::Event* out) {
+  out->set_event_id(e.event_id);
+  out->set_type(e.type);
+  out->set_source(e.source);
+  out->set_stream(e.stream);
+  out->set_version(e.version);
+  out->set_global_position(e.global_position);
+  out->set_actor(e.actor);
+  ToProto(e.occurred_at, out->mutable_occurred_at());
+  ToProto(e.recorded_at, out->mutable_recorded_at());
+  out->set_correlation_id(e.correlation_id);
+  out->set_causation_id(e.causation_id);
+  out->set_summary(e.summary);
+}
+
+void StateProto(const ChangeStateView& s, pb::ChangeState* out) {
+  out->set_known(s.known);
+  out->set_registered(s.registered);
+  out->set_in_baseline(s.in_baseline);
+  out->set_tier(TierProto(s.tier));
+  out->set_complexity(ComplexityProto(s.complexity));
+  for (int i = 0; i < kComplexityTypeCount; ++i) {
+    if (s.complexity_types & (1u << i)) out->add_complexity_types(TypeProto(i));
+  }
+  out->set_classification_confirmed(s.classification_confirmed);
+  out->set_business_area(s.business_area);
+  out->set_status(static_cast<intake::ChangeStatus>(static_cast<int>(s.status)));
+  out->set_data_and_digital(s.data_and_digital);
+  MoneyProto(s.estimated_cost_minor, out->mutable_estimated_cost());
+  for (const auto& t : s.teams) out->add_teams(t);
+}
+
+double Share(int64_t part, int64_t whole) {
+  return whole == 0 ? 0.0 : static_cast<double>(part) / static_cast<double>(whole);
+}
+
+void BaselineProto(const Baseline& b, pb::Baseline* out) {
+  FillTime(b.as_of, b.latest_recorded_at, out->mutable_stands());
+  AddStatuses(b.statuses, out->mutable_statuses());
+  out->set_total(b.total);
+  out->set_unclassified(b.unclassified);
+  out->set_unconfirmed(b.unconfirmed);
+  out->set_unconfirmed_share(Share(b.unconfirmed, b.total - b.unclassified));
+  out->set_change_events_included(b.change_events_included);
+  for (int t = 0; t < kTierCount; ++t) {
+    for (int c = 0; c < kComplexityCount; ++c) {
+      if (t == 0 && c != 0 && b.tier_complexity[t][c] == 0) continue;
+      if (t != 0 && c == 0 && b.tier_complexity[t][c] == 0) continue;
+      auto* cell = out->add_tier_complexity();
+      cell->set_tier(TierProto(static_cast<Tier>(t)));
+      cell->set_complexity(ComplexityProto(static_cast<Complexity>(c)));
+      cell->set_changes(b.tier_complexity[t][c]);
+      cell->set_unconfirmed(b.tier_complexity_unconfirmed[t][c]);
+    }
+  }
+  for (int t : {1, 2, 3, 4, 0}) {
+    auto* tier = out->add_tiers();
+    tier->set_tier(TierProto(static_cast<Tier>(t)));
+    tier->set_changes(b.by_tier[t]);
+    tier->set_data_and_digital(b.data_and_digital_by_tier[t]);
+    tier->set_data_and_digital_share(Share(b.data_and_digital_by_tier[t], b.by_tier[t]));
+  }
+  for (Complexity c : {Complexity::kHigh, Complexity::kMedium, Complexity::kLow}) {
+    const int ci = static_cast<int>(c);
+    auto* level = out->add_complexity_levels();
+    level->set_complexity(ComplexityProto(c));
+    int64_t changes = 0;
+    for (int t = 0; t < kTierCount; ++t) changes += b.tier_complexity[t][ci];
+    level->set_changes(changes);
+    for (int i = 0; i < kComplexityTypeCount; ++i) {
+      auto* type = level->add_types();
+      type->set_type(TypeProto(i));
+      type->set_changes(b.complexity_types[ci][i]);
+    }
+    level->set_without_types(b.complexity_without_types[ci]);
+  }
+  for (const AreaCount& a : b.by_area) {
+    auto* area = out->add_areas();
+    area->set_business_area(a.business_area);
+    area->set_changes(a.total);
+    area->set_data_and_digital(a.data_and_digital);
+    for (int t : {1, 2, 3, 4, 0}) {
+      auto* tier = area->add_tiers();
+      tier->set_tier(TierProto(static_cast<Tier>(t)));
+      tier->set_changes(a.by_tier[t]);
+    }
+  }
+  auto* pyramid = out->mutable_pyramid();
+  pyramid->set_holds(b.pyramid.holds);
+  pyramid->set_most_common(TierProto(b.pyramid.most_common));
+  std::vector<std::string> parts;
+  for (const PyramidBreak& br : b.pyramid.breaks) {
+    auto* p = pyramid->add_breaks();
+    p->set_tier(TierProto(br.tier));
+    p->set_below(TierProto(br.below));
+    p->set_tier_changes(br.tier_count);
+    p->set_below_changes(br.below_count);
+    parts.push_back(absl::StrFormat("%s (%d) >= %s (%d)", TierName(br.tier), br.tier_count,
+                                    TierName(br.below), br.below_count));
+  }
+  pyramid->set_summary(b.pyramid.holds ? std::string("a pyramid: INCREMENTAL > EXPERIMENTAL > MANDATED > TRANSFORMATIONAL")
+                                       : absl::StrCat("not a pyramid: ", absl::StrJoin(parts, "; ")));
+  for (const AreaTopMandated& a : b.top_mandated) {
+    auto* top = out->add_top_mandated();
+    top->set_business_area(a.business_area);
+    for (const MandatedChange& m : a.changes) {
+      auto* c = top->add_changes();
+      c->set_change_id(m.change_id);
+      c->set_title(m.title);
+      MoneyProto(m.estimated_cost_minor, c->mutable_estimated_cost());
+      c->set_complexity(ComplexityProto(m.complexity));
+    }
+  }
+}
+
+pb::DiffKind DiffKindProto(DiffKind k) {
+  return static_cast<pb::DiffKind>(static_cast<int>(k) + 1);
+}
+
+absl::StatusOr<YearMonth> ParseMonth(const std::string& s, const char* field) {
+  int year = 0, month = 0;
+  char extra = 0;
+  if (s.size() != 7 || std::sscanf(s.c_str(), "%4d-%2d%c", &year, &month, &extra) != 2 ||
+      s[4] != '-' || year < 1 || month < 1 || month > 12) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": expected YYYY-MM"));
+  }
+  return YearMonth{year, month};
+}
+
+}  // namespace
+
+std::string RebuildingMessage(const RebuildInfo& info) {
+  return absl::StrFormat("the view is rebuilding (%d of %d events)", info.events_applied,
+                         std::max(info.events_total, info.events_applied));
+}
+
+rpc::MethodPolicy PortfolioMethodPolicy() {
+  const std::string prefix = "/changeledger.portfolio.v1.PortfolioService/";
+  std::set<rpc::Role> everyone(rpc::AllRoles().begin(), rpc::AllRoles().end());
+  rpc::MethodPolicy policy;
+  for (const char* m : {"GetBaseline", "DiffBaseline", "GetProvenance", "GetChangeHistory",
+                        "GetOverlaps", "ListFrontDoorActivity", "GetRebuildStatus", "GetStateHash"}) {
+    policy[prefix + m] = everyone;
+  }
+  policy[prefix + "Rebuild"] = {rpc::Role::kAdmin, rpc::Role::kPortfolioOffice};
+  return policy;
+}
+
+absl::Status PortfolioServiceImpl::Available() const {
+  const RebuildInfo info = control_->GetRebuildInfo();
+  if (info.rebuilding) return absl::UnavailableError(RebuildingMessage(info));
+  return absl::OkStatus();
+}
+
+grpc::Status PortfolioServiceImpl::GetBaseline(grpc::ServerContext*, const pb::GetBaselineRequest* req,
+                                               pb::Baseline* resp) {
+  BaselineQuery q;
+  auto as_of = OptionalTime(req->has_as_of(), req->as_of(), "as_of");
+  if (!as_of.ok()) return Grpc(as_of.status());
+  q.as_of = *as_of;
+  auto mask = Statuses(req->statuses());
+  if (!mask.ok()) return Grpc(mask.status());
+  q.statuses = *mask;
+  if (req->top_mandated_per_area() < 0 || req->top_mandated_per_area() > 100) {
+    return Grpc(absl::InvalidArgumentError("top_mandated_per_area: must be in 0..100"));
+  }
+  q.top_mandated_per_area = req->top_mandated_per_area() == 0 ? 5 : req->top_mandated_per_area();
+  if (auto s = Available(); !s.ok()) return Grpc(s);
+  auto b = holder_->Read([&q](const PortfolioModel& m) { return m.GetBaseline(q); });
+  if (!b.ok()) return Grpc(b.status());
+  BaselineProto(*b, resp);
+  return grpc::Status::OK;
+}
+
+grpc::Status PortfolioServiceImpl::DiffBaseline(grpc::ServerContext*, const pb::DiffBaselineRequest* req,
+                                                pb::BaselineDiff* resp) {
+  if (!req->has_from()) return Grpc(absl::InvalidArgumentError("from: required"));
+  if (!req->has_to()) return Grpc(absl::InvalidArgumentError("to: required"));
+  auto from = FromProto(req->from(), "from");
+  if (!from.ok()) return Grpc(from.status());
+  auto to = FromProto(req->to(), "to");
+  if (!to.ok()) return Grpc(to.status());
+  if (*from > *to) return Grpc(absl::InvalidArgumentError("from: must not be after to"));
+  auto mask = Statuses(req->statuses());
+  if (!mask.ok()) return Grpc(mask.status());
+  if (auto s = Available(); !s.ok()) return Grpc(s);
+  auto d = holder_->Read([&](const PortfolioModel& m) { return m.Diff(*from, *to, *mask); });
+  if (!d.ok()) return Grpc(d.status());
+  FillTime(d->from, d->latest_recorded_at_from, resp->mutable_from());
+  FillTime(d->to, d->latest_recorded_at_to, resp->mutable_to());
+  resp->set_entered(d->entered);
+  resp->set_left(d->left);
+  resp->set_reclassified(d->reclassified);
+  resp->set_area_changed(d->area_changed);
+  resp->set_status_changed(d->status_changed);
+  for (const ChangeDiff& cd : d->changes) {
+    auto* c = resp->add_changes();
+    c->set_change_id(cd.change_id);
+    for (DiffKind k : cd.kinds) c->add_kinds(DiffKindProto(k));
+    StateProto(cd.before, c->mutable_before());
+    StateProto(cd.after, c->mutable_after());
+    for (const EventView& e : cd.events) EventProto(e, c->add_events());
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status PortfolioServiceImpl::GetProvenance(grpc::ServerContext*, const pb::GetProvenanceRequest* req,
+                                                 pb::Provenance* resp) {
+  CellFilter cell;
+  const pb::Cell& c = req->cell();
+  if (c.has_tier()) {
+    if (c.tier() < cls::TIER_UNSPECIFIED || c.tier() > cls::TIER_INCREMENTAL) {
+      return Grpc(absl::InvalidArgumentError("cell.tier: unknown value"));
+    }
+    cell.tier = static_cast<Tier>(static_cast<int>(c.tier()));
+  }
+  if (c.has_complexity()) {
+    auto complexity = ComplexityFromProto(c.complexity());
+    if (!complexity) return Grpc(absl::InvalidArgumentError("cell.complexity: unknown value"));
+    cell.complexity = *complexity;
+  }
+  if (c.has_business_area()) cell.business_area = c.business_area();
+  if (c.has_complexity_type()) {
+    if (c.complexity_type() < cls::COMPLEXITY_TYPE_STRUCTURAL ||
+        c.complexity_type() > cls::COMPLEXITY_TYPE_EMERGENT) {
+      return Grpc(absl::InvalidArgumentError("cell.complexity_type: must be STRUCTURAL, "
+                                             "SOCIO_POLITICAL or EMERGENT"));
+    }
+    cell.complexity_type_bit_index = static_cast<int>(c.complexity_type()) - 1;
+  }
+  if (c.has_data_and_digital()) cell.data_and_digital = c.data_and_digital();
+  auto as_of = OptionalTime(req->has_as_of(), req->as_of(), "as_of");
+  if (!as_of.ok()) return Grpc(as_of.status());
+  auto mask = Statuses(req->statuses());
+  if (!mask.ok()) return Grpc(mask.status());
+  if (req->page_size() < 0 || req->page_size() > 1000) {
+    return Grpc(absl::InvalidArgumentError("page_size: must be in 0..1000"));
+  }
+  const size_t page_size = req->page_size() == 0 ? 100 : static_cast<size_t>(req->page_size());
+  size_t offset = 0;
+  if (!req->page_token().empty()) {
+    char extra = 0;
+    unsigned long long value = 0;
+    if (std::sscanf(req->page_token().c_str(), "o%llu%c", &value, &extra) != 1) {
+      return Grpc(absl::InvalidArgumentError("page_token: not a token from a previous response"));
+    }
+    offset = static_cast<size_t>(value);
+  }
+  if (auto s = Available(); !s.ok()) return Grpc(s);
+  auto p = holder_->Read([&](const PortfolioModel& m) { return m.GetProvenance(cell, *as_of, *mask); });
+  if (!p.ok()) return Grpc(p.status());
+  FillTime(p->as_of, p->latest_recorded_at, resp->mutable_stands());
+  resp->set_count(p->count);
+  const size_t end = std::min(p->changes.size(), offset + page_size);
+  for (size_t i = offset; i < end; ++i) {
+    const ProvenanceEntry& entry = p->changes[i];
+    auto* e = resp->add_changes();
+    e->set_change_id(entry.change_id);
+    e->set_title(entry.title);
+    StateProto(entry.state, e->mutable_state());
+    for (const EventView& ev : entry.events) EventProto(ev, e->add_events());
+  }
+  if (end < p->changes.size()) resp->set_next_page_token(absl::StrCat("o", end));
+  return grpc::Status::OK;
+}
+
+grpc::Status PortfolioServiceImpl::GetChangeHistory(grpc::ServerContext*,
+                                                    const pb::GetChangeHistoryRequest* req,
+                                                    pb::ChangeHistory* resp) {
+  if (req->change_id().empty()) return Grpc(absl::InvalidArgumentError("change_id: required"));
+  if (auto s = Available(); !s.ok()) return Grpc(s);
+  auto h = holder_->Read([&](const PortfolioModel& m) {
+    auto history = m.GetChangeHistory(req->change_id());
+    return std::make_pair(std::move(history), m.latest_recorded_at());
+  });
+  if (!h.first.ok()) return Grpc(h.first.status());
+  resp->set_change_id(h.first->change_id);
+  resp->set_title(h.first->title);
+  resp->set_proposal_id(h.first->proposal_id);
+  StateProto(h.first->current, resp->mutable_current());
+  for (const EventView& e : h.first->events) EventProto(e, resp->add_events());
+  FillTime(std::nullopt, h.second, resp->mutable_stands());
+  return grpc::Status::OK;
+}
+
+grpc::Status PortfolioServiceImpl::GetOverlaps(grpc::ServerContext*, const pb::GetOverlapsRequest* req,
+                                               pb::Overlaps* resp) {
+  auto as_of = OptionalTime(req->has_as_of(), req->as_of(), "as_of");
+  if (!as_of.ok()) return Grpc(as_of.status());
+  auto mask = Statuses(req->statuses());
+  if (!mask.ok()) return Grpc(mask.status());
+  if (req->max_teams() < 0 || req->max_teams() > 10000) {
+    return Grpc(absl::InvalidArgumentError("max_teams: must be in 0..10000"));
+  }
+  const size_t max_teams = req->max_teams() == 0 ? 100 : static_cast<size_t>(req->max_teams());
+  if (auto s = Available(); !s.ok()) return Grpc(s);
+  auto o = holder_->Read([&](const PortfolioModel& m) { return m.GetOverlaps(*as_of, *mask); });
+  if (!o.ok()) return Grpc(o.status());
+  FillTime(o->as_of, o->latest_recorded_at, resp->mutable_stands());
+  resp->set_total_teams(static_cast<int32_t>(o->teams.size()));
+  for (size_t i = 0; i < o->teams.size() && i < max_teams; ++i) {
+    auto* t = resp->add_teams();
+    t->set_team(o->teams[i].team);
+    for (const auto& id : o->teams[i].change_ids) t->add_change_ids(id);
+    for (const auto& a : o->teams[i].business_areas) t->add_business_areas(a);
+  }
+  for (const AreaInteraction& ai : o->interactions) {
+    auto* i = resp->add_interactions();
+    i->set_area_a(ai.area_a);
+    i->set_area_b(ai.area_b);
+    i->set_shared_changes(ai.shared_changes);
+    for (const auto& t : ai.teams) i->add_teams(t);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status PortfolioServiceImpl::ListFrontDoorActivity(grpc::ServerContext*,
+                                                         const pb::ListFrontDoorActivityRequest* req,
+                                                         pb::FrontDoorActivity* resp) {
+  FrontDoorQuery q;
+  auto as_of = OptionalTime(req->has_as_of(), req->as_of(), "as_of");
+  if (!as_of.ok()) return Grpc(as_of.status());
+  q.as_of = *as_of;
+  if (!req->from_month().empty()) {
+    auto m = ParseMonth(req->from_month(), "from_month");
+    if (!m.ok()) return Grpc(m.status());
+    q.from = *m;
+  }
+  if (!req->to_month().empty()) {
+    auto m = ParseMonth(req->to_month(), "to_month");
+    if (!m.ok()) return Grpc(m.status());
+    q.to = *m;
+  }
+  if (q.from && q.to && *q.to < *q.from) {
+    return Grpc(absl::InvalidArgumentError("from_month: must not be after to_month"));
+  }
+  if (auto s = Available(); !s.ok()) return Grpc(s);
+  auto fd = holder_->Read([&q](const PortfolioModel& m) { return m.GetFrontDoorActivity(q); });
+  if (!fd.ok()) return Grpc(fd.status());
+  FillTime(fd->as_of, fd->latest_recorded_at, resp->mutable_stands());
+  for (const FrontDoorPeriod& p : fd->periods) {
+    auto* out = resp->add_periods();
+    out->set_month(absl::StrFormat("%04d-%02d", p.month.year, p.month.month));
+    out->set_submitted(p.submitted);
+    out->set_approved(p.approved);
+    out->set_rejected(p.rejected);
+    out->set_deferred(p.deferred);
+    out->set_returned(p.returned);
+    out->set_pending(p.pending);
+    out->set_decided(p.decided);
+    out->set_mean_days_to_decision(p.mean_days_to_decision);
+    out->set_median_days_to_decision(p.median_days_to_decision);
+  }
+  return grpc::Status::OK;
+}
+
+namespace {
+void RebuildProto(const RebuildInfo& info, pb::RebuildStatus* out) {
+  out->set_rebuilding(info.rebuilding);
+  out->set_source(info.source);
+  out->set_events_applied(info.events_applied);
+  out->set_events_total(std::max(info.events_total, info.events_applied));
+  if (info.started_at) ToProto(*info.started_at, out->mutable_started_at());
+  if (info.finished_at) ToProto(*info.finished_at, out->mutable_finished_at());
+  if (info.rebuilding) {
+    out->set_message(RebuildingMessage(info));
+  } else if (info.finished_at) {
+    out->set_message(absl::StrFormat("rebuilt (%d events)", info.events_applied));
+  } else {
+    out->set_message("no rebuild since start");
+  }
+}
+}  // namespace
+
+grpc::Status PortfolioServiceImpl::Rebuild(grpc::ServerContext*, const pb::RebuildRequest* req,
+                                           pb::RebuildStatus* resp) {
+  if (req->source() != pb::REBUILD_SOURCE_KAFKA && req->source() != pb::REBUILD_SOURCE_LOG_READER) {
+    return Grpc(absl::InvalidArgumentError("source: must be KAFKA or LOG_READER"));
+  }
+  if (auto s = control_->Rebuild(req->source()); !s.ok()) return Grpc(s);
+  RebuildProto(control_->GetRebuildInfo(), resp);
+  return grpc::Status::OK;
+}
+
+grpc::Status PortfolioServiceImpl::GetRebuildStatus(grpc::ServerContext*, const pb::GetRebuildStatusRequest*,
+                                                    pb::RebuildStatus* resp) {
+  RebuildProto(control_->GetRebuildInfo(), resp);
+  return grpc::Status::OK;
+}
+
+grpc::Status PortfolioServiceImpl::GetStateHash(grpc::ServerContext*, const pb::GetStateHashRequest*,
+                                                pb::StateHash* resp) {
+  auto store_hash = control_->StoreHash();
+  if (!store_hash.ok()) return Grpc(store_hash.status());
+  holder_->Read([resp](const PortfolioModel& m) {
+    resp->set_view_hash(m.StateHash());
+    resp->set_events(m.events_applied());
+    resp->set_changes(m.change_count());
+    FillTime(std::nullopt, m.latest_recorded_at(), resp->mutable_stands());
+    return 0;
+  });
+  resp->set_store_hash(absl::StrFormat("%016x", *store_hash));
+  resp->set_rebuilding(control_->GetRebuildInfo().rebuilding);
+  return grpc::Status::OK;
+}
+
+}  // namespace changeledger::portfolio
