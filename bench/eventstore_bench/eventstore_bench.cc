@@ -2,10 +2,13 @@
 // store with 1, 8 and 64 concurrent appenders (one ~300-byte event per
 // append, each appender on its own stream, each append with a request id),
 // and, in the same run, raw RocksDB synced WriteBatch writes replaying the
-// batch sizes the store's group commits achieved: the baseline.
+// batch sizes the store's group commits achieved: the baseline. Store and
+// baseline alternate in half-second slices so that both meet the same
+// disk conditions.
 //
 // Usage: eventstore_bench [--seconds=S] [--appenders=1,8,64] [--dir=PATH]
-//                         [--event_bytes=300] [--request_ids=true]
+//                         [--event_bytes=300] [--request_ids=true] [--sync=true]
+// (--sync=false measures the CPU cost alone; it is not a durable figure.)
 // The last line is
 //   RESULT appenders=64 events_per_s=<n> raw_events_per_s=<n> ratio=<r> p99_ms=<x>
 // (for the largest appender count given).
@@ -44,6 +47,7 @@ struct Flags {
   std::string dir;
   size_t event_bytes = 300;
   bool request_ids = true;
+  bool sync = true;  // false: diagnostics only (CPU cost without fsync)
 };
 
 bool ParseFlags(int argc, char** argv, Flags* flags) {
@@ -69,6 +73,8 @@ bool ParseFlags(int argc, char** argv, Flags* flags) {
       if (!absl::SimpleAtoi(v, &flags->event_bytes) || flags->event_bytes < 100) return false;
     } else if (const char* v = value("request_ids")) {
       flags->request_ids = std::string(v) == "true";
+    } else if (const char* v = value("sync")) {
+      flags->sync = std::string(v) == "true";
     } else {
       return false;
     }
@@ -116,118 +122,131 @@ double Percentile(std::vector<double>& v, double p) {
   return v[k];
 }
 
-struct StoreResult {
-  double events_per_s = 0;
-  double p50_ms = 0;
-  double p99_ms = 0;
-  double mean_group = 0;
-  std::vector<size_t> groups;
+std::string PositionKey(uint64_t v) {
+  char key[9] = {'e'};
+  for (int b = 8; b >= 1; --b, v >>= 8) key[b] = static_cast<char>(v & 0xff);
+  return std::string(key, 9);
+}
+
+// Totals of one appender count over all its slices.
+struct Totals {
+  double store_seconds = 0;
+  double raw_seconds = 0;
+  size_t store_events = 0;
+  size_t raw_events = 0;
   size_t errors = 0;
+  size_t groups = 0;
+  std::vector<double> latencies_ms;
 };
 
-StoreResult RunStore(const Flags& flags, const std::string& path, int appenders) {
+// The store and the raw baseline run in alternating slices of about half
+// a second, each raw slice replaying the group sizes of the store slice
+// just before it, so that both see the same disk conditions on a shared
+// machine.
+Totals Run(const Flags& flags, const std::string& dir, int appenders) {
   GroupRecorder recorder;
   changeledger::eventstore::RocksDbEventStoreOptions options;
-  options.path = path;
+  options.path = dir + "-store";
   options.observer = &recorder;
+  options.sync = flags.sync;
   auto opened = changeledger::eventstore::OpenRocksDbEventStore(options);
   if (!opened.ok()) {
     fprintf(stderr, "open: %s\n", opened.status().ToString().c_str());
     exit(1);
   }
   auto& store = **opened;
-  const Envelope event = MakeEvent(flags.event_bytes);
-  std::atomic<bool> stop{false};
-  std::atomic<size_t> errors{0};
-  std::vector<std::vector<double>> latencies(appenders);
-  std::vector<std::thread> threads;
-  const auto start = Clock::now();
-  for (int t = 0; t < appenders; ++t) {
-    threads.emplace_back([&, t] {
-      const std::string stream = "bench-" + std::to_string(t);
-      uint64_t version = 0;
-      std::vector<double>& lat = latencies[t];
-      lat.reserve(200000);
-      for (uint64_t seq = 0; !stop.load(std::memory_order_relaxed); ++seq) {
-        AppendRequest request;
-        StreamAppend& w = request.writes.emplace_back();
-        w.stream = stream;
-        w.expected = ExpectedVersion::Exactly(version);
-        w.events.push_back(event);
-        if (flags.request_ids) request.request_id = stream + "-" + std::to_string(seq);
-        const auto t0 = Clock::now();
-        auto r = store.Append(std::move(request));
-        const auto t1 = Clock::now();
-        if (!r.ok()) {
-          ++errors;
-          continue;
-        }
-        version = r->streams[0].last_version;
-        lat.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
-      }
-    });
-  }
-  std::this_thread::sleep_for(std::chrono::duration<double>(flags.seconds));
-  stop = true;
-  for (std::thread& t : threads) t.join();
-  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
 
-  StoreResult result;
-  std::vector<double> all;
-  for (auto& v : latencies) all.insert(all.end(), v.begin(), v.end());
-  result.events_per_s = static_cast<double>(all.size()) / elapsed;
-  result.p50_ms = Percentile(all, 0.50);
-  result.p99_ms = Percentile(all, 0.99);
-  result.groups = recorder.groups();
-  size_t events = 0;
-  for (size_t g : result.groups) events += g;
-  result.mean_group =
-      result.groups.empty() ? 0 : static_cast<double>(events) / result.groups.size();
-  result.errors = errors;
-  return result;
-}
-
-// Synced WriteBatches replaying `groups` (cycling), each event one Put of
-// `value_bytes` under a fixed-width key; single writer, for `seconds`.
-double RunRaw(const std::string& path, const std::vector<size_t>& groups, size_t value_bytes,
-              double seconds) {
-  rocksdb::Options options;
-  options.create_if_missing = true;
-  options.paranoid_checks = true;
-  rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(options, path, &raw);
-  if (!s.ok()) {
-    fprintf(stderr, "raw open: %s\n", s.ToString().c_str());
+  rocksdb::Options raw_options;
+  raw_options.create_if_missing = true;
+  raw_options.paranoid_checks = true;
+  rocksdb::DB* raw_db = nullptr;
+  rocksdb::Status rs = rocksdb::DB::Open(raw_options, dir + "-raw", &raw_db);
+  if (!rs.ok()) {
+    fprintf(stderr, "raw open: %s\n", rs.ToString().c_str());
     exit(1);
   }
-  std::unique_ptr<rocksdb::DB> db(raw);
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  const std::string value(value_bytes, 'x');
-  rocksdb::WriteBatch batch;
-  uint64_t key_number = 0;
-  size_t events = 0;
-  const auto start = Clock::now();
-  const auto end = start + std::chrono::duration<double>(seconds);
-  for (size_t i = 0; Clock::now() < end; ++i) {
-    batch.Clear();
-    const size_t n = groups.empty() ? 1 : groups[i % groups.size()];
-    for (size_t k = 0; k < n; ++k) {
-      char key[9] = {'e'};
-      uint64_t v = ++key_number;
-      for (int b = 8; b >= 1; --b, v >>= 8) key[b] = static_cast<char>(v & 0xff);
-      batch.Put(rocksdb::Slice(key, 9), value).PermitUncheckedError();
+  std::unique_ptr<rocksdb::DB> raw(raw_db);
+  rocksdb::WriteOptions raw_wo;
+  raw_wo.sync = flags.sync;
+  // The raw value has the size of a stored event record.
+  const std::string raw_value(flags.event_bytes, 'x');
+  uint64_t raw_key = 0;
+
+  const Envelope event = MakeEvent(flags.event_bytes);
+  const int slices = std::max(1, static_cast<int>(flags.seconds / 0.5 + 0.5));
+  const double slice_seconds = flags.seconds / slices;
+  std::vector<uint64_t> versions(appenders, 0);
+  std::vector<uint64_t> sequence(appenders, 0);
+  Totals totals;
+  for (int slice = 0; slice < slices; ++slice) {
+    // Store slice.
+    size_t groups_before = recorder.groups().size();
+    std::atomic<bool> stop{false};
+    std::atomic<size_t> errors{0};
+    std::vector<std::vector<double>> latencies(appenders);
+    std::vector<std::thread> threads;
+    const auto start = Clock::now();
+    for (int t = 0; t < appenders; ++t) {
+      threads.emplace_back([&, t] {
+        const std::string stream = "bench-" + std::to_string(t);
+        std::vector<double>& lat = latencies[t];
+        lat.reserve(100000);
+        while (!stop.load(std::memory_order_relaxed)) {
+          AppendRequest request;
+          StreamAppend& w = request.writes.emplace_back();
+          w.stream = stream;
+          w.expected = ExpectedVersion::Exactly(versions[t]);
+          w.events.push_back(event);
+          if (flags.request_ids) {
+            request.request_id = stream + "-" + std::to_string(sequence[t]++);
+          }
+          const auto t0 = Clock::now();
+          auto r = store.Append(std::move(request));
+          const auto t1 = Clock::now();
+          if (!r.ok()) {
+            ++errors;
+            continue;
+          }
+          versions[t] = r->streams[0].last_version;
+          lat.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+        }
+      });
     }
-    s = db->Write(wo, &batch);
-    if (!s.ok()) {
-      fprintf(stderr, "raw write: %s\n", s.ToString().c_str());
-      exit(1);
+    std::this_thread::sleep_for(std::chrono::duration<double>(slice_seconds));
+    stop = true;
+    for (std::thread& t : threads) t.join();
+    totals.store_seconds += std::chrono::duration<double>(Clock::now() - start).count();
+    totals.errors += errors;
+    for (auto& v : latencies) {
+      totals.store_events += v.size();
+      totals.latencies_ms.insert(totals.latencies_ms.end(), v.begin(), v.end());
     }
-    events += n;
+    std::vector<size_t> all_groups = recorder.groups();
+    std::vector<size_t> groups(all_groups.begin() + static_cast<ptrdiff_t>(groups_before),
+                               all_groups.end());
+    totals.groups += groups.size();
+
+    // Raw slice: synced WriteBatches of the same sizes, one writer.
+    rocksdb::WriteBatch batch;
+    const auto raw_start = Clock::now();
+    const auto raw_end = raw_start + std::chrono::duration<double>(slice_seconds);
+    for (size_t i = 0; Clock::now() < raw_end; ++i) {
+      batch.Clear();
+      const size_t n = groups.empty() ? 1 : groups[i % groups.size()];
+      for (size_t k = 0; k < n; ++k) {
+        batch.Put(PositionKey(++raw_key), raw_value).PermitUncheckedError();
+      }
+      rs = raw->Write(raw_wo, &batch);
+      if (!rs.ok()) {
+        fprintf(stderr, "raw write: %s\n", rs.ToString().c_str());
+        exit(1);
+      }
+      totals.raw_events += n;
+    }
+    totals.raw_seconds += std::chrono::duration<double>(Clock::now() - raw_start).count();
   }
-  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  db->Close().PermitUncheckedError();
-  return static_cast<double>(events) / elapsed;
+  raw->Close().PermitUncheckedError();
+  return totals;
 }
 
 }  // namespace
@@ -237,7 +256,7 @@ int main(int argc, char** argv) {
   if (!ParseFlags(argc, argv, &flags)) {
     fprintf(stderr,
             "usage: %s [--seconds=S] [--appenders=1,8,64] [--dir=PATH] [--event_bytes=N] "
-            "[--request_ids=true|false]\n",
+            "[--request_ids=true|false] [--sync=true|false]\n",
             argv[0]);
     return 2;
   }
@@ -254,27 +273,30 @@ int main(int argc, char** argv) {
     flags.dir = buf.data();
     own_dir = true;
   }
-  const size_t value_bytes = flags.event_bytes;
-  printf("eventstore_bench: %.1f s per run, ~%zu-byte events, request ids %s, dir %s\n",
-         flags.seconds, flags.event_bytes, flags.request_ids ? "on" : "off", flags.dir.c_str());
+  printf("eventstore_bench: %.1f s per appender count (store and raw each), ~%zu-byte events, "
+         "request ids %s, %s, dir %s\n",
+         flags.seconds, flags.event_bytes, flags.request_ids ? "on" : "off",
+         flags.sync ? "synced WAL" : "WAL NOT SYNCED (not durable)", flags.dir.c_str());
   printf("%9s %12s %8s %8s %10s %14s %6s\n", "appenders", "events/s", "p50_ms", "p99_ms",
          "mean_group", "raw_events/s", "ratio");
-  StoreResult last;
-  double last_raw = 0;
+  double events_per_s = 0, raw_per_s = 0, p99 = 0;
   int last_appenders = 0;
   for (int appenders : flags.appenders) {
     const std::string run = flags.dir + "/run-" + std::to_string(appenders);
-    StoreResult r = RunStore(flags, run + "-store", appenders);
-    double raw = RunRaw(run + "-raw", r.groups, value_bytes, flags.seconds);
-    printf("%9d %12.0f %8.3f %8.3f %10.1f %14.0f %6.2f%s\n", appenders, r.events_per_s,
-           r.p50_ms, r.p99_ms, r.mean_group, raw, raw > 0 ? r.events_per_s / raw : 0,
-           r.errors > 0 ? "  (errors!)" : "");
+    Totals t = Run(flags, run, appenders);
+    events_per_s = static_cast<double>(t.store_events) / t.store_seconds;
+    raw_per_s = static_cast<double>(t.raw_events) / t.raw_seconds;
+    const double p50 = Percentile(t.latencies_ms, 0.50);
+    p99 = Percentile(t.latencies_ms, 0.99);
+    const double mean_group =
+        t.groups == 0 ? 0 : static_cast<double>(t.store_events) / static_cast<double>(t.groups);
+    printf("%9d %12.0f %8.3f %8.3f %10.1f %14.0f %6.2f%s\n", appenders, events_per_s, p50, p99,
+           mean_group, raw_per_s, raw_per_s > 0 ? events_per_s / raw_per_s : 0,
+           t.errors > 0 ? "  (errors!)" : "");
     fflush(stdout);
     std::error_code ec;
     std::filesystem::remove_all(run + "-store", ec);
     std::filesystem::remove_all(run + "-raw", ec);
-    last = r;
-    last_raw = raw;
     last_appenders = appenders;
   }
   if (own_dir) {
@@ -282,7 +304,7 @@ int main(int argc, char** argv) {
     std::filesystem::remove_all(flags.dir, ec);
   }
   printf("RESULT appenders=%d events_per_s=%.0f raw_events_per_s=%.0f ratio=%.2f p99_ms=%.3f\n",
-         last_appenders, last.events_per_s, last_raw,
-         last_raw > 0 ? last.events_per_s / last_raw : 0, last.p99_ms);
+         last_appenders, events_per_s, raw_per_s, raw_per_s > 0 ? events_per_s / raw_per_s : 0,
+         p99);
   return 0;
 }

@@ -1,9 +1,11 @@
-// The RocksDB event store. One writer thread owns every write: callers
-// queue their appends (bounded) and sleep; the writer takes all that is
-// queued, validates each append against the stream heads (including heads
-// changed by earlier appends of the same group), builds one WriteBatch,
-// writes it with a synced WAL, publishes the new heads and positions, and
-// only then wakes the callers. Key layout: encoding.h and
+// The RocksDB event store. Callers queue their appends (bounded) and
+// sleep. A preparer thread takes all that is queued, validates each append
+// against the stream heads (including heads changed by earlier appends of
+// the same group and of the group still being written) and builds one
+// WriteBatch; a committer thread writes the groups in order with a synced
+// WAL, publishes the new heads and positions, and only then wakes the
+// callers. While one group is being synced the next is prepared, so the
+// disk never waits for the CPU work. Key layout: encoding.h and
 // docs/architecture.md.
 #include "changeledger/eventstore/rocksdb_event_store.h"
 
@@ -128,8 +130,26 @@ class RocksDbEventStore final : public EventStore {
     if (options_.observer != nullptr) options_.observer->OnRejected(status.code());
     return status;
   }
-  void WriterLoop();
-  void ProcessGroup(const std::vector<Pending*>& group);
+  // One group commit on its way through the pipeline.
+  struct Group {
+    uint64_t seq = 0;
+    std::vector<Pending*> members;   // in queue order; answered together
+    size_t accepted = 0;             // members whose events are in `batch`
+    size_t events = 0;
+    uint64_t first_position = 0;     // valid when accepted > 0
+    uint64_t last_position = 0;
+    int64_t recorded = 0;            // Unix ns
+    rocksdb::WriteBatch batch;
+    std::vector<std::pair<std::string, uint64_t>> heads;  // stream -> new head
+    std::vector<std::string> request_ids;                 // of accepted members
+  };
+
+  void PrepareLoop();
+  void CommitLoop();
+  // Removes a committed group's entries from the in-flight maps.
+  void Recycle(Group* group);
+  void Prepare(Group* group);
+  void Commit(Group* group);
   uint64_t CurrentVersion(absl::string_view stream) const;
   // Reads the events at `positions` (ascending, all committed).
   absl::StatusOr<std::vector<Envelope>> GetEvents(const std::vector<uint64_t>& positions);
@@ -137,24 +157,33 @@ class RocksDbEventStore final : public EventStore {
   const RocksDbEventStoreOptions options_;
   rocksdb::DB* db_;
 
-  // Queue of appends for the writer.
+  // Queue of appends for the preparer.
   absl::Mutex queue_mu_;
   absl::CondVar queue_cv_;
   std::deque<Pending*> queue_ ABSL_GUARDED_BY(queue_mu_);
-  bool writer_idle_ ABSL_GUARDED_BY(queue_mu_) = false;
+  bool preparer_idle_ ABSL_GUARDED_BY(queue_mu_) = false;
   bool closing_ ABSL_GUARDED_BY(queue_mu_) = false;
   absl::Status failed_ ABSL_GUARDED_BY(queue_mu_);
 
-  absl::Mutex close_mu_;
-  std::thread writer_;
+  // The pipeline: the preparer fills a free group and hands it over in
+  // `ready_`; the committer writes ready groups in order and frees them.
+  // Two groups: one being written while the next is being prepared.
+  absl::Mutex pipe_mu_;
+  Group groups_[2];
+  std::vector<Group*> free_groups_ ABSL_GUARDED_BY(pipe_mu_) = {&groups_[0], &groups_[1]};
+  std::deque<Group*> ready_ ABSL_GUARDED_BY(pipe_mu_);
+  bool preparer_done_ ABSL_GUARDED_BY(pipe_mu_) = false;
 
-  // Committed state. Only the writer thread changes heads_, so it reads
-  // them without the lock; other threads take a reader lock.
+  absl::Mutex close_mu_;
+  std::thread preparer_;
+  std::thread committer_;
+
+  // Committed state, changed only by the committer.
   mutable absl::Mutex heads_mu_;
   absl::flat_hash_map<std::string, uint64_t> heads_;
   std::atomic<uint64_t> last_position_{0};
 
-  // Tail waiters wait on tail_mu_; the writer publishes last_position_
+  // Tail waiters wait on tail_mu_; the committer publishes last_position_
   // while holding it.
   absl::Mutex tail_mu_;
   bool tail_closed_ ABSL_GUARDED_BY(tail_mu_) = false;
@@ -164,14 +193,17 @@ class RocksDbEventStore final : public EventStore {
   absl::btree_map<uint64_t, int64_t> outbox_ ABSL_GUARDED_BY(outbox_mu_);
   bool outbox_closed_ ABSL_GUARDED_BY(outbox_mu_) = false;
 
-  // Writer-thread state, reused between groups to avoid allocations.
+  // Preparer-thread state. The in-flight maps hold what prepared but not
+  // yet committed groups will change (all later groups assume that earlier
+  // ones succeed: a failed write fails the store and every later group).
+  uint64_t next_seq_ = 1;
+  uint64_t prepared_position_ = 0;
   int64_t last_recorded_ = INT64_MIN;
-  rocksdb::WriteBatch batch_;
+  absl::flat_hash_map<std::string, std::pair<uint64_t, uint64_t>> inflight_heads_;  // -> (version, seq)
+  absl::flat_hash_map<std::string, std::pair<AppendResult, uint64_t>> inflight_requests_;
   std::string key_;
   std::string tail_;
-  absl::flat_hash_map<absl::string_view, uint64_t> group_heads_;
-  absl::flat_hash_map<absl::string_view, const AppendResult*> group_requests_;
-  std::vector<Pending*> accepted_;
+  std::string value_;
 };
 
 absl::Status RocksDbEventStore::Load() {
@@ -236,6 +268,7 @@ absl::Status RocksDbEventStore::Load() {
                                             key_last));
   }
   last_position_.store(meta_last);
+  prepared_position_ = meta_last;
 
   // Stream heads.
   {
@@ -268,7 +301,8 @@ absl::Status RocksDbEventStore::Load() {
     if (!it->status().ok()) return FromRocks(it->status(), path, "reading the outbox");
   }
 
-  writer_ = std::thread([this] { WriterLoop(); });
+  preparer_ = std::thread([this] { PrepareLoop(); });
+  committer_ = std::thread([this] { CommitLoop(); });
   return absl::OkStatus();
 }
 
@@ -296,7 +330,7 @@ absl::StatusOr<AppendResult> RocksDbEventStore::Append(AppendRequest request) {
     }
     queue_.push_back(&pending);
     if (options_.observer != nullptr) options_.observer->OnQueueDepth(queue_.size());
-    if (writer_idle_) queue_cv_.Signal();
+    if (preparer_idle_) queue_cv_.Signal();
   }
   pending.done.Wait();
   if (!pending.result.ok() && options_.observer != nullptr) {
@@ -305,19 +339,26 @@ absl::StatusOr<AppendResult> RocksDbEventStore::Append(AppendRequest request) {
   return std::move(pending.result);
 }
 
-void RocksDbEventStore::WriterLoop() {
-  std::vector<Pending*> group;
+void RocksDbEventStore::PrepareLoop() {
   while (true) {
-    group.clear();
+    Group* group = nullptr;
+    {
+      absl::MutexLock lock(&pipe_mu_);
+      pipe_mu_.Await(absl::Condition(
+          +[](std::vector<Group*>* free) { return !free->empty(); }, &free_groups_));
+      group = free_groups_.back();
+      free_groups_.pop_back();
+    }
+    Recycle(group);
     bool failed = false;
     {
       absl::MutexLock lock(&queue_mu_);
       while (queue_.empty() && !closing_) {
-        writer_idle_ = true;
+        preparer_idle_ = true;
         queue_cv_.Wait(&queue_mu_);
-        writer_idle_ = false;
+        preparer_idle_ = false;
       }
-      if (queue_.empty()) return;  // closing and drained
+      if (queue_.empty()) break;  // closing and drained
       // At least one append, then as many as the group bounds allow.
       size_t n = 1;
       size_t events = queue_.front()->event_bytes.size();
@@ -326,52 +367,70 @@ void RocksDbEventStore::WriterLoop() {
         events += queue_[n]->event_bytes.size();
         ++n;
       }
-      group.assign(queue_.begin(), queue_.begin() + static_cast<ptrdiff_t>(n));
+      group->members.assign(queue_.begin(), queue_.begin() + static_cast<ptrdiff_t>(n));
       queue_.erase(queue_.begin(), queue_.begin() + static_cast<ptrdiff_t>(n));
       if (options_.observer != nullptr) options_.observer->OnQueueDepth(queue_.size());
-      if (!failed_.ok()) {
-        failed = true;
-        for (Pending* p : group) p->result = failed_;
-      }
+      failed = !failed_.ok();
     }
-    if (!failed) ProcessGroup(group);
-    for (Pending* p : group) p->done.Set();  // p may be gone after this
+    group->seq = next_seq_++;
+    if (!failed) Prepare(group);  // else the committer answers with failed_
+    absl::MutexLock lock(&pipe_mu_);
+    ready_.push_back(group);
   }
+  absl::MutexLock lock(&pipe_mu_);
+  preparer_done_ = true;
+}
+
+void RocksDbEventStore::Recycle(Group* group) {
+  for (const auto& [stream, version] : group->heads) {
+    auto it = inflight_heads_.find(stream);
+    if (it != inflight_heads_.end() && it->second.second == group->seq) inflight_heads_.erase(it);
+  }
+  for (const std::string& id : group->request_ids) {
+    auto it = inflight_requests_.find(id);
+    if (it != inflight_requests_.end() && it->second.second == group->seq) {
+      inflight_requests_.erase(it);
+    }
+  }
+  group->members.clear();
+  group->accepted = 0;
+  group->events = 0;
+  group->batch.Clear();
+  group->heads.clear();
+  group->request_ids.clear();
 }
 
 uint64_t RocksDbEventStore::CurrentVersion(absl::string_view stream) const {
-  if (auto it = group_heads_.find(stream); it != group_heads_.end()) return it->second;
-  // Only this (writer) thread changes heads_: reading without the lock is safe.
+  if (auto it = inflight_heads_.find(stream); it != inflight_heads_.end()) {
+    return it->second.first;
+  }
+  absl::ReaderMutexLock lock(&heads_mu_);
   if (auto it = heads_.find(stream); it != heads_.end()) return it->second;
   return 0;
 }
 
-void RocksDbEventStore::ProcessGroup(const std::vector<Pending*>& group) {
-  batch_.Clear();
-  group_heads_.clear();
-  group_requests_.clear();
-  accepted_.clear();
+void RocksDbEventStore::Prepare(Group* group) {
   const int64_t recorded = internal::NextRecordedAt(options_.clock(), last_recorded_);
+  last_recorded_ = recorded;
+  group->recorded = recorded;
   const std::string outbox_value = Fixed64(static_cast<uint64_t>(recorded));
-  const uint64_t first_position = last_position_.load(std::memory_order_relaxed) + 1;
-  uint64_t next_position = first_position;
-  size_t events = 0;
-  std::string value;
+  group->first_position = prepared_position_ + 1;
   rocksdb::ReadOptions ro;
 
-  for (Pending* p : group) {
+  for (Pending* p : group->members) {
     const AppendRequest& req = p->request;
     if (!req.request_id.empty()) {
-      if (auto it = group_requests_.find(req.request_id); it != group_requests_.end()) {
-        AppendResult replay = *it->second;
+      // Committed, or accepted in a group not yet committed: replay.
+      if (auto it = inflight_requests_.find(req.request_id); it != inflight_requests_.end()) {
+        AppendResult replay = it->second.first;
         replay.replayed = true;
         p->result = std::move(replay);
         continue;
       }
       internal::RequestKey(&key_, req.request_id);
-      rocksdb::Status s = db_->Get(ro, key_, &value);
+      rocksdb::Status s = db_->Get(ro, key_, &value_);
       if (s.ok()) {
-        p->result = internal::DecodeRequestRecord(key_, value);
+        p->result = internal::DecodeRequestRecord(key_, value_);
         if (p->result.ok()) p->result->replayed = true;
         continue;
       }
@@ -395,7 +454,7 @@ void RocksDbEventStore::ProcessGroup(const std::vector<Pending*>& group) {
 
     AppendResult result;
     result.recorded_at = absl::FromUnixNanos(recorded);
-    result.first_position = next_position;
+    result.first_position = prepared_position_ + 1;
     result.streams.reserve(req.writes.size());
     size_t event_index = 0;
     for (const StreamAppend& w : req.writes) {
@@ -403,7 +462,7 @@ void RocksDbEventStore::ProcessGroup(const std::vector<Pending*>& group) {
       const uint64_t first_version = version + 1;
       for (size_t i = 0; i < w.events.size(); ++i, ++event_index) {
         ++version;
-        const uint64_t position = next_position++;
+        const uint64_t position = ++prepared_position_;
         tail_.clear();
         internal::AppendStoreFields(&tail_, w.stream, version, position, recorded);
         internal::EventKey(&key_, position);
@@ -414,37 +473,75 @@ void RocksDbEventStore::ProcessGroup(const std::vector<Pending*>& group) {
         rocksdb::Slice key_slice(key_);
         rocksdb::Slice parts[3] = {rocksdb::Slice(crc_bytes, 4), rocksdb::Slice(bytes),
                                    rocksdb::Slice(tail_)};
-        batch_.Put(rocksdb::SliceParts(&key_slice, 1), rocksdb::SliceParts(parts, 3))
+        group->batch.Put(rocksdb::SliceParts(&key_slice, 1), rocksdb::SliceParts(parts, 3))
             .PermitUncheckedError();
         internal::OutboxKey(&key_, position);
-        batch_.Put(key_, outbox_value).PermitUncheckedError();
+        group->batch.Put(key_, outbox_value).PermitUncheckedError();
         internal::IndexKey(&key_, w.stream, version);
-        batch_.Put(key_, Fixed64(position)).PermitUncheckedError();
+        group->batch.Put(key_, Fixed64(position)).PermitUncheckedError();
       }
       internal::HeadKey(&key_, w.stream);
-      batch_.Put(key_, Fixed64(version)).PermitUncheckedError();
-      group_heads_[w.stream] = version;
+      group->batch.Put(key_, Fixed64(version)).PermitUncheckedError();
+      inflight_heads_.insert_or_assign(w.stream, std::pair{version, group->seq});
+      group->heads.emplace_back(w.stream, version);
       result.streams.push_back(StreamAppendResult{w.stream, first_version, version});
     }
-    result.last_position = next_position - 1;
-    events += event_index;
+    result.last_position = prepared_position_;
+    group->events += event_index;
+    ++group->accepted;
     if (!req.request_id.empty()) {
       internal::RequestKey(&key_, req.request_id);
-      batch_.Put(key_, internal::EncodeRequestRecord(key_, result)).PermitUncheckedError();
+      group->batch.Put(key_, internal::EncodeRequestRecord(key_, result))
+          .PermitUncheckedError();
+      inflight_requests_.insert_or_assign(req.request_id, std::pair{result, group->seq});
+      group->request_ids.push_back(req.request_id);
     }
     p->result = std::move(result);
-    if (!req.request_id.empty()) group_requests_[req.request_id] = &p->result.value();
-    accepted_.push_back(p);
   }
-  if (accepted_.empty()) return;
+  group->last_position = prepared_position_;
+  if (group->accepted > 0) {
+    group->batch.Put(rocksdb::Slice(internal::kMetaLastPosition), Fixed64(prepared_position_))
+        .PermitUncheckedError();
+  }
+}
 
-  const uint64_t last_position = next_position - 1;
-  batch_.Put(rocksdb::Slice(internal::kMetaLastPosition), Fixed64(last_position))
-      .PermitUncheckedError();
+void RocksDbEventStore::CommitLoop() {
+  while (true) {
+    Group* group = nullptr;
+    {
+      absl::MutexLock lock(&pipe_mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(pipe_mu_) {
+        return !ready_.empty() || preparer_done_;
+      };
+      pipe_mu_.Await(absl::Condition(&ready));
+      if (ready_.empty()) return;  // the preparer has finished and all is written
+      group = ready_.front();
+      ready_.pop_front();
+    }
+    Commit(group);
+    for (Pending* p : group->members) p->done.Set();  // p may be gone after this
+    absl::MutexLock lock(&pipe_mu_);
+    free_groups_.push_back(group);
+  }
+}
+
+void RocksDbEventStore::Commit(Group* group) {
+  absl::Status failed;
+  {
+    absl::MutexLock lock(&queue_mu_);
+    failed = failed_;
+  }
+  if (!failed.ok()) {
+    // An earlier write failed; this group was prepared on top of it.
+    for (Pending* p : group->members) p->result = failed;
+    return;
+  }
+  if (group->accepted == 0) return;  // only replays and conflicts
+
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
   const absl::Time start = absl::Now();
-  rocksdb::Status s = db_->Write(wo, &batch_);
+  rocksdb::Status s = db_->Write(wo, &group->batch);
   const absl::Duration latency = absl::Now() - start;
   if (!s.ok()) {
     absl::Status failure = FromRocks(s, options_.path, "group commit failed");
@@ -453,34 +550,27 @@ void RocksDbEventStore::ProcessGroup(const std::vector<Pending*>& group) {
       failed_ = failure;
     }
     if (options_.observer != nullptr) options_.observer->OnFailed(failure);
-    for (Pending* p : accepted_) p->result = failure;
+    for (Pending* p : group->members) p->result = failure;
     return;
   }
 
   {
     absl::WriterMutexLock lock(&heads_mu_);
-    for (const auto& [stream, version] : group_heads_) {
-      auto it = heads_.find(stream);
-      if (it != heads_.end()) {
-        it->second = version;
-      } else {
-        heads_.emplace(std::string(stream), version);
-      }
-    }
+    for (const auto& [stream, version] : group->heads) heads_.insert_or_assign(stream, version);
   }
-  last_recorded_ = recorded;
   {
     absl::MutexLock lock(&outbox_mu_);
-    for (uint64_t p = first_position; p <= last_position; ++p) {
-      outbox_.emplace_hint(outbox_.end(), p, recorded);
+    for (uint64_t p = group->first_position; p <= group->last_position; ++p) {
+      outbox_.emplace_hint(outbox_.end(), p, group->recorded);
     }
   }
   {
     absl::MutexLock lock(&tail_mu_);
-    last_position_.store(last_position, std::memory_order_release);
+    last_position_.store(group->last_position, std::memory_order_release);
   }
   if (options_.observer != nullptr) {
-    options_.observer->OnCommit(group.size(), events, batch_.GetDataSize(), latency);
+    options_.observer->OnCommit(group->members.size(), group->events,
+                                group->batch.GetDataSize(), latency);
   }
 }
 
@@ -689,7 +779,8 @@ void RocksDbEventStore::Close() {
     closing_ = true;
     queue_cv_.Signal();
   }
-  if (writer_.joinable()) writer_.join();
+  if (preparer_.joinable()) preparer_.join();
+  if (committer_.joinable()) committer_.join();
   {
     absl::MutexLock lock(&tail_mu_);
     tail_closed_ = true;

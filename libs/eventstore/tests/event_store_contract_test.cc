@@ -516,25 +516,29 @@ TYPED_TEST(EventStoreContractTest, SixtyFourConcurrentAppendersLoseAndDuplicateN
 }
 
 TYPED_TEST(EventStoreContractTest, ConcurrentRetriesOfOneRequestCommitOnce) {
+  constexpr int kRequests = 10;
   constexpr int kThreads = 16;
-  std::vector<absl::StatusOr<AppendResult>> results(kThreads);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      results[t] = this->store_->Append(
-          Request({Write("s", ExpectedVersion::NoStream(), 2)}, "same-request"));
-    });
+  for (int round = 0; round < kRequests; ++round) {
+    const std::string stream = "s" + std::to_string(round);
+    std::vector<absl::StatusOr<AppendResult>> results(kThreads);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        results[t] = this->store_->Append(Request({Write(stream, ExpectedVersion::NoStream(), 2)},
+                                                  "request-" + std::to_string(round)));
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    int originals = 0;
+    for (const auto& r : results) {
+      ASSERT_TRUE(r.ok()) << r.status();
+      if (!r->replayed) ++originals;
+      EXPECT_EQ(r->first_position, 2u * round + 1);
+      EXPECT_EQ(r->last_position, 2u * round + 2);
+    }
+    EXPECT_EQ(originals, 1);
+    EXPECT_EQ(this->store_->LastPosition(), 2u * round + 2);
   }
-  for (std::thread& t : threads) t.join();
-  int originals = 0;
-  for (const auto& r : results) {
-    ASSERT_TRUE(r.ok()) << r.status();
-    if (!r->replayed) ++originals;
-    EXPECT_EQ(r->first_position, 1u);
-    EXPECT_EQ(r->last_position, 2u);
-  }
-  EXPECT_EQ(originals, 1);
-  EXPECT_EQ(this->store_->LastPosition(), 2u);
 }
 
 }  // namespace

@@ -65,6 +65,25 @@ class RocksDbEventStoreTest : public ::testing::Test {
     f.write(bytes.data(), static_cast<std::streamsize>(count));
   }
 
+  // Stalls the write pipeline: one append is committed and its OnCommit
+  // blocks the committer; a second is taken by the preparer, which then
+  // waits for the committer. Appends made after this stay queued until
+  // observer.Release(). Adds two events (positions 1 and 2) and the two
+  // threads to `threads`.
+  static void HoldPipeline(EventStore& store, RecordingObserver& observer,
+                           std::vector<std::thread>& threads) {
+    observer.Block();
+    threads.emplace_back([&store] {
+      EXPECT_TRUE(store.Append(Request({Write("hold-1", ExpectedVersion::Any(), 1)})).ok());
+    });
+    ASSERT_TRUE(observer.WaitForCommits(1, absl::Seconds(10)));
+    threads.emplace_back([&store] {
+      EXPECT_TRUE(store.Append(Request({Write("hold-2", ExpectedVersion::Any(), 1)})).ok());
+    });
+    // Enqueued and taken, for each of the two appends.
+    ASSERT_TRUE(observer.WaitForDepthReports(4, absl::Seconds(10)));
+  }
+
   TempDir dir_;
   std::string path_ = dir_.path() + "/store";
 };
@@ -129,12 +148,9 @@ TEST_F(RocksDbEventStoreTest, FullQueueAnswersUnavailable) {
   auto store = MustOpen(options);
   ASSERT_NE(store, nullptr);
 
-  observer.Block();  // the writer will stop inside its next OnCommit
   std::vector<std::thread> appenders;
+  HoldPipeline(*store, observer, appenders);
   std::vector<absl::Status> statuses(3);
-  appenders.emplace_back(
-      [&] { statuses[0] = store->Append(Request({Write("a", ExpectedVersion::Any(), 1)})).status(); });
-  ASSERT_TRUE(observer.WaitForCommits(1, absl::Seconds(10)));
   for (int i = 1; i <= 2; ++i) {
     appenders.emplace_back([&, i] {
       statuses[i] = store->Append(Request({Write("a", ExpectedVersion::Any(), 1)})).status();
@@ -147,10 +163,10 @@ TEST_F(RocksDbEventStoreTest, FullQueueAnswersUnavailable) {
 
   observer.Release();
   for (std::thread& t : appenders) t.join();
-  for (const absl::Status& s : statuses) EXPECT_TRUE(s.ok()) << s;
-  EXPECT_EQ(store->LastPosition(), 3u);
+  for (int i = 1; i <= 2; ++i) EXPECT_TRUE(statuses[i].ok()) << statuses[i];
+  EXPECT_EQ(store->LastPosition(), 4u);
   // The two queued appends shared one synced write.
-  EXPECT_THAT(observer.groups(), ::testing::ElementsAre(1, 2));
+  EXPECT_THAT(observer.groups(), ::testing::ElementsAre(1, 1, 2));
 }
 
 TEST_F(RocksDbEventStoreTest, OneGroupIsolatesFailuresAndDedupesRequestIds) {
@@ -160,12 +176,10 @@ TEST_F(RocksDbEventStoreTest, OneGroupIsolatesFailuresAndDedupesRequestIds) {
   auto store = MustOpen(options);
   ASSERT_NE(store, nullptr);
 
-  observer.Block();
-  std::thread blocker(
-      [&] { ASSERT_TRUE(store->Append(Request({Write("z", ExpectedVersion::Any(), 1)})).ok()); });
-  ASSERT_TRUE(observer.WaitForCommits(1, absl::Seconds(10)));
+  std::vector<std::thread> threads;
+  HoldPipeline(*store, observer, threads);
 
-  // Queue four appends behind the held writer, in a known order.
+  // Queue four appends behind the held pipeline, in a known order.
   std::vector<absl::StatusOr<AppendResult>> results(4);
   std::vector<AppendRequest> requests;
   requests.push_back(Request({Write("x", ExpectedVersion::NoStream(), 2)}, "r1"));
@@ -173,34 +187,32 @@ TEST_F(RocksDbEventStoreTest, OneGroupIsolatesFailuresAndDedupesRequestIds) {
   requests.push_back(Request({Write("x", ExpectedVersion::NoStream(), 1)}));  // stale now
   requests.push_back(Request({Write("x", ExpectedVersion::Exactly(2), 1),
                               Write("y", ExpectedVersion::NoStream(), 1)}));
-  std::vector<std::thread> threads;
   for (size_t i = 0; i < requests.size(); ++i) {
     threads.emplace_back([&, i] { results[i] = store->Append(std::move(requests[i])); });
     ASSERT_TRUE(observer.WaitForDepth(i + 1, absl::Seconds(10)));
   }
   observer.Release();
-  blocker.join();
   for (std::thread& t : threads) t.join();
 
   ASSERT_TRUE(results[0].ok()) << results[0].status();
   EXPECT_FALSE(results[0]->replayed);
-  EXPECT_EQ(results[0]->first_position, 2u);
-  EXPECT_EQ(results[0]->last_position, 3u);
+  EXPECT_EQ(results[0]->first_position, 3u);
+  EXPECT_EQ(results[0]->last_position, 4u);
   ASSERT_TRUE(results[1].ok()) << results[1].status();
   EXPECT_TRUE(results[1]->replayed);
-  EXPECT_EQ(results[1]->first_position, 2u);
+  EXPECT_EQ(results[1]->first_position, 3u);
   EXPECT_EQ(results[1]->streams[0].stream, "x");
   EXPECT_EQ(results[2].status().code(), absl::StatusCode::kAborted);
   EXPECT_THAT(std::string(results[2].status().message()), HasSubstr("version 2"));
   ASSERT_TRUE(results[3].ok()) << results[3].status();
-  EXPECT_EQ(results[3]->first_position, 4u);
+  EXPECT_EQ(results[3]->first_position, 5u);
   EXPECT_EQ(results[3]->streams[0].first_version, 3u);
   EXPECT_EQ(results[3]->streams[1].first_version, 1u);
   EXPECT_EQ(results[3]->recorded_at, results[0]->recorded_at);  // one commit, one time
 
-  EXPECT_THAT(observer.groups(), ::testing::ElementsAre(1, 4));
-  EXPECT_THAT(observer.events(), ::testing::ElementsAre(1, 4));
-  EXPECT_EQ(store->LastPosition(), 5u);
+  EXPECT_THAT(observer.groups(), ::testing::ElementsAre(1, 1, 4));
+  EXPECT_THAT(observer.events(), ::testing::ElementsAre(1, 1, 4));
+  EXPECT_EQ(store->LastPosition(), 6u);
   EXPECT_EQ(*store->StreamVersion("x"), 3u);
   EXPECT_EQ(*store->StreamVersion("y"), 1u);
 }
@@ -213,11 +225,8 @@ TEST_F(RocksDbEventStoreTest, GroupsRespectTheirBounds) {
   auto store = MustOpen(options);
   ASSERT_NE(store, nullptr);
 
-  observer.Block();
   std::vector<std::thread> threads;
-  threads.emplace_back(
-      [&] { ASSERT_TRUE(store->Append(Request({Write("z", ExpectedVersion::Any(), 1)})).ok()); });
-  ASSERT_TRUE(observer.WaitForCommits(1, absl::Seconds(10)));
+  HoldPipeline(*store, observer, threads);
   // Queued: 2, 2, 2, 7 (alone: larger than the bound), 1 events.
   const int sizes[] = {2, 2, 2, 7, 1};
   for (size_t i = 0; i < std::size(sizes); ++i) {
@@ -230,8 +239,8 @@ TEST_F(RocksDbEventStoreTest, GroupsRespectTheirBounds) {
   }
   observer.Release();
   for (std::thread& t : threads) t.join();
-  EXPECT_THAT(observer.events(), ::testing::ElementsAre(1, 4, 2, 7, 1));
-  EXPECT_EQ(store->LastPosition(), 15u);
+  EXPECT_THAT(observer.events(), ::testing::ElementsAre(1, 1, 4, 2, 7, 1));
+  EXPECT_EQ(store->LastPosition(), 16u);
 }
 
 TEST_F(RocksDbEventStoreTest, SecondOpenOfTheSameDirectoryIsUnavailable) {

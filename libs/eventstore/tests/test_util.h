@@ -111,6 +111,12 @@ class RecordingObserver : public EventStoreObserver {
   void OnQueueDepth(size_t depth) override {
     absl::MutexLock lock(&mu_);
     depth_ = depth;
+    ++depth_reports_;
+  }
+  bool WaitForDepthReports(size_t n, absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    auto ready = [&] { return depth_reports_ >= n; };
+    return mu_.AwaitWithTimeout(absl::Condition(&ready), timeout);
   }
   bool WaitForDepth(size_t depth, absl::Duration timeout) {
     absl::MutexLock lock(&mu_);
@@ -143,6 +149,7 @@ class RecordingObserver : public EventStoreObserver {
   absl::Mutex mu_;
   bool blocked_ = false;
   size_t depth_ = 0;
+  size_t depth_reports_ = 0;
   std::vector<size_t> groups_;
   std::vector<size_t> events_;
   size_t bytes_ = 0;
