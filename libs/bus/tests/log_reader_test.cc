@@ -13,6 +13,7 @@
 #include "changeledger/bus/projection_runner.h"
 #include "changeledger/eventstore/in_memory_event_store.h"
 #include "changeledger/kv/in_memory_kv_store.h"
+#include "changeledger/metrics/metrics.h"
 #include "gtest/gtest.h"
 #include "test_projection.h"
 
@@ -177,7 +178,10 @@ TEST_F(LogReaderTest, RunnerBuildsProjectionResumesAfterRestartAndRebuilds) {
   (*runner)->Stop();
   Append("s1", 4);
   Append("new", 2);
-  auto again = ProjectionRunner::CreateLogReader(&projection, kv.get(), source);
+  metrics::Registry registry;
+  RunnerProbe probe(&registry, "tally");
+  auto again =
+      ProjectionRunner::CreateLogReader(&projection, kv.get(), source, {}, &probe);
   ASSERT_TRUE(again.ok());
   (*again)->Start();
   ASSERT_TRUE(WaitFor([&] { return (*again)->stats().applied == 6; }));
@@ -192,6 +196,17 @@ TEST_F(LogReaderTest, RunnerBuildsProjectionResumesAfterRestartAndRebuilds) {
   EXPECT_EQ((*again)->stats().applied, 6u + store_->LastPosition());
   EXPECT_EQ((*again)->StateHash().value(), ExpectedHash());
   EXPECT_TRUE((*again)->status().ok());
+  const std::string text = registry.Serialize();
+  EXPECT_NE(text.find(absl::StrCat("changeledger_projection_applied_total{projection=\"tally\"} ",
+                                   6 + store_->LastPosition())),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("changeledger_projection_rebuilding{projection=\"tally\"} 0"),
+            std::string::npos);
+  EXPECT_NE(text.find("changeledger_projection_rebuild_progress_ratio{projection=\"tally\"} 1"),
+            std::string::npos);
+  EXPECT_NE(text.find("changeledger_projection_consumer_lag{projection=\"tally\"} 0"),
+            std::string::npos);
 }
 
 TEST_F(LogReaderTest, ApplyErrorStopsRunnerWithoutCommittingTheGroup) {
