@@ -84,7 +84,7 @@ class FakeClock {
   absl::Time now_;
 };
 
-// Records the hooks and can hold the writer thread inside OnCommit, so a
+// Records the hooks and can hold the committer thread inside OnCommit, so a
 // test can fill the queue or make several appends share one group.
 class RecordingObserver : public EventStoreObserver {
  public:

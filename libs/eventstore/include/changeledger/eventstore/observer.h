@@ -4,8 +4,8 @@
 // these calls to its own metrics; the default hooks do nothing.
 //
 // Thread safety: hooks may be called from several threads at once (the
-// writer thread and the appending threads) and must be thread-safe. They
-// run on the append path, so they must be fast and must never call back
+// store's own threads and the appending threads) and must be thread-safe.
+// They run on the append path, so they must be fast and must never call back
 // into the store.
 #ifndef CHANGELEDGER_EVENTSTORE_OBSERVER_H_
 #define CHANGELEDGER_EVENTSTORE_OBSERVER_H_
@@ -22,10 +22,10 @@ class EventStoreObserver {
   virtual ~EventStoreObserver() = default;
 
   // One group commit became durable. `appends_in_group` counts every
-  // append the writer took in this round (also those rejected or replayed),
-  // `events` and `bytes` what the synced write held, `write_latency` the
-  // time of the synced write alone. Called on the writer thread before the
-  // callers of the group are answered.
+  // append of the group (also those rejected or replayed), `events` and
+  // `bytes` what the synced write held, `write_latency` the time of the
+  // synced write alone. Called on the committer thread before the callers
+  // of the group are answered.
   virtual void OnCommit(size_t /*appends_in_group*/, size_t /*events*/,
                         size_t /*bytes*/, absl::Duration /*write_latency*/) {}
 
@@ -33,8 +33,8 @@ class EventStoreObserver {
   // UNAVAILABLE, DATA_LOSS, INTERNAL).
   virtual void OnRejected(absl::StatusCode /*code*/) {}
 
-  // The number of appends waiting for the writer changed to `depth`.
-  // Called with the queue's lock held: reports arrive in order.
+  // The number of appends waiting to be taken into a group changed to
+  // `depth`. Called with the queue's lock held: reports arrive in order.
   virtual void OnQueueDepth(size_t /*depth*/) {}
 
   // A write failed; the store now refuses appends with `status`.
