@@ -242,6 +242,17 @@ int main(int argc, char** argv) {
     const auto period = std::chrono::nanoseconds(1000000000LL / rate);
     std::vector<double> append_ms;
     append_ms.reserve(total);
+    // Little's law: mean time in the outbox = mean depth / arrival rate.
+    std::atomic<bool> sampling{true};
+    double depth_sum = 0;
+    int64_t depth_samples = 0;
+    std::thread sampler([&] {
+      while (sampling.load()) {
+        depth_sum += static_cast<double>((*store)->GetOutboxStats().depth);
+        ++depth_samples;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    });
     const auto start = Clock::now();
     for (int i = 0; i < total; ++i) {
       std::this_thread::sleep_until(start + i * period);
@@ -260,7 +271,13 @@ int main(int argc, char** argv) {
     while (projection.applied() < static_cast<size_t>(total + 10 + (diagnose ? 20 : 0)) && Clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
+    sampling = false;
+    sampler.join();
     std::vector<double> latencies = projection.TakeLatencies();
+    std::cerr << "phase 2: mean time in the outbox (append to PERSISTED and acknowledged) "
+              << (depth_samples > 0 ? depth_sum / static_cast<double>(depth_samples) : 0) *
+                     1000.0 / rate
+              << " ms\n";
     std::cerr << "phase 2: " << latencies.size() << " of " << total
               << " events applied at " << rate << "/s\n";
     if (latencies.size() != static_cast<size_t>(total)) return 1;

@@ -3,6 +3,14 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <cstdlib>
+#include <set>
 #include <utility>
 
 namespace changeledger::devbroker {
@@ -61,6 +69,40 @@ class MockClusterImpl final : public MockCluster {
   rd_kafka_mock_cluster_t* cluster_;
 };
 
+// The mock brokers write responses in several pieces; with Nagle's
+// algorithm on their sockets a multi-partition response then waits for the
+// client's delayed ACK (about 40 ms). Linux copies TCP_NODELAY from a
+// listening socket to the connections it accepts, so setting it on the
+// brokers' listeners (found among this process's sockets by port) removes
+// that delay for every later connection.
+void DisableNagleOnListeners(const std::string& bootstraps) {
+  std::set<int> ports;
+  size_t start = 0;
+  while (start < bootstraps.size()) {
+    size_t comma = bootstraps.find(',', start);
+    if (comma == std::string::npos) comma = bootstraps.size();
+    const std::string hostport = bootstraps.substr(start, comma - start);
+    const size_t colon = hostport.rfind(':');
+    if (colon != std::string::npos) ports.insert(std::atoi(hostport.c_str() + colon + 1));
+    start = comma + 1;
+  }
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return;
+  while (dirent* entry = readdir(dir)) {
+    const int fd = std::atoi(entry->d_name);
+    if (fd <= 2) continue;
+    sockaddr_in addr{};
+    socklen_t len = sizeof(addr);
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0 ||
+        addr.sin_family != AF_INET || !ports.contains(ntohs(addr.sin_port))) {
+      continue;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  }
+  closedir(dir);
+}
+
 }  // namespace
 
 std::vector<std::string> DefaultTopics() {
@@ -94,6 +136,7 @@ absl::StatusOr<std::unique_ptr<MockCluster>> MockCluster::Start(
     return absl::InternalError("rd_kafka_mock_cluster_new failed");
   }
   auto impl = std::make_unique<MockClusterImpl>(handle, cluster);
+  DisableNagleOnListeners(impl->bootstrap_servers());
   for (const std::string& topic : options.topics) {
     absl::Status s = impl->CreateTopic(topic, options.partitions, options.replication_factor);
     if (!s.ok()) return s;
