@@ -324,7 +324,7 @@ std::vector<State> Classifier::QueueSnapshot() const {
 }
 
 WhatIfReport Classifier::WhatIf(const Ruleset& proposed) const {
-  return classification::WhatIf(proposed, All());
+  return classification::WhatIf(*ruleset_, proposed, All());
 }
 
 absl::StatusOr<size_t> Classifier::InboxDepth() const {

@@ -225,22 +225,26 @@ std::vector<const State*> Queue(const std::vector<State>& states) {
   return q;
 }
 
-WhatIfReport WhatIf(const Ruleset& proposed, const std::vector<State>& states) {
+WhatIfReport WhatIf(const Ruleset& current, const Ruleset& proposed,
+                    const std::vector<State>& states) {
   WhatIfReport report;
   report.ruleset_id = proposed.id();
   report.ruleset_version = proposed.version();
   for (const State& s : states) {
     if (s.closed() || !s.latest_suggestion) continue;
     ++report.evaluated;
+    const ChangeFacts& facts = s.latest_suggestion->facts;
     WhatIfItem item;
     item.change_id = s.change_id;
-    item.current = s.Effective();
-    item.current_status = s.status;
-    item.proposed = proposed.Evaluate(s.latest_suggestion->facts);
+    item.current = current.Evaluate(facts).classification;
+    if (s.in_force) item.in_force = s.in_force->classification;
+    item.status = s.status;
+    item.proposed = proposed.Evaluate(facts);
     const Classification& p = item.proposed.classification;
-    item.tier_changed = !item.current || item.current->tier != p.tier;
-    item.complexity_changed = !item.current || item.current->complexity != p.complexity;
-    item.types_changed = !item.current || item.current->types != p.types;
+    item.tier_changed = item.current.tier != p.tier;
+    item.complexity_changed = item.current.complexity != p.complexity;
+    item.types_changed = item.current.types != p.types;
+    item.would_need_review = item.in_force && !(*item.in_force == p);
     if (item.changed()) {
       ++report.changed;
       report.items.push_back(std::move(item));

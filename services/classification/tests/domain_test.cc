@@ -361,19 +361,21 @@ complexity_rules:
                               "what-if request");
   ASSERT_TRUE(proposed.ok()) << proposed.status();
   const std::vector<State> before = states;
-  const WhatIfReport report = WhatIf(**proposed, states);
+  const WhatIfReport report = WhatIf(*ruleset_, **proposed, states);
   EXPECT_EQ(report.ruleset_version, 2u);
   EXPECT_EQ(report.evaluated, 2u);  // the stopped change is not evaluated
   ASSERT_EQ(report.changed, 1u);
   ASSERT_THAT(report.items, SizeIs(1));
   const WhatIfItem& item = report.items[0];
   EXPECT_EQ(item.change_id, "m");
-  EXPECT_EQ(item.current->complexity, Complexity::kMedium);
+  EXPECT_EQ(item.current.complexity, Complexity::kMedium);
+  EXPECT_FALSE(item.in_force.has_value());
+  EXPECT_FALSE(item.would_need_review);
   EXPECT_EQ(item.proposed.classification.complexity, Complexity::kHigh);
   EXPECT_TRUE(item.complexity_changed);
   EXPECT_FALSE(item.tier_changed);
   ASSERT_FALSE(item.proposed.fired_rules.empty());
-  EXPECT_EQ(item.current_status, Status::kAwaitingConfirmation);
+  EXPECT_EQ(item.status, Status::kAwaitingConfirmation);
   // Nothing written: the states are untouched.
   for (size_t i = 0; i < states.size(); ++i) EXPECT_EQ(states[i].version, before[i].version);
 }

@@ -215,14 +215,21 @@ std::vector<const State*> Queue(const std::vector<State>& states);
 
 struct WhatIfItem {
   std::string change_id;
-  // What the change holds now and where it comes from.
-  std::optional<Classification> current;
-  Status current_status = Status::kNone;
+  // What the running ruleset suggests for the change's facts now.
+  Classification current;
+  // The confirmed or overridden classification in force, if any, and the
+  // change's status.
+  std::optional<Classification> in_force;
+  Status status = Status::kNone;
   // What the proposed ruleset would suggest, with its fired rules.
   Suggestion proposed;
   bool tier_changed = false;
   bool complexity_changed = false;
   bool types_changed = false;
+  // A classification is in force and the proposed suggestion differs from
+  // it: after deployment the change would go back to the queue on its next
+  // amendment.
+  bool would_need_review = false;
   bool changed() const { return tier_changed || complexity_changed || types_changed; }
 };
 
@@ -231,13 +238,16 @@ struct WhatIfReport {
   uint32_t ruleset_version = 0;
   size_t evaluated = 0;
   size_t changed = 0;
-  // Only the changes whose classification would change, by change id.
+  // Only the changes whose suggestion would change, by change id.
   std::vector<WhatIfItem> items;
 };
 
-// Evaluates `proposed` over every open change with facts and compares it
-// with the classification each shows now (Effective()). Writes nothing.
-WhatIfReport WhatIf(const Ruleset& proposed, const std::vector<State>& states);
+// Evaluates `current` and `proposed` over the latest facts of every open
+// change and reports the changes whose suggested classification differs
+// between the two, with the proposed explanation. Confirmed and overridden
+// classifications are shown, never changed. Writes nothing.
+WhatIfReport WhatIf(const Ruleset& current, const Ruleset& proposed,
+                    const std::vector<State>& states);
 
 }  // namespace changeledger::classification
 

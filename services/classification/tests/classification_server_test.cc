@@ -1,0 +1,358 @@
+// The classification process on loopback: intake events reach it through
+// the dev broker (an intake-side event store and the real outbox relay
+// publish them to changeledger.intake.v1), it classifies them, serves the
+// API with authentication and roles, and publishes its own events to
+// changeledger.classification.v1.
+#include "changeledger/classification/classification_server.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "changeledger/bus/outbox_relay.h"
+#include "changeledger/bus/projection_runner.h"
+#include "changeledger/classification/classifier.h"
+#include "changeledger/classification/v1/classification.grpc.pb.h"
+#include "changeledger/devbroker/devbroker_process.h"
+#include "changeledger/eventstore/in_memory_event_store.h"
+#include "changeledger/intake/v1/events.pb.h"
+#include "changeledger/kv/in_memory_kv_store.h"
+#include "changeledger/rpc/client.h"
+#include "grpcpp/grpcpp.h"
+
+namespace changeledger::classification {
+namespace {
+
+using ::testing::HasSubstr;
+namespace ipb = ::changeledger::intake::v1;
+
+constexpr char kOfficeToken[] = "office-token-0123456789";
+constexpr char kProposerToken[] = "proposer-token-0123456789";
+constexpr char kAuditorToken[] = "auditor-token-0123456789";
+
+bool WaitFor(const std::function<bool()>& pred, absl::Duration timeout = absl::Seconds(40)) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return pred();
+}
+
+// Counts the events that reach a topic.
+class CountingProjection final : public bus::Projection {
+ public:
+  std::string name() const override { return "count"; }
+  absl::Status Apply(const bus::Envelope& e, kv::Transaction&) override {
+    if (e.source() == "classification") ++count;
+    return absl::OkStatus();
+  }
+  std::atomic<int> count{0};
+};
+
+class ClassificationServerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto broker = devbroker::DevBrokerProcess::Spawn(DEVBROKER_PATH, {"--partitions", "4"});
+    ASSERT_TRUE(broker.ok()) << broker.status();
+    broker_ = std::move(*broker).release();
+  }
+  static void TearDownTestSuite() {
+    delete broker_;
+    broker_ = nullptr;
+  }
+
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           absl::StrCat("classification_server_test_", ::getpid(), "_",
+                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    std::ofstream(dir_ / "tokens.yaml")
+        << "tokens:\n"
+        << "  - {principal: office, token: \"" << kOfficeToken << "\", roles: [portfolio_office]}\n"
+        << "  - {principal: pat, token: \"" << kProposerToken << "\", roles: [proposer]}\n"
+        << "  - {principal: audit, token: \"" << kAuditorToken << "\", roles: [auditor]}\n";
+    // A consumer group per test: each test's service reads intake from the
+    // start, independent of the other tests.
+    group_ = absl::StrCat("classification-", ::testing::UnitTest::GetInstance()
+                                                 ->current_test_info()
+                                                 ->name());
+    bus::OutboxRelayOptions relay_options;
+    relay_options.bootstrap_servers = broker_->bootstrap_servers();
+    relay_options.topic = "changeledger.intake.v1";
+    auto relay = bus::OutboxRelay::Create(intake_store_.get(), relay_options);
+    ASSERT_TRUE(relay.ok()) << relay.status();
+    intake_relay_ = std::move(*relay);
+    intake_relay_->Start();
+  }
+
+  void TearDown() override {
+    StopServer();
+    intake_relay_->Stop();
+    std::filesystem::remove_all(dir_);
+  }
+
+  ClassificationServerOptions Options() {
+    ClassificationServerOptions o;
+    o.common.service_name = "classification";
+    o.common.grpc_listen = "127.0.0.1:0";
+    o.common.metrics_listen = "127.0.0.1:0";
+    o.common.data_dir = (dir_ / "data").string();
+    o.common.tokens_file = (dir_ / "tokens.yaml").string();
+    o.common.kafka_bootstrap_servers = broker_->bootstrap_servers();
+    o.ruleset_file =
+        std::string(CLASSIFICATION_RULESET_DIR) + "/differentiated-model-v1.yaml";
+    o.consumer_group = group_;
+    o.consumer_config = {{"session.timeout.ms", "6000"}};
+    return o;
+  }
+
+  void StartServer() {
+    auto server = ClassificationServer::Start(Options());
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    auto channel = rpc::MakeChannel({.target = absl::StrCat("127.0.0.1:", server_->port())});
+    ASSERT_TRUE(channel.ok());
+    stub_ = v1::ClassificationService::NewStub(*channel);
+  }
+
+  void StopServer() {
+    if (server_) server_->Stop(std::chrono::milliseconds(500));
+    server_.reset();
+  }
+
+  std::unique_ptr<grpc::ClientContext> Ctx(const char* token) {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    ctx->AddMetadata("authorization", absl::StrCat("Bearer ", token));
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    return ctx;
+  }
+
+  // What intake does when it registers or amends a change.
+  void IntakeAppend(const std::string& id, const google::protobuf::Message& payload) {
+    eventstore::AppendRequest req;
+    eventstore::StreamAppend& w = req.writes.emplace_back();
+    w.stream = "change-" + id;
+    eventstore::Envelope e;
+    e.set_type(payload.GetDescriptor()->full_name());
+    e.set_schema_version(1);
+    e.set_actor("office");
+    e.set_source("intake");
+    e.mutable_payload()->PackFrom(payload);
+    w.events.push_back(e);
+    ASSERT_TRUE(intake_store_->Append(std::move(req)).ok());
+  }
+
+  void Register(const std::string& id, bool experiment) {
+    ipb::ChangeRegistered p;
+    p.set_change_id(id);
+    p.mutable_attributes()->set_title(id);
+    if (experiment) {
+      p.mutable_attributes()->mutable_features()->set_tests_hypothesis(true);
+    } else {
+      p.mutable_attributes()->mutable_features()->set_has_business_case(true);
+      p.mutable_attributes()->mutable_features()->set_third_party_procurement(true);
+    }
+    IntakeAppend(id, p);
+  }
+
+  void Amend(const std::string& id, bool experiment) {
+    ipb::ChangeAmended p;
+    p.set_change_id(id);
+    p.mutable_attributes()->set_title(id);
+    p.mutable_attributes()->mutable_features()->set_tests_hypothesis(experiment);
+    p.mutable_attributes()->mutable_features()->set_has_business_case(!experiment);
+    IntakeAppend(id, p);
+  }
+
+  absl::StatusOr<v1::ChangeClassification> Get(const std::string& id) {
+    v1::GetClassificationRequest req;
+    req.set_name("classifications/" + id);
+    v1::ChangeClassification out;
+    grpc::Status st = stub_->GetClassification(Ctx(kAuditorToken).get(), req, &out);
+    if (!st.ok()) return absl::Status(static_cast<absl::StatusCode>(st.error_code()),
+                                      st.error_message());
+    return out;
+  }
+
+  static devbroker::DevBrokerProcess* broker_;
+  std::filesystem::path dir_;
+  std::string group_;
+  std::unique_ptr<eventstore::EventStore> intake_store_ = eventstore::NewInMemoryEventStore();
+  std::unique_ptr<bus::OutboxRelay> intake_relay_;
+  std::unique_ptr<ClassificationServer> server_;
+  std::unique_ptr<v1::ClassificationService::Stub> stub_;
+};
+
+devbroker::DevBrokerProcess* ClassificationServerTest::broker_ = nullptr;
+
+TEST_F(ClassificationServerTest, InvalidRulesetStopsTheServiceFromStarting) {
+  const std::string bad = (dir_ / "bad.yaml").string();
+  std::ofstream(bad) << "id: x\ntiers: {}\n";
+  ClassificationServerOptions o = Options();
+  o.ruleset_file = bad;
+  auto server = ClassificationServer::Start(o);
+  ASSERT_FALSE(server.ok());
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(server.status().message()), HasSubstr(bad + ": version: required"));
+}
+
+TEST_F(ClassificationServerTest, IntakeToKafkaToClassificationAndTheApi) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  // Published classification events, read back from Kafka.
+  CountingProjection counter;
+  auto counter_kv = kv::NewInMemoryKvStore();
+  auto runner = bus::ProjectionRunner::CreateKafka(
+      &counter, counter_kv.get(),
+      {.bootstrap_servers = broker_->bootstrap_servers(),
+       .group_id = group_ + "-counter",
+       .topics = {"changeledger.classification.v1"},
+       .kafka_config = {{"session.timeout.ms", "6000"}}});
+  ASSERT_TRUE(runner.ok()) << runner.status();
+  (*runner)->Start();
+
+  Register("c1", /*experiment=*/false);
+  Register("c2", /*experiment=*/true);
+  ASSERT_TRUE(WaitFor([&] { return Get("c1").ok() && Get("c2").ok(); }));
+  auto c1 = Get("c1");
+  EXPECT_EQ(c1->status(), v1::CLASSIFICATION_STATUS_AWAITING_CONFIRMATION);
+  EXPECT_EQ(c1->classification().tier(), v1::TIER_MANDATED);
+  EXPECT_EQ(c1->latest_suggestion().ruleset_id(), "differentiated-model");
+  EXPECT_EQ(c1->latest_suggestion().fired_rules(0).rule_id(), "T4-business-case");
+  EXPECT_EQ(c1->history_size(), 1);
+  EXPECT_EQ(Get("c2")->classification().tier(), v1::TIER_EXPERIMENTAL);
+
+  // Unknown and malformed names.
+  EXPECT_EQ(Get("nope").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(Get("a/b").status().code(), absl::StatusCode::kInvalidArgument);
+
+  // The queue, oldest first.
+  v1::ListClassificationQueueRequest qreq;
+  qreq.set_page_size(1);
+  v1::ListClassificationQueueResponse queue;
+  ASSERT_TRUE(stub_->ListClassificationQueue(Ctx(kProposerToken).get(), qreq, &queue).ok());
+  EXPECT_EQ(queue.total_size(), 2);
+  ASSERT_EQ(queue.classifications_size(), 1);
+  const std::string first = queue.classifications(0).name();
+  qreq.set_page_token(queue.next_page_token());
+  ASSERT_TRUE(stub_->ListClassificationQueue(Ctx(kProposerToken).get(), qreq, &queue).ok());
+  ASSERT_EQ(queue.classifications_size(), 1);
+  EXPECT_NE(queue.classifications(0).name(), first);
+  EXPECT_TRUE(queue.next_page_token().empty());
+
+  // Only the portfolio office writes.
+  v1::ConfirmClassificationRequest confirm;
+  confirm.set_name("classifications/c1");
+  confirm.set_expected_version(1);
+  confirm.set_request_id("r-1");
+  v1::ChangeClassification out;
+  EXPECT_EQ(stub_->ConfirmClassification(Ctx(kProposerToken).get(), confirm, &out).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  grpc::Status st = stub_->ConfirmClassification(Ctx(kOfficeToken).get(), confirm, &out);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(out.status(), v1::CLASSIFICATION_STATUS_CONFIRMED);
+  EXPECT_EQ(out.decision().decided_by(), "office");
+  // A retry with the same request id changes nothing.
+  ASSERT_TRUE(stub_->ConfirmClassification(Ctx(kOfficeToken).get(), confirm, &out).ok());
+  EXPECT_EQ(out.version(), 2u);
+  // Stale version.
+  confirm.set_request_id("r-2");
+  EXPECT_EQ(stub_->ConfirmClassification(Ctx(kOfficeToken).get(), confirm, &out).error_code(),
+            grpc::StatusCode::ABORTED);
+
+  // Override: every bad field named; then a reclassification.
+  v1::OverrideClassificationRequest ov;
+  ov.set_name("classifications/c2");
+  ov.set_expected_version(1);
+  st = stub_->OverrideClassification(Ctx(kOfficeToken).get(), ov, &out);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(st.error_message(), HasSubstr("classification.tier: required"));
+  EXPECT_THAT(st.error_message(), HasSubstr("rationale: required"));
+  ov.mutable_classification()->set_tier(v1::TIER_MANDATED);
+  ov.mutable_classification()->set_complexity(v1::COMPLEXITY_MEDIUM);
+  ov.mutable_classification()->add_types(v1::COMPLEXITY_TYPE_SOCIO_POLITICAL);
+  ov.set_rationale("The pilot has become a funded project.");
+  st = stub_->OverrideClassification(Ctx(kOfficeToken).get(), ov, &out);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(out.status(), v1::CLASSIFICATION_STATUS_OVERRIDDEN);
+
+  // Filters.
+  v1::ListClassificationsRequest list;
+  list.set_status(v1::CLASSIFICATION_STATUS_OVERRIDDEN);
+  v1::ListClassificationsResponse listed;
+  ASSERT_TRUE(stub_->ListClassifications(Ctx(kAuditorToken).get(), list, &listed).ok());
+  ASSERT_EQ(listed.classifications_size(), 1);
+  EXPECT_EQ(listed.classifications(0).name(), "classifications/c2");
+  list.set_page_token("garbage");
+  EXPECT_EQ(stub_->ListClassifications(Ctx(kAuditorToken).get(), list, &listed).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  // What-if: a broken ruleset is named; a valid one reports and writes nothing.
+  v1::WhatIfRulesetRequest wi;
+  wi.set_ruleset_yaml("id: x\nversion: 2\n");
+  v1::WhatIfRulesetResponse report;
+  st = stub_->WhatIfRuleset(Ctx(kAuditorToken).get(), wi, &report);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(st.error_message(), HasSubstr("ruleset_yaml: tiers: required"));
+  v1::RulesetInfo info;
+  ASSERT_TRUE(stub_->GetRuleset(Ctx(kAuditorToken).get(), {}, &info).ok());
+  std::string proposed = info.yaml();
+  const std::string from = "version: 1\n";
+  proposed.replace(proposed.find(from), from.size(), "version: 2\n");
+  const std::string procurement = "    points: 2\n    when: {feature: third_party_procurement";
+  ASSERT_NE(proposed.find(procurement), std::string::npos);
+  proposed.replace(proposed.find(procurement), procurement.size(),
+                   "    points: 9\n    when: {feature: third_party_procurement");
+  wi.set_ruleset_yaml(proposed);
+  st = stub_->WhatIfRuleset(Ctx(kAuditorToken).get(), wi, &report);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(report.evaluated(), 2);
+  ASSERT_EQ(report.changed(), 1);
+  EXPECT_EQ(report.items(0).name(), "classifications/c1");
+  EXPECT_TRUE(report.items(0).complexity_changed());
+  EXPECT_EQ(report.items(0).proposed().classification().complexity(), v1::COMPLEXITY_HIGH);
+  EXPECT_EQ(Get("c1")->version(), 2u);
+
+  // Every classification event (2 suggestions, 1 confirmation, 1 override)
+  // reaches changeledger.classification.v1.
+  EXPECT_TRUE(WaitFor([&] { return counter.count.load() >= 4; })) << counter.count.load();
+  (*runner)->Stop();
+}
+
+TEST_F(ClassificationServerTest, ChangesRegisteredWhileDownAreClassifiedOnRestartWithoutDuplicates) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  Register("a", false);
+  ASSERT_TRUE(WaitFor([&] { return Get("a").ok(); }));
+  StopServer();
+
+  // While classification is down, intake keeps going.
+  Register("b", true);
+  Amend("a", /*experiment=*/true);
+
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  ASSERT_TRUE(WaitFor([&] {
+    auto a = Get("a");
+    return Get("b").ok() && a.ok() && a->version() == 2;
+  }));
+  // Let the consumer settle, then check nothing was suggested twice.
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  auto a = Get("a");
+  auto b = Get("b");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->history_size(), 2);  // registered, amended
+  EXPECT_EQ(a->classification().tier(), v1::TIER_EXPERIMENTAL);
+  EXPECT_EQ(b->history_size(), 1);
+  EXPECT_EQ(b->classification().tier(), v1::TIER_EXPERIMENTAL);
+  EXPECT_EQ(*server_->classifier()->InboxDepth(), 0u);
+}
+
+}  // namespace
+}  // namespace changeledger::classification
