@@ -132,6 +132,25 @@ TEST_F(OutboxRelayTest, ProduceErrorsLoseNothingAndKeepOrder) {
   EXPECT_GT(relay->stats().publish_errors, 0u);
 }
 
+TEST_F(OutboxRelayTest, FatalProducerErrorRecreatesProducerAndResumes) {
+  auto relay = MakeRelay({.retry_backoff = absl::Milliseconds(50)});
+  relay->Start();
+  AppendRoundRobin(5, 2);
+  ASSERT_TRUE(WaitFor([&] { return OutboxEmpty(); }));
+  // The idempotent producer treats an out-of-order sequence reported by the
+  // broker as fatal.
+  cluster_->PushProduceErrors({RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+                               RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER});
+  AppendRoundRobin(5, 6);
+  ASSERT_TRUE(WaitFor([&] { return OutboxEmpty(); }));
+  EXPECT_GE(relay->stats().producer_recreations, 1u);
+  EXPECT_NE(registry_.Serialize().find(
+                "changeledger_relay_producer_recreations_total{topic=\"changeledger.intake.v1\"} 1"),
+            std::string::npos);
+  testing::ExpectDelivered(
+      testing::ReadTopic(cluster_->bootstrap_servers(), kTopic, expected_), expected_);
+}
+
 TEST_F(OutboxRelayTest, BrokersDownQueuesInOutboxDegradesAndResumes) {
   auto relay = MakeRelay({.message_timeout = absl::Seconds(2),
                           .degraded_age = absl::Seconds(1),
