@@ -170,7 +170,7 @@ TEST(ProjectionRecoveryTest, KilledRunnerConvergesAndRebuildsGiveTheSameHash) {
   ProduceCopies(bootstrap, *store, 300);
   const uint64_t expected = testing::CleanFoldHash(*store);
   ASSERT_NE(expected, 0u);
-  EXPECT_GT((*relay)->stats().publish_errors, 0u) << "no duplicates were produced";
+  EXPECT_GT((*relay)->stats().publish_errors, 0u) << "no publish failures were injected";
 
   // A clean run, in-process, from an empty store.
   {
