@@ -342,7 +342,8 @@ std::string TypesText(uint8_t types) {
 struct PortfolioModel::Impl {
   Interner change_ids;
   Interner proposal_ids;
-  Interner strings;  // streams, types, actors, sources, other ids
+  Interner sources;  // service names: few, so they fit EventRecord::source
+  Interner strings;  // streams, types, actors, ids that are not UUIDs
   Interner areas;    // area id 0 is ""
   Interner teams;
   std::vector<std::vector<uint32_t>> teamsets;  // id 0: empty
@@ -378,7 +379,7 @@ struct PortfolioModel::Impl {
     const EventRecord& y = events[b];
     if (x.recorded_at != y.recorded_at) return x.recorded_at < y.recorded_at;
     if (x.source != y.source) {
-      return strings.Get(x.source) < strings.Get(y.source);
+      return sources.Get(x.source) < sources.Get(y.source);
     }
     if (x.stream != y.stream) return strings.Get(x.stream) < strings.Get(y.stream);
     return x.version < y.version;
@@ -511,7 +512,7 @@ struct PortfolioModel::Impl {
       return absl::InvalidArgumentError(
           absl::StrCat("proposal_id: empty for ", FactKindName(f.kind)));
     }
-    const uint32_t source = strings.Intern(f.meta.source);
+    const uint32_t source = sources.Intern(f.meta.source);
     if (source > std::numeric_limits<uint16_t>::max()) {
       return absl::InvalidArgumentError("meta.source: too many distinct sources");
     }
@@ -630,7 +631,7 @@ struct PortfolioModel::Impl {
     v.correlation_id = UnpackId(e, 1);
     v.causation_id = UnpackId(e, 2);
     v.type = strings.Get(e.type);
-    v.source = strings.Get(e.source);
+    v.source = sources.Get(e.source);
     v.stream = strings.Get(e.stream);
     v.version = e.version;
     v.global_position = e.global_position;
@@ -855,7 +856,7 @@ struct PortfolioModel::Impl {
     h.Bytes(UnpackId(e, 1));
     h.Bytes(UnpackId(e, 2));
     h.Bytes(strings.Get(e.type));
-    h.Bytes(strings.Get(e.source));
+    h.Bytes(sources.Get(e.source));
     h.Bytes(strings.Get(e.stream));
     h.Bytes(strings.Get(e.actor));
     h.Word(e.version);

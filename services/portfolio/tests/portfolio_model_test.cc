@@ -283,6 +283,19 @@ TEST_F(PortfolioModelTest, RedeliveredFactIsIgnored) {
   EXPECT_EQ(Current().total, 1);
 }
 
+// Found by the benchmark's restart check: a source first seen after many
+// streams must still be accepted (sources are counted apart from streams).
+TEST_F(PortfolioModelTest, SourceFirstSeenAfterManyStreamsIsAccepted) {
+  for (int i = 0; i < 70000; ++i) {
+    Fact f = make_.Suggested(absl::StrCat("c", i), Day(1), Tier::kMandated, Complexity::kLow);
+    f.meta.correlation_id = absl::StrCat("corr-", i);
+    Apply(f);
+  }
+  Apply(make_.Registered("c1", Day(2), "MO"));
+  EXPECT_EQ(Current().total, 1);
+  EXPECT_EQ(model_.GetChangeHistory("c1")->events[1].source, "intake");
+}
+
 TEST_F(PortfolioModelTest, RejectsFactsWithoutIds) {
   Fact f = make_.Registered("c1", Day(1), "MO");
   f.change_id.clear();
