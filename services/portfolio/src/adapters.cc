@@ -17,14 +17,17 @@ absl::Time ToTime(const google::protobuf::Timestamp& ts) {
   return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
 }
 
+// Unpacks into a per-thread message of the type, reused across events so
+// that a rebuild does not allocate every nested string afresh. The pointer
+// is valid until the next Unpack<Msg> on the same thread.
 template <typename Msg>
-absl::StatusOr<Msg> Unpack(const Envelope& e) {
-  Msg msg;
+absl::StatusOr<const Msg*> Unpack(const Envelope& e) {
+  thread_local Msg msg;
   if (!e.payload().UnpackTo(&msg)) {
     return absl::DataLossError(absl::StrCat("event ", e.event_id(), ": payload is not a ",
                                             Msg::descriptor()->full_name()));
   }
-  return msg;
+  return &msg;
 }
 
 void FillAttributes(const intake::ChangeAttributes& a, ChangeAttributesFact& out) {
@@ -103,8 +106,9 @@ void RegisterIntakeAdapters(AdapterRegistry& r) {
   r.AddTopic("changeledger.intake.v1");
   r.Register(TypeName(intake::ChangeRegistered::descriptor()),
              [](const Envelope& e, Fact& f) -> absl::StatusOr<bool> {
-               auto m = Unpack<intake::ChangeRegistered>(e);
-               if (!m.ok()) return m.status();
+               auto m_or = Unpack<intake::ChangeRegistered>(e);
+               if (!m_or.ok()) return m_or.status();
+               const auto* m = *m_or;
                if (auto s = RequireId(e, m->change_id(), "change_id"); !s.ok()) return s;
                f.kind = FactKind::kChangeRegistered;
                f.change_id = m->change_id();
@@ -114,8 +118,9 @@ void RegisterIntakeAdapters(AdapterRegistry& r) {
              });
   r.Register(TypeName(intake::ChangeAmended::descriptor()),
              [](const Envelope& e, Fact& f) -> absl::StatusOr<bool> {
-               auto m = Unpack<intake::ChangeAmended>(e);
-               if (!m.ok()) return m.status();
+               auto m_or = Unpack<intake::ChangeAmended>(e);
+               if (!m_or.ok()) return m_or.status();
+               const auto* m = *m_or;
                if (auto s = RequireId(e, m->change_id(), "change_id"); !s.ok()) return s;
                f.kind = FactKind::kChangeAmended;
                f.change_id = m->change_id();
@@ -125,8 +130,9 @@ void RegisterIntakeAdapters(AdapterRegistry& r) {
   auto status_fact = [&r](const google::protobuf::Descriptor* d, ChangeStatus status, auto tag) {
     using Msg = decltype(tag);
     r.Register(TypeName(d), [status](const Envelope& e, Fact& f) -> absl::StatusOr<bool> {
-      auto m = Unpack<Msg>(e);
-      if (!m.ok()) return m.status();
+      auto m_or = Unpack<Msg>(e);
+      if (!m_or.ok()) return m_or.status();
+               const auto* m = *m_or;
       if (auto s = RequireId(e, m->change_id(), "change_id"); !s.ok()) return s;
       f.kind = FactKind::kChangeStatusChanged;
       f.change_id = m->change_id();
@@ -141,8 +147,9 @@ void RegisterIntakeAdapters(AdapterRegistry& r) {
 
   r.Register(TypeName(intake::ProposalSubmitted::descriptor()),
              [](const Envelope& e, Fact& f) -> absl::StatusOr<bool> {
-               auto m = Unpack<intake::ProposalSubmitted>(e);
-               if (!m.ok()) return m.status();
+               auto m_or = Unpack<intake::ProposalSubmitted>(e);
+               if (!m_or.ok()) return m_or.status();
+               const auto* m = *m_or;
                if (auto s = RequireId(e, m->proposal_id(), "proposal_id"); !s.ok()) return s;
                f.kind = FactKind::kProposalSubmitted;
                f.proposal_id = m->proposal_id();
@@ -150,8 +157,9 @@ void RegisterIntakeAdapters(AdapterRegistry& r) {
              });
   r.Register(TypeName(intake::ProposalDecided::descriptor()),
              [](const Envelope& e, Fact& f) -> absl::StatusOr<bool> {
-               auto m = Unpack<intake::ProposalDecided>(e);
-               if (!m.ok()) return m.status();
+               auto m_or = Unpack<intake::ProposalDecided>(e);
+               if (!m_or.ok()) return m_or.status();
+               const auto* m = *m_or;
                if (auto s = RequireId(e, m->proposal_id(), "proposal_id"); !s.ok()) return s;
                f.kind = FactKind::kProposalDecided;
                f.proposal_id = m->proposal_id();
@@ -168,8 +176,9 @@ void RegisterIntakeAdapters(AdapterRegistry& r) {
   auto proposal_other = [&r](const google::protobuf::Descriptor* d, auto tag) {
     using Msg = decltype(tag);
     r.Register(TypeName(d), [](const Envelope& e, Fact& f) -> absl::StatusOr<bool> {
-      auto m = Unpack<Msg>(e);
-      if (!m.ok()) return m.status();
+      auto m_or = Unpack<Msg>(e);
+      if (!m_or.ok()) return m_or.status();
+               const auto* m = *m_or;
       if (auto s = RequireId(e, m->proposal_id(), "proposal_id"); !s.ok()) return s;
       f.kind = FactKind::kProposalOther;
       f.proposal_id = m->proposal_id();
@@ -187,8 +196,9 @@ void RegisterClassificationAdapters(AdapterRegistry& r) {
   r.AddTopic("changeledger.classification.v1");
   r.Register(TypeName(cls::ClassificationSuggested::descriptor()),
              [](const Envelope& e, Fact& f) -> absl::StatusOr<bool> {
-               auto m = Unpack<cls::ClassificationSuggested>(e);
-               if (!m.ok()) return m.status();
+               auto m_or = Unpack<cls::ClassificationSuggested>(e);
+               if (!m_or.ok()) return m_or.status();
+               const auto* m = *m_or;
                if (auto s = RequireId(e, m->change_id(), "change_id"); !s.ok()) return s;
                f.kind = FactKind::kClassificationSuggested;
                f.change_id = m->change_id();
@@ -197,8 +207,9 @@ void RegisterClassificationAdapters(AdapterRegistry& r) {
              });
   r.Register(TypeName(cls::ClassificationConfirmed::descriptor()),
              [](const Envelope& e, Fact& f) -> absl::StatusOr<bool> {
-               auto m = Unpack<cls::ClassificationConfirmed>(e);
-               if (!m.ok()) return m.status();
+               auto m_or = Unpack<cls::ClassificationConfirmed>(e);
+               if (!m_or.ok()) return m_or.status();
+               const auto* m = *m_or;
                if (auto s = RequireId(e, m->change_id(), "change_id"); !s.ok()) return s;
                f.kind = FactKind::kClassificationConfirmed;
                f.change_id = m->change_id();
@@ -207,8 +218,9 @@ void RegisterClassificationAdapters(AdapterRegistry& r) {
              });
   r.Register(TypeName(cls::ClassificationOverridden::descriptor()),
              [](const Envelope& e, Fact& f) -> absl::StatusOr<bool> {
-               auto m = Unpack<cls::ClassificationOverridden>(e);
-               if (!m.ok()) return m.status();
+               auto m_or = Unpack<cls::ClassificationOverridden>(e);
+               if (!m_or.ok()) return m_or.status();
+               const auto* m = *m_or;
                if (auto s = RequireId(e, m->change_id(), "change_id"); !s.ok()) return s;
                f.kind = FactKind::kClassificationOverridden;
                f.change_id = m->change_id();

@@ -120,7 +120,8 @@ struct EventRecord {
   Payload payload;
 };
 
-// The state of a change after a step. 24 bytes.
+// The state of a change after a step. 24 bytes, no padding (compared with
+// memcmp).
 enum StateFlag : uint8_t { kRegistered = 1, kDataDigital = 2, kConfirmed = 4 };
 struct State {
   int64_t cost = 0;
@@ -143,6 +144,8 @@ struct State {
     return tier == o.tier && complexity == o.complexity && types == o.types;
   }
 };
+
+static_assert(sizeof(State) == 24, "State must stay packed: it is compared with memcmp");
 
 struct Step {
   int64_t recorded_at;
@@ -492,6 +495,9 @@ struct PortfolioModel::Impl {
       if (newest) c.title = fact.attributes.title;
     }
     const State& after = c.steps.back().state;
+    // Most facts leave the counted state as it was (a re-suggestion under
+    // a decision, an amendment of the title): nothing to move.
+    if (had_state && std::memcmp(&before, &after, sizeof(State)) == 0) return;
     if (had_state) CurrentAdd(change_index, before, -1);
     CurrentAdd(change_index, after, +1);
   }
