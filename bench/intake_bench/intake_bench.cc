@@ -29,6 +29,7 @@
 #include "absl/time/clock.h"
 #include "changeledger/devbroker/devbroker_process.h"
 #include "changeledger/intake/v1/intake.grpc.pb.h"
+#include "changeledger/metrics/scrape.h"
 #include "intake_server.h"
 
 namespace changeledger::intake {
@@ -168,7 +169,7 @@ int Main(int argc, char** argv) {
   IntakeServerOptions options;
   options.common.service_name = "intake";
   options.common.grpc_listen = "127.0.0.1:0";
-  options.common.metrics_listen = "";
+  options.common.metrics_listen = "127.0.0.1:0";
   options.common.data_dir = dir + "/data";
   options.common.tokens_file = dir + "/tokens.yaml";
   options.common.log_level = "warn";
@@ -239,6 +240,17 @@ int Main(int argc, char** argv) {
               static_cast<long long>(submit.calls), static_cast<long long>(submit.errors),
               submit.per_second(), submit.percentile(0.50), p99,
               sample_request.ByteSizeLong(), sample_response.ByteSizeLong());
+  // How well group commit batched over the whole run (from /metrics).
+  if (auto text = metrics::testing::HttpGet((*server)->metrics_port(), "/metrics"); text.ok()) {
+    if (auto samples = metrics::testing::ParseExposition(*text); samples.ok()) {
+      const double commits = (*samples)["changeledger_eventstore_group_commit_appends_count"];
+      const double appends = (*samples)["changeledger_eventstore_group_commit_appends_sum"];
+      const double write_s = (*samples)["changeledger_eventstore_write_duration_seconds_sum"];
+      std::printf("store: synced_writes=%.0f appends_per_write=%.1f mean_write_ms=%.2f\n",
+                  commits, commits > 0 ? appends / commits : 0,
+                  commits > 0 ? 1000 * write_s / commits : 0);
+    }
+  }
   (*server)->Stop(std::chrono::seconds(5));
 
   // The baseline, with the same messages and the same clients.
