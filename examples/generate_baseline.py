@@ -116,16 +116,22 @@ def record(rng, tier, n):
         r["title"] = f"{name} programme"
         r["description"] = f"Example data. SRO-led programme of interdependent projects: {name.lower()}."
         r["sponsor"] = f"Assistant Commissioner, {area}"
-        r["teams"] = "; ".join(rng.sample(teams_pool, min(len(teams_pool), 3)) + ["Strategy and Transformation"])
+        pool = [t for t in teams_pool if t != "Strategy and Transformation"]
+        r["teams"] = "; ".join(rng.sample(pool, min(len(pool), 3)) + ["Strategy and Transformation"])
         high = rng.random() < 0.65
         r["estimated_cost"] = cost(rng, 12e6, 80e6) if high else cost(rng, 2e6, 9e6)
         r["organisational_scope"] = "organisation_wide" if high else "cross_business_area"
         r["work_packages"] = str(rng.randint(5, 12) if high else rng.randint(3, 5))
         r["interdependent_projects"] = r["sro_led"] = r["has_business_case"] = "yes"
         r["technology_and_data_implications"] = yes(dd)
-        r["third_party_procurement"] = yes(rng.random() < 0.6)
-        r["public_or_political_interest"] = rng.choice(["medium", "high"])
-        r["impacted_stakeholder_groups"] = str(rng.randint(4, 10))
+        if high:
+            r["third_party_procurement"] = yes(rng.random() < 0.6)
+            r["public_or_political_interest"] = rng.choice(["medium", "high"])
+            r["impacted_stakeholder_groups"] = str(rng.randint(4, 10))
+        else:  # a smaller programme: medium complexity
+            r["teams"] = "; ".join(rng.sample(pool, 1) + ["Strategy and Transformation"])
+            r["public_or_political_interest"] = "low"
+            r["impacted_stakeholder_groups"] = str(rng.randint(1, 2))
         r["clarity_of_aims"] = rng.choice(["clear", "evolving"])
         r["planned_start"], r["planned_end"] = dates(rng, 30, 60)
     elif tier == "mandated":

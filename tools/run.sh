@@ -165,14 +165,34 @@ for _ in $(seq 1 200); do [ -s "$state_dir/broker.bootstrap" ] && break; sleep 0
 [ -s "$state_dir/broker.bootstrap" ] || { say "the dev broker did not start; see $log_dir/devbroker.log"; exit 1; }
 bootstrap=$(tr -d '\n' < "$state_dir/broker.bootstrap")
 
+service_token=$(awk '/principal: dev-service$/ {found=1} found && /token:/ {gsub(/[" ]/, "", $2); print $2; exit}' "$tokens")
+extra_args() {  # extra_args SERVICE: settings beyond the common ones
+  case $1 in
+    classification)
+      echo "--classification-ruleset-file"
+      echo "$repo/services/classification/rulesets/differentiated-model-v1.yaml" ;;
+    portfolio)
+      for src in intake classification; do
+        if [ -n "${grpc_port[$src]:-}" ]; then
+          echo "--portfolio-${src}-log-reader"
+          echo "127.0.0.1:${grpc_port[$src]}"
+        fi
+      done ;;
+  esac
+}
+# The portfolio reads the other services' logs with the service token, from
+# the environment so that it does not show in ps.
+export CHANGELEDGER_PORTFOLIO_SERVICE_TOKEN=$service_token
 for s in "${services[@]}"; do
   mkdir -p "$data_dir/$s"
+  mapfile -t extra < <(extra_args "$s")
   start "$s" "$(find_binary "$s")" \
     --grpc-listen "127.0.0.1:${grpc_port[$s]}" \
     --metrics-listen "127.0.0.1:${metrics_port[$s]}" \
     --data-dir "$data_dir/$s" \
     --auth-tokens-file "$tokens" \
-    --kafka-bootstrap-servers "$bootstrap"
+    --kafka-bootstrap-servers "$bootstrap" \
+    "${extra[@]}"
 done
 
 for s in "${services[@]}"; do
@@ -193,9 +213,9 @@ done
 # new and empty, and the consumers' stored offsets point past their ends. The
 # writing services' own logs hold every event, so the read side is rebuilt
 # from them (log-reader source) whenever the services have data already.
-if "$ctl" rebuild --help >/dev/null 2>&1 && [ -e "$data_dir/.example-loaded" -o -e "$data_dir/.started-before" ]; then
-  say "new broker, existing data: rebuilding the read side from the services' logs"
-  "$ctl" rebuild --source log-reader --wait || say "rebuild failed; see the logs in $log_dir"
+if [ -n "${grpc_port[portfolio]:-}" ] && [ -e "$data_dir/.started-before" ]; then
+  say "new broker, existing data: rebuilding the portfolio view from the services' logs"
+  "$ctl" rebuild --source log-reader >/dev/null || say "the rebuild failed; see $log_dir/portfolio.log"
 fi
 touch "$data_dir/.started-before"
 
@@ -209,7 +229,7 @@ fi
 
 if [ $quiet -eq 0 ] && "$ctl" baseline --help >/dev/null 2>&1; then
   echo
-  "$ctl" baseline --wait-for-sources 30s || true
+  "$ctl" baseline --settle 60s || true
 fi
 
 echo

@@ -5,6 +5,7 @@
 #define CHANGELEDGER_CHANGECTL_APP_H_
 
 #include <functional>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <string>
@@ -71,7 +72,34 @@ class App {
   ClientConfig config_;
 };
 
+// Calls one RPC of `service` (as `role` unless a token was given) and prints
+// the answer: -o json as protobuf JSON, -o name through `name` (when set),
+// else `table`. Returns the exit code.
+template <typename Service, typename Resp>
+int CallService(App& app, const std::string& service, const std::string& role,
+                const std::function<grpc::Status(typename Service::Stub&, const Conn&, Resp*)>& rpc,
+                const std::function<std::string(const Resp&)>& table,
+                const std::function<std::string(const Resp&)>& name = nullptr) {
+  int code = kExitOk;
+  auto conn = app.Connect(service, role, &code);
+  if (!conn) return code;
+  auto stub = Service::NewStub(conn->channel);
+  Resp response;
+  grpc::Status status = rpc(*stub, *conn, &response);
+  if (!status.ok()) return app.Fail(*conn, status);
+  if (app.json()) {
+    app.PrintJson(response);
+  } else if (app.names() && name) {
+    std::cout << name(response) << "\n";
+  } else {
+    std::cout << table(response);
+  }
+  return kExitOk;
+}
+
 void AddIntakeCommands(CLI::App& cli, App& app);
+void AddClassificationCommands(CLI::App& cli, App& app);
+void AddPortfolioCommands(CLI::App& cli, App& app);
 void AddImportCommand(CLI::App& cli, App& app);
 void AddOpsCommands(CLI::App& cli, App& app);
 

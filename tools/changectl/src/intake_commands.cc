@@ -23,21 +23,7 @@ int Call(App& app, const std::string& role,
          const std::function<grpc::Status(Stub&, const Conn&, Resp*)>& rpc,
          const std::function<std::string(const Resp&)>& table,
          const std::function<std::string(const Resp&)>& name = nullptr) {
-  int code = kExitOk;
-  auto conn = app.Connect("intake", role, &code);
-  if (!conn) return code;
-  auto stub = iv1::IntakeService::NewStub(conn->channel);
-  Resp response;
-  grpc::Status status = rpc(*stub, *conn, &response);
-  if (!status.ok()) return app.Fail(*conn, status);
-  if (app.json()) {
-    app.PrintJson(response);
-  } else if (app.names() && name) {
-    std::cout << name(response) << "\n";
-  } else {
-    std::cout << table(response);
-  }
-  return kExitOk;
+  return CallService<iv1::IntakeService, Resp>(app, "intake", role, rpc, table, name);
 }
 
 // The flags that set ChangeAttributes, shared by create/update/register/amend.
@@ -118,13 +104,15 @@ struct AttributeFlags {
       if (m.ok()) *a->mutable_estimated_cost() = *m;
       else errors.push_back(absl::StrCat("--cost: ", m.status().message()));
     }
-    for (auto [path, text, target] :
-         {std::tuple{"planned_start", &start, a->mutable_planned_start()},
-          std::tuple{"planned_end", &end, a->mutable_planned_end()}}) {
-      if (!Given(path)) continue;
-      auto d = ParseDate(*text);
-      if (d.ok()) *target = *d;
-      else errors.push_back(absl::StrCat(options.at(path)->get_name(), ": ", d.status().message()));
+    if (Given("planned_start")) {
+      auto d = ParseDate(start);
+      if (d.ok()) *a->mutable_planned_start() = *d;
+      else errors.push_back(absl::StrCat("--start: ", d.status().message()));
+    }
+    if (Given("planned_end")) {
+      auto d = ParseDate(end);
+      if (d.ok()) *a->mutable_planned_end() = *d;
+      else errors.push_back(absl::StrCat("--end: ", d.status().message()));
     }
     boolean("features.interdependent_projects", interdependent,
             [&](bool v) { x->set_interdependent_projects(v); });

@@ -12,7 +12,8 @@ int main(int argc, char** argv) {
   CLI::App cli(
       "changectl: the command-line client of changeledger, the change-portfolio system.\n"
       "One subcommand per RPC: proposals (the front door), changes (the register),\n"
-      "import (returns files), business-areas, health. Try `changectl COMMAND --help`.",
+      "classification, portfolio (the baseline; shortcuts baseline, history, provenance,\n"
+      "rebuild), import (returns files), business-areas, health. Try `changectl COMMAND --help`.",
       "changectl");
   cli.fallthrough();
   cli.require_subcommand(1);
@@ -45,7 +46,9 @@ int main(int argc, char** argv) {
                                               "changectl proposals list -o json"}));
 
   changeledger::changectl::AddIntakeCommands(cli, app);
+  changeledger::changectl::AddClassificationCommands(cli, app);
   changeledger::changectl::AddImportCommand(cli, app);
+  changeledger::changectl::AddPortfolioCommands(cli, app);
   changeledger::changectl::AddOpsCommands(cli, app);
 
   try {

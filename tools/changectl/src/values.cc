@@ -3,6 +3,8 @@
 #include <cctype>
 #include <cstdio>
 
+#include <google/protobuf/util/time_util.h>
+
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -67,6 +69,25 @@ absl::StatusOr<common::v1::Date> ParseDate(absl::string_view text) {
   date.set_month(m);
   date.set_day(d);
   return date;
+}
+
+absl::StatusOr<google::protobuf::Timestamp> ParseAsOf(absl::string_view text) {
+  text = absl::StripAsciiWhitespace(text);
+  google::protobuf::Timestamp ts;
+  if (text == "now") {
+    return google::protobuf::util::TimeUtil::GetCurrentTime();
+  }
+  if (text.size() == 10) {
+    auto date = ParseDate(text);
+    if (!date.ok()) return date.status();
+    const std::string end_of_day = absl::StrCat(text, "T23:59:59.999999999Z");
+    if (google::protobuf::util::TimeUtil::FromString(end_of_day, &ts)) return ts;
+  } else if (google::protobuf::util::TimeUtil::FromString(std::string(text), &ts)) {
+    return ts;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "\"", text, "\" is not a date or time (expected YYYY-MM-DD, an RFC 3339 time such as "
+      "2021-05-12T09:30:00Z, or now)"));
 }
 
 std::string FormatDate(const common::v1::Date& date) {

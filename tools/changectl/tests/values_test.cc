@@ -1,6 +1,7 @@
 #include "changeledger/changectl/values.h"
 
 #include <gtest/gtest.h>
+#include <google/protobuf/util/time_util.h>
 
 namespace changeledger::changectl {
 namespace {
@@ -57,6 +58,19 @@ TEST(ValuesTest, ResourceNamesAcceptBareIds) {
   EXPECT_FALSE(ResourceName("changes", "proposals/abc").ok());
   EXPECT_FALSE(ResourceName("changes", "").ok());
   EXPECT_EQ(ResourceId("changes/abc"), "abc");
+}
+
+TEST(ValuesTest, AsOfDateMeansTheEndOfThatDayInUtc) {
+  using google::protobuf::util::TimeUtil;
+  auto day = ParseAsOf("2021-05-12");
+  ASSERT_TRUE(day.ok()) << day.status();
+  EXPECT_EQ(TimeUtil::ToString(*day), "2021-05-12T23:59:59.999999999Z");
+  auto exact = ParseAsOf("2021-05-12T09:30:00+01:00");
+  ASSERT_TRUE(exact.ok());
+  EXPECT_EQ(TimeUtil::ToString(*exact), "2021-05-12T08:30:00Z");
+  EXPECT_GT(ParseAsOf("now")->seconds(), day->seconds());
+  EXPECT_FALSE(ParseAsOf("2021-02-30").ok());
+  EXPECT_FALSE(ParseAsOf("yesterday").ok());
 }
 
 TEST(ValuesTest, ParsesYesNo) {

@@ -8,6 +8,8 @@
 #include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include <google/protobuf/timestamp.pb.h>
+
 #include "changeledger/common/v1/types.pb.h"
 #include "changeledger/intake/v1/change.pb.h"
 #include "changeledger/intake/v1/events.pb.h"
@@ -19,6 +21,12 @@ namespace changeledger::changectl {
 absl::StatusOr<common::v1::Date> ParseDate(absl::string_view text);
 // Date -> "2021-05-12"; "" for an unset (all zero) date.
 std::string FormatDate(const common::v1::Date& date);
+
+// An as-of point in time: "2021-05-12" means the end of that day in UTC
+// (23:59:59.999999999Z, so everything recorded on that day counts); an RFC
+// 3339 timestamp ("2021-05-12T09:30:00Z", "...+01:00") is taken as is;
+// "now" is the current time.
+absl::StatusOr<google::protobuf::Timestamp> ParseAsOf(absl::string_view text);
 
 // Money in major units: "1250000", "1250000.5", "£1,250,000.00" -> minor
 // units (pence) in `currency`. At most two decimals; never negative.
