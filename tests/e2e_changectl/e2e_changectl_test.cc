@@ -1,0 +1,308 @@
+// End to end: the stack as tools/run.sh starts it (dev broker and every
+// service built, generated config, example portfolio loaded through the
+// public API), and what changectl prints against it.
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <regex>
+#include <set>
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <nlohmann/json.hpp>
+#include <sys/socket.h>
+
+#include "stack.h"
+
+namespace changeledger::e2e {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+size_t Lines(const std::string& text) {
+  return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+class ChangectlE2eTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new std::string(std::filesystem::temp_directory_path() /
+                           ("e2e_changectl_" + std::to_string(getpid())));
+    std::filesystem::remove_all(*dir_);
+    stack_ = new Stack(*dir_);
+    std::string why;
+    started_ = stack_->Start({}, 600, &why);
+    if (!started_) start_error_ = new std::string(why);
+  }
+  static void TearDownTestSuite() {
+    delete stack_;  // stops run.sh and everything it started
+    stack_ = nullptr;
+    std::filesystem::remove_all(*dir_);
+    delete dir_;
+  }
+  void SetUp() override {
+    ASSERT_TRUE(started_) << (start_error_ ? *start_error_ : "");
+  }
+
+  static inline std::string* dir_ = nullptr;
+  static inline Stack* stack_ = nullptr;
+  static inline bool started_ = false;
+  static inline std::string* start_error_ = nullptr;
+};
+
+TEST_F(ChangectlE2eTest, NamedExampleReturnListsAsTableAndJson) {
+  auto table = stack_->Ctl({"changes", "list", "--return", "example-named-2021-05-12"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_THAT(table.out, testing::StartsWith("ID"));
+  EXPECT_THAT(table.out, testing::ContainsRegex("\n[0-9a-f-]{36}  in_delivery  MO +yes  "
+                                                "CONNECT: one integrated records system +"
+                                                "return example-named-2021-05-12 #CONNECT\n"));
+  EXPECT_EQ(Lines(table.out), 1u + 17u);  // header + the 17 named changes
+
+  auto json = stack_->Ctl({"changes", "list", "--return", "example-named-2021-05-12", "-o", "json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  auto doc = nlohmann::json::parse(json.out);
+  ASSERT_EQ(doc["changes"].size(), 17u);
+  std::set<std::string> titles;
+  for (const auto& c : doc["changes"]) titles.insert(c["attributes"]["title"].get<std::string>());
+  EXPECT_TRUE(titles.contains("Pilot: machine translation for investigations"));
+  EXPECT_TRUE(titles.contains("Procurement: 24 additional EasyLift terminals (forensics)"));
+  const auto& first = doc["changes"][0];
+  EXPECT_EQ(first["origin"]["return_record"]["return_reference"], "example-named-2021-05-12");
+  EXPECT_EQ(first["attributes"]["estimated_cost"]["currency_code"], "GBP");
+}
+
+TEST_F(ChangectlE2eTest, SyntheticBaselineIsLoadedOnce) {
+  auto names = stack_->Ctl(
+      {"changes", "list", "--return", "example-baseline-2021-05-12", "-o", "name"});
+  ASSERT_EQ(names.exit_code, 0) << names.err;
+  EXPECT_EQ(Lines(names.out), 300u);
+  EXPECT_THAT(names.out, testing::StartsWith("changes/"));
+}
+
+TEST_F(ChangectlE2eTest, ProposalsExistInEveryState) {
+  auto json = stack_->Ctl({"proposals", "list", "-o", "json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  std::set<std::string> states;
+  const auto doc = nlohmann::json::parse(json.out);
+  for (const auto& p : doc["proposals"]) {
+    states.insert(p["state"].get<std::string>());
+  }
+  EXPECT_EQ(states, (std::set<std::string>{
+                        "PROPOSAL_STATE_DRAFT", "PROPOSAL_STATE_SUBMITTED",
+                        "PROPOSAL_STATE_UNDER_ASSESSMENT", "PROPOSAL_STATE_APPROVED",
+                        "PROPOSAL_STATE_REJECTED", "PROPOSAL_STATE_DEFERRED",
+                        "PROPOSAL_STATE_RETURNED", "PROPOSAL_STATE_WITHDRAWN"}));
+
+  auto table = stack_->Ctl({"proposals", "list", "--state", "approved"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_THAT(table.out, testing::ContainsRegex(
+                             "\n[0-9a-f-]{36}  approved  CS +dev-proposer +[0-9]+  "
+                             "Frontline innovation fund\n"));
+}
+
+TEST_F(ChangectlE2eTest, ImportWithBadRowsReportsEveryRowAndExits6) {
+  const std::string file = SourceDir() + "/examples/returns/example-bad-rows.csv";
+  const std::string reference = "e2e-bad-rows";
+  auto table = stack_->Ctl({"import", file, "--reference", reference});
+  EXPECT_EQ(table.exit_code, 6) << table.err;
+  EXPECT_THAT(table.out, HasSubstr("return e2e-bad-rows: 1 registered, 0 already imported, "
+                                   "2 rejected, 3 unreadable (of 6 rows)\n"));
+  EXPECT_THAT(table.out, HasSubstr("\nrows not imported:\nWHERE   RECORD  ERROR\n"));
+  EXPECT_THAT(table.out, HasSubstr(
+      "\nline 4  BAD-2   planned_start: \"2021-02-30\" is not a date (expected YYYY-MM-DD)\n"));
+  EXPECT_THAT(table.out, testing::ContainsRegex("\nline 5  BAD-3   .*business_area"));
+  EXPECT_THAT(table.out, HasSubstr("\nline 7  BAD-1   record_reference repeats the one at line 3\n"));
+  EXPECT_THAT(table.out, testing::ContainsRegex("\nline 8  BAD-6   .*XX"));
+
+  // Again, as JSON: the good row is already there, the bad ones still bad.
+  auto json = stack_->Ctl({"import", file, "--reference", reference, "-o", "json"});
+  EXPECT_EQ(json.exit_code, 6) << json.err;
+  auto doc = nlohmann::json::parse(json.out);
+  EXPECT_EQ(doc["registered"], 0);
+  EXPECT_EQ(doc["already_imported"], 1);
+  EXPECT_EQ(doc["rejected"], 2);
+  EXPECT_EQ(doc["unreadable"], 3);
+  ASSERT_EQ(doc["errors"].size(), 5u);
+  EXPECT_EQ(doc["errors"][0]["where"], "line 4");
+  EXPECT_EQ(doc["errors"][1]["record_reference"], "BAD-3");
+}
+
+// Registered changes known to intake now (none of them closed or stopped,
+// so all of them are in the ongoing baseline): the example's 317 returned
+// changes, the one the front door approved, and whatever other tests added.
+int RegisteredChanges(const Stack& stack) {
+  auto names = stack.Ctl({"changes", "list", "-o", "name"});
+  EXPECT_EQ(names.exit_code, 0) << names.err;
+  return static_cast<int>(Lines(names.out));
+}
+
+TEST_F(ChangectlE2eTest, BaselineTableAndJsonShowThePapersShape) {
+  auto table = stack_->Ctl({"baseline", "--settle", "60s"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  const int changes = RegisteredChanges(*stack_);
+  EXPECT_GE(changes, 318);
+  EXPECT_THAT(table.out, testing::ContainsRegex(
+                             "^Change baseline as known now \\(latest event recorded "
+                             "[0-9-]+T[0-9:]+Z\\)\n"));
+  EXPECT_THAT(table.out, HasSubstr("changes registered, in_delivery: " + std::to_string(changes) +
+                                   " changes, 0 not yet classified, " + std::to_string(changes) +
+                                   " classified by suggestion only (100%)\n"));
+  EXPECT_THAT(table.out, HasSubstr("\nTIER              HIGH  MEDIUM  LOW  TOTAL  DATA&DIGITAL  SHARE\n"));
+  EXPECT_THAT(table.out, testing::ContainsRegex("\nmandated +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+  [0-9]+%\n"));
+  EXPECT_THAT(table.out, HasSubstr("\nnot a pyramid: MANDATED ("));
+  EXPECT_THAT(table.out, HasSubstr("\ntop mandated changes per area (by cost):\n"));
+
+  auto json = stack_->Ctl({"baseline", "-o", "json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  auto b = nlohmann::json::parse(json.out);
+  EXPECT_EQ(b["total"], std::to_string(changes));  // int64: a string in JSON
+  EXPECT_EQ(b["unclassified"], "0");
+  EXPECT_FALSE(b["pyramid"]["holds"].get<bool>());
+  EXPECT_EQ(b["pyramid"]["most_common"], "TIER_MANDATED");
+  std::map<std::string, std::map<std::string, int>> cells;
+  for (const auto& c : b["tier_complexity"]) {
+    cells[c["tier"]][c["complexity"]] = std::stoi(c["changes"].get<std::string>());
+  }
+  // Complexity grows with the tier: transformational never low, incremental never high.
+  EXPECT_EQ(cells["TIER_TRANSFORMATIONAL"]["COMPLEXITY_LOW"], 0);
+  EXPECT_GT(cells["TIER_TRANSFORMATIONAL"]["COMPLEXITY_HIGH"], 0);
+  EXPECT_EQ(cells["TIER_INCREMENTAL"]["COMPLEXITY_HIGH"], 0);
+  EXPECT_EQ(cells["TIER_EXPERIMENTAL"]["COMPLEXITY_HIGH"], 0);
+  // Mandated mostly medium.
+  EXPECT_GT(cells["TIER_MANDATED"]["COMPLEXITY_MEDIUM"],
+            cells["TIER_MANDATED"]["COMPLEXITY_HIGH"] + cells["TIER_MANDATED"]["COMPLEXITY_LOW"]);
+}
+
+TEST_F(ChangectlE2eTest, AsOfAndDiffSeeOnlyWhatWasKnownThen) {
+  ASSERT_EQ(stack_->Ctl({"baseline", "--settle", "60s", "-o", "json"}).exit_code, 0);
+  const int known = RegisteredChanges(*stack_);
+  auto now = RunCommand({"/bin/date", "-u", "+%Y-%m-%dT%H:%M:%S.%NZ"});
+  const std::string before = now.out.substr(0, now.out.size() - 1);
+  auto registered = stack_->Ctl({"-o", "name", "changes", "register", "--request-id", "e2e-as-of",
+                                 "--title", "E2E: a change registered after T", "--area", "CS",
+                                 "--sponsor", "Test", "--business-case", "yes"});
+  ASSERT_EQ(registered.exit_code, 0) << registered.err;
+  const std::string id = registered.out.substr(std::string("changes/").size(),
+                                               registered.out.size() - 1 - std::string("changes/").size());
+
+  auto current = stack_->Ctl({"baseline", "--settle", "60s", "-o", "json"});
+  ASSERT_EQ(current.exit_code, 0) << current.err;
+  EXPECT_EQ(nlohmann::json::parse(current.out)["total"], std::to_string(known + 1));
+
+  auto then = stack_->Ctl({"baseline", "--as-of", before, "-o", "json"});
+  ASSERT_EQ(then.exit_code, 0) << then.err;
+  auto t = nlohmann::json::parse(then.out);
+  EXPECT_EQ(t["total"], std::to_string(known));
+  EXPECT_EQ(t["stands"]["as_of"].get<std::string>().substr(0, 19), before.substr(0, 19));
+
+  auto table = stack_->Ctl({"baseline", "--as-of", before});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_THAT(table.out, testing::StartsWith("Change baseline as of " + before.substr(0, 19)));
+  EXPECT_THAT(table.out, HasSubstr(": " + std::to_string(known) + " changes,"));
+
+  auto diff = stack_->Ctl({"baseline", "--diff", before, "now"});
+  ASSERT_EQ(diff.exit_code, 0) << diff.err;
+  EXPECT_THAT(diff.out, HasSubstr("\n1 entered, 0 left, 0 reclassified, 0 changed business area, "
+                                  "0 changed status\n"));
+  EXPECT_THAT(diff.out, testing::ContainsRegex("\n" + id + "  entered  - +CS registered"));
+
+  auto history = stack_->Ctl({"history", id});
+  ASSERT_EQ(history.exit_code, 0) << history.err;
+  EXPECT_THAT(history.out, HasSubstr("title:   E2E: a change registered after T\n"));
+  EXPECT_THAT(history.out, testing::ContainsRegex("intake +ChangeRegistered +dev-portfolio-office"));
+  EXPECT_THAT(history.out, testing::ContainsRegex("classification +ClassificationSuggested"));
+}
+
+TEST_F(ChangectlE2eTest, StoppedServerGivesOneClearLine) {
+  const std::string address = "127.0.0.1:" + std::to_string(FreePort());
+  auto r = stack_->Ctl({"--intake", address, "changes", "list"});
+  EXPECT_EQ(r.exit_code, 5);
+  EXPECT_EQ(r.err, "changectl: cannot reach intake at " + address + " (connection refused)\n");
+  EXPECT_EQ(r.out, "");
+}
+
+TEST_F(ChangectlE2eTest, BadTokenAndRefusedRoleGiveOneClearLine) {
+  auto bad = stack_->Ctl({"--token", "not-a-token-of-this-stack", "changes", "list"});
+  EXPECT_EQ(bad.exit_code, 4);
+  EXPECT_EQ(bad.err, "changectl: the token was not accepted by intake (UNAUTHENTICATED)\n");
+
+  auto env = stack_->Ctl({"changes", "list"}, {"CHANGELEDGER_TOKEN=also-not-a-token-here"});
+  EXPECT_EQ(env.exit_code, 4);
+
+  auto refused = stack_->Ctl({"--as", "auditor", "changes", "register", "--title", "x", "--area",
+                              "MO", "--sponsor", "y"});
+  EXPECT_EQ(refused.exit_code, 4);
+  EXPECT_THAT(refused.err, testing::StartsWith("changectl: intake refused: "));
+  EXPECT_THAT(refused.err, testing::EndsWith(" (PERMISSION_DENIED)\n"));
+  EXPECT_EQ(Lines(refused.err), 1u);
+}
+
+TEST_F(ChangectlE2eTest, NotFoundAndInvalidArgumentExitCodes) {
+  auto missing = stack_->Ctl({"changes", "get", "00000000-0000-4000-8000-000000000000"});
+  EXPECT_EQ(missing.exit_code, 3);
+  EXPECT_THAT(missing.err, testing::MatchesRegex("changectl: intake: .* \\(NOT_FOUND\\)\n"));
+
+  auto invalid = stack_->Ctl({"proposals", "create", "--area", "MO"});
+  EXPECT_EQ(invalid.exit_code, 2);
+  EXPECT_THAT(invalid.err, testing::MatchesRegex("changectl: intake: .*title.* \\(INVALID_ARGUMENT\\)\n"));
+}
+
+TEST_F(ChangectlE2eTest, LoadingTheExampleAgainCreatesNothing) {
+  auto before = stack_->Ctl({"proposals", "list", "-o", "name"});
+  auto load = RunCommand({"/bin/bash", SourceDir() + "/examples/load.sh"},
+                         {"CHANGECTL=" + ChangectlPath(), "CHANGECTL_CONFIG=" + stack_->config()});
+  ASSERT_EQ(load.exit_code, 0) << load.err;
+  EXPECT_THAT(load.out, HasSubstr("return example-named-2021-05-12: 0 registered, "
+                                  "17 already imported, 0 rejected"));
+  EXPECT_THAT(load.out, HasSubstr("return example-baseline-2021-05-12: 0 registered, "
+                                  "300 already imported, 0 rejected"));
+  auto after = stack_->Ctl({"proposals", "list", "-o", "name"});
+  EXPECT_EQ(after.out, before.out);
+  EXPECT_EQ(Lines(after.out), 8u);
+}
+
+// Last: stops the stack, checks the clean shutdown, starts it again on the
+// same data and checks nothing was loaded twice.
+TEST_F(ChangectlE2eTest, ZzRestartKeepsDataAndDoesNotLoadTwice) {
+  auto before = stack_->Ctl({"changes", "list", "-o", "name"});
+  ASSERT_EQ(before.exit_code, 0) << before.err;
+  EXPECT_EQ(stack_->Stop(), 0) << stack_->Output();
+  EXPECT_THAT(stack_->Output(), HasSubstr("run.sh: stopped intake (exit 0)"));
+  EXPECT_THAT(stack_->Output(), HasSubstr("run.sh: stopped devbroker (exit 0)"));
+
+  auto down = stack_->Ctl({"changes", "list"});
+  EXPECT_EQ(down.exit_code, 5);
+  EXPECT_THAT(down.err, testing::MatchesRegex(
+                            "changectl: cannot reach intake at 127\\.0\\.0\\.1:[0-9]+ "
+                            "\\(connection refused\\)\n"));
+
+  std::string why;
+  ASSERT_TRUE(stack_->Start({}, 300, &why)) << why;
+  EXPECT_THAT(stack_->Output(), HasSubstr("example portfolio already loaded"));
+  EXPECT_THAT(stack_->Output(), Not(HasSubstr("loading the example portfolio")));
+  auto after = stack_->Ctl({"changes", "list", "-o", "name"});
+  ASSERT_EQ(after.exit_code, 0) << after.err;
+  EXPECT_EQ(after.out, before.out);
+}
+
+}  // namespace
+}  // namespace changeledger::e2e
