@@ -19,7 +19,19 @@
 # changectl.yaml (the client config changectl finds from the repository),
 # env (source it to put changectl on PATH), ports (this run's addresses),
 # logs/*.log, data/<service>/ (RocksDB; kept across runs), data/.example-loaded.
+#
+# Restarts and the dev broker: the broker keeps topics in memory only, so each
+# run starts with new, empty topics while the services keep their stores.
+# Consumers whose stored offsets lie past a new topic's end fall back to the
+# earliest offset (libs/bus ProjectionRunner: auto.offset.reset=earliest) and
+# dedupe by (stream, version). Events that reached the old broker but no
+# consumer before it stopped exist only in the writing services' own logs, so
+# on every run after the first, run.sh rebuilds the portfolio view from those
+# logs (`changectl rebuild --source log-reader`). Classification consumes
+# intake from Kafka only; an intake event it had not consumed when the old
+# broker stopped is not seen again (see the report of issue 7).
 set -euo pipefail
+self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 
@@ -39,7 +51,7 @@ while [ $# -gt 0 ]; do
     --build-dir) build_dir=$2; shift ;;
     --ready-file) ready_file=$2; shift ;;
     --quiet) quiet=1 ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,32p' "$self" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -132,7 +144,12 @@ stop_all() {
   for ((i=${#started[@]}-1; i>=0; i--)); do
     s=${started[$i]}
     pid=${pid_of[$s]}
-    kill -0 "$pid" 2>/dev/null || { say "$s had already exited"; continue; }
+    if ! kill -0 "$pid" 2>/dev/null; then
+      local early=0
+      wait "$pid" 2>/dev/null || early=$?
+      say "$s had already exited (exit $early)"
+      continue
+    fi
     kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     if kill -0 "$pid" 2>/dev/null; then
