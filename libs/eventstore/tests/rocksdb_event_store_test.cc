@@ -66,10 +66,11 @@ class RocksDbEventStoreTest : public ::testing::Test {
   }
 
   // Stalls the write pipeline: one append is committed and its OnCommit
-  // blocks the committer; a second is taken by the preparer, which then
-  // waits for the committer. Appends made after this stay queued until
-  // observer.Release(). Adds two events (positions 1 and 2) and the two
-  // threads to `threads`.
+  // blocks the committer; a second is taken by the preparer into the next
+  // group, which stays open (and takes later appends) while the committer
+  // is busy. Adds two events (positions 1 and 2) and the two threads to
+  // `threads`. Every append made after this reports its queue depth twice
+  // while it can join the open group (queued, then taken), once if not.
   static void HoldPipeline(EventStore& store, RecordingObserver& observer,
                            std::vector<std::thread>& threads) {
     observer.Block();
@@ -144,6 +145,7 @@ TEST_F(RocksDbEventStoreTest, FullQueueAnswersUnavailable) {
   RecordingObserver observer;
   RocksDbEventStoreOptions options = Options();
   options.max_pending_appends = 2;
+  options.max_appends_per_group = 1;  // the held group is full: later appends queue
   options.observer = &observer;
   auto store = MustOpen(options);
   ASSERT_NE(store, nullptr);
@@ -165,8 +167,7 @@ TEST_F(RocksDbEventStoreTest, FullQueueAnswersUnavailable) {
   for (std::thread& t : appenders) t.join();
   for (int i = 1; i <= 2; ++i) EXPECT_TRUE(statuses[i].ok()) << statuses[i];
   EXPECT_EQ(store->LastPosition(), 4u);
-  // The two queued appends shared one synced write.
-  EXPECT_THAT(observer.groups(), ::testing::ElementsAre(1, 1, 2));
+  EXPECT_THAT(observer.groups(), ::testing::ElementsAre(1, 1, 1, 1));
 }
 
 TEST_F(RocksDbEventStoreTest, OneGroupIsolatesFailuresAndDedupesRequestIds) {
@@ -179,7 +180,8 @@ TEST_F(RocksDbEventStoreTest, OneGroupIsolatesFailuresAndDedupesRequestIds) {
   std::vector<std::thread> threads;
   HoldPipeline(*store, observer, threads);
 
-  // Queue four appends behind the held pipeline, in a known order.
+  // Four appends join the open group behind the held pipeline, in a known
+  // order.
   std::vector<absl::StatusOr<AppendResult>> results(4);
   std::vector<AppendRequest> requests;
   requests.push_back(Request({Write("x", ExpectedVersion::NoStream(), 2)}, "r1"));
@@ -189,7 +191,7 @@ TEST_F(RocksDbEventStoreTest, OneGroupIsolatesFailuresAndDedupesRequestIds) {
                               Write("y", ExpectedVersion::NoStream(), 1)}));
   for (size_t i = 0; i < requests.size(); ++i) {
     threads.emplace_back([&, i] { results[i] = store->Append(std::move(requests[i])); });
-    ASSERT_TRUE(observer.WaitForDepth(i + 1, absl::Seconds(10)));
+    ASSERT_TRUE(observer.WaitForDepthReports(4 + 2 * (i + 1), absl::Seconds(10)));
   }
   observer.Release();
   for (std::thread& t : threads) t.join();
@@ -210,8 +212,9 @@ TEST_F(RocksDbEventStoreTest, OneGroupIsolatesFailuresAndDedupesRequestIds) {
   EXPECT_EQ(results[3]->streams[1].first_version, 1u);
   EXPECT_EQ(results[3]->recorded_at, results[0]->recorded_at);  // one commit, one time
 
-  EXPECT_THAT(observer.groups(), ::testing::ElementsAre(1, 1, 4));
-  EXPECT_THAT(observer.events(), ::testing::ElementsAre(1, 1, 4));
+  // hold-2 and the four appends shared one synced write.
+  EXPECT_THAT(observer.groups(), ::testing::ElementsAre(1, 5));
+  EXPECT_THAT(observer.events(), ::testing::ElementsAre(1, 5));
   EXPECT_EQ(store->LastPosition(), 6u);
   EXPECT_EQ(*store->StreamVersion("x"), 3u);
   EXPECT_EQ(*store->StreamVersion("y"), 1u);
@@ -227,7 +230,8 @@ TEST_F(RocksDbEventStoreTest, GroupsRespectTheirBounds) {
 
   std::vector<std::thread> threads;
   HoldPipeline(*store, observer, threads);
-  // Queued: 2, 2, 2, 7 (alone: larger than the bound), 1 events.
+  // 2 and 2 join the open group (1 + 2 + 2 = 5 events: full, handed over);
+  // then 2, 7 (alone: larger than the bound) and 1 queue behind it.
   const int sizes[] = {2, 2, 2, 7, 1};
   for (size_t i = 0; i < std::size(sizes); ++i) {
     threads.emplace_back([&, i] {
@@ -235,11 +239,15 @@ TEST_F(RocksDbEventStoreTest, GroupsRespectTheirBounds) {
           Request({Write("s" + std::to_string(i), ExpectedVersion::Any(), sizes[i])}));
       EXPECT_TRUE(r.ok()) << r.status();
     });
-    ASSERT_TRUE(observer.WaitForDepth(i + 1, absl::Seconds(10)));
+    if (i < 2) {
+      ASSERT_TRUE(observer.WaitForDepthReports(4 + 2 * (i + 1), absl::Seconds(10)));
+    } else {
+      ASSERT_TRUE(observer.WaitForDepth(i - 1, absl::Seconds(10)));
+    }
   }
   observer.Release();
   for (std::thread& t : threads) t.join();
-  EXPECT_THAT(observer.events(), ::testing::ElementsAre(1, 1, 4, 2, 7, 1));
+  EXPECT_THAT(observer.events(), ::testing::ElementsAre(1, 5, 2, 7, 1));
   EXPECT_EQ(store->LastPosition(), 16u);
 }
 
