@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "kafka_conf.h"
 #include "spdlog/spdlog.h"
 
 namespace changeledger::bus {
@@ -40,16 +41,7 @@ absl::StatusOr<rd_kafka_conf_t*> BuildConf(const OutboxRelayOptions& o) {
   // Fixed: the guarantees depend on them.
   props.push_back({"enable.idempotence", "true"});
   props.push_back({"acks", "all"});
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  char errstr[512];
-  for (const auto& [key, value] : props) {
-    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), errstr, sizeof(errstr)) !=
-        RD_KAFKA_CONF_OK) {
-      rd_kafka_conf_destroy(conf);
-      return absl::InvalidArgumentError(absl::StrCat("kafka_config ", key, ": ", errstr));
-    }
-  }
-  return conf;
+  return internal::MakeKafkaConf(props);
 }
 
 class OutboxRelayImpl final : public OutboxRelay {

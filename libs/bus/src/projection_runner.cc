@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "changeledger/bus/log_reader_service.h"
 #include "prefixed_kv_store.h"
+#include "kafka_conf.h"
 #include "spdlog/spdlog.h"
 
 namespace changeledger::bus {
@@ -286,16 +287,7 @@ class KafkaRunner final : public RunnerBase {
     for (const auto& kv : s.kafka_config) props.push_back(kv);
     props.push_back({"enable.auto.commit", "false"});
     props.push_back({"enable.auto.offset.store", "false"});
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    char errstr[512];
-    for (const auto& [key, value] : props) {
-      if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), errstr, sizeof(errstr)) !=
-          RD_KAFKA_CONF_OK) {
-        rd_kafka_conf_destroy(conf);
-        return absl::InvalidArgumentError(absl::StrCat("kafka_config ", key, ": ", errstr));
-      }
-    }
-    return conf;
+    return internal::MakeKafkaConf(props);
   }
 
  private:
