@@ -27,9 +27,10 @@
 # dedupe by (stream, version). Events that reached the old broker but no
 # consumer before it stopped exist only in the writing services' own logs, so
 # on every run after the first, run.sh rebuilds the portfolio view from those
-# logs (`changectl rebuild --source log-reader`). Classification consumes
-# intake from Kafka only; an intake event it had not consumed when the old
-# broker stopped is not seen again (see the report of issue 7).
+# logs (`changectl rebuild --source log-reader`). Classification catches up
+# from intake's log reader at start (--classification-intake-log-reader),
+# so an intake event it had not consumed when the old broker stopped is
+# still classified, once.
 set -euo pipefail
 self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -187,7 +188,11 @@ extra_args() {  # extra_args SERVICE: settings beyond the common ones
   case $1 in
     classification)
       echo "--classification-ruleset-file"
-      echo "$repo/services/classification/rulesets/differentiated-model-v1.yaml" ;;
+      echo "$repo/services/classification/rulesets/differentiated-model-v1.yaml"
+      if [ -n "${grpc_port[intake]:-}" ]; then
+        echo "--classification-intake-log-reader"
+        echo "127.0.0.1:${grpc_port[intake]}"
+      fi ;;
     portfolio)
       for src in intake classification; do
         if [ -n "${grpc_port[$src]:-}" ]; then
@@ -197,9 +202,10 @@ extra_args() {  # extra_args SERVICE: settings beyond the common ones
       done ;;
   esac
 }
-# The portfolio reads the other services' logs with the service token, from
+# The portfolio and classification read other services' logs with the service token, from
 # the environment so that it does not show in ps.
 export CHANGELEDGER_PORTFOLIO_SERVICE_TOKEN=$service_token
+export CHANGELEDGER_CLASSIFICATION_SERVICE_TOKEN=$service_token
 for s in "${services[@]}"; do
   mkdir -p "$data_dir/$s"
   mapfile -t extra < <(extra_args "$s")

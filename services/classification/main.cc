@@ -27,6 +27,16 @@ int main(int argc, char** argv) {
                      "Kafka topic of classification events (published)");
   settings.AddString("classification.consumer_group", &options.consumer_group,
                      "Kafka consumer group of the intake consumer");
+  settings.AddString("classification.intake_log_reader", &options.intake_log_reader,
+                     "intake's gRPC address host:port, read at start to catch up on intake "
+                     "events Kafka no longer has (empty: Kafka only)",
+                     config::HostPortValidator(/*allow_empty=*/true));
+  settings.AddString("classification.service_token", &options.service_token,
+                     "bearer token presented to intake's LogReader (role service)");
+  settings.AddString("classification.log_reader_tls_root_cert_file",
+                     &options.log_reader_tls_root_cert_file,
+                     "PEM CA bundle for TLS to intake's LogReader",
+                     config::ReadableFileValidator());
   settings.ParseOrExit(argc, argv);
   if (auto status = rpc::ConfigureLogging(options.common.log_level); !status.ok()) {
     std::fprintf(stderr, "%s\n", status.ToString().c_str());

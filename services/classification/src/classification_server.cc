@@ -1,5 +1,7 @@
 #include "changeledger/classification/classification_server.h"
 
+#include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
@@ -7,6 +9,7 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "changeledger/bus/log_reader_service.h"
 #include "changeledger/bus/outbox_relay.h"
@@ -18,7 +21,10 @@
 #include "changeledger/eventstore/rocksdb_event_store.h"
 #include "changeledger/kv/rocksdb_kv_store.h"
 #include "changeledger/metrics/metrics.h"
+#include "changeledger/rpc/client.h"
 #include "changeledger/rpc/server.h"
+#include "grpcpp/channel.h"
+#include "spdlog/spdlog.h"
 
 namespace changeledger::classification {
 namespace {
@@ -26,6 +32,9 @@ namespace {
 constexpr char kStore[] = "store";
 constexpr char kIntake[] = "intake";
 constexpr char kBroker[] = "broker";
+constexpr char kIntakeLogReader[] = "intake_log_reader";
+// Name under which the runner stores its position in intake's log.
+constexpr char kLogSource[] = "intake";
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -92,15 +101,19 @@ class ClassificationServerImpl final : public ClassificationServer {
     classifier_->Start();
     if (!options.common.kafka_bootstrap_servers.empty()) {
       runner_probe_ = std::make_unique<bus::RunnerProbe>(registry_.get(), kIntakeProjectionName);
-      bus::KafkaSourceOptions source;
-      source.bootstrap_servers = options.common.kafka_bootstrap_servers;
-      source.group_id = options.consumer_group;
-      source.topics = {options.intake_topic};
-      source.kafka_config = options.consumer_config;
+      kafka_source_.bootstrap_servers = options.common.kafka_bootstrap_servers;
+      kafka_source_.group_id = options.consumer_group;
+      kafka_source_.topics = {options.intake_topic};
+      kafka_source_.kafka_config = options.consumer_config;
+      // Created now so that bad Kafka options stop the start; started here
+      // or, with a log reader, by the catch-up thread.
       CL_ASSIGN_OR_RETURN(runner_, bus::ProjectionRunner::CreateKafka(
-                                       projection_.get(), kv_.get(), std::move(source), {},
+                                       projection_.get(), kv_.get(), kafka_source_, {},
                                        runner_probe_.get()));
-      runner_->Start();
+      if (options.intake_log_reader.empty()) {
+        runner_->Start();
+        kafka_running_ = true;
+      }
 
       relay_probe_ = std::make_unique<bus::RelayProbe>(registry_.get(), options.topic);
       bus::OutboxRelayOptions relay_options;
@@ -112,14 +125,37 @@ class ClassificationServerImpl final : public ClassificationServer {
       relay_->Start();
     }
 
+    if (!options.intake_log_reader.empty()) {
+      rpc::ClientOptions client;
+      client.target = options.intake_log_reader;
+      client.tls_root_cert_file = options.log_reader_tls_root_cert_file;
+      CL_ASSIGN_OR_RETURN(log_channel_, rpc::MakeChannel(client));
+      log_source_.channel = log_channel_;
+      log_source_.source_name = kLogSource;
+      if (!options.service_token.empty()) {
+        log_source_.metadata["authorization"] = "Bearer " + options.service_token;
+      }
+      log_probe_ = std::make_unique<bus::RunnerProbe>(
+          registry_.get(), absl::StrCat(kIntakeProjectionName, "-log"));
+      server_->DeclareDependency(kIntakeLogReader, rpc::DependencyKind::kOptional, false);
+      catch_up_options_ = options;
+    }
+
     CL_RETURN_IF_ERROR(server_->Start());
     if (!options.common.metrics_listen.empty()) {
       CL_ASSIGN_OR_RETURN(exposer_,
                           metrics::Exposer::Start(options.common.metrics_listen, *registry_));
     }
     monitor_ = std::thread([this] { Monitor(); });
+    if (!options.intake_log_reader.empty()) {
+      spdlog::info("msg=\"catching up from intake's log reader\" address={}",
+                   options.intake_log_reader);
+      catch_up_ = std::thread([this] { CatchUpLoop(); });
+    }
     return absl::OkStatus();
   }
+
+  bool caught_up() const override { return caught_up_.load(); }
 
   int port() const override { return server_->port(); }
   int metrics_port() const override { return exposer_ ? exposer_->port() : 0; }
@@ -133,9 +169,13 @@ class ClassificationServerImpl final : public ClassificationServer {
     }
     wake_.notify_all();
     if (monitor_.joinable()) monitor_.join();
+    if (catch_up_.joinable()) catch_up_.join();
     if (log_reader_) log_reader_->Shutdown();
     if (server_) server_->Shutdown(grace);
-    if (runner_) runner_->Stop();
+    {
+      std::lock_guard lock(runner_mu_);
+      if (runner_) runner_->Stop();
+    }
     if (classifier_) classifier_->Stop();
     if (relay_) relay_->Stop();
     if (store_) store_->Close();
@@ -149,8 +189,12 @@ class ClassificationServerImpl final : public ClassificationServer {
       lock.unlock();
       const bool store_ok = store_->StreamVersion("health-probe").ok();
       server_->SetDependencyHealthy(kStore, store_ok);
-      const bool intake_ok =
-          (!runner_ || runner_->status().ok()) && classifier_->worker_status().ok();
+      bool runner_ok = true;
+      {
+        std::lock_guard runner_lock(runner_mu_);
+        if (runner_) runner_ok = runner_->status().ok();
+      }
+      const bool intake_ok = runner_ok && classifier_->worker_status().ok();
       server_->SetDependencyHealthy(kIntake, intake_ok);
       if (relay_) server_->SetDependencyHealthy(kBroker, relay_->healthy());
       if (auto depth = classifier_->InboxDepth(); depth.ok()) {
@@ -159,6 +203,134 @@ class ClassificationServerImpl final : public ClassificationServer {
       queue_depth_.Set(static_cast<double>(classifier_->QueueSnapshot().size()));
       lock.lock();
       wake_.wait_for(lock, std::chrono::milliseconds(250), [this] { return stopped_; });
+    }
+  }
+
+  // Waits up to `d`; false when stopping.
+  bool WaitUnlessStopped(std::chrono::milliseconds d) {
+    std::unique_lock lock(mu_);
+    return !wake_.wait_for(lock, d, [this] { return stopped_; });
+  }
+
+  bool Stopping() {
+    std::lock_guard lock(mu_);
+    return stopped_;
+  }
+
+  // Starts (true) or stops (false) the Kafka consumer, if there is one. A
+  // stopped runner cannot be reused safely across sources, so a restart
+  // builds a new one over the same store.
+  void SetKafkaRunning(bool running) {
+    std::lock_guard lock(runner_mu_);
+    if (kafka_source_.bootstrap_servers.empty()) return;
+    if (running == kafka_running_) return;
+    if (running) {
+      if (!runner_) {
+        absl::StatusOr<std::unique_ptr<bus::ProjectionRunner>> runner =
+            bus::ProjectionRunner::CreateKafka(projection_.get(), kv_.get(), kafka_source_, {},
+                                               runner_probe_.get());
+        if (!runner.ok()) {
+          spdlog::error("msg=\"cannot create the intake consumer\" error=\"{}\"",
+                        runner.status().ToString());
+          return;
+        }
+        runner_ = std::move(*runner);
+      }
+      runner_->Start();
+    } else {
+      runner_->Stop();
+      runner_.reset();
+    }
+    kafka_running_ = running;
+  }
+
+  // The stored next position in intake's log (1 when none).
+  absl::StatusOr<uint64_t> StoredLogPosition() {
+    CL_ASSIGN_OR_RETURN(std::optional<std::string> v,
+                        kv_->Get(bus::RunnerKeyPrefix(kIntakeProjectionName) + "l/" + kLogSource));
+    if (!v) return 1;
+    uint64_t position = 0;
+    if (!absl::SimpleAtoi(*v, &position)) {
+      return absl::DataLossError(absl::StrCat("bad stored log position ", *v));
+    }
+    return std::max<uint64_t>(position, 1);
+  }
+
+  // One catch-up: with the Kafka consumer stopped, a log-reader runner
+  // reads intake's log up to `head`. OK once the stored position has
+  // passed `head`; an error when intake stops answering (the runner keeps
+  // what it committed) or the runner stops on an error.
+  absl::Status CatchUpTo(uint64_t head, bus::LogReaderClient& probe) {
+    SetKafkaRunning(false);
+    CL_ASSIGN_OR_RETURN(std::unique_ptr<bus::ProjectionRunner> runner,
+                        bus::ProjectionRunner::CreateLogReader(projection_.get(), kv_.get(),
+                                                               log_source_, {}, log_probe_.get()));
+    runner->Start();
+    absl::Status result = absl::OkStatus();
+    auto last_probe = std::chrono::steady_clock::now();
+    while (true) {
+      absl::StatusOr<uint64_t> position = StoredLogPosition();
+      if (!position.ok()) {
+        result = position.status();
+        break;
+      }
+      if (*position > head) break;
+      if (!runner->status().ok()) {
+        result = runner->status();
+        break;
+      }
+      if (!WaitUnlessStopped(std::chrono::milliseconds(50))) {
+        result = absl::CancelledError("stopping");
+        break;
+      }
+      if (std::chrono::steady_clock::now() - last_probe > std::chrono::seconds(2)) {
+        last_probe = std::chrono::steady_clock::now();
+        absl::StatusOr<eventlog::v1::GetLogHeadResponse> alive =
+            probe.GetLogHead(log_source_.metadata);
+        if (!alive.ok()) {
+          result = alive.status();
+          break;
+        }
+      }
+    }
+    runner->Stop();
+    return result;
+  }
+
+  // Background: catches up from intake's log once, then leaves the Kafka
+  // consumer running. Retries with backoff while intake cannot be reached;
+  // starts the consumer meanwhile after catch_up_wait.
+  void CatchUpLoop() {
+    const ClassificationServerOptions& o = catch_up_options_;
+    const auto began = std::chrono::steady_clock::now();
+    std::chrono::milliseconds backoff = o.catch_up_backoff_min;
+    bus::LogReaderClient probe(log_channel_);
+    while (!Stopping()) {
+      absl::StatusOr<eventlog::v1::GetLogHeadResponse> head =
+          probe.GetLogHead(log_source_.metadata);
+      absl::Status s = head.status();
+      if (head.ok()) {
+        server_->SetDependencyHealthy(kIntakeLogReader, true);
+        s = CatchUpTo(head->log_head(), probe);
+        if (s.ok()) {
+          caught_up_.store(true);
+          spdlog::info("msg=\"caught up from intake's log reader\" head={}", head->log_head());
+          SetKafkaRunning(true);
+          return;
+        }
+        if (absl::IsCancelled(s) && Stopping()) return;
+      }
+      server_->SetDependencyHealthy(kIntakeLogReader, false);
+      spdlog::warn(
+          "msg=\"intake log reader unavailable; retrying\" address={} retry_in_ms={} "
+          "error=\"{}\"",
+          o.intake_log_reader, backoff.count(), s.ToString());
+      if (std::chrono::steady_clock::now() - began >= o.catch_up_wait) {
+        // Do not leave Kafka unread while intake is away.
+        SetKafkaRunning(true);
+      }
+      if (!WaitUnlessStopped(backoff)) return;
+      backoff = std::min(backoff * 2, o.catch_up_backoff_max);
     }
   }
 
@@ -173,7 +345,16 @@ class ClassificationServerImpl final : public ClassificationServer {
   std::unique_ptr<bus::LogReaderService> log_reader_;
   std::unique_ptr<rpc::Server> server_;
   std::unique_ptr<bus::RunnerProbe> runner_probe_;
+  std::mutex runner_mu_;  // guards runner_ and kafka_running_
   std::unique_ptr<bus::ProjectionRunner> runner_;
+  bool kafka_running_ = false;
+  bus::KafkaSourceOptions kafka_source_;
+  ClassificationServerOptions catch_up_options_;
+  std::shared_ptr<grpc::Channel> log_channel_;
+  bus::LogReaderSourceOptions log_source_;
+  std::unique_ptr<bus::RunnerProbe> log_probe_;
+  std::atomic<bool> caught_up_{false};
+  std::thread catch_up_;
   std::unique_ptr<bus::RelayProbe> relay_probe_;
   std::unique_ptr<bus::OutboxRelay> relay_;
   std::unique_ptr<metrics::Exposer> exposer_;

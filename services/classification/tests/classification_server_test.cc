@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "changeledger/bus/log_reader_service.h"
 #include "changeledger/bus/outbox_relay.h"
 #include "changeledger/bus/projection_runner.h"
 #include "changeledger/classification/classifier.h"
@@ -25,7 +26,9 @@
 #include "changeledger/intake/v1/events.pb.h"
 #include "changeledger/kv/in_memory_kv_store.h"
 #include "changeledger/rpc/client.h"
+#include "google/protobuf/wrappers.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "grpcpp/impl/codegen/client_unary_call.h"
 
 namespace changeledger::classification {
 namespace {
@@ -97,6 +100,7 @@ class ClassificationServerTest : public ::testing::Test {
   void TearDown() override {
     StopServer();
     intake_relay_->Stop();
+    StopIntakeLogReader();
     std::filesystem::remove_all(dir_);
   }
 
@@ -107,7 +111,9 @@ class ClassificationServerTest : public ::testing::Test {
     o.common.metrics_listen = "127.0.0.1:0";
     o.common.data_dir = (dir_ / "data").string();
     o.common.tokens_file = (dir_ / "tokens.yaml").string();
-    o.common.kafka_bootstrap_servers = broker_->bootstrap_servers();
+    o.common.kafka_bootstrap_servers =
+        bootstrap_.empty() ? broker_->bootstrap_servers() : bootstrap_;
+    o.intake_log_reader = intake_log_reader_;
     o.ruleset_file =
         std::string(CLASSIFICATION_RULESET_DIR) + "/differentiated-model-v1.yaml";
     o.consumer_group = group_;
@@ -115,13 +121,50 @@ class ClassificationServerTest : public ::testing::Test {
     return o;
   }
 
-  void StartServer() {
-    auto server = ClassificationServer::Start(Options());
+  void StartServer() { StartServerWith(Options()); }
+
+  void StartServerWith(ClassificationServerOptions options) {
+    auto server = ClassificationServer::Start(std::move(options));
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
     auto channel = rpc::MakeChannel({.target = absl::StrCat("127.0.0.1:", server_->port())});
     ASSERT_TRUE(channel.ok());
+    channel_ = *channel;
     stub_ = v1::ClassificationService::NewStub(*channel);
+  }
+
+  // Intake's LogReader over intake_store_ on a loopback port.
+  void StartIntakeLogReader() {
+    intake_log_service_ = std::make_unique<bus::LogReaderService>(
+        intake_store_.get(), bus::LogReaderServiceOptions{.source = "intake"});
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(intake_log_service_.get());
+    intake_log_server_ = builder.BuildAndStart();
+    ASSERT_NE(intake_log_server_, nullptr);
+    intake_log_reader_ = absl::StrCat("127.0.0.1:", port);
+  }
+
+  void StopIntakeLogReader() {
+    if (intake_log_service_) intake_log_service_->Shutdown();
+    if (intake_log_server_) {
+      intake_log_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    }
+    intake_log_server_.reset();
+    intake_log_service_.reset();
+  }
+
+  // Intake's relay publishing to `bootstrap` from where it left off.
+  void RestartIntakeRelay(const std::string& bootstrap) {
+    intake_relay_->Stop();
+    bus::OutboxRelayOptions relay_options;
+    relay_options.bootstrap_servers = bootstrap;
+    relay_options.topic = "changeledger.intake.v1";
+    auto relay = bus::OutboxRelay::Create(intake_store_.get(), relay_options);
+    ASSERT_TRUE(relay.ok()) << relay.status();
+    intake_relay_ = std::move(*relay);
+    intake_relay_->Start();
   }
 
   void StopServer() {
@@ -190,6 +233,11 @@ class ClassificationServerTest : public ::testing::Test {
   std::unique_ptr<bus::OutboxRelay> intake_relay_;
   std::unique_ptr<ClassificationServer> server_;
   std::unique_ptr<v1::ClassificationService::Stub> stub_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::string bootstrap_;           // empty: the suite's broker
+  std::string intake_log_reader_;   // empty: Kafka only
+  std::unique_ptr<bus::LogReaderService> intake_log_service_;
+  std::unique_ptr<grpc::Server> intake_log_server_;
 };
 
 devbroker::DevBrokerProcess* ClassificationServerTest::broker_ = nullptr;
@@ -352,6 +400,107 @@ TEST_F(ClassificationServerTest, ChangesRegisteredWhileDownAreClassifiedOnRestar
   EXPECT_EQ(b->history_size(), 1);
   EXPECT_EQ(b->classification().tier(), v1::TIER_EXPERIMENTAL);
   EXPECT_EQ(*server_->classifier()->InboxDepth(), 0u);
+}
+
+// grpc.health.v1.Health/Check without the health proto: HealthCheckRequest
+// is {string service = 1} and HealthCheckResponse {enum status = 1}, the
+// same wire format as StringValue and Int32Value. 1 = SERVING,
+// 2 = NOT_SERVING.
+int HealthStatus(const std::shared_ptr<grpc::Channel>& channel, const std::string& service) {
+  static const grpc::internal::RpcMethod kCheck("/grpc.health.v1.Health/Check",
+                                                grpc::internal::RpcMethod::NORMAL_RPC);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  google::protobuf::StringValue request;
+  request.set_value(service);
+  google::protobuf::Int32Value response;
+  const grpc::Status status =
+      grpc::internal::BlockingUnaryCall(channel.get(), kCheck, &context, request, &response);
+  return status.ok() ? response.value() : -static_cast<int>(status.error_code());
+}
+
+// The dev broker keeps topics in memory: a restart of the stack loses every
+// intake event classification had not consumed. With intake's log reader
+// configured, classification catches up from intake's log instead, and
+// suggests once per change even where both sources deliver.
+TEST_F(ClassificationServerTest, CatchesUpFromIntakesLogWhenTheBrokerLostTheTopic) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());  // Kafka only
+  for (int i = 0; i < 4; ++i) Register(absl::StrCat("early", i), i % 2 == 0);
+  ASSERT_TRUE(WaitFor([&] {
+    for (int i = 0; i < 4; ++i) {
+      if (!Get(absl::StrCat("early", i)).ok()) return false;
+    }
+    return true;
+  }));
+  StopServer();
+
+  // While classification is down, intake goes on; these reach only the
+  // old broker, which then goes away with its topics.
+  for (int i = 0; i < 5; ++i) Register(absl::StrCat("missed", i), i % 2 == 0);
+  Amend("early0", /*experiment=*/false);
+  ASSERT_TRUE(WaitFor([&] { return intake_relay_->stats().published >= 10; }))
+      << "the old broker has all ten intake events";
+
+  auto fresh = devbroker::DevBrokerProcess::Spawn(DEVBROKER_PATH, {"--partitions", "4"});
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  bootstrap_ = (*fresh)->bootstrap_servers();
+  ASSERT_NO_FATAL_FAILURE(RestartIntakeRelay(bootstrap_));
+  ASSERT_NO_FATAL_FAILURE(StartIntakeLogReader());
+  // Registered after the restart: on the new broker and in the log.
+  for (int i = 0; i < 3; ++i) Register(absl::StrCat("late", i), i % 2 == 0);
+
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  EXPECT_EQ(HealthStatus(channel_, ""), 1) << "serves while catching up";
+  std::vector<std::string> all;
+  for (const char* prefix : {"early", "missed", "late"}) {
+    const int n = std::string(prefix) == "early" ? 4 : std::string(prefix) == "missed" ? 5 : 3;
+    for (int i = 0; i < n; ++i) all.push_back(absl::StrCat(prefix, i));
+  }
+  ASSERT_TRUE(WaitFor([&] {
+    for (const std::string& id : all) {
+      if (!Get(id).ok()) return false;
+    }
+    auto early0 = Get("early0");
+    return early0.ok() && early0->version() == 2;
+  })) << "every change, including those the broker lost, is classified";
+  EXPECT_TRUE(server_->caught_up());
+  EXPECT_EQ(HealthStatus(channel_, "dependency/intake_log_reader"), 1);
+
+  // After the catch-up Kafka carries on: a change registered now arrives.
+  Register("after", true);
+  ASSERT_TRUE(WaitFor([&] { return Get("after").ok(); }));
+  all.push_back("after");
+
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  for (const std::string& id : all) {
+    auto c = Get(id);
+    ASSERT_TRUE(c.ok()) << id;
+    EXPECT_EQ(c->history_size(), id == "early0" ? 2 : 1) << id << ": one suggestion per fact";
+  }
+  EXPECT_EQ(*server_->classifier()->InboxDepth(), 0u);
+
+  StopServer();
+  intake_relay_->Stop();
+}
+
+TEST_F(ClassificationServerTest, UnreachableIntakeLogReaderLeavesTheServiceServing) {
+  // A port nobody listens on: bind one, note it, close it.
+  {
+    ASSERT_NO_FATAL_FAILURE(StartIntakeLogReader());
+    StopIntakeLogReader();
+  }
+  ClassificationServerOptions o = Options();
+  o.catch_up_wait = std::chrono::milliseconds(0);
+  ASSERT_NO_FATAL_FAILURE(StartServerWith(o));
+  EXPECT_EQ(HealthStatus(channel_, ""), 1);
+  EXPECT_TRUE(WaitFor([&] {
+    return HealthStatus(channel_, "dependency/intake_log_reader") == 2;
+  }, absl::Seconds(10)));
+  EXPECT_FALSE(server_->caught_up());
+  // Kafka is consumed meanwhile: changes are still classified.
+  Register("k", true);
+  EXPECT_TRUE(WaitFor([&] { return Get("k").ok(); }));
+  EXPECT_EQ(HealthStatus(channel_, ""), 1);
 }
 
 }  // namespace
