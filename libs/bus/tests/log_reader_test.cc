@@ -190,8 +190,9 @@ TEST_F(LogReaderTest, RunnerBuildsProjectionResumesAfterRestartAndRebuilds) {
   EXPECT_EQ((*again)->StateHash().value(), ExpectedHash());
 
   // Rebuild while running: wiped, read again from position 1, same hash.
+  // (A rebuild of a few dozen events may already be over when Rebuild
+  // returns, so only its end is waited for.)
   ASSERT_TRUE((*again)->Rebuild().ok());
-  EXPECT_TRUE((*again)->rebuilding());
   ASSERT_TRUE(WaitFor([&] { return !(*again)->rebuilding(); }));
   EXPECT_EQ((*again)->stats().applied, 6u + store_->LastPosition());
   EXPECT_EQ((*again)->StateHash().value(), ExpectedHash());
