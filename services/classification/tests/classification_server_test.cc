@@ -463,7 +463,9 @@ TEST_F(ClassificationServerTest, CatchesUpFromIntakesLogWhenTheBrokerLostTheTopi
     auto early0 = Get("early0");
     return early0.ok() && early0->version() == 2;
   })) << "every change, including those the broker lost, is classified";
-  EXPECT_TRUE(server_->caught_up());
+  // The catch-up thread marks itself done just after its last event is
+  // applied (it stops the log-reader runner and starts Kafka first).
+  EXPECT_TRUE(WaitFor([&] { return server_->caught_up(); }));
   EXPECT_EQ(HealthStatus(channel_, "dependency/intake_log_reader"), 1);
 
   // After the catch-up Kafka carries on: a change registered now arrives.
