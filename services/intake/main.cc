@@ -32,11 +32,7 @@ int main(int argc, char** argv) {
     spdlog::error("msg=\"cannot start\" error=\"{}\"", server.status().ToString());
     return 1;
   }
-  spdlog::info("msg=\"serving\" service=intake grpc_port={} metrics_port={}", (*server)->port(),
-               (*server)->metrics_port());
-  const int signal = rpc::WaitForShutdownSignal();
-  spdlog::info("msg=\"stopping\" signal={}", signal);
-  (*server)->Stop(options.common.shutdown_grace);
-  spdlog::info("msg=\"stopped\"");
+  rpc::ServeUntilSignal("intake", (*server)->port(), (*server)->metrics_port(),
+                        [&] { (*server)->Stop(options.common.shutdown_grace); });
   return 0;
 }

@@ -64,4 +64,14 @@ absl::Status ConfigureLogging(std::string_view level) {
   return absl::OkStatus();
 }
 
+void ServeUntilSignal(std::string_view service, int grpc_port, int metrics_port,
+                      const std::function<void()>& stop) {
+  spdlog::info("msg=\"serving\" service={} grpc_port={} metrics_port={}", service, grpc_port,
+               metrics_port);
+  const int signal = WaitForShutdownSignal();
+  spdlog::info("msg=\"stopping\" service={} signal={}", service, signal);
+  stop();
+  spdlog::info("msg=\"stopped\" service={}", service);
+}
+
 }  // namespace changeledger::rpc

@@ -3,12 +3,13 @@
 //   int main(int argc, char** argv) {
 //     rpc::BlockShutdownSignals();          // first, before any thread starts
 //     ... load config, rpc::ConfigureLogging(common.log_level), build, Start ...
-//     rpc::WaitForShutdownSignal();         // SIGTERM or SIGINT
-//     server->Shutdown(common.shutdown_grace); ... stop the rest ...
+//     rpc::ServeUntilSignal("intake", grpc_port, metrics_port,
+//                           [&] { server->Stop(common.shutdown_grace); });
 //   }
 #ifndef CHANGELEDGER_RPC_PROCESS_H_
 #define CHANGELEDGER_RPC_PROCESS_H_
 
+#include <functional>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -24,6 +25,12 @@ void BlockShutdownSignals();
 // Waits for SIGTERM or SIGINT (BlockShutdownSignals must have run) and
 // returns the signal number.
 int WaitForShutdownSignal();
+
+// The end of every service's main(): logs that `service` serves on the
+// given ports, waits for SIGTERM or SIGINT (WaitForShutdownSignal), logs
+// the signal, calls `stop` and logs that the service stopped.
+void ServeUntilSignal(std::string_view service, int grpc_port, int metrics_port,
+                      const std::function<void()>& stop);
 
 // Sets spdlog's default logger: one key=value line per event on stderr,
 //   ts=2026-01-02T03:04:05.123456Z level=info msg="rpc" method=/x.v1.S/M code=OK ...
