@@ -60,21 +60,11 @@ void EventKey(std::string* key, uint64_t position) {
   PutFixed64BE(key, position);
 }
 
-void OutboxKey(std::string* key, uint64_t position) {
-  key->assign(1, kOutboxPrefix);
-  PutFixed64BE(key, position);
-}
-
 void IndexKey(std::string* key, std::string_view stream, uint64_t version) {
   key->assign(1, kIndexPrefix);
   key->append(stream);
   key->push_back('\0');
   PutFixed64BE(key, version);
-}
-
-void HeadKey(std::string* key, std::string_view stream) {
-  key->assign(1, kHeadPrefix);
-  key->append(stream);
 }
 
 void RequestKey(std::string* key, std::string_view request_id) {

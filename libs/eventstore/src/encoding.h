@@ -18,13 +18,19 @@ namespace changeledger::eventstore::internal {
 // Key prefixes (one byte each).
 inline constexpr char kEventPrefix = 'e';     // e<pos:8>            -> event record
 inline constexpr char kIndexPrefix = 's';     // s<stream>\0<ver:8>  -> <pos:8>
-inline constexpr char kHeadPrefix = 'h';      // h<stream>           -> <ver:8>
 inline constexpr char kRequestPrefix = 'i';   // i<request_id>       -> request record
-inline constexpr char kOutboxPrefix = 'o';    // o<pos:8>            -> ""
 inline constexpr char kMetaPrefix = 'm';      // m<name>             -> value
 inline constexpr std::string_view kMetaLastPosition = "mlast_position";
+// Every event at or below this position has been published (<pos:8>).
+inline constexpr std::string_view kMetaOutboxAcked = "moutbox_acked";
 inline constexpr std::string_view kMetaFormat = "mformat";
-inline constexpr std::string_view kFormatVersion = "1";
+inline constexpr std::string_view kFormatVersion = "2";
+// Format 1 also kept a head key per stream (h<stream> -> <ver:8>) and an
+// outbox key per unpublished event (o<pos:8> -> recorded_at); opening a
+// format-1 store converts it (see Load in rocksdb_event_store.cc).
+inline constexpr std::string_view kFormat1 = "1";
+inline constexpr char kFormat1HeadPrefix = 'h';
+inline constexpr char kFormat1OutboxPrefix = 'o';
 
 void PutFixed64BE(std::string* out, uint64_t v);
 uint64_t GetFixed64BE(const char* p);
@@ -36,9 +42,7 @@ bool GetVarint64(std::string_view* in, uint64_t* v);
 
 // Replaces *key with the key of the given record.
 void EventKey(std::string* key, uint64_t position);
-void OutboxKey(std::string* key, uint64_t position);
 void IndexKey(std::string* key, std::string_view stream, uint64_t version);
-void HeadKey(std::string* key, std::string_view stream);
 void RequestKey(std::string* key, std::string_view request_id);
 
 // The protobuf wire bytes of the Envelope fields the store assigns

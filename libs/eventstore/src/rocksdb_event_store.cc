@@ -153,6 +153,11 @@ class RocksDbEventStore final : public EventStore {
   // appends join the group before the committer takes it.
   void Prepare(Group* group, size_t from);
   void Commit(Group* group);
+  // Format 1 -> 2: drops the head and outbox keys, keeping the outbox's
+  // resume point as the watermark.
+  absl::Status ConvertFromFormat1(uint64_t last_position);
+  absl::Status LoadHeads();
+  absl::Status LoadOutbox(uint64_t last_position);
   uint64_t CurrentVersion(absl::string_view stream) const;
   // Reads the events at `positions` (ascending, all committed).
   absl::StatusOr<std::vector<Envelope>> GetEvents(const std::vector<uint64_t>& positions);
@@ -195,10 +200,17 @@ class RocksDbEventStore final : public EventStore {
   absl::Mutex tail_mu_;
   bool tail_closed_ ABSL_GUARDED_BY(tail_mu_) = false;
 
-  // Unacknowledged outbox positions -> recorded_at (Unix ns).
+  // Unacknowledged outbox positions -> recorded_at (Unix ns): every
+  // committed event above the persisted watermark that is not yet
+  // acknowledged. Only the watermark is stored (kMetaOutboxAcked).
   absl::Mutex outbox_mu_;
   absl::btree_map<uint64_t, int64_t> outbox_ ABSL_GUARDED_BY(outbox_mu_);
+  uint64_t outbox_committed_through_ ABSL_GUARDED_BY(outbox_mu_) = 0;
   bool outbox_closed_ ABSL_GUARDED_BY(outbox_mu_) = false;
+  // Serializes watermark writes so that a lower one never overwrites a
+  // higher one.
+  absl::Mutex ack_mu_;
+  uint64_t outbox_acked_ ABSL_GUARDED_BY(ack_mu_) = 0;
 
   // Preparer-thread state. The in-flight maps hold what prepared but not
   // yet committed groups will change (all later groups assume that earlier
@@ -218,6 +230,7 @@ absl::Status RocksDbEventStore::Load() {
   rocksdb::ReadOptions ro;
   std::string value;
   rocksdb::Status s = db_->Get(ro, rocksdb::Slice(internal::kMetaFormat), &value);
+  bool format1 = false;
   if (s.IsNotFound()) {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
     it->SeekToFirst();
@@ -233,6 +246,8 @@ absl::Status RocksDbEventStore::Load() {
     if (!s.ok()) return FromRocks(s, path, "writing the format marker");
   } else if (!s.ok()) {
     return FromRocks(s, path, "reading the format marker");
+  } else if (value == internal::kFormat1) {
+    format1 = true;
   } else if (value != internal::kFormatVersion) {
     return absl::FailedPreconditionError(absl::StrCat(
         "event store at ", path, ": unsupported format \"", value, "\""));
@@ -277,39 +292,147 @@ absl::Status RocksDbEventStore::Load() {
   last_position_.store(meta_last);
   prepared_position_ = meta_last;
 
-  // Stream heads.
-  {
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
-    std::string prefix(1, internal::kHeadPrefix);
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      if (it->value().size() != 8) {
-        return absl::DataLossError(
-            absl::StrCat("event store at ", path, ": malformed stream head"));
-      }
-      heads_.emplace(std::string(it->key().data() + 1, it->key().size() - 1),
-                     internal::GetFixed64BE(it->value().data()));
+  if (format1) {
+    if (absl::Status converted = ConvertFromFormat1(meta_last); !converted.ok()) {
+      return converted;
     }
-    if (!it->status().ok()) return FromRocks(it->status(), path, "reading stream heads");
   }
-
-  // Outbox.
-  {
-    absl::MutexLock lock(&outbox_mu_);
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
-    std::string prefix(1, internal::kOutboxPrefix);
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      if (it->key().size() != 9 || it->value().size() != 8) {
-        return absl::DataLossError(
-            absl::StrCat("event store at ", path, ": malformed outbox entry"));
-      }
-      outbox_.emplace(internal::GetFixed64BE(it->key().data() + 1),
-                      static_cast<int64_t>(internal::GetFixed64BE(it->value().data())));
-    }
-    if (!it->status().ok()) return FromRocks(it->status(), path, "reading the outbox");
-  }
+  if (absl::Status heads = LoadHeads(); !heads.ok()) return heads;
+  if (absl::Status outbox = LoadOutbox(meta_last); !outbox.ok()) return outbox;
 
   preparer_ = std::thread([this] { PrepareLoop(); });
   committer_ = std::thread([this] { CommitLoop(); });
+  return absl::OkStatus();
+}
+
+absl::Status RocksDbEventStore::ConvertFromFormat1(uint64_t last_position) {
+  // The oldest outbox key is the first unpublished event; everything
+  // before it was acknowledged. Acknowledged entries after it are
+  // published once more (delivery is at-least-once).
+  uint64_t acked = last_position;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    const std::string prefix(1, internal::kFormat1OutboxPrefix);
+    it->Seek(prefix);
+    if (it->Valid() && it->key().starts_with(prefix)) {
+      if (it->key().size() != 9) {
+        return absl::DataLossError(
+            absl::StrCat("event store at ", options_.path, ": malformed outbox entry"));
+      }
+      acked = internal::GetFixed64BE(it->key().data() + 1) - 1;
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), options_.path, "reading the outbox");
+  }
+  rocksdb::WriteBatch batch;
+  const char head[2] = {internal::kFormat1HeadPrefix, internal::kFormat1HeadPrefix + 1};
+  const char outbox[2] = {internal::kFormat1OutboxPrefix, internal::kFormat1OutboxPrefix + 1};
+  batch.DeleteRange(rocksdb::Slice(head, 1), rocksdb::Slice(head + 1, 1)).PermitUncheckedError();
+  batch.DeleteRange(rocksdb::Slice(outbox, 1), rocksdb::Slice(outbox + 1, 1))
+      .PermitUncheckedError();
+  batch.Put(rocksdb::Slice(internal::kMetaOutboxAcked), Fixed64(acked)).PermitUncheckedError();
+  batch.Put(rocksdb::Slice(internal::kMetaFormat), rocksdb::Slice(internal::kFormatVersion))
+      .PermitUncheckedError();
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  rocksdb::Status s = db_->Write(wo, &batch);
+  if (!s.ok()) return FromRocks(s, options_.path, "converting from format 1");
+  return absl::OkStatus();
+}
+
+absl::Status RocksDbEventStore::LoadHeads() {
+  // A stream's head is its last index key: for each stream, jump to the
+  // end of its keys (s<stream>\0... sorts before s<stream>\1) and then
+  // on to the next stream, two seeks per stream.
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  const std::string prefix(1, internal::kIndexPrefix);
+  std::string past_stream;
+  auto malformed = [&] {
+    return absl::DataLossError(
+        absl::StrCat("event store at ", options_.path, ": malformed stream index key"));
+  };
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);) {
+    const rocksdb::Slice first = it->key();
+    if (first.size() < 11 || first[first.size() - 9] != '\0') return malformed();
+    const std::string stream(first.data() + 1, first.size() - 10);
+    past_stream = prefix + stream;
+    past_stream.push_back('\1');
+    it->SeekForPrev(past_stream);
+    const rocksdb::Slice last = it->key();
+    if (!it->Valid() || last.size() != stream.size() + 10 ||
+        !last.starts_with(rocksdb::Slice(past_stream.data(), past_stream.size() - 1)) ||
+        last[last.size() - 9] != '\0') {
+      if (!it->status().ok()) break;
+      return malformed();
+    }
+    heads_.emplace(stream, internal::GetFixed64BE(last.data() + last.size() - 8));
+    it->Seek(past_stream);
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), options_.path, "reading stream heads");
+  return absl::OkStatus();
+}
+
+absl::Status RocksDbEventStore::LoadOutbox(uint64_t last_position) {
+  std::string value;
+  uint64_t acked = 0;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), rocksdb::Slice(internal::kMetaOutboxAcked), &value);
+  if (s.ok()) {
+    if (value.size() != 8) {
+      return absl::DataLossError(
+          absl::StrCat("event store at ", options_.path, ": malformed outbox watermark"));
+    }
+    acked = internal::GetFixed64BE(value.data());
+  } else if (!s.IsNotFound()) {
+    return FromRocks(s, options_.path, "reading the outbox watermark");
+  }
+  if (acked > last_position) {
+    return absl::DataLossError(absl::StrCat("event store at ", options_.path,
+                                            ": outbox watermark ", acked,
+                                            " is past the last event at ", last_position));
+  }
+  // Every event after the watermark is (again) waiting to be published.
+  // Only its position and recorded_at are needed here. A record that fails
+  // its checksum is still listed (ReadOutbox then reports DATA_LOSS for
+  // it, as every read does) with its neighbour's recorded_at, which is as
+  // close as the store can know: recorded_at never decreases along the log.
+  absl::btree_map<uint64_t, int64_t> pending;
+  std::vector<uint64_t> damaged_before_first_good;
+  int64_t last_good = 0;
+  bool have_good = false;
+  std::string key;
+  std::string end;
+  internal::EventKey(&end, last_position + 1);
+  rocksdb::Slice upper(end);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+  internal::EventKey(&key, acked + 1);
+  for (it->Seek(key); it->Valid(); it->Next()) {
+    if (it->key().size() != 9) break;
+    const uint64_t position = internal::GetFixed64BE(it->key().data() + 1);
+    auto event = internal::DecodeEventRecord(
+        std::string_view(it->key().data(), it->key().size()),
+        std::string_view(it->value().data(), it->value().size()), position);
+    if (event.ok()) {
+      last_good = absl::ToUnixNanos(internal::FromTimestamp(event->recorded_at()));
+      if (!have_good) {
+        for (uint64_t p : damaged_before_first_good) pending[p] = last_good;
+        have_good = true;
+      }
+    } else if (!have_good) {
+      damaged_before_first_good.push_back(position);
+      continue;
+    }
+    pending.emplace_hint(pending.end(), position, last_good);
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), options_.path, "reading the outbox");
+  for (uint64_t p : damaged_before_first_good) pending.emplace(p, 0);  // nothing good at all
+
+  absl::MutexLock ack_lock(&ack_mu_);
+  absl::MutexLock lock(&outbox_mu_);
+  outbox_acked_ = acked;
+  outbox_committed_through_ = last_position;
+  outbox_ = std::move(pending);
   return absl::OkStatus();
 }
 
@@ -459,7 +582,6 @@ void RocksDbEventStore::Prepare(Group* group, size_t from) {
     group->first_position = prepared_position_ + 1;
   }
   const int64_t recorded = group->recorded;
-  const std::string outbox_value = Fixed64(static_cast<uint64_t>(recorded));
   rocksdb::ReadOptions ro;
 
   for (size_t m = from; m < group->members.size(); ++m) {
@@ -521,13 +643,9 @@ void RocksDbEventStore::Prepare(Group* group, size_t from) {
                                    rocksdb::Slice(tail_)};
         group->batch.Put(rocksdb::SliceParts(&key_slice, 1), rocksdb::SliceParts(parts, 3))
             .PermitUncheckedError();
-        internal::OutboxKey(&key_, position);
-        group->batch.Put(key_, outbox_value).PermitUncheckedError();
         internal::IndexKey(&key_, w.stream, version);
         group->batch.Put(key_, Fixed64(position)).PermitUncheckedError();
       }
-      internal::HeadKey(&key_, w.stream);
-      group->batch.Put(key_, Fixed64(version)).PermitUncheckedError();
       inflight_heads_.insert_or_assign(w.stream, std::pair{version, group->seq});
       group->heads.emplace_back(w.stream, version);
       result.streams.push_back(StreamAppendResult{w.stream, first_version, version});
@@ -620,6 +738,7 @@ void RocksDbEventStore::Commit(Group* group) {
     for (uint64_t p = group->first_position; p <= group->last_position; ++p) {
       outbox_.emplace_hint(outbox_.end(), p, group->recorded);
     }
+    outbox_committed_through_ = group->last_position;
   }
   {
     absl::MutexLock lock(&tail_mu_);
@@ -790,26 +909,22 @@ absl::StatusOr<std::vector<OutboxEntry>> RocksDbEventStore::ReadOutbox(size_t li
 }
 
 absl::Status RocksDbEventStore::AckOutbox(const std::vector<uint64_t>& positions) {
-  std::vector<uint64_t> present;
+  absl::MutexLock ack_lock(&ack_mu_);
+  uint64_t acked = 0;
   {
     absl::MutexLock lock(&outbox_mu_);
-    for (uint64_t p : positions) {
-      if (outbox_.contains(p)) present.push_back(p);
-    }
+    for (uint64_t p : positions) outbox_.erase(p);
+    acked = outbox_.empty() ? outbox_committed_through_ : outbox_.begin()->first - 1;
   }
-  if (present.empty()) return absl::OkStatus();
-  rocksdb::WriteBatch batch;
-  std::string key;
-  for (uint64_t p : present) {
-    internal::OutboxKey(&key, p);
-    batch.Delete(key).PermitUncheckedError();
-  }
-  // Not synced: an acknowledgement lost in a machine crash only means the
-  // entry is published again (delivery is at-least-once).
-  rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &batch);
+  if (acked <= outbox_acked_) return absl::OkStatus();
+  // Not synced: a watermark lost in a machine crash only means that the
+  // entries after the older one are published again (delivery is
+  // at-least-once). Entries acknowledged above the watermark (out of
+  // order) are likewise published again after a restart.
+  rocksdb::Status s = db_->Put(rocksdb::WriteOptions(),
+                               rocksdb::Slice(internal::kMetaOutboxAcked), Fixed64(acked));
   if (!s.ok()) return FromRocks(s, options_.path, "acknowledging outbox entries");
-  absl::MutexLock lock(&outbox_mu_);
-  for (uint64_t p : present) outbox_.erase(p);
+  outbox_acked_ = acked;
   return absl::OkStatus();
 }
 
@@ -852,13 +967,13 @@ void RocksDbEventStore::Close() {
 
 namespace {
 
-// Event records and outbox entries are keyed by increasing global position,
-// so each new key lands right after the previous one of its kind. With this
-// transform as the memtable's insert-hint extractor, RocksDB remembers where
-// the last key of each of these two kinds went and skips most of the
-// skiplist search for the next one (it showed as the top cost of a group
-// commit in profiles). Other keys (stream index, heads, request ids) are not
-// sequential and are inserted without a hint.
+// Event records are keyed by increasing global position, so each new key
+// lands right after the previous one. With this transform as the
+// memtable's insert-hint extractor, RocksDB remembers where the last event
+// key went and skips most of the skiplist search for the next one (it
+// showed as the top cost of a group commit in profiles). Other keys
+// (stream index, request ids) are not sequential and are inserted without
+// a hint.
 class SequentialKeyHint : public rocksdb::SliceTransform {
  public:
   const char* Name() const override { return "changeledger.SequentialKeyHint"; }
@@ -866,8 +981,7 @@ class SequentialKeyHint : public rocksdb::SliceTransform {
     return rocksdb::Slice(key.data(), 1);
   }
   bool InDomain(const rocksdb::Slice& key) const override {
-    return !key.empty() &&
-           (key[0] == internal::kEventPrefix || key[0] == internal::kOutboxPrefix);
+    return !key.empty() && key[0] == internal::kEventPrefix;
   }
 };
 

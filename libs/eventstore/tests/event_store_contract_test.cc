@@ -146,7 +146,10 @@ TYPED_TEST(EventStoreContractTest, AppendAssignsVersionsPositionsAndRecordedAt) 
   std::vector<Envelope> events = this->MustReadStream("order-1", 1, 10);
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[0].event_id(), "given-id");
-  EXPECT_EQ(events[1].event_id().size(), 36u);  // a generated UUID
+  // A generated random UUID: lowercase, version 4, RFC 4122 variant.
+  EXPECT_THAT(events[1].event_id(),
+              ::testing::MatchesRegex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-"
+                                      "[0-9a-f]{12}"));
   EXPECT_NE(events[1].event_id(), events[0].event_id());
   for (size_t i = 0; i < 2; ++i) {
     EXPECT_EQ(events[i].stream(), "order-1");
@@ -234,6 +237,8 @@ TYPED_TEST(EventStoreContractTest, InvalidRequestsNameTheFieldAndWriteNothing) {
                           Write("a", ExpectedVersion::Any(), 1)}),
                  "writes[1].stream");
   expect_invalid(Request({Write("a", ExpectedVersion::Any(), 0)}), "writes[0].events");
+  // Not UTF-8: the stream could not be read back from the stored envelope.
+  expect_invalid(Request({Write("a\xff", ExpectedVersion::Any(), 1)}), "writes[0].stream");
   expect_invalid(Request({Write(std::string(257, 'x'), ExpectedVersion::Any(), 1)}),
                  "writes[0].stream");
   expect_invalid(Request({Write(std::string("a\0b", 3), ExpectedVersion::Any(), 1)}),

@@ -14,6 +14,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
+#include "rocksdb/write_batch.h"
 #include "test_util.h"
 
 namespace changeledger::eventstore {
@@ -139,6 +140,116 @@ TEST_F(RocksDbEventStoreTest, ReopenKeepsEventsHeadsOutboxAndRequestIds) {
   ASSERT_EQ(all->size(), 5u);
   EXPECT_EQ((*all)[3].stream(), "a");
   EXPECT_EQ((*all)[3].version(), 3u);
+}
+
+TEST_F(RocksDbEventStoreTest, HeadsOfStreamsWithRelatedNamesSurviveReopen) {
+  // Heads are rebuilt from the stream index at open; names that are
+  // prefixes of one another, or contain low bytes, must not be confused.
+  const std::vector<std::pair<std::string, int>> streams = {
+      {"a", 3}, {"ab", 1}, {std::string("a\x01b"), 2}, {"a b", 4}, {"b", 1}, {"\xc3\xa9", 2}};
+  {
+    auto store = MustOpen();
+    ASSERT_NE(store, nullptr);
+    for (const auto& [stream, events] : streams) {
+      for (int i = 0; i < events; ++i) {  // one event per append: several index keys
+        ASSERT_TRUE(store->Append(Request({Write(stream, ExpectedVersion::Any(), 1)})).ok());
+      }
+    }
+  }
+  auto store = MustOpen();
+  ASSERT_NE(store, nullptr);
+  for (const auto& [stream, events] : streams) {
+    EXPECT_EQ(*store->StreamVersion(stream), static_cast<uint64_t>(events)) << stream;
+    auto next = store->Append(
+        Request({Write(stream, ExpectedVersion::Exactly(static_cast<uint64_t>(events)), 1)}));
+    EXPECT_TRUE(next.ok()) << stream << ": " << next.status();
+  }
+  EXPECT_EQ(*store->StreamVersion("a\x01"), 0u);
+}
+
+TEST_F(RocksDbEventStoreTest, OutboxResumesAfterTheLastContiguousAcknowledgement) {
+  {
+    auto store = MustOpen();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Append(Request({Write("s", ExpectedVersion::Any(), 5)})).ok());
+    ASSERT_TRUE(store->AckOutbox({1, 2}).ok());
+    // Out of order: 4 is published before 3. Until 3 is, only 1-2 count
+    // as published across a restart, so 4 is published again then.
+    ASSERT_TRUE(store->AckOutbox({4}).ok());
+    EXPECT_EQ(store->GetOutboxStats().depth, 2u);
+  }
+  {
+    auto store = MustOpen();
+    ASSERT_NE(store, nullptr);
+    auto page = store->ReadOutbox(10);
+    ASSERT_TRUE(page.ok()) << page.status();
+    std::vector<uint64_t> positions;
+    for (const OutboxEntry& e : *page) positions.push_back(e.global_position);
+    EXPECT_EQ(positions, (std::vector<uint64_t>{3, 4, 5}));
+    ASSERT_TRUE(store->AckOutbox({3, 4, 5}).ok());
+    ASSERT_TRUE(store->Append(Request({Write("s", ExpectedVersion::Any(), 1)})).ok());
+  }
+  auto store = MustOpen();
+  ASSERT_NE(store, nullptr);
+  auto page = store->ReadOutbox(10);
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->size(), 1u);
+  EXPECT_EQ((*page)[0].global_position, 6u);
+  ASSERT_TRUE(store->AckOutbox({6}).ok());
+  EXPECT_EQ(store->GetOutboxStats().depth, 0u);
+}
+
+TEST_F(RocksDbEventStoreTest, OpensAndConvertsAFormat1Store) {
+  // A format-1 store kept a head key per stream and an outbox key per
+  // unpublished event. Make one from a current store: the event records
+  // and the index are the same in both formats.
+  {
+    auto store = MustOpen();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Append(Request({Write("a", ExpectedVersion::NoStream(), 3)})).ok());
+    ASSERT_TRUE(store->Append(Request({Write("b", ExpectedVersion::NoStream(), 2)}, "r-1")).ok());
+  }
+  {
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), path_, &db).ok());
+    std::unique_ptr<rocksdb::DB> raw(db);
+    rocksdb::WriteBatch batch;
+    ASSERT_TRUE(batch.Put("mformat", "1").ok());
+    ASSERT_TRUE(batch.Delete("moutbox_acked").ok());
+    ASSERT_TRUE(batch.Put("ha", std::string("\0\0\0\0\0\0\0\x03", 8)).ok());
+    ASSERT_TRUE(batch.Put("hb", std::string("\0\0\0\0\0\0\0\x02", 8)).ok());
+    for (char p : {'\x04', '\x05'}) {  // 1-3 were published
+      ASSERT_TRUE(batch.Put(std::string("o\0\0\0\0\0\0\0", 8) + p, "12345678").ok());
+    }
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    ASSERT_TRUE(raw->Write(wo, &batch).ok());
+  }
+  {
+    auto store = MustOpen();
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(*store->StreamVersion("a"), 3u);
+    EXPECT_EQ(*store->StreamVersion("b"), 2u);
+    EXPECT_EQ(store->LastPosition(), 5u);
+    auto page = store->ReadOutbox(10);
+    ASSERT_TRUE(page.ok()) << page.status();
+    ASSERT_EQ(page->size(), 2u);
+    EXPECT_EQ((*page)[0].global_position, 4u);
+    auto replay = store->Append(Request({Write("zzz", ExpectedVersion::Any(), 1)}, "r-1"));
+    ASSERT_TRUE(replay.ok()) << replay.status();
+    EXPECT_TRUE(replay->replayed);
+  }
+  rocksdb::DB* db = nullptr;
+  ASSERT_TRUE(rocksdb::DB::OpenForReadOnly(rocksdb::Options(), path_, &db).ok());
+  std::unique_ptr<rocksdb::DB> raw(db);
+  std::string value;
+  ASSERT_TRUE(raw->Get(rocksdb::ReadOptions(), "mformat", &value).ok());
+  EXPECT_EQ(value, "2");
+  std::unique_ptr<rocksdb::Iterator> it(raw->NewIterator(rocksdb::ReadOptions()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    EXPECT_NE(it->key()[0], 'h') << "format-1 head key left behind";
+    EXPECT_NE(it->key()[0], 'o') << "format-1 outbox key left behind";
+  }
 }
 
 TEST_F(RocksDbEventStoreTest, FullQueueAnswersUnavailable) {
