@@ -4,10 +4,11 @@
 // stream numbers its events 1, 2, 3, ... and the whole store numbers every
 // event with a global position 1, 2, 3, ... in commit order.
 //
-// One Append is one atomic commit: the events, the streams' heads, the
-// idempotency record and one outbox entry per event are written together
-// with a synced WAL before Append returns. Concurrent appends are combined
-// into one synced write (group commit).
+// One Append is one atomic commit: the events, the streams' new versions
+// and the idempotency record are written together with a synced WAL before
+// Append returns, and every event is in the outbox until the relay
+// acknowledges it. Concurrent appends are combined into one synced write
+// (group commit).
 //
 // Thread safety: every method may be called from any thread at once.
 #ifndef CHANGELEDGER_EVENTSTORE_EVENT_STORE_H_
@@ -133,7 +134,9 @@ class EventStore {
   // order, oldest first.
   virtual absl::StatusOr<std::vector<OutboxEntry>> ReadOutbox(size_t limit) = 0;
   // Removes entries once they are durably published. Unknown positions are
-  // ignored (acknowledging twice is harmless).
+  // ignored (acknowledging twice is harmless). After a restart an entry may
+  // be listed again (delivery is at-least-once): the RocksDB store keeps
+  // only the position below which everything was acknowledged.
   virtual absl::Status AckOutbox(const std::vector<uint64_t>& positions) = 0;
   virtual OutboxStats GetOutboxStats() = 0;
   // Blocks until the outbox is non-empty or `deadline` passes / closing.
