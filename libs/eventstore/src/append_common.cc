@@ -1,7 +1,6 @@
 #include "append_common.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <set>
 
 #include "absl/random/random.h"
@@ -60,16 +59,24 @@ namespace {
 // The generator is per thread and seeded once from the OS: libuuid's
 // uuid_generate_random re-seeded libc's random() on every call, which
 // showed as a tenth of every appender's CPU.
-void RandomUuid(char (&text)[37]) {
+void RandomUuid(char (&text)[36]) {
   thread_local absl::BitGen gen;
-  uint64_t hi = absl::Uniform<uint64_t>(gen);
-  uint64_t lo = absl::Uniform<uint64_t>(gen);
-  hi = (hi & ~uint64_t{0xf000}) | uint64_t{0x4000};                   // version 4
-  lo = (lo & ~(uint64_t{0xc} << 60)) | (uint64_t{0x8} << 60);         // variant 10xx
-  std::snprintf(text, sizeof(text), "%08x-%04x-%04x-%04x-%012llx",
-                static_cast<unsigned>(hi >> 32), static_cast<unsigned>((hi >> 16) & 0xffff),
-                static_cast<unsigned>(hi & 0xffff), static_cast<unsigned>(lo >> 48),
-                static_cast<unsigned long long>(lo & 0xffffffffffffULL));
+  uint8_t bytes[16];
+  const uint64_t hi = absl::Uniform<uint64_t>(gen);
+  const uint64_t lo = absl::Uniform<uint64_t>(gen);
+  for (int i = 0; i < 8; ++i) {
+    bytes[i] = static_cast<uint8_t>(hi >> (56 - 8 * i));
+    bytes[8 + i] = static_cast<uint8_t>(lo >> (56 - 8 * i));
+  }
+  bytes[6] = static_cast<uint8_t>((bytes[6] & 0x0f) | 0x40);  // version 4
+  bytes[8] = static_cast<uint8_t>((bytes[8] & 0x3f) | 0x80);  // variant 10xx
+  static constexpr char kHex[] = "0123456789abcdef";
+  size_t out = 0;
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) text[out++] = '-';
+    text[out++] = kHex[bytes[i] >> 4];
+    text[out++] = kHex[bytes[i] & 0x0f];
+  }
 }
 
 }  // namespace
@@ -78,7 +85,7 @@ void PrepareEvents(AppendRequest& request) {
   for (StreamAppend& w : request.writes) {
     for (Envelope& e : w.events) {
       if (e.event_id().empty()) {
-        char text[37];
+        char text[36];
         RandomUuid(text);
         e.set_event_id(text, 36);
       }
