@@ -4,8 +4,8 @@
 #include <set>
 
 #include "absl/random/random.h"
-#include "google/protobuf/stubs/common.h"
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/stubs/common.h"
 
 namespace changeledger::eventstore::internal {
 
