@@ -15,6 +15,10 @@
 #include <grpcpp/grpcpp.h>
 #include <stdlib.h>
 
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
@@ -22,6 +26,8 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,6 +36,8 @@
 #include "changeledger/devbroker/devbroker_process.h"
 #include "changeledger/intake/v1/intake.grpc.pb.h"
 #include "changeledger/metrics/scrape.h"
+#include "changeledger/rpc/process.h"
+#include "changeledger/rpc/server.h"
 #include "intake_server.h"
 
 namespace changeledger::intake {
@@ -59,11 +67,47 @@ v1::ChangeAttributes Attributes(int i) {
   return a;
 }
 
+// CPU time in microseconds: this process (server, relay, clients), the
+// calling thread, and a child process (the dev broker).
+int64_t ProcessCpuMicros() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1'000'000LL + usage.ru_utime.tv_usec +
+         usage.ru_stime.tv_usec;
+}
+int64_t ThreadCpuMicros() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1'000'000LL + ts.tv_nsec / 1000;
+}
+int64_t ChildCpuMicros(pid_t pid) {
+  if (pid <= 0) return 0;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t close = text.rfind(')');  // the command name may hold spaces
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(text.substr(close + 2));
+  std::string field;
+  int64_t utime = 0;
+  int64_t stime = 0;
+  // Fields 3.. after the name; utime and stime are fields 14 and 15.
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14) utime = std::stoll(field);
+    if (i == 15) stime = std::stoll(field);
+  }
+  return (utime + stime) * 1'000'000LL / sysconf(_SC_CLK_TCK);
+}
+
 struct PhaseResult {
   int64_t calls = 0;
   int64_t errors = 0;
   double seconds = 0;
   std::vector<double> latencies_ms;
+  // CPU microseconds spent during the phase: the whole process, the
+  // benchmark's client threads alone, and the dev broker.
+  int64_t process_cpu_us = 0;
+  int64_t client_cpu_us = 0;
+  int64_t broker_cpu_us = 0;
   double per_second() const { return seconds > 0 ? calls / seconds : 0; }
   double percentile(double p) {
     if (latencies_ms.empty()) return 0;
@@ -72,42 +116,124 @@ struct PhaseResult {
         std::min(latencies_ms.size() - 1, static_cast<size_t>(p * latencies_ms.size()));
     return latencies_ms[index];
   }
+  // "cpu_us_per_call=<all> client=<c> server=<process - client> broker=<b>"
+  std::string CpuLine() const {
+    const double n = calls > 0 ? static_cast<double>(calls) : 1;
+    char line[160];
+    std::snprintf(line, sizeof line,
+                  "cpu_us_per_call=%.0f (client=%.0f server=%.0f broker=%.0f)",
+                  (process_cpu_us + broker_cpu_us) / n, client_cpu_us / n,
+                  (process_cpu_us - client_cpu_us) / n, broker_cpu_us / n);
+    return line;
+  }
 };
 
-// Runs `call(i)` for i in [0, n) spread over `clients` threads, each with
-// its own channel (its own connection).
-PhaseResult RunPhase(int clients, int n, const std::string& target,
-                     const std::function<grpc::Status(v1::IntakeService::Stub&, int)>& call) {
+// One in-flight call of a phase: everything an async unary call needs.
+template <typename Request, typename Response>
+struct Slot {
+  int channel = 0;
+  int index = 0;
+  std::chrono::steady_clock::time_point t0;
+  std::unique_ptr<grpc::ClientContext> context;
+  Request request;
+  Response response;
+  grpc::Status status;
+  std::unique_ptr<grpc::ClientAsyncResponseReader<Response>> reader;
+};
+
+// The calls of a phase: `fill(i, request)` builds call i; `prepare` is the
+// stub's PrepareAsync method; `done(i, response, status)` sees each answer.
+template <typename Request, typename Response>
+struct CallSpec {
+  std::function<void(int, Request&)> fill;
+  std::function<std::unique_ptr<grpc::ClientAsyncResponseReader<Response>>(
+      v1::IntakeService::Stub&, grpc::ClientContext*, const Request&, grpc::CompletionQueue*)>
+      prepare;
+  std::function<void(int, const Response&, const grpc::Status&)> done;
+};
+
+void Authorize(grpc::ClientContext& context);
+
+// Runs calls [0, n) over `clients` channels (one connection each), each
+// channel keeping exactly one call in flight: `clients` concurrent clients,
+// closed loop. The channels are driven by `threads` client threads, each
+// with its own completion queue, instead of one blocking thread per
+// client, so the client's own cost stays small for every phase alike.
+template <typename Request, typename Response>
+PhaseResult RunPhase(int clients, int threads, int n, const std::string& target,
+                     pid_t broker_pid, const CallSpec<Request, Response>& spec) {
   std::vector<std::unique_ptr<v1::IntakeService::Stub>> stubs;
   for (int c = 0; c < clients; ++c) {
     grpc::ChannelArguments args;
     args.SetInt("changeledger.bench.client", c);  // distinct channels, distinct connections
-    stubs.push_back(v1::IntakeService::NewStub(
-        grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args)));
+    auto channel = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+    channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    stubs.push_back(v1::IntakeService::NewStub(channel));
   }
+  threads = std::min(threads, clients);
   std::atomic<int> next{0};
   std::atomic<int64_t> errors{0};
-  std::vector<std::vector<double>> latencies(clients);
-  const absl::Time start = absl::Now();
-  std::vector<std::thread> threads;
-  for (int c = 0; c < clients; ++c) {
-    threads.emplace_back([&, c] {
-      for (int i = next++; i < n; i = next++) {
-        const absl::Time t0 = absl::Now();
-        const grpc::Status status = call(*stubs[c], i);
-        latencies[c].push_back(absl::ToDoubleMilliseconds(absl::Now() - t0));
-        if (!status.ok()) {
-          if (errors++ < 5) {
-            std::fprintf(stderr, "call %d: %d %s\n", i, status.error_code(),
-                         status.error_message().c_str());
-          }
-        }
+  std::atomic<int64_t> client_cpu_us{0};
+  std::vector<std::vector<double>> latencies(threads);
+  const int64_t process_cpu0 = ProcessCpuMicros();
+  const int64_t broker_cpu0 = ChildCpuMicros(broker_pid);
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      const int64_t cpu0 = ThreadCpuMicros();
+      grpc::CompletionQueue cq;
+      using CallSlot = Slot<Request, Response>;
+      std::vector<std::unique_ptr<CallSlot>> slots;
+      auto launch = [&](CallSlot& slot) -> bool {
+        slot.index = next++;
+        if (slot.index >= n) return false;
+        slot.context = std::make_unique<grpc::ClientContext>();
+        Authorize(*slot.context);
+        slot.request.Clear();
+        slot.response.Clear();
+        spec.fill(slot.index, slot.request);
+        slot.t0 = std::chrono::steady_clock::now();
+        slot.reader = spec.prepare(*stubs[slot.channel], slot.context.get(), slot.request, &cq);
+        slot.reader->StartCall();
+        slot.reader->Finish(&slot.response, &slot.status, &slot);
+        return true;
+      };
+      int in_flight = 0;
+      for (int c = t; c < clients; c += threads) {
+        auto slot = std::make_unique<CallSlot>();
+        slot->channel = c;
+        if (launch(*slot)) ++in_flight;
+        slots.push_back(std::move(slot));
       }
+      void* tag = nullptr;
+      bool ok = false;
+      while (in_flight > 0 && cq.Next(&tag, &ok)) {
+        auto& slot = *static_cast<CallSlot*>(tag);
+        latencies[t].push_back(std::chrono::duration<double, std::milli>(
+                                   std::chrono::steady_clock::now() - slot.t0)
+                                   .count());
+        if (!ok) slot.status = grpc::Status(grpc::StatusCode::INTERNAL, "completion failed");
+        if (spec.done) spec.done(slot.index, slot.response, slot.status);
+        if (!slot.status.ok() && errors++ < 5) {
+          std::fprintf(stderr, "call %d: %d %s\n", slot.index, slot.status.error_code(),
+                       slot.status.error_message().c_str());
+        }
+        if (!launch(slot)) --in_flight;
+      }
+      cq.Shutdown();
+      while (cq.Next(&tag, &ok)) {
+      }
+      client_cpu_us += ThreadCpuMicros() - cpu0;
     });
   }
-  for (auto& t : threads) t.join();
+  for (auto& w : workers) w.join();
   PhaseResult result;
-  result.seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  result.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.process_cpu_us = ProcessCpuMicros() - process_cpu0;
+  result.broker_cpu_us = ChildCpuMicros(broker_pid) - broker_cpu0;
+  result.client_cpu_us = client_cpu_us;
   result.calls = n;
   result.errors = errors;
   for (auto& l : latencies) result.latencies_ms.insert(result.latencies_ms.end(), l.begin(), l.end());
@@ -140,7 +266,12 @@ int Main(int argc, char** argv) {
   int clients = 32;
   int proposals = 40000;
   bool no_broker = false;
+  int client_threads = 1;
   app.add_option("--clients", clients, "concurrent clients")->check(CLI::Range(1, 1024));
+  app.add_option("--client-threads", client_threads,
+                 "threads driving the clients' completion queues (each client keeps one call "
+                 "in flight)")
+      ->check(CLI::Range(1, 64));
   app.add_option("--proposals", proposals, "proposals to create and submit")
       ->check(CLI::Range(1, 10000000));
   app.add_flag("--no-broker", no_broker, "run without the dev broker and relay");
@@ -148,6 +279,7 @@ int Main(int argc, char** argv) {
   app.add_flag("--no-sync", no_sync,
                "diagnostic only: do not sync the store's WAL (not the durable path)");
   CLI11_PARSE(app, argc, argv);
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // phase lines as they finish, also into a file
 
   char pattern[] = "/tmp/intake_bench.XXXXXX";
   if (mkdtemp(pattern) == nullptr) return 1;
@@ -184,62 +316,69 @@ int Main(int argc, char** argv) {
   std::printf("intake_bench: clients=%d proposals=%d broker=%s store=rocksdb(%s)\n", clients,
               proposals, broker ? "devbroker" : "none", no_sync ? "no-sync" : "sync");
 
+  const pid_t broker_pid = broker ? broker->pid() : -1;
   std::vector<std::string> names(proposals);
-  PhaseResult create = RunPhase(clients, proposals, target, [&](v1::IntakeService::Stub& stub,
-                                                                int i) {
-    grpc::ClientContext context;
-    Authorize(context);
-    v1::CreateProposalRequest request;
+  CallSpec<v1::CreateProposalRequest, v1::Proposal> create_spec;
+  create_spec.fill = [](int i, v1::CreateProposalRequest& request) {
     request.set_request_id("bench-create-" + std::to_string(i));
     *request.mutable_attributes() = Attributes(i);
-    v1::Proposal response;
-    grpc::Status status = stub.CreateProposal(&context, request, &response);
+  };
+  create_spec.prepare = [](v1::IntakeService::Stub& stub, grpc::ClientContext* context,
+                           const v1::CreateProposalRequest& request, grpc::CompletionQueue* cq) {
+    return stub.PrepareAsyncCreateProposal(context, request, cq);
+  };
+  create_spec.done = [&](int i, const v1::Proposal& response, const grpc::Status&) {
     names[i] = response.name();
-    return status;
-  });
-  std::printf("create: calls=%lld errors=%lld commands_per_s=%.0f p50_ms=%.2f p99_ms=%.2f\n",
+  };
+  PhaseResult create = RunPhase(clients, client_threads, proposals, target, broker_pid,
+                                create_spec);
+  std::printf("create: calls=%lld errors=%lld commands_per_s=%.0f p50_ms=%.2f p99_ms=%.2f %s\n",
               static_cast<long long>(create.calls), static_cast<long long>(create.errors),
-              create.per_second(), create.percentile(0.50), create.percentile(0.99));
+              create.per_second(), create.percentile(0.50), create.percentile(0.99),
+              create.CpuLine().c_str());
 
   // Reads through the same server: separates the RPC and read cost from the
   // append path.
-  PhaseResult get = RunPhase(clients, proposals, target, [&](v1::IntakeService::Stub& stub,
-                                                             int i) {
-    grpc::ClientContext context;
-    Authorize(context);
-    v1::GetProposalRequest request;
-    request.set_name(names[i]);
-    v1::Proposal response;
-    return stub.GetProposal(&context, request, &response);
-  });
-  std::printf("get: calls=%lld errors=%lld calls_per_s=%.0f p50_ms=%.2f p99_ms=%.2f\n",
+  CallSpec<v1::GetProposalRequest, v1::Proposal> get_spec;
+  get_spec.fill = [&](int i, v1::GetProposalRequest& request) { request.set_name(names[i]); };
+  get_spec.prepare = [](v1::IntakeService::Stub& stub, grpc::ClientContext* context,
+                        const v1::GetProposalRequest& request, grpc::CompletionQueue* cq) {
+    return stub.PrepareAsyncGetProposal(context, request, cq);
+  };
+  PhaseResult get = RunPhase(clients, client_threads, proposals, target, broker_pid, get_spec);
+  std::printf("get: calls=%lld errors=%lld calls_per_s=%.0f p50_ms=%.2f p99_ms=%.2f %s\n",
               static_cast<long long>(get.calls), static_cast<long long>(get.errors),
-              get.per_second(), get.percentile(0.50), get.percentile(0.99));
+              get.per_second(), get.percentile(0.50), get.percentile(0.99),
+              get.CpuLine().c_str());
 
   v1::SubmitProposalRequest sample_request;
   v1::Proposal sample_response;
-  PhaseResult submit = RunPhase(clients, proposals, target, [&](v1::IntakeService::Stub& stub,
-                                                                int i) {
-    grpc::ClientContext context;
-    Authorize(context);
-    v1::SubmitProposalRequest request;
+  CallSpec<v1::SubmitProposalRequest, v1::Proposal> submit_spec;
+  submit_spec.fill = [&](int i, v1::SubmitProposalRequest& request) {
     request.set_request_id("bench-submit-" + std::to_string(i));
     request.set_name(names[i]);
     request.set_expected_version(1);
-    v1::Proposal response;
-    grpc::Status status = stub.SubmitProposal(&context, request, &response);
-    if (i == 0) {
-      sample_request = request;
-      sample_response = response;
-    }
-    return status;
-  });
+  };
+  submit_spec.prepare = [](v1::IntakeService::Stub& stub, grpc::ClientContext* context,
+                           const v1::SubmitProposalRequest& request, grpc::CompletionQueue* cq) {
+    return stub.PrepareAsyncSubmitProposal(context, request, cq);
+  };
+  submit_spec.done = [&](int i, const v1::Proposal& response, const grpc::Status&) {
+    if (i != 0) return;
+    submit_spec.fill(0, sample_request);
+    sample_response = response;
+  };
+  // The echo phase sends the same requests through the same client code.
+  PhaseResult submit = RunPhase(clients, client_threads, proposals, target, broker_pid,
+                                submit_spec);
+  submit_spec.done = nullptr;
   const double p99 = submit.percentile(0.99);
   std::printf("submit: calls=%lld errors=%lld commands_per_s=%.0f p50_ms=%.2f p99_ms=%.2f "
-              "request_bytes=%zu response_bytes=%zu\n",
+              "request_bytes=%zu response_bytes=%zu %s\n",
               static_cast<long long>(submit.calls), static_cast<long long>(submit.errors),
               submit.per_second(), submit.percentile(0.50), p99,
-              sample_request.ByteSizeLong(), sample_response.ByteSizeLong());
+              sample_request.ByteSizeLong(), sample_response.ByteSizeLong(),
+              submit.CpuLine().c_str());
   // How well group commit batched over the whole run (from /metrics).
   if (auto text = metrics::testing::HttpGet((*server)->metrics_port(), "/metrics"); text.ok()) {
     if (auto samples = metrics::testing::ParseExposition(*text); samples.ok()) {
@@ -259,26 +398,22 @@ int Main(int argc, char** argv) {
   int echo_port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &echo_port);
   builder.RegisterService(&echo);
+  // The same thread keeping as rpc::Server (ServerOptions::max_idle_threads).
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
+                              rpc::ServerOptions{}.max_idle_threads);
   std::unique_ptr<grpc::Server> echo_server = builder.BuildAndStart();
-  PhaseResult echoed = RunPhase(clients, proposals, "127.0.0.1:" + std::to_string(echo_port),
-                                [&](v1::IntakeService::Stub& stub, int i) {
-                                  grpc::ClientContext context;
-                                  Authorize(context);
-                                  v1::SubmitProposalRequest request = sample_request;
-                                  request.set_request_id("bench-submit-" + std::to_string(i));
-                                  request.set_name(names[i]);
-                                  v1::Proposal response;
-                                  return stub.SubmitProposal(&context, request, &response);
-                                });
+  PhaseResult echoed = RunPhase(clients, client_threads, proposals,
+                                "127.0.0.1:" + std::to_string(echo_port), broker_pid, submit_spec);
   echo_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  std::printf("echo: calls=%lld errors=%lld calls_per_s=%.0f p50_ms=%.2f p99_ms=%.2f\n",
+  std::printf("echo: calls=%lld errors=%lld calls_per_s=%.0f p50_ms=%.2f p99_ms=%.2f %s\n",
               static_cast<long long>(echoed.calls), static_cast<long long>(echoed.errors),
-              echoed.per_second(), echoed.percentile(0.50), echoed.percentile(0.99));
+              echoed.per_second(), echoed.percentile(0.50), echoed.percentile(0.99),
+              echoed.CpuLine().c_str());
 
   server->reset();
   broker.reset();
   std::filesystem::remove_all(dir);
-  const bool failed = create.errors + submit.errors + echoed.errors > 0;
+  const bool failed = create.errors + get.errors + submit.errors + echoed.errors > 0;
   std::printf("RESULT commands_per_s=%.0f echo_per_s=%.0f ratio=%.2f p99_ms=%.2f\n",
               submit.per_second(), echoed.per_second(),
               echoed.per_second() > 0 ? submit.per_second() / echoed.per_second() : 0, p99);
@@ -288,4 +423,7 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace changeledger::intake
 
-int main(int argc, char** argv) { return changeledger::intake::Main(argc, argv); }
+int main(int argc, char** argv) {
+  changeledger::rpc::ConfigureRuntime();  // as the services' main() does
+  return changeledger::intake::Main(argc, argv);
+}

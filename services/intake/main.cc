@@ -10,6 +10,7 @@
 int main(int argc, char** argv) {
   using namespace changeledger;
   rpc::BlockShutdownSignals();
+  rpc::ConfigureRuntime();
   intake::IntakeServerOptions options;
   options.common.service_name = "intake";
   options.common.grpc_listen = "127.0.0.1:50051";

@@ -95,6 +95,8 @@ class ServerImpl final : public Server {
     builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
     builder.AddListeningPort(options_.listen_address, credentials_, &port_);
     builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_receive_message_bytes));
+    builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
+                                options_.max_idle_threads);
     for (grpc::Service* service : services_) builder.RegisterService(service);
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
         interceptors;
@@ -207,6 +209,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
   if (options.max_receive_message_bytes < 1 ||
       options.max_receive_message_bytes > std::numeric_limits<int>::max()) {
     return absl::InvalidArgumentError("max_receive_message_bytes out of range");
+  }
+  if (options.max_idle_threads < 1) {
+    return absl::InvalidArgumentError("max_idle_threads must be at least 1");
   }
   if (options.default_deadline.count() <= 0) {
     return absl::InvalidArgumentError("default_deadline must be positive");

@@ -366,6 +366,35 @@ TEST_F(ServerTest, AddServiceErrors) {
   EXPECT_EQ(server_->Start().code(), absl::StatusCode::kFailedPrecondition);
 }
 
+// Blocking handlers hold their threads; once a wave of concurrent calls is
+// over, its threads wait for the next wave instead of ending, so later
+// waves do not start a thread per call.
+TEST_F(ServerTest, ThreadsOfFinishedCallsServeLaterCalls) {
+  constexpr int kConcurrent = 12;
+  constexpr int kWaves = 5;
+  options_.max_idle_threads = 2 * kConcurrent;
+  StartServer();
+  for (int wave = 0; wave < kWaves; ++wave) {
+    std::vector<std::thread> callers;
+    std::atomic<int> failures{0};
+    for (int i = 0; i < kConcurrent; ++i) {
+      callers.emplace_back([&] {
+        pb::WaitRequest request;
+        request.set_wait_ms(30);
+        pb::WaitResponse response;
+        if (!stub_->Wait(Context(testing::kAliceToken).get(), request, &response).ok()) {
+          ++failures;
+        }
+      });
+    }
+    for (auto& caller : callers) caller.join();
+    ASSERT_EQ(failures, 0);
+  }
+  EXPECT_EQ(service_.calls, kConcurrent * kWaves);
+  // A thread per call would be kConcurrent * kWaves threads.
+  EXPECT_LE(service_.WaitThreads(), static_cast<size_t>(2 * kConcurrent));
+}
+
 TEST_F(ServerTest, CreateAndStartErrors) {
   ServerOptions no_tokens = options_;
   no_tokens.tokens = nullptr;
@@ -373,6 +402,9 @@ TEST_F(ServerTest, CreateAndStartErrors) {
   ServerOptions bad_address = options_;
   bad_address.listen_address = "abc";
   EXPECT_EQ(Server::Create(bad_address).status().code(), absl::StatusCode::kInvalidArgument);
+  ServerOptions no_threads = options_;
+  no_threads.max_idle_threads = 0;
+  EXPECT_EQ(Server::Create(no_threads).status().code(), absl::StatusCode::kInvalidArgument);
   ServerOptions missing_cert = options_;
   missing_cert.tls = {"/nonexistent/cert.pem", "/nonexistent/key.pem", ""};
   EXPECT_EQ(Server::Create(missing_cert).status().code(), absl::StatusCode::kNotFound);

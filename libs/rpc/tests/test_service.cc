@@ -3,6 +3,7 @@
 #include <grpcpp/impl/client_unary_call.h>
 #include <grpcpp/impl/rpc_method.h>
 #include <grpcpp/support/sync_stream.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -25,6 +26,10 @@ grpc::Status TestServiceImpl::Echo(grpc::ServerContext* context, const pb::EchoR
 grpc::Status TestServiceImpl::Wait(grpc::ServerContext* context, const pb::WaitRequest* request,
                                    pb::WaitResponse* response) {
   ++calls;
+  {
+    std::lock_guard lock(mu_);
+    wait_threads_.insert(syscall(SYS_gettid));
+  }
   auto start = std::chrono::system_clock::now();
   if (auto deadline = EffectiveDeadline(context)) {
     response->set_deadline_in_ms(
@@ -44,6 +49,11 @@ grpc::Status TestServiceImpl::Wait(grpc::ServerContext* context, const pb::WaitR
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   return grpc::Status::OK;
+}
+
+size_t TestServiceImpl::WaitThreads() const {
+  std::lock_guard lock(mu_);
+  return wait_threads_.size();
 }
 
 grpc::Status TestServiceImpl::Count(grpc::ServerContext* /*context*/,

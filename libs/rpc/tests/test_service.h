@@ -8,7 +8,10 @@
 #include <filesystem>
 #include <future>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
+#include <thread>
 
 #include "changeledger/metrics/metrics.h"
 #include "changeledger/rpc/auth.h"
@@ -37,6 +40,13 @@ class TestServiceImpl final : public pb::TestService::Service {
   std::atomic<int> calls{0};
   // Set when a Wait handler starts.
   std::promise<void> wait_started;
+  // Distinct threads (kernel thread ids, which are not reused soon, unlike
+  // std::thread::id) that ran a Wait handler.
+  size_t WaitThreads() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::set<long> wait_threads_;
 };
 
 // Echo: proposer, admin. Wait: proposer. Count: auditor. Sum: proposer.

@@ -2,6 +2,7 @@
 //
 //   int main(int argc, char** argv) {
 //     rpc::BlockShutdownSignals();          // first, before any thread starts
+//     rpc::ConfigureRuntime();
 //     ... load config, rpc::ConfigureLogging(common.log_level), build, Start ...
 //     rpc::ServeUntilSignal("intake", grpc_port, metrics_port,
 //                           [&] { server->Stop(common.shutdown_grace); });
@@ -21,6 +22,14 @@ namespace changeledger::rpc {
 // before anything starts a thread (gRPC, RocksDB, librdkafka); then the
 // signals stay pending until WaitForShutdownSignal takes them.
 void BlockShutdownSignals();
+
+// Process-wide runtime settings, applied before the first lock is taken
+// (first thing in main()). In release builds (NDEBUG) it turns off
+// abseil's mutex deadlock detection: Debian's abseil is built with it on,
+// so every absl::Mutex acquisition (gRPC's, RocksDB-facing code's, ours)
+// updates a process-wide lock graph under a global lock, about 1-3% of a
+// loaded server's CPU. Debug and sanitizer builds keep the detection.
+void ConfigureRuntime();
 
 // Waits for SIGTERM or SIGINT (BlockShutdownSignals must have run) and
 // returns the signal number.

@@ -71,6 +71,14 @@ struct ServerOptions {
   int64_t max_receive_message_bytes = 4 * 1024 * 1024;
   // Deadline for calls whose client set none. Default: 30 s.
   std::chrono::milliseconds default_deadline = std::chrono::seconds(30);
+  // Threads the server keeps waiting for calls when they finish one (the
+  // synchronous server's MAX_POLLERS). A handler that blocks (a synced
+  // append) holds its thread, so N concurrent calls need about N threads;
+  // a thread finishing a call while this many others already wait ends,
+  // and the next call past the waiting ones starts a new one. gRPC's
+  // default of 2 turns every call under load into a thread start and exit.
+  // Default: 64.
+  int max_idle_threads = 64;
   // Per-RPC metrics go here when set. Not owned; must outlive the Server.
   // Default: none.
   metrics::Registry* metrics = nullptr;
@@ -93,7 +101,7 @@ enum class DependencyKind {
 class Server {
  public:
   // Errors: INVALID_ARGUMENT for missing tokens, a malformed listen address
-  // or a bad size/deadline; NOT_FOUND when a TLS file cannot be read.
+  // or a bad size/deadline/thread count; NOT_FOUND when a TLS file cannot be read.
   static absl::StatusOr<std::unique_ptr<Server>> Create(ServerOptions options);
 
   // Calls Shutdown(0) if still serving.
