@@ -98,10 +98,21 @@ absl::StatusOr<IntakeServiceImpl::Caller> IntakeServiceImpl::CallerOf(
 template <typename State>
 absl::StatusOr<State> IntakeServiceImpl::Load(const std::string& stream, const std::string& key,
                                               bool* already_done) const {
+  *already_done = false;
+  // The read model's copy, when it has applied exactly the stream's head,
+  // is the fold of the events the store would return below.
+  CL_ASSIGN_OR_RETURN(const uint64_t head, store_->StreamVersion(stream));
+  if (head == 0) return State();
+  if (read_model_ != nullptr) {
+    State state;
+    bool key_maybe_seen = false;
+    if (read_model_->StateAt(stream, head, key, &state, &key_maybe_seen) && !key_maybe_seen) {
+      return state;
+    }
+  }
   CL_ASSIGN_OR_RETURN(std::vector<Envelope> events,
                       store_->ReadStream(stream, 1, kMaxStreamEvents));
   State state;
-  *already_done = false;
   for (const auto& event : events) {
     if (!key.empty() && event.causation_id() == key) *already_done = true;
     CL_RETURN_IF_ERROR(Fold(event, state));

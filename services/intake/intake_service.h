@@ -1,7 +1,9 @@
 // IntakeServiceImpl: the gRPC handlers of changeledger.intake.v1.IntakeService.
 //
-// A command loads its aggregate's stream from the event store, folds it,
-// asks the pure domain (domain/intake_domain.h) for events, and appends them
+// A command loads its aggregate (the read model's copy when it has applied
+// exactly the head the store reports for the stream, else the stream read
+// from the event store and folded), asks the pure domain
+// (domain/intake_domain.h) for events, and appends them
 // with the folded version as the expected version; it answers only after
 // the append is durable. Without a client expected_version, a concurrent
 // writer's ABORTED is retried (re-read, re-decide) a few times.

@@ -1,5 +1,7 @@
 #include "read_model.h"
 
+#include <algorithm>
+#include <functional>
 #include <vector>
 
 #include "absl/strings/escaping.h"
@@ -14,6 +16,13 @@ namespace {
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 1000;
 constexpr size_t kTailBatch = 1000;
+// Events applied per hold of the lock: handlers looking a stream up
+// (StateAt) wait behind at most this many.
+constexpr size_t kApplyChunk = 64;
+
+uint64_t CausationHash(std::string_view causation_id) {
+  return std::hash<std::string_view>()(causation_id);
+}
 
 // FNV-1a 64: a stable fingerprint of a request's filters, so a page token
 // cannot be replayed with other filters.
@@ -68,14 +77,14 @@ uint64_t FilterFingerprint(Request request) {
 
 // Walks `order` after `after`, collecting up to `size` items that pass
 // `keep`; returns the token for the next page ("" when none is left).
-template <typename Item, typename Keep, typename Add>
-std::string Page(const std::map<uint64_t, std::string>& order,
-                 const std::unordered_map<std::string, Item>& items, uint64_t after, int size,
-                 absl::string_view kind, uint64_t fingerprint, Keep keep, Add add) {
+template <typename Entries, typename Keep, typename Add>
+std::string Page(const std::map<uint64_t, std::string>& order, const Entries& items,
+                 uint64_t after, int size, absl::string_view kind, uint64_t fingerprint,
+                 Keep keep, Add add) {
   int taken = 0;
   uint64_t last = after;
   for (auto it = order.upper_bound(after); it != order.end(); ++it) {
-    const Item& item = items.at(it->second);
+    const auto& item = items.at(it->second).resource;
     if (!keep(item)) continue;
     if (taken == size) return MakeToken(kind, fingerprint, last);
     add(item);
@@ -125,15 +134,20 @@ void ReadModel::Run() {
       store_->WaitForPosition(next, absl::Now() + absl::Milliseconds(200));
       continue;
     }
-    std::lock_guard lock(mu_);
-    for (const auto& event : *batch) {
-      absl::Status status = ApplyLocked(event);
-      if (!status.ok()) {
-        health_ = status;
-        break;
+    bool failed = false;
+    for (size_t begin = 0; begin < batch->size() && !failed; begin += kApplyChunk) {
+      const size_t end = std::min(batch->size(), begin + kApplyChunk);
+      std::lock_guard lock(mu_);
+      for (size_t i = begin; i < end; ++i) {
+        absl::Status status = ApplyLocked((*batch)[i]);
+        if (!status.ok()) {
+          health_ = status;
+          failed = true;
+          break;
+        }
       }
+      applied_.notify_all();
     }
-    applied_.notify_all();
   }
 }
 
@@ -151,15 +165,54 @@ absl::Status ReadModel::ApplyLocked(const eventstore::Envelope& event) {
   if (stream.rfind("proposal-", 0) == 0) {
     auto [it, created] = proposals_.try_emplace(stream);
     if (created) proposal_order_.emplace(event.global_position(), stream);
-    status = domain::ApplyProposalEvent(event, it->second);
+    status = domain::ApplyProposalEvent(event, it->second.resource);
+    if (!event.causation_id().empty()) {
+      it->second.causations.push_back(CausationHash(event.causation_id()));
+    }
   } else if (stream.rfind("change-", 0) == 0) {
     auto [it, created] = changes_.try_emplace(stream);
     if (created) change_order_.emplace(event.global_position(), stream);
-    status = domain::ApplyChangeEvent(event, it->second);
+    status = domain::ApplyChangeEvent(event, it->second.resource);
+    if (!event.causation_id().empty()) {
+      it->second.causations.push_back(CausationHash(event.causation_id()));
+    }
   }
   if (!status.ok()) return status;
   position_ = event.global_position();
   return absl::OkStatus();
+}
+
+template <typename Resource>
+bool ReadModel::StateAtLocked(const std::unordered_map<std::string, Entry<Resource>>& entries,
+                              const std::string& stream, uint64_t version,
+                              std::string_view causation_id, Resource* out,
+                              bool* causation_maybe_seen) const {
+  if (!health_.ok()) return false;
+  auto it = entries.find(stream);
+  if (it == entries.end() || it->second.resource.version() != version) return false;
+  *out = it->second.resource;
+  *causation_maybe_seen = false;
+  if (!causation_id.empty()) {
+    const uint64_t hash = CausationHash(causation_id);
+    for (uint64_t seen : it->second.causations) {
+      if (seen == hash) *causation_maybe_seen = true;
+    }
+  }
+  return true;
+}
+
+bool ReadModel::StateAt(const std::string& stream, uint64_t version,
+                        std::string_view causation_id, v1::Proposal* out,
+                        bool* causation_maybe_seen) const {
+  std::lock_guard lock(mu_);
+  return StateAtLocked(proposals_, stream, version, causation_id, out, causation_maybe_seen);
+}
+
+bool ReadModel::StateAt(const std::string& stream, uint64_t version,
+                        std::string_view causation_id, v1::Change* out,
+                        bool* causation_maybe_seen) const {
+  std::lock_guard lock(mu_);
+  return StateAtLocked(changes_, stream, version, causation_id, out, causation_maybe_seen);
 }
 
 uint64_t ReadModel::position() const {

@@ -4,6 +4,12 @@
 // resources, kept in the order they were created (stable pagination).
 // It is disposable: rebuilt from the log at every start.
 //
+// Commands and gets also start from it (StateAt): when the model has
+// applied exactly the head of a stream that the store reports, its copy is
+// the fold the handler would compute by reading the stream again. For the
+// idempotency check it keeps a hash of each event's causation id per
+// stream; a matching hash sends the caller to the stream itself.
+//
 // Thread safety: every method may be called from any thread.
 #ifndef CHANGELEDGER_SERVICES_INTAKE_READ_MODEL_H_
 #define CHANGELEDGER_SERVICES_INTAKE_READ_MODEL_H_
@@ -14,7 +20,9 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -55,7 +63,31 @@ class ReadModel {
       const v1::ListProposalsRequest& request) const;
   absl::StatusOr<v1::ListChangesResponse> ListChanges(const v1::ListChangesRequest& request) const;
 
+  // The resource of `stream` as folded from its events 1..`version`: true
+  // and `out` set only while the model is healthy and has applied exactly
+  // `version` events of that stream (false while it lags, or is ahead of
+  // a `version` read earlier). `*causation_maybe_seen` is set when an
+  // event of the stream may carry `causation_id` (its hash matches; false
+  // for an empty id), so the caller must check the stream itself.
+  bool StateAt(const std::string& stream, uint64_t version, std::string_view causation_id,
+               v1::Proposal* out, bool* causation_maybe_seen) const;
+  bool StateAt(const std::string& stream, uint64_t version, std::string_view causation_id,
+               v1::Change* out, bool* causation_maybe_seen) const;
+
  private:
+  template <typename Resource>
+  struct Entry {
+    Resource resource;
+    // Hashes of the causation ids of the stream's events (empty ids left
+    // out), in order.
+    std::vector<uint64_t> causations;
+  };
+  template <typename Resource>
+  bool StateAtLocked(const std::unordered_map<std::string, Entry<Resource>>& entries,
+                     const std::string& stream, uint64_t version,
+                     std::string_view causation_id, Resource* out,
+                     bool* causation_maybe_seen) const;
+
   void Run();
   absl::Status ApplyLocked(const eventstore::Envelope& event);
 
@@ -65,8 +97,8 @@ class ReadModel {
   uint64_t position_ = 0;
   absl::Status health_;
   // stream -> resource, and creation position -> stream.
-  std::unordered_map<std::string, v1::Proposal> proposals_;
-  std::unordered_map<std::string, v1::Change> changes_;
+  std::unordered_map<std::string, Entry<v1::Proposal>> proposals_;
+  std::unordered_map<std::string, Entry<v1::Change>> changes_;
   std::map<uint64_t, std::string> proposal_order_;
   std::map<uint64_t, std::string> change_order_;
   bool stop_ = false;

@@ -163,6 +163,42 @@ TEST_F(IntakeServiceTest, RetriedSubmitSucceedsWithoutASecondEvent) {
   EXPECT_EQ(Submit(draft.name()).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
 }
 
+// Once the read model holds the stream's head, commands start from its
+// copy: a retry must still be recognised, and the lifecycle still checked.
+TEST_F(IntakeServiceTest, RetriedSubmitAfterTheModelCaughtUpIsAnsweredOnce) {
+  const v1::Proposal draft = CreateDraft();
+  v1::Proposal first, retry;
+  ASSERT_TRUE(Submit(draft.name(), "submit-1", 1, &first).ok());
+  ASSERT_TRUE(model_.WaitFor(store_->LastPosition(), absl::Now() + absl::Seconds(5)));
+  const grpc::Status status = Submit(draft.name(), "submit-1", 1, &retry);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(retry.state(), v1::PROPOSAL_STATE_SUBMITTED);
+  EXPECT_EQ(retry.version(), 2u);
+  EXPECT_EQ(store_->LastPosition(), 2u);
+  EXPECT_EQ(Submit(draft.name(), "submit-2").error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(Submit(draft.name(), "", 1).error_code(), grpc::StatusCode::ABORTED);
+  EXPECT_EQ(store_->LastPosition(), 2u);
+}
+
+// A model that does not keep up (here: stopped) only costs a read of the
+// stream: commands and gets see every committed event.
+TEST_F(IntakeServiceTest, CommandsAndGetsDoNotWaitForTheModel) {
+  model_.Stop();
+  const v1::Proposal draft = CreateDraft();
+  ASSERT_TRUE(Submit(draft.name(), "submit-1", 1).ok());
+  v1::Proposal retry;
+  ASSERT_TRUE(Submit(draft.name(), "submit-1", 1, &retry).ok());
+  EXPECT_EQ(retry.version(), 2u);
+  grpc::ServerContext context;
+  v1::GetProposalRequest get;
+  get.set_name(draft.name());
+  v1::Proposal got;
+  ASSERT_TRUE(service_->GetProposal(&context, &get, &got).ok());
+  EXPECT_EQ(got.state(), v1::PROPOSAL_STATE_SUBMITTED);
+  EXPECT_EQ(got.version(), 2u);
+  EXPECT_EQ(store_->LastPosition(), 2u);
+}
+
 TEST_F(IntakeServiceTest, StaleExpectedVersionIsAbortedAndStoresNothing) {
   const v1::Proposal draft = CreateDraft();
   const auto status = Submit(draft.name(), "", 5);

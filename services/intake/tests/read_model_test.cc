@@ -22,7 +22,8 @@ class ReadModelTest : public ::testing::Test {
     context_ = {.actor = "office", .now = absl::Now(), .areas = &areas_};
   }
 
-  void Append(const std::vector<domain::PendingEvent>& events) {
+  void Append(const std::vector<domain::PendingEvent>& events,
+              const std::string& causation_id = "") {
     eventstore::AppendRequest request;
     for (const auto& pending : events) {
       if (request.writes.empty() || request.writes.back().stream != pending.stream) {
@@ -32,6 +33,7 @@ class ReadModelTest : public ::testing::Test {
       envelope.set_type(pending.type);
       *envelope.mutable_payload() = pending.payload;
       envelope.set_actor(context_.actor);
+      envelope.set_causation_id(causation_id);
       request.writes.back().events.push_back(envelope);
     }
     ASSERT_TRUE(store_->Append(std::move(request)).ok());
@@ -148,6 +150,37 @@ TEST_F(ReadModelTest, ListsProposalsByProposerAndState) {
   EXPECT_EQ(model_.ListProposals(request)->proposals_size(), 2);
   request.set_state(v1::PROPOSAL_STATE_SUBMITTED);
   EXPECT_EQ(model_.ListProposals(request)->proposals_size(), 0);
+}
+
+// Handlers start from StateAt: it must answer only with the fold of exactly
+// the version the store reports, and flag a possible earlier request.
+TEST_F(ReadModelTest, StateAtAnswersOnlyAtTheStreamsHead) {
+  v1::ReturnRecord record;
+  record.set_record_reference("r-1");
+  *record.mutable_attributes() = testing::CompleteAttributes();
+  const std::string id = NewUuid();
+  const std::string stream = domain::ChangeStream(id);
+  Append(*domain::DecideImportRecord("R", record, id, context_), "cause-1");
+  v1::Change change;
+  bool seen = true;
+  // Not applied yet: no answer.
+  EXPECT_FALSE(model_.StateAt(stream, 1, "", &change, &seen));
+  model_.Start();
+  ASSERT_TRUE(model_.WaitFor(store_->LastPosition(), absl::Now() + absl::Seconds(5)));
+  ASSERT_TRUE(model_.StateAt(stream, 1, "", &change, &seen));
+  EXPECT_EQ(change.name(), domain::ChangeName(id));
+  EXPECT_EQ(change.version(), 1u);
+  EXPECT_EQ(change.status(), v1::CHANGE_STATUS_REGISTERED);
+  EXPECT_FALSE(seen);
+  ASSERT_TRUE(model_.StateAt(stream, 1, "cause-1", &change, &seen));
+  EXPECT_TRUE(seen);
+  ASSERT_TRUE(model_.StateAt(stream, 1, "cause-2", &change, &seen));
+  EXPECT_FALSE(seen);
+  // Another version, another kind or an unknown stream: no answer.
+  EXPECT_FALSE(model_.StateAt(stream, 2, "", &change, &seen));
+  v1::Proposal proposal;
+  EXPECT_FALSE(model_.StateAt(stream, 1, "", &proposal, &seen));
+  EXPECT_FALSE(model_.StateAt(domain::ChangeStream(NewUuid()), 1, "", &change, &seen));
 }
 
 TEST_F(ReadModelTest, ACorruptEventStopsTheModelWithDataLoss) {
