@@ -8,6 +8,10 @@ void WriteBatch::Put(std::string_view key, std::string_view value) {
   ops_.push_back(Op{Op::Kind::kPut, std::string(key), std::string(value)});
 }
 
+void WriteBatch::PutOwned(std::string key, std::string value) {
+  ops_.push_back(Op{Op::Kind::kPut, std::move(key), std::move(value)});
+}
+
 void WriteBatch::Delete(std::string_view key) {
   ops_.push_back(Op{Op::Kind::kDelete, std::string(key), std::string()});
 }
@@ -29,7 +33,22 @@ absl::Status ScanPrefix(KvStore& store, std::string_view prefix, const ScanFn& f
   });
 }
 
+void Transaction::IndexPending() {
+  if (eager_) return;
+  const std::vector<WriteBatch::Op>& ops = batch_.ops();
+  for (; indexed_ < ops.size(); ++indexed_) {
+    const WriteBatch::Op& op = ops[indexed_];
+    // Only Put and Delete reach the batch before it is handed out.
+    if (op.kind == WriteBatch::Op::Kind::kPut) {
+      pending_.insert_or_assign(op.key, std::optional<std::string>(op.value));
+    } else {
+      pending_.insert_or_assign(op.key, std::nullopt);
+    }
+  }
+}
+
 absl::StatusOr<std::optional<std::string>> Transaction::Get(std::string_view key) {
+  IndexPending();
   auto it = pending_.find(key);
   if (it != pending_.end()) return it->second;
   return store_.Get(key);
@@ -37,16 +56,28 @@ absl::StatusOr<std::optional<std::string>> Transaction::Get(std::string_view key
 
 void Transaction::Put(std::string_view key, std::string_view value) {
   batch_.Put(key, value);
-  pending_.insert_or_assign(std::string(key), std::optional<std::string>(value));
+  if (eager_) pending_.insert_or_assign(std::string(key), std::optional<std::string>(value));
+}
+
+void Transaction::PutOwned(std::string key, std::string value) {
+  if (eager_) pending_.insert_or_assign(key, std::optional<std::string>(value));
+  batch_.Put(std::move(key), std::move(value));
 }
 
 void Transaction::Delete(std::string_view key) {
   batch_.Delete(key);
-  pending_.insert_or_assign(std::string(key), std::nullopt);
+  if (eager_) pending_.insert_or_assign(std::string(key), std::nullopt);
+}
+
+WriteBatch& Transaction::batch() {
+  IndexPending();
+  eager_ = true;
+  return batch_;
 }
 
 absl::Status Transaction::Scan(std::string_view begin, std::string_view end,
                                const ScanFn& fn) {
+  IndexPending();
   auto it = pending_.lower_bound(begin);
   auto in_range = [&](const std::string& key) { return end.empty() || key < end; };
   bool stopped = false;
@@ -82,6 +113,7 @@ absl::Status Transaction::Commit(bool sync) {
   if (!status.ok()) return status;
   batch_.Clear();
   pending_.clear();
+  indexed_ = 0;
   return absl::OkStatus();
 }
 

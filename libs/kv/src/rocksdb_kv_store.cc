@@ -2,6 +2,7 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/write_batch.h>
 
 #include <string>
@@ -9,6 +10,9 @@
 
 namespace changeledger::kv {
 namespace {
+
+// rocksdb::WriteBatch's header: sequence number and count.
+constexpr size_t kBatchHeaderBytes = 12;
 
 absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return absl::OkStatus();
@@ -31,6 +35,19 @@ absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   }
   return absl::InternalError(message);
 }
+
+// The key up to and including its last '/' (the whole key when it has
+// none): the group whose insert position the memtable remembers.
+class KeyDirectoryTransform final : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "changeledger.KeyDirectory"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    std::string_view k(key.data(), key.size());
+    const size_t slash = k.rfind('/');
+    return slash == std::string_view::npos ? key : rocksdb::Slice(key.data(), slash + 1);
+  }
+  bool InDomain(const rocksdb::Slice& /*key*/) const override { return true; }
+};
 
 class RocksDbKvStore final : public KvStore {
  public:
@@ -68,7 +85,12 @@ class RocksDbKvStore final : public KvStore {
   }
 
   absl::Status Write(const WriteBatch& batch, bool sync) override {
-    rocksdb::WriteBatch rb;
+    // Sized once up front: RocksDB's batch is one string, which would
+    // otherwise grow (and be copied) several times for a large group.
+    // Per op: a tag byte and two varint lengths (at most 5 bytes each).
+    size_t bytes = kBatchHeaderBytes;
+    for (const WriteBatch::Op& op : batch.ops()) bytes += 11 + op.key.size() + op.value.size();
+    rocksdb::WriteBatch rb(bytes);
     for (const WriteBatch::Op& op : batch.ops()) {
       rocksdb::Status s;
       switch (op.kind) {
@@ -104,6 +126,9 @@ absl::StatusOr<std::unique_ptr<KvStore>> OpenRocksDbKvStore(
   rocks.error_if_exists = options.error_if_exists;
   rocks.paranoid_checks = options.paranoid_checks;
   rocks.write_buffer_size = options.write_buffer_size;
+  if (options.insert_hints_by_key_directory) {
+    rocks.memtable_insert_with_hint_prefix_extractor = std::make_shared<KeyDirectoryTransform>();
+  }
   // WAL recovery stays at RocksDB's default (point in time): after a crash
   // the store is a consistent prefix of the committed batches. Projections
   // keep their offsets in the same batches, so they resume right after it.

@@ -8,12 +8,14 @@
 #ifndef CHANGELEDGER_KV_KV_STORE_H_
 #define CHANGELEDGER_KV_KV_STORE_H_
 
+#include <concepts>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -26,6 +28,19 @@ namespace changeledger::kv {
 class WriteBatch {
  public:
   void Put(std::string_view key, std::string_view value);
+  // Same as above for a key (and value) passed as a std::string rvalue:
+  // takes the string over instead of copying it. (Templates, so that a
+  // literal or any other argument picks the overload above.)
+  template <typename K>
+    requires std::same_as<K, std::string>
+  void Put(K&& key, std::string_view value) {
+    PutOwned(std::move(key), std::string(value));
+  }
+  template <typename K, typename V>
+    requires std::same_as<K, std::string> && std::same_as<V, std::string>
+  void Put(K&& key, V&& value) {
+    PutOwned(std::move(key), std::move(value));
+  }
   void Delete(std::string_view key);
   // Deletes every key in [begin, end).
   void DeleteRange(std::string_view begin, std::string_view end);
@@ -39,8 +54,12 @@ class WriteBatch {
   bool empty() const { return ops_.empty(); }
   size_t size() const { return ops_.size(); }
   void Clear() { ops_.clear(); }
+  // Room for `n` operations in all (an optional hint).
+  void Reserve(size_t n) { ops_.reserve(n); }
 
  private:
+  void PutOwned(std::string key, std::string value);
+
   std::vector<Op> ops_;
 };
 
@@ -65,24 +84,49 @@ absl::Status ScanPrefix(KvStore& store, std::string_view prefix, const ScanFn& f
 
 // Read-your-writes view for a projection applying a group of events: Get
 // and Put go through a pending batch that the caller commits once.
+//
+// Cost: Put and Delete only append to the batch; the index of pending
+// writes that Get and Scan consult is built from the batch when one of
+// them is first called (and kept up to date from then on), so a group
+// that only writes never builds it.
 class Transaction {
  public:
   explicit Transaction(KvStore& store) : store_(store) {}
 
   absl::StatusOr<std::optional<std::string>> Get(std::string_view key);
   void Put(std::string_view key, std::string_view value);
+  // Same as above for a key and value passed as std::string rvalues:
+  // takes them over instead of copying them.
+  template <typename K, typename V>
+    requires std::same_as<K, std::string> && std::same_as<V, std::string>
+  void Put(K&& key, V&& value) {
+    PutOwned(std::move(key), std::move(value));
+  }
   void Delete(std::string_view key);
   // Merges pending writes with the store's keys in [begin, end).
   absl::Status Scan(std::string_view begin, std::string_view end, const ScanFn& fn);
 
-  WriteBatch& batch() { return batch_; }
+  // The pending writes. Writes made directly on the returned batch are
+  // committed but, as ever, not seen by Get and Scan.
+  WriteBatch& batch();
   // Commits the pending writes and clears them.
   absl::Status Commit(bool sync);
 
  private:
+  void PutOwned(std::string key, std::string value);
+  // Folds the writes made through Put/Delete since the last call into
+  // pending_.
+  void IndexPending();
+
   KvStore& store_;
   WriteBatch batch_;
   std::map<std::string, std::optional<std::string>, std::less<>> pending_;
+  // Ops of batch_ before this index are in pending_ (while !eager_).
+  size_t indexed_ = 0;
+  // Once batch() has handed the batch out, ops may be added that are not
+  // the transaction's own: from then on pending_ is kept up to date on
+  // every Put/Delete and the batch is no longer read back.
+  bool eager_ = false;
 };
 
 }  // namespace changeledger::kv

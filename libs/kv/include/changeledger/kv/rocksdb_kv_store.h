@@ -23,6 +23,13 @@ struct RocksDbKvStoreOptions {
   bool paranoid_checks = true;
   // Memtable size in bytes. Default: 16 MiB.
   size_t write_buffer_size = 16u << 20;
+  // Insert hints by key directory: keys are grouped by their bytes up to
+  // and including the last '/', and the memtable remembers where it last
+  // inserted in each group, so that keys arriving in increasing order
+  // within a group (e.g. "f/<source>/<position>") are inserted without a
+  // search from the top of the skip list. Only insert cost changes, never
+  // what is stored or read. Default: false.
+  bool insert_hints_by_key_directory = false;
 };
 
 // Opens (or creates) the database.
