@@ -414,7 +414,9 @@ int main(int argc, char** argv) {
 
   cl::kv::RocksDbKvStoreOptions kv_options;
   kv_options.path = dir + "/kv";
-  kv_options.write_buffer_size = 64u << 20;  // as the portfolio service configures it
+  // As the portfolio service configures it.
+  kv_options.write_buffer_size = 64u << 20;
+  kv_options.insert_hints_by_key_directory = true;
   auto store = cl::kv::OpenRocksDbKvStore(kv_options);
   Check(store.status(), "open kv");
   pf::PrefixedStore view(**store, cl::bus::ProjectionKeyPrefix(pf::PortfolioProjection::kName));

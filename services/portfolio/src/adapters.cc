@@ -73,6 +73,34 @@ ClassificationFact ToClassification(const cls::Classification& c) {
   return out;
 }
 
+// Makes `f` equal to Fact{} while keeping its strings' storage.
+void ResetFact(Fact& f) {
+  EventMeta& m = f.meta;
+  m.event_id.clear();
+  m.type.clear();
+  m.source.clear();
+  m.stream.clear();
+  m.version = 0;
+  m.global_position = 0;
+  m.occurred_at = absl::UnixEpoch();
+  m.recorded_at = absl::UnixEpoch();
+  m.actor.clear();
+  m.correlation_id.clear();
+  m.causation_id.clear();
+  f.kind = FactKind::kProposalOther;
+  f.change_id.clear();
+  f.proposal_id.clear();
+  f.attributes.title.clear();
+  f.attributes.business_area.clear();
+  f.attributes.teams.clear();
+  f.attributes.data_and_digital = false;
+  f.attributes.estimated_cost_minor = 0;
+  f.status = ChangeStatus::kUnspecified;
+  f.classification = ClassificationFact{};
+  f.outcome = ProposalOutcome::kUnspecified;
+  f.proposal_business_area.clear();
+}
+
 }  // namespace
 
 void AdapterRegistry::Register(std::string type, DecodeFn decode) {
@@ -82,9 +110,17 @@ void AdapterRegistry::Register(std::string type, DecodeFn decode) {
 void AdapterRegistry::AddTopic(std::string topic) { topics_.push_back(std::move(topic)); }
 
 absl::StatusOr<std::optional<Fact>> AdapterRegistry::Decode(const Envelope& e) const {
-  auto it = decoders_.find(e.type());
-  if (it == decoders_.end()) return std::optional<Fact>();
   Fact f;
+  auto carries = DecodeInto(e, f);
+  if (!carries.ok()) return carries.status();
+  if (!*carries) return std::optional<Fact>();
+  return std::optional<Fact>(std::move(f));
+}
+
+absl::StatusOr<bool> AdapterRegistry::DecodeInto(const Envelope& e, Fact& f) const {
+  auto it = decoders_.find(e.type());
+  if (it == decoders_.end()) return false;
+  ResetFact(f);
   f.meta.event_id = e.event_id();
   f.meta.type = e.type();
   f.meta.source = e.source();
@@ -96,10 +132,7 @@ absl::StatusOr<std::optional<Fact>> AdapterRegistry::Decode(const Envelope& e) c
   f.meta.actor = e.actor();
   f.meta.correlation_id = e.correlation_id();
   f.meta.causation_id = e.causation_id();
-  auto carries = it->second(e, f);
-  if (!carries.ok()) return carries.status();
-  if (!*carries) return std::optional<Fact>();
-  return std::optional<Fact>(std::move(f));
+  return it->second(e, f);
 }
 
 void RegisterIntakeAdapters(AdapterRegistry& r) {

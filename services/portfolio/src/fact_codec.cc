@@ -1,15 +1,89 @@
 #include "changeledger/portfolio/fact_codec.h"
 
+#include <array>
 #include <cstdint>
+#include <cstring>
 
+#include "changeledger/portfolio/uuid_text.h"
 
 namespace changeledger::portfolio {
 namespace {
 
-constexpr uint8_t kFormatVersion = 1;
+// Format 1: every string as text. Format 2 (written now): ids that are
+// canonical UUIDs as 16 bytes, streams "<prefix><uuid>" as the prefix and
+// 16 bytes, and the event types below by number. Both are read.
+constexpr uint8_t kFormatV1 = 1;
+constexpr uint8_t kFormatV2 = 2;
+
+// Event types stored by number in format 2: index + 1 (0: the type follows
+// as text). Append only: stored facts refer to these positions.
+constexpr std::array<std::string_view, 15> kKnownTypes = {
+    "changeledger.intake.v1.ProposalDrafted",
+    "changeledger.intake.v1.ProposalAmended",
+    "changeledger.intake.v1.ProposalSubmitted",
+    "changeledger.intake.v1.AssessmentStarted",
+    "changeledger.intake.v1.AssessmentRecorded",
+    "changeledger.intake.v1.ProposalDecided",
+    "changeledger.intake.v1.ProposalWithdrawn",
+    "changeledger.intake.v1.ChangeRegistered",
+    "changeledger.intake.v1.ChangeAmended",
+    "changeledger.intake.v1.ChangeDeliveryStarted",
+    "changeledger.intake.v1.ChangeClosed",
+    "changeledger.intake.v1.ChangeStopped",
+    "changeledger.classification.v1.ClassificationSuggested",
+    "changeledger.classification.v1.ClassificationConfirmed",
+    "changeledger.classification.v1.ClassificationOverridden",
+};
+
+// Tags of an id or a stream in format 2.
+constexpr uint8_t kText = 0;
+constexpr uint8_t kUuid = 1;
 
 class Writer {
  public:
+  explicit Writer(size_t reserve) { out_.reserve(reserve); }
+  void Byte(uint8_t b) { out_.push_back(static_cast<char>(b)); }
+  void Uuid(const PackedUuid& id) {
+    char bytes[16];
+    for (int i = 0; i < 8; ++i) {
+      bytes[i] = static_cast<char>(id.hi >> (56 - 8 * i));
+      bytes[8 + i] = static_cast<char>(id.lo >> (56 - 8 * i));
+    }
+    out_.append(bytes, sizeof(bytes));
+  }
+  // An id: packed when it is a canonical UUID, else text.
+  void Id(std::string_view s) {
+    PackedUuid id;
+    if (ParseUuidText(s, &id)) {
+      Byte(kUuid);
+      Uuid(id);
+    } else {
+      Byte(kText);
+      Str(s);
+    }
+  }
+  // A stream: "<prefix><uuid>" as the prefix and the packed UUID, else text.
+  void Stream(std::string_view s) {
+    PackedUuid id;
+    if (s.size() >= kUuidTextSize && ParseUuidText(s.substr(s.size() - kUuidTextSize), &id)) {
+      Byte(kUuid);
+      Str(s.substr(0, s.size() - kUuidTextSize));
+      Uuid(id);
+    } else {
+      Byte(kText);
+      Str(s);
+    }
+  }
+  void Type(std::string_view s) {
+    for (size_t i = 0; i < kKnownTypes.size(); ++i) {
+      if (kKnownTypes[i] == s) {
+        Varint(i + 1);
+        return;
+      }
+    }
+    Varint(0);
+    Str(s);
+  }
   void Varint(uint64_t v) {
     while (v >= 0x80) {
       out_.push_back(static_cast<char>(v | 0x80));
@@ -58,6 +132,46 @@ class Reader {
     in_.remove_prefix(n);
     return true;
   }
+  bool Uuid(PackedUuid* id) {
+    if (in_.size() < 16) return false;
+    id->hi = id->lo = 0;
+    for (int i = 0; i < 8; ++i) {
+      id->hi = (id->hi << 8) | static_cast<uint8_t>(in_[i]);
+      id->lo = (id->lo << 8) | static_cast<uint8_t>(in_[8 + i]);
+    }
+    in_.remove_prefix(16);
+    return true;
+  }
+  bool Id(std::string* s) {
+    if (in_.empty()) return false;
+    const auto tag = static_cast<uint8_t>(in_.front());
+    in_.remove_prefix(1);
+    if (tag == kText) return Str(s);
+    PackedUuid id;
+    if (tag != kUuid || !Uuid(&id)) return false;
+    s->resize(kUuidTextSize);
+    FormatUuidText(id, s->data());
+    return true;
+  }
+  bool Stream(std::string* s) {
+    if (in_.empty()) return false;
+    const auto tag = static_cast<uint8_t>(in_.front());
+    in_.remove_prefix(1);
+    if (tag == kText) return Str(s);
+    PackedUuid id;
+    if (tag != kUuid || !Str(s) || !Uuid(&id)) return false;
+    const size_t prefix = s->size();
+    s->resize(prefix + kUuidTextSize);
+    FormatUuidText(id, s->data() + prefix);
+    return true;
+  }
+  bool Type(std::string* s) {
+    uint64_t n;
+    if (!Varint(&n) || n > kKnownTypes.size()) return false;
+    if (n == 0) return Str(s);
+    s->assign(kKnownTypes[n - 1]);
+    return true;
+  }
   template <typename E>
   bool Enum(E* e, uint64_t max) {
     uint64_t v;
@@ -85,23 +199,31 @@ std::string FactKey(const Fact& f) {
 }
 
 std::string EncodeFact(const Fact& f) {
-  Writer w;
-  w.Varint(kFormatVersion);
-  w.Varint(static_cast<uint64_t>(f.kind));
   const EventMeta& m = f.meta;
-  w.Str(m.event_id);
-  w.Str(m.type);
+  // Room for the whole fact: the strings (ids and the type at most as
+  // text) and about 80 bytes of numbers and lengths, so the string is
+  // allocated once.
+  size_t strings = m.event_id.size() + m.type.size() + m.source.size() + m.stream.size() +
+                   m.actor.size() + m.correlation_id.size() + m.causation_id.size() +
+                   f.change_id.size() + f.proposal_id.size() + f.attributes.title.size() +
+                   f.attributes.business_area.size() + f.proposal_business_area.size();
+  for (const auto& t : f.attributes.teams) strings += t.size() + 2;
+  Writer w(strings + 96);
+  w.Varint(kFormatV2);
+  w.Varint(static_cast<uint64_t>(f.kind));
+  w.Id(m.event_id);
+  w.Type(m.type);
   w.Str(m.source);
-  w.Str(m.stream);
+  w.Stream(m.stream);
   w.Varint(m.version);
   w.Varint(m.global_position);
   w.Signed(absl::ToUnixMicros(m.occurred_at));
   w.Signed(absl::ToUnixMicros(m.recorded_at));
   w.Str(m.actor);
-  w.Str(m.correlation_id);
-  w.Str(m.causation_id);
-  w.Str(f.change_id);
-  w.Str(f.proposal_id);
+  w.Id(m.correlation_id);
+  w.Id(m.causation_id);
+  w.Id(f.change_id);
+  w.Id(f.proposal_id);
   w.Str(f.attributes.title);
   w.Str(f.attributes.business_area);
   w.Varint(f.attributes.teams.size());
@@ -124,16 +246,19 @@ absl::StatusOr<Fact> DecodeFact(std::string_view bytes) {
   int64_t occurred = 0, recorded = 0;
   EventMeta& m = f.meta;
   bool ok = r.Varint(&version);
-  if (!ok || version != kFormatVersion) {
+  if (!ok || (version != kFormatV1 && version != kFormatV2)) {
     return absl::DataLossError("stored fact: unknown format version");
   }
+  const bool v2 = version == kFormatV2;
+  auto id = [&r, v2](std::string* s) { return v2 ? r.Id(s) : r.Str(s); };
   ok = r.Enum(&f.kind, static_cast<uint64_t>(FactKind::kClassificationOverridden)) &&
-       static_cast<uint64_t>(f.kind) >= 1 && r.Str(&m.event_id) && r.Str(&m.type) &&
-       r.Str(&m.source) && r.Str(&m.stream) && r.Varint(&m.version) &&
+       static_cast<uint64_t>(f.kind) >= 1 && id(&m.event_id) &&
+       (v2 ? r.Type(&m.type) : r.Str(&m.type)) && r.Str(&m.source) &&
+       (v2 ? r.Stream(&m.stream) : r.Str(&m.stream)) && r.Varint(&m.version) &&
        r.Varint(&m.global_position) && r.Signed(&occurred) && r.Signed(&recorded) &&
-       r.Str(&m.actor) && r.Str(&m.correlation_id) && r.Str(&m.causation_id) &&
-       r.Str(&f.change_id) && r.Str(&f.proposal_id) && r.Str(&f.attributes.title) &&
-       r.Str(&f.attributes.business_area) && r.Varint(&count) && count <= bytes.size();
+       r.Str(&m.actor) && id(&m.correlation_id) && id(&m.causation_id) && id(&f.change_id) &&
+       id(&f.proposal_id) && r.Str(&f.attributes.title) && r.Str(&f.attributes.business_area) &&
+       r.Varint(&count) && count <= bytes.size();
   if (ok) {
     f.attributes.teams.resize(count);
     for (auto& t : f.attributes.teams) ok = ok && r.Str(&t);

@@ -9,10 +9,12 @@
 #include <string_view>
 #include <utility>
 
+#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "changeledger/portfolio/uuid_text.h"
 
 namespace changeledger::portfolio {
 namespace {
@@ -49,48 +51,8 @@ class Interner {
 
 // An id held in 16 bytes: a canonical lower-case UUID packed, or an index
 // into the interner of other ids.
-struct PackedId {
-  uint64_t hi = 0;
-  uint64_t lo = 0;
-};
+using PackedId = PackedUuid;
 enum IdKind : uint8_t { kIdEmpty = 0, kIdUuid = 1, kIdInterned = 2 };
-
-struct HexTable {
-  int8_t value[256];
-  constexpr HexTable() : value() {
-    for (int i = 0; i < 256; ++i) value[i] = -1;
-    for (int i = 0; i < 10; ++i) value['0' + i] = static_cast<int8_t>(i);
-    for (int i = 0; i < 6; ++i) value['a' + i] = static_cast<int8_t>(10 + i);
-  }
-};
-constexpr HexTable kHexTable;
-
-int HexValue(char c) { return kHexTable.value[static_cast<unsigned char>(c)]; }
-
-bool ParseUuid(std::string_view s, PackedId* out) {
-  if (s.size() != 36) return false;
-  if (s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-') return false;
-  uint64_t words[2] = {0, 0};
-  int bad = 0;
-  int nibble = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (i == 8 || i == 13 || i == 18 || i == 23) continue;
-    const int v = HexValue(s[i]);
-    bad |= v;  // negative if any digit is not lower-case hex
-    words[nibble >> 4] = (words[nibble >> 4] << 4) | static_cast<uint64_t>(v & 0xf);
-    ++nibble;
-  }
-  if (bad < 0) return false;
-  out->hi = words[0];
-  out->lo = words[1];
-  return true;
-}
-
-std::string FormatUuid(const PackedId& id) {
-  std::string hex = absl::StrFormat("%016x%016x", id.hi, id.lo);
-  return absl::StrCat(hex.substr(0, 8), "-", hex.substr(8, 4), "-", hex.substr(12, 4), "-",
-                      hex.substr(16, 4), "-", hex.substr(20, 12));
-}
 
 struct Payload {
   int64_t cost = 0;
@@ -368,7 +330,10 @@ struct PortfolioModel::Impl {
       return neg_cost != o.neg_cost ? neg_cost < o.neg_cost : change_id < o.change_id;
     }
   };
-  std::vector<std::set<MandatedKey>> current_mandated;  // by area id
+  // B-trees: a rebuild inserts and erases here on most facts about a
+  // mandated change, and a red-black tree's node per key cost a cache miss
+  // per level.
+  std::vector<absl::btree_set<MandatedKey>> current_mandated;  // by area id
 
   Impl() {
     areas.Intern("");
@@ -392,7 +357,7 @@ struct PortfolioModel::Impl {
     PackedId id;
     if (s.empty()) {
       *kind = kIdEmpty;
-    } else if (ParseUuid(s, &id)) {
+    } else if (ParseUuidText(s, &id)) {
       *kind = kIdUuid;
     } else {
       *kind = kIdInterned;
@@ -404,7 +369,7 @@ struct PortfolioModel::Impl {
   std::string UnpackId(const EventRecord& e, int which) const {
     const auto kind = static_cast<IdKind>((e.id_kinds >> (2 * which)) & 3);
     switch (kind) {
-      case kIdUuid: return FormatUuid(e.ids[which]);
+      case kIdUuid: return FormatUuidText(e.ids[which]);
       case kIdInterned: return strings.Get(static_cast<uint32_t>(e.ids[which].lo));
       case kIdEmpty: break;
     }
@@ -476,7 +441,10 @@ struct PortfolioModel::Impl {
     const State before = had_state ? c.steps.back().state : State{};
 
     size_t pos = c.steps.size();
-    if (had_state && EventLess(event_index, c.steps.back().event)) {
+    // Facts mostly arrive in recorded order: a later recorded_at than the
+    // newest step's appends without looking at that step's event.
+    if (had_state && e.recorded_at <= c.steps.back().recorded_at &&
+        EventLess(event_index, c.steps.back().event)) {
       auto it = std::upper_bound(c.steps.begin(), c.steps.end(), event_index,
                                  [this](uint32_t ev, const Step& s) { return EventLess(ev, s.event); });
       pos = static_cast<size_t>(it - c.steps.begin());
@@ -592,9 +560,13 @@ struct PortfolioModel::Impl {
       events.push_back(e);
       const uint32_t ei = static_cast<uint32_t>(events.size() - 1);
       auto& evs = proposals[pi].events;
-      auto pos = std::upper_bound(evs.begin(), evs.end(), ei,
-                                  [this](uint32_t a, uint32_t b) { return EventLess(a, b); });
-      evs.insert(pos, ei);
+      if (evs.empty() || !EventLess(ei, evs.back())) {
+        evs.push_back(ei);
+      } else {
+        auto pos = std::upper_bound(evs.begin(), evs.end(), ei,
+                                    [this](uint32_t a, uint32_t b) { return EventLess(a, b); });
+        evs.insert(pos, ei);
+      }
     }
     return ApplyResult{true};
   }

@@ -7,11 +7,13 @@
 namespace changeledger::portfolio {
 
 absl::Status PortfolioProjection::Apply(const bus::Envelope& event, kv::Transaction& txn) {
-  auto fact = adapters_->Decode(event);
-  if (!fact.ok()) return fact.status();
-  if (!fact->has_value()) return absl::OkStatus();
-  const Fact& f = **fact;
-  auto applied = holder_->Write([&f](PortfolioModel& m) { return m.Apply(f); });
+  // One fact per thread, reused: its strings keep their storage from one
+  // event to the next.
+  thread_local Fact f;
+  auto carries = adapters_->DecodeInto(event, f);
+  if (!carries.ok()) return carries.status();
+  if (!*carries) return absl::OkStatus();
+  auto applied = holder_->Write([](PortfolioModel& m) { return m.Apply(f); });
   if (!applied.ok()) return applied.status();
   // Stored even when the model had it already (a redelivery after a
   // failed commit): the key is the same, so the write is idempotent.

@@ -95,6 +95,8 @@ class PortfolioServerImpl final : public PortfolioServer, public ViewControl {
     kv::RocksDbKvStoreOptions kv_options;
     kv_options.path = options_.common.data_dir + "/view";
     kv_options.write_buffer_size = options_.write_buffer_size;
+    // Facts are stored under "f/<source>/<position>" in position order.
+    kv_options.insert_hints_by_key_directory = true;
     auto store = kv::OpenRocksDbKvStore(kv_options);
     if (!store.ok()) return store.status();
     store_ = std::move(*store);

@@ -19,8 +19,13 @@ std::string FactKey(const Fact& fact);
 // Prefix of every FactKey.
 inline constexpr std::string_view kFactKeyPrefix = "f/";
 
+// Writes format 2: ids that are canonical lower-case UUIDs (and streams
+// ending in one) are stored as 16 bytes, the services' event types by
+// number; every other string as it is. Decoding gives the fact back
+// exactly, whatever its strings hold.
 std::string EncodeFact(const Fact& fact);
-// Errors: DATA_LOSS (truncated, unknown format version, bad enum).
+// Reads formats 1 (every string as text, as written before) and 2.
+// Errors: DATA_LOSS (truncated, unknown format version, bad enum or tag).
 absl::StatusOr<Fact> DecodeFact(std::string_view bytes);
 
 }  // namespace changeledger::portfolio

@@ -1,0 +1,83 @@
+// UUIDs in canonical text form ("xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
+// lower-case hex) packed into 16 bytes and back. The model keeps ids packed
+// and the fact codec stores them packed; only the canonical form is packed,
+// so that unpacking gives back exactly the text that was packed (anything
+// else, e.g. upper-case hex, stays text).
+#ifndef CHANGELEDGER_PORTFOLIO_UUID_TEXT_H_
+#define CHANGELEDGER_PORTFOLIO_UUID_TEXT_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace changeledger::portfolio {
+
+inline constexpr size_t kUuidTextSize = 36;
+
+struct PackedUuid {
+  uint64_t hi = 0;
+  uint64_t lo = 0;
+};
+
+namespace uuid_internal {
+
+struct HexTable {
+  int8_t value[256];
+  constexpr HexTable() : value() {
+    for (int i = 0; i < 256; ++i) value[i] = -1;
+    for (int i = 0; i < 10; ++i) value['0' + i] = static_cast<int8_t>(i);
+    for (int i = 0; i < 6; ++i) value['a' + i] = static_cast<int8_t>(10 + i);
+  }
+};
+inline constexpr HexTable kHexTable;
+inline constexpr char kHexDigits[] = "0123456789abcdef";
+
+inline constexpr bool IsDash(size_t i) { return i == 8 || i == 13 || i == 18 || i == 23; }
+
+}  // namespace uuid_internal
+
+// True (and `*out` set) when `s` is a UUID in canonical lower-case text.
+inline bool ParseUuidText(std::string_view s, PackedUuid* out) {
+  if (s.size() != kUuidTextSize) return false;
+  if (s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-') return false;
+  uint64_t words[2] = {0, 0};
+  int bad = 0;
+  int nibble = 0;
+  for (size_t i = 0; i < kUuidTextSize; ++i) {
+    if (uuid_internal::IsDash(i)) continue;
+    const int v = uuid_internal::kHexTable.value[static_cast<unsigned char>(s[i])];
+    bad |= v;  // negative if any digit is not lower-case hex
+    words[nibble >> 4] = (words[nibble >> 4] << 4) | static_cast<uint64_t>(v & 0xf);
+    ++nibble;
+  }
+  if (bad < 0) return false;
+  out->hi = words[0];
+  out->lo = words[1];
+  return true;
+}
+
+// Writes the canonical text of `id` to `out[0..36)`.
+inline void FormatUuidText(const PackedUuid& id, char* out) {
+  int nibble = 0;
+  for (size_t i = 0; i < kUuidTextSize; ++i) {
+    if (uuid_internal::IsDash(i)) {
+      out[i] = '-';
+      continue;
+    }
+    const uint64_t word = nibble < 16 ? id.hi : id.lo;
+    const int shift = 60 - 4 * (nibble & 15);
+    out[i] = uuid_internal::kHexDigits[(word >> shift) & 0xf];
+    ++nibble;
+  }
+}
+
+inline std::string FormatUuidText(const PackedUuid& id) {
+  std::string out(kUuidTextSize, '\0');
+  FormatUuidText(id, out.data());
+  return out;
+}
+
+}  // namespace changeledger::portfolio
+
+#endif  // CHANGELEDGER_PORTFOLIO_UUID_TEXT_H_
