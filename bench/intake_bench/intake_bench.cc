@@ -245,6 +245,25 @@ void Authorize(grpc::ClientContext& context) {
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
 }
 
+// Group-commit counters of the intake server's store, from /metrics.
+struct StoreStats {
+  double writes = 0;         // synced writes (groups)
+  double appends = 0;        // appends they carried
+  double write_seconds = 0;  // time spent writing them
+};
+
+StoreStats ScrapeStore(int metrics_port) {
+  StoreStats stats;
+  auto text = metrics::testing::HttpGet(metrics_port, "/metrics");
+  if (!text.ok()) return stats;
+  auto samples = metrics::testing::ParseExposition(*text);
+  if (!samples.ok()) return stats;
+  stats.writes = (*samples)["changeledger_eventstore_group_commit_appends_count"];
+  stats.appends = (*samples)["changeledger_eventstore_group_commit_appends_sum"];
+  stats.write_seconds = (*samples)["changeledger_eventstore_write_duration_seconds_sum"];
+  return stats;
+}
+
 // The baseline: answers SubmitProposal with a canned Proposal of the real
 // response's size, on a plain grpc::ServerBuilder server.
 class EchoService final : public v1::IntakeService::Service {
@@ -369,6 +388,7 @@ int Main(int argc, char** argv) {
     sample_response = response;
   };
   // The echo phase sends the same requests through the same client code.
+  const StoreStats before_submit = ScrapeStore((*server)->metrics_port());
   PhaseResult submit = RunPhase(clients, client_threads, proposals, target, broker_pid,
                                 submit_spec);
   submit_spec.done = nullptr;
@@ -379,17 +399,19 @@ int Main(int argc, char** argv) {
               submit.per_second(), submit.percentile(0.50), p99,
               sample_request.ByteSizeLong(), sample_response.ByteSizeLong(),
               submit.CpuLine().c_str());
-  // How well group commit batched over the whole run (from /metrics).
-  if (auto text = metrics::testing::HttpGet((*server)->metrics_port(), "/metrics"); text.ok()) {
-    if (auto samples = metrics::testing::ParseExposition(*text); samples.ok()) {
-      const double commits = (*samples)["changeledger_eventstore_group_commit_appends_count"];
-      const double appends = (*samples)["changeledger_eventstore_group_commit_appends_sum"];
-      const double write_s = (*samples)["changeledger_eventstore_write_duration_seconds_sum"];
-      std::printf("store: synced_writes=%.0f appends_per_write=%.1f mean_write_ms=%.2f\n",
-                  commits, commits > 0 ? appends / commits : 0,
-                  commits > 0 ? 1000 * write_s / commits : 0);
-    }
-  }
+  // How well group commit batched during the submit phase (from /metrics).
+  const StoreStats after_submit = ScrapeStore((*server)->metrics_port());
+  std::printf("store (submit phase): synced_writes=%.0f appends_per_write=%.1f "
+              "mean_write_ms=%.2f\n",
+              after_submit.writes - before_submit.writes,
+              after_submit.writes > before_submit.writes
+                  ? (after_submit.appends - before_submit.appends) /
+                        (after_submit.writes - before_submit.writes)
+                  : 0,
+              after_submit.writes > before_submit.writes
+                  ? 1000 * (after_submit.write_seconds - before_submit.write_seconds) /
+                        (after_submit.writes - before_submit.writes)
+                  : 0);
   (*server)->Stop(std::chrono::seconds(5));
 
   // The baseline, with the same messages and the same clients.

@@ -161,19 +161,24 @@ absl::StatusOr<std::shared_ptr<const TokenTable>> TokenTable::FromFile(const std
   return table;
 }
 
-std::optional<Principal> TokenTable::Authenticate(std::string_view token) const {
+const Principal* TokenTable::Find(std::string_view token) const {
   const Entry* found = nullptr;
   for (const Entry& entry : entries_) {
     // No early exit: every entry is compared.
     if (ConstantTimeEquals(entry.token, token)) found = &entry;
   }
-  if (found == nullptr) return std::nullopt;
-  return found->principal;
+  return found == nullptr ? nullptr : &found->principal;
+}
+
+std::optional<Principal> TokenTable::Authenticate(std::string_view token) const {
+  const Principal* principal = Find(token);
+  if (principal == nullptr) return std::nullopt;
+  return *principal;
 }
 
 const Principal* GetPrincipal(const grpc::ServerContext* context) {
   const internal::CallRecord* record = internal::CallRegistry::Find(context);
-  return record == nullptr ? nullptr : &record->principal;
+  return record == nullptr ? nullptr : record->principal;
 }
 
 std::optional<std::chrono::system_clock::time_point> EffectiveDeadline(

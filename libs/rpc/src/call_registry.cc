@@ -1,14 +1,15 @@
 #include "call_registry.h"
 
 #include <mutex>
-#include <unordered_map>
+
+#include "absl/container/flat_hash_map.h"
 
 namespace changeledger::rpc::internal {
 namespace {
 
 struct Registry {
   std::mutex mu;
-  std::unordered_map<const grpc::ServerContextBase*, const CallRecord*> calls;
+  absl::flat_hash_map<const grpc::ServerContextBase*, const CallRecord*> calls;
 };
 
 Registry& TheRegistry() {

@@ -13,7 +13,8 @@
 namespace changeledger::rpc::internal {
 
 struct CallRecord {
-  Principal principal;
+  // Points into the server's TokenTable, which outlives every call.
+  const Principal* principal;
   std::chrono::system_clock::time_point deadline;
 };
 

@@ -5,6 +5,7 @@
 #include <grpcpp/support/method_handler.h>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "call_registry.h"
@@ -63,10 +64,9 @@ class GuardedHandler final : public grpc::internal::MethodHandler {
   void RunHandler(const HandlerParameter& param) override {
     auto* context = static_cast<grpc::ServerContext*>(param.server_context);
     auto* payload = static_cast<grpc_byte_buffer*>(param.request);
-    std::string token = BearerToken(*context);
-    std::optional<Principal> principal;
-    if (!token.empty()) principal = guard_->tokens->Authenticate(token);
-    if (!principal) {
+    const std::string_view token = BearerToken(*context);
+    const Principal* principal = token.empty() ? nullptr : guard_->tokens->Find(token);
+    if (principal == nullptr) {
       DropPayload(payload);
       spdlog::info("msg=\"rpc rejected\" method={} code=UNAUTHENTICATED peer={} reason=\"{}\"",
                    method_, context->peer(), token.empty() ? "no bearer token" : "unknown token");
@@ -82,7 +82,7 @@ class GuardedHandler final : public grpc::internal::MethodHandler {
       return;
     }
 
-    CallRecord record{std::move(*principal), context->deadline()};
+    CallRecord record{principal, context->deadline()};
     bool watched = false;
     if (record.deadline == std::chrono::system_clock::time_point::max()) {
       record.deadline = std::chrono::system_clock::now() + guard_->default_deadline;
@@ -175,19 +175,18 @@ void DeadlineWatchdog::Run() {
   }
 }
 
-std::string BearerToken(const grpc::ServerContext& context) {
+std::string_view BearerToken(const grpc::ServerContext& context) {
   const auto& metadata = context.client_metadata();
   auto it = metadata.find("authorization");
-  if (it == metadata.end()) return "";
-  std::string value(it->second.data(), it->second.size());
-  constexpr std::string_view kScheme = "bearer ";
+  if (it == metadata.end()) return {};
+  const absl::string_view value(it->second.data(), it->second.size());
+  constexpr absl::string_view kScheme = "bearer ";
   if (value.size() <= kScheme.size() ||
-      absl::AsciiStrToLower(value.substr(0, kScheme.size())) != kScheme) {
-    return "";
+      !absl::EqualsIgnoreCase(value.substr(0, kScheme.size()), kScheme)) {
+    return {};
   }
-  std::string token = value.substr(kScheme.size());
-  absl::StripAsciiWhitespace(&token);
-  return token;
+  const absl::string_view token = absl::StripAsciiWhitespace(value.substr(kScheme.size()));
+  return std::string_view(token.data(), token.size());
 }
 
 absl::Status GuardService(grpc::Service* service, const MethodPolicy& policy,

@@ -63,8 +63,8 @@ absl::Status GuardService(grpc::Service* service, const MethodPolicy& policy,
                           std::vector<std::string>* methods);
 
 // The token of "authorization: Bearer <token>" (scheme case-insensitive);
-// empty if absent or malformed.
-std::string BearerToken(const grpc::ServerContext& context);
+// empty if absent or malformed. Points into the call's metadata.
+std::string_view BearerToken(const grpc::ServerContext& context);
 
 }  // namespace changeledger::rpc::internal
 

@@ -42,39 +42,34 @@ std::pair<std::string, std::string> SplitMethod(const std::string& full_method) 
   return {full_method.substr(1, slash - 1), full_method.substr(slash + 1)};
 }
 
-void RpcProbe::Finished(const std::string& full_method, grpc::StatusCode code, double seconds) {
+void RpcProbe::Finished(std::string_view full_method, grpc::StatusCode code, double seconds) {
   if (registry_ == nullptr) return;
+  // Codes outside the known range count as UNKNOWN, as StatusCodeName names them.
+  const int index = code >= 0 && code < kCodes ? code : grpc::StatusCode::UNKNOWN;
   metrics::Counter counter;
   metrics::Histogram histogram;
   {
     std::lock_guard lock(mu_);
-    auto key = std::make_pair(full_method, static_cast<int>(code));
-    auto counter_it = counters_.find(key);
-    if (counter_it == counters_.end()) {
-      auto [service, method] = SplitMethod(full_method);
-      counter_it =
-          counters_
-              .emplace(key, registry_->AddCounter(
-                                "changeledger_rpc_requests_total",
-                                "RPCs finished, by service, method and status code.",
-                                {{"service", service}, {"method", method},
-                                 {"code", StatusCodeName(code)}}))
-              .first;
+    auto it = methods_.find(absl::string_view(full_method.data(), full_method.size()));
+    if (it == methods_.end()) {
+      auto [service, method] = SplitMethod(std::string(full_method));
+      auto series = std::make_unique<MethodSeries>();
+      series->duration = registry_->AddHistogram(
+          "changeledger_rpc_duration_seconds", "Time from receiving an RPC to sending its status.",
+          metrics::LatencyBuckets(), {{"service", service}, {"method", method}});
+      it = methods_.emplace(std::string(full_method), std::move(series)).first;
     }
-    counter = counter_it->second;
-    auto histogram_it = histograms_.find(full_method);
-    if (histogram_it == histograms_.end()) {
-      auto [service, method] = SplitMethod(full_method);
-      histogram_it =
-          histograms_
-              .emplace(full_method,
-                       registry_->AddHistogram("changeledger_rpc_duration_seconds",
-                                               "Time from receiving an RPC to sending its status.",
-                                               metrics::LatencyBuckets(),
-                                               {{"service", service}, {"method", method}}))
-              .first;
+    MethodSeries& series = *it->second;
+    if (!series.requests[index]) {
+      auto [service, method] = SplitMethod(std::string(full_method));
+      series.requests[index] = registry_->AddCounter(
+          "changeledger_rpc_requests_total", "RPCs finished, by service, method and status code.",
+          {{"service", service},
+           {"method", method},
+           {"code", StatusCodeName(static_cast<grpc::StatusCode>(index))}});
     }
-    histogram = histogram_it->second;
+    counter = *series.requests[index];
+    histogram = series.duration;
   }
   counter.Increment();
   histogram.Observe(seconds);
@@ -101,7 +96,7 @@ class Observer final : public grpc::experimental::Interceptor {
   Observer(grpc::experimental::ServerRpcInfo* info, RpcProbe* probe)
       : info_(info),
         probe_(probe),
-        method_(info->method() == nullptr ? "" : info->method()),
+        method_(info->method() == nullptr ? "" : info->method()),  // lives as long as `info`
         start_(std::chrono::steady_clock::now()) {}
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
@@ -114,7 +109,7 @@ class Observer final : public grpc::experimental::Interceptor {
       // Not every call has a grpc::ServerContext (the health service uses
       // the callback API), so look the call up by its base context.
       const CallRecord* record = CallRegistry::Find(info_->server_context());
-      const Principal* principal = record == nullptr ? nullptr : &record->principal;
+      const Principal* principal = record == nullptr ? nullptr : record->principal;
       const char* who = principal == nullptr ? "-" : principal->name.c_str();
       const char* code = StatusCodeName(status.error_code());
       if (IsServerError(status.error_code())) {
@@ -131,7 +126,7 @@ class Observer final : public grpc::experimental::Interceptor {
  private:
   grpc::experimental::ServerRpcInfo* info_;
   RpcProbe* probe_;
-  std::string method_;
+  const char* method_;
   std::chrono::steady_clock::time_point start_;
 };
 

@@ -5,27 +5,37 @@
 
 #include <grpcpp/support/server_interceptor.h>
 
-#include <map>
+#include <array>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
+
+#include "absl/container/flat_hash_map.h"
 
 #include "changeledger/metrics/metrics.h"
 
 namespace changeledger::rpc::internal {
 
 // Handles of changeledger_rpc_requests_total and
-// changeledger_rpc_duration_seconds, created per series on first use.
+// changeledger_rpc_duration_seconds, created per series on first use and
+// kept per method, so a finished call costs one look-up without copies.
 class RpcProbe {
  public:
   explicit RpcProbe(metrics::Registry* registry) : registry_(registry) {}
-  void Finished(const std::string& full_method, grpc::StatusCode code, double seconds);
+  void Finished(std::string_view full_method, grpc::StatusCode code, double seconds);
 
  private:
+  static constexpr int kCodes = grpc::StatusCode::UNAUTHENTICATED + 1;
+  struct MethodSeries {
+    metrics::Histogram duration;
+    std::array<std::optional<metrics::Counter>, kCodes> requests;  // by status code
+  };
   metrics::Registry* registry_;
   std::mutex mu_;
-  std::map<std::pair<std::string, int>, metrics::Counter> counters_;
-  std::map<std::string, metrics::Histogram> histograms_;
+  absl::flat_hash_map<std::string, std::unique_ptr<MethodSeries>> methods_;
 };
 
 class ObserverFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {

@@ -86,6 +86,9 @@ class TokenTable {
   // The principal whose token equals `token`, compared in constant time
   // against every entry; nullopt if none.
   std::optional<Principal> Authenticate(std::string_view token) const;
+  // The same look-up without a copy: the entry's principal, valid as long
+  // as the table; nullptr if none.
+  const Principal* Find(std::string_view token) const;
   size_t size() const { return entries_.size(); }
 
  private:
