@@ -26,9 +26,29 @@ int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
 absl::Time FromMicros(int64_t us) { return absl::FromUnixMicros(us); }
 
 // Strings stored once; ids are dense, in order of first sight.
+//
+// Strings that end in a canonical UUID (change and proposal ids, streams
+// such as "change-<uuid>") are looked up by their prefix's number and the
+// packed UUID, held in the table itself: most of a rebuild's lookups are
+// of such strings, among hundreds of thousands, and comparing the text
+// would cost a cache miss each.
 class Interner {
  public:
   uint32_t Intern(std::string_view s) {
+    std::string_view prefix;
+    UuidKey key;
+    if (SplitUuid(s, &prefix, &key.uuid)) {
+      auto p = prefixes_.find(prefix);
+      if (p == prefixes_.end()) {
+        prefix_text_.emplace_back(prefix);
+        p = prefixes_.emplace(std::string_view(prefix_text_.back()),
+                              static_cast<uint32_t>(prefixes_.size())).first;
+      }
+      key.prefix = p->second;
+      auto [it, inserted] = uuid_ids_.try_emplace(key, static_cast<uint32_t>(strings_.size()));
+      if (inserted) strings_.emplace_back(s);
+      return it->second;
+    }
     auto it = ids_.find(s);
     if (it != ids_.end()) return it->second;
     strings_.emplace_back(s);
@@ -37,6 +57,16 @@ class Interner {
     return id;
   }
   std::optional<uint32_t> Find(std::string_view s) const {
+    std::string_view prefix;
+    UuidKey key;
+    if (SplitUuid(s, &prefix, &key.uuid)) {
+      auto p = prefixes_.find(prefix);
+      if (p == prefixes_.end()) return std::nullopt;
+      key.prefix = p->second;
+      auto it = uuid_ids_.find(key);
+      if (it == uuid_ids_.end()) return std::nullopt;
+      return it->second;
+    }
     auto it = ids_.find(s);
     if (it == ids_.end()) return std::nullopt;
     return it->second;
@@ -45,8 +75,32 @@ class Interner {
   size_t size() const { return strings_.size(); }
 
  private:
+  struct UuidKey {
+    PackedUuid uuid;
+    uint32_t prefix = 0;
+    friend bool operator==(const UuidKey& a, const UuidKey& b) {
+      return a.uuid.hi == b.uuid.hi && a.uuid.lo == b.uuid.lo && a.prefix == b.prefix;
+    }
+    template <typename H>
+    friend H AbslHashValue(H h, const UuidKey& k) {
+      return H::combine(std::move(h), k.uuid.hi, k.uuid.lo, k.prefix);
+    }
+  };
+
+  // True when `s` ends in a canonical UUID: `*prefix` is what comes before.
+  static bool SplitUuid(std::string_view s, std::string_view* prefix, PackedUuid* uuid) {
+    if (s.size() < kUuidTextSize) return false;
+    if (!ParseUuidText(s.substr(s.size() - kUuidTextSize), uuid)) return false;
+    *prefix = s.substr(0, s.size() - kUuidTextSize);
+    return true;
+  }
+
   std::deque<std::string> strings_;  // stable addresses for the views
-  absl::flat_hash_map<std::string_view, uint32_t> ids_;
+  absl::flat_hash_map<std::string_view, uint32_t> ids_;  // strings without a UUID
+  absl::flat_hash_map<UuidKey, uint32_t> uuid_ids_;
+  // The prefixes of uuid_ids_' strings: a handful.
+  std::deque<std::string> prefix_text_;
+  absl::flat_hash_map<std::string_view, uint32_t> prefixes_;
 };
 
 // An id held in 16 bytes: a canonical lower-case UUID packed, or an index

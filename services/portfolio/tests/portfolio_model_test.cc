@@ -420,6 +420,40 @@ TEST_F(PortfolioModelTest, ChangeHistoryOrdersEventsAcrossSourcesWithProposal) {
   EXPECT_EQ(model_.GetChangeHistory("nope").status().code(), absl::StatusCode::kNotFound);
 }
 
+// Ids and streams that end in a UUID are interned by their packed form:
+// they must still be told apart by prefix and by case, and found again.
+TEST_F(PortfolioModelTest, UuidIdsAndStreamsAreKeptApartAndFoundByText) {
+  const std::string a = "7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d";
+  const std::string a_upper = "7A8B9C0D-1E2F-4A3B-8C4D-5E6F7A8B9C0D";
+  const std::string b = "7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0e";
+  Apply(make_.Registered(a, Day(1), "MO", {}, false, 0, b));  // proposal id b: same UUID space
+  Apply(make_.Registered(a_upper, Day(1), "FLP"));
+  Apply(make_.Registered(b, Day(2), "SPO"));
+  // "x-<a>" is a change id of its own, as is the stream "change-x-<a>".
+  Apply(make_.Registered("x-" + a, Day(3), "DI"));
+  // A stream that is the same UUID under another prefix is another stream
+  // (its version 1 is not a duplicate of change-<a>'s).
+  Apply(make_.Suggested(a, Day(4), Tier::kMandated, Complexity::kLow));
+  EXPECT_EQ(model_.change_count(), 4u);
+  EXPECT_EQ(Current().total, 4);
+  for (const auto& [id, area] : std::vector<std::pair<std::string, std::string>>{
+           {a, "MO"}, {a_upper, "FLP"}, {b, "SPO"}, {"x-" + a, "DI"}}) {
+    auto h = model_.GetChangeHistory(id);
+    ASSERT_TRUE(h.ok()) << id << ": " << h.status();
+    EXPECT_EQ(h->change_id, id);
+    EXPECT_EQ(h->current.business_area, area) << id;
+  }
+  auto h = model_.GetChangeHistory(a);
+  EXPECT_EQ(h->proposal_id, b);
+  ASSERT_THAT(h->events, SizeIs(2));
+  EXPECT_EQ(h->events[0].stream, "change-" + a);
+  EXPECT_EQ(h->events[1].stream, "classification-" + a);
+  EXPECT_EQ(h->events[0].event_id.size(), 36u);
+  EXPECT_EQ(model_.GetChangeHistory("7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0f").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(model_.GetChangeHistory("y-" + a).status().code(), absl::StatusCode::kNotFound);
+}
+
 TEST_F(PortfolioModelTest, OverlapsFindSharedTeamsAndAreaInteractions) {
   Apply(make_.Registered("c1", Day(1), "MO", {"digital", "estates"}));
   Apply(make_.Registered("c2", Day(1), "DI", {"digital"}));

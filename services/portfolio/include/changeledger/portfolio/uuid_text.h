@@ -39,21 +39,28 @@ inline constexpr bool IsDash(size_t i) { return i == 8 || i == 13 || i == 18 || 
 
 // True (and `*out` set) when `s` is a UUID in canonical lower-case text.
 inline bool ParseUuidText(std::string_view s, PackedUuid* out) {
+  // Offsets of the 32 hex digits.
+  static constexpr uint8_t kDigits[32] = {0,  1,  2,  3,  4,  5,  6,  7,  9,  10, 11,
+                                          12, 14, 15, 16, 17, 19, 20, 21, 22, 24, 25,
+                                          26, 27, 28, 29, 30, 31, 32, 33, 34, 35};
   if (s.size() != kUuidTextSize) return false;
   if (s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-') return false;
-  uint64_t words[2] = {0, 0};
+  const auto* table = uuid_internal::kHexTable.value;
   int bad = 0;
-  int nibble = 0;
-  for (size_t i = 0; i < kUuidTextSize; ++i) {
-    if (uuid_internal::IsDash(i)) continue;
-    const int v = uuid_internal::kHexTable.value[static_cast<unsigned char>(s[i])];
+  uint64_t hi = 0, lo = 0;
+  for (int i = 0; i < 16; ++i) {
+    const int v = table[static_cast<unsigned char>(s[kDigits[i]])];
     bad |= v;  // negative if any digit is not lower-case hex
-    words[nibble >> 4] = (words[nibble >> 4] << 4) | static_cast<uint64_t>(v & 0xf);
-    ++nibble;
+    hi = (hi << 4) | static_cast<uint64_t>(v & 0xf);
+  }
+  for (int i = 16; i < 32; ++i) {
+    const int v = table[static_cast<unsigned char>(s[kDigits[i]])];
+    bad |= v;
+    lo = (lo << 4) | static_cast<uint64_t>(v & 0xf);
   }
   if (bad < 0) return false;
-  out->hi = words[0];
-  out->lo = words[1];
+  out->hi = hi;
+  out->lo = lo;
   return true;
 }
 
