@@ -1,6 +1,7 @@
 #include "changeledger/portfolio/portfolio_model.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <deque>
 #include <limits>
@@ -11,6 +12,7 @@
 
 #include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -366,8 +368,27 @@ struct PortfolioModel::Impl {
   Interner areas;    // area id 0 is ""
   Interner teams;
   std::vector<std::vector<uint32_t>> teamsets;  // id 0: empty
+  // Team sets of one to three teams (most of them) are looked up by a key
+  // held in the table; larger ones by their vector.
+  struct SmallTeamset {
+    std::array<uint32_t, 3> ids;  // sorted, distinct; kNone pads
+    friend bool operator==(const SmallTeamset& a, const SmallTeamset& b) { return a.ids == b.ids; }
+    template <typename H>
+    friend H AbslHashValue(H h, const SmallTeamset& k) {
+      return H::combine(std::move(h), k.ids[0], k.ids[1], k.ids[2]);
+    }
+  };
+  absl::flat_hash_map<SmallTeamset, uint32_t> small_teamset_ids;
   absl::flat_hash_map<std::vector<uint32_t>, uint32_t> teamset_ids;
-  absl::flat_hash_map<uint64_t, uint64_t> last_version;  // (source, stream)
+  // The last version applied per (source, stream): by stream id for the
+  // first source that wrote the stream (in practice the only one), in the
+  // map for any other.
+  struct StreamVersion {
+    uint64_t version = 0;
+    uint32_t source = kNone;
+  };
+  std::vector<StreamVersion> stream_versions;  // by stream id
+  absl::flat_hash_map<uint64_t, uint64_t> other_source_versions;  // (source, stream)
   std::deque<EventRecord> events;
   std::vector<ChangeRec> changes;
   std::vector<ProposalRec> proposals;
@@ -392,7 +413,6 @@ struct PortfolioModel::Impl {
   Impl() {
     areas.Intern("");
     teamsets.emplace_back();
-    teamset_ids.emplace(std::vector<uint32_t>{}, 0);
   }
 
   // ---- ordering --------------------------------------------------------
@@ -431,20 +451,33 @@ struct PortfolioModel::Impl {
   }
 
   uint32_t InternTeamset(const std::vector<std::string>& names) {
-    if (names.empty()) return 0;
-    std::vector<uint32_t> ids;
-    ids.reserve(names.size());
+    absl::InlinedVector<uint32_t, 4> ids;
     for (const auto& n : names) {
       if (!n.empty()) ids.push_back(teams.Intern(n));
     }
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-    auto it = teamset_ids.find(ids);
-    if (it != teamset_ids.end()) return it->second;
-    const uint32_t id = static_cast<uint32_t>(teamsets.size());
-    teamsets.push_back(ids);
-    teamset_ids.emplace(std::move(ids), id);
-    return id;
+    if (ids.empty()) return 0;
+    const auto next = static_cast<uint32_t>(teamsets.size());
+    if (ids.size() <= 3) {
+      SmallTeamset key;
+      key.ids.fill(kNone);
+      std::copy(ids.begin(), ids.end(), key.ids.begin());
+      auto [it, inserted] = small_teamset_ids.try_emplace(key, next);
+      if (inserted) teamsets.emplace_back(ids.begin(), ids.end());
+      return it->second;
+    }
+    auto [it, inserted] = teamset_ids.try_emplace(std::vector<uint32_t>(ids.begin(), ids.end()), next);
+    if (inserted) teamsets.push_back(it->first);
+    return it->second;
+  }
+
+  uint64_t& LastVersion(uint32_t source, uint32_t stream) {
+    if (stream >= stream_versions.size()) stream_versions.resize(stream + 1);
+    StreamVersion& sv = stream_versions[stream];
+    if (sv.source == kNone) sv.source = source;
+    if (sv.source == source) return sv.version;
+    return other_source_versions[(static_cast<uint64_t>(source) << 32) | stream];
   }
 
   std::vector<std::string> TeamNames(uint32_t teamset) const {
@@ -545,13 +578,13 @@ struct PortfolioModel::Impl {
       return absl::InvalidArgumentError("meta.source: too many distinct sources");
     }
     const uint32_t stream = strings.Intern(f.meta.stream);
-    const uint64_t key = (static_cast<uint64_t>(source) << 32) | stream;
-    auto [it, inserted] = last_version.try_emplace(key, 0);
-    if (!inserted && f.meta.version <= it->second) {
+    // 0 for a stream not seen before (versions start at 1).
+    uint64_t& last_version = LastVersion(source, stream);
+    if (f.meta.version <= last_version) {
       ++duplicates;
       return ApplyResult{false};
     }
-    it->second = f.meta.version;
+    last_version = f.meta.version;
 
     EventRecord e;
     e.recorded_at = Micros(f.meta.recorded_at);

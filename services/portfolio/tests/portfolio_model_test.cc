@@ -283,6 +283,29 @@ TEST_F(PortfolioModelTest, RedeliveredFactIsIgnored) {
   EXPECT_EQ(Current().total, 1);
 }
 
+// Versions are per (source, stream): a stream of the same name written by
+// another source has versions of its own, and duplicates are told apart.
+TEST_F(PortfolioModelTest, SameStreamNameFromTwoSourcesKeepsVersionsApart) {
+  Fact intake = make_.Registered("c1", Day(1), "MO");  // intake, change-c1 v1
+  Fact other = make_.Status("c1", Day(2), ChangeStatus::kInDelivery);
+  other.meta.source = "legacy";
+  other.meta.version = 1;  // v1 of legacy's change-c1
+  Apply(intake);
+  Apply(other);
+  Fact second = make_.Status("c1", Day(3), ChangeStatus::kClosed);  // intake v2
+  Apply(second);
+  EXPECT_FALSE(model_.Apply(other)->applied);
+  EXPECT_FALSE(model_.Apply(intake)->applied);
+  Fact legacy_v2 = other;
+  legacy_v2.meta.version = 2;
+  legacy_v2.meta.recorded_at = Day(4);
+  legacy_v2.status = ChangeStatus::kInDelivery;
+  Apply(legacy_v2);
+  EXPECT_EQ(model_.duplicates_ignored(), 2u);
+  EXPECT_EQ(model_.events_applied(), 4u);
+  EXPECT_EQ(Current().total, 1);  // in delivery again, from legacy's v2
+}
+
 // Found by the benchmark's restart check: a source first seen after many
 // streams must still be accepted (sources are counted apart from streams).
 TEST_F(PortfolioModelTest, SourceFirstSeenAfterManyStreamsIsAccepted) {
