@@ -506,10 +506,16 @@ struct PortfolioModel::Impl {
   }
 
   // ---- the current baseline ------------------------------------------
-  void CurrentAdd(uint32_t change, const State& s, int64_t sign) {
+  // In the current top-mandated lists: ongoing and mandated.
+  static bool Listed(const State& s) {
+    return s.In(kOngoingStatuses) && s.tier == static_cast<uint8_t>(Tier::kMandated);
+  }
+
+  // `list`: also add to (remove from) the top-mandated lists.
+  void CurrentAdd(uint32_t change, const State& s, int64_t sign, bool list = true) {
     if (!s.In(kOngoingStatuses)) return;
     current.Add(s, sign);
-    if (s.tier != static_cast<uint8_t>(Tier::kMandated)) return;
+    if (!list || s.tier != static_cast<uint8_t>(Tier::kMandated)) return;
     if (s.area >= current_mandated.size()) current_mandated.resize(s.area + 1);
     MandatedKey key{-s.cost, change_ids.Get(changes[change].id)};
     if (sign > 0) {
@@ -553,8 +559,13 @@ struct PortfolioModel::Impl {
     // Most facts leave the counted state as it was (a re-suggestion under
     // a decision, an amendment of the title): nothing to move.
     if (had_state && std::memcmp(&before, &after, sizeof(State)) == 0) return;
-    if (had_state) CurrentAdd(change_index, before, -1);
-    CurrentAdd(change_index, after, +1);
+    // A mandated change listed before and after under the same area and
+    // cost keeps its place in the top-mandated list (a status change, a
+    // new complexity).
+    const bool same_place = had_state && Listed(before) && Listed(after) &&
+                            before.area == after.area && before.cost == after.cost;
+    if (had_state) CurrentAdd(change_index, before, -1, !same_place);
+    CurrentAdd(change_index, after, +1, !same_place);
   }
 
   absl::StatusOr<ApplyResult> Apply(const Fact& f) {
