@@ -3,13 +3,17 @@
 // echo server answering the same request with a response of the same size
 // as the baseline, in the same run.
 //
-//   intake_bench [--clients 32] [--proposals 40000] [--no-broker]
+//   intake_bench [--clients 32] [--client-threads 1] [--proposals 40000]
+//                [--no-broker] [--no-sync]
 //
 // Phases: (1) drafts are created through CreateProposal (reported, not the
-// headline); (2) every draft is submitted once (SubmitProposal with a
-// request_id and expected_version: load the stream, decide, durable
-// append); (3) the echo server gets the same number of calls. The last
-// line is
+// headline); (2) each is read back (GetProposal, reported); (3) every draft
+// is submitted once (SubmitProposal with a request_id and
+// expected_version: load the aggregate, decide, durable append); (4) the
+// echo server gets the same requests. Each client is a channel of its own
+// with one call in flight; completion-queue threads drive them. Every phase
+// reports CPU microseconds per call (process, client threads, dev broker).
+// The last line is
 //   RESULT commands_per_s=<n> echo_per_s=<n> ratio=<r> p99_ms=<x>
 // where p99_ms is the 99th percentile SubmitProposal latency.
 #include <grpcpp/grpcpp.h>
