@@ -10,6 +10,7 @@
 int main(int argc, char** argv) {
   using namespace changeledger;
   rpc::BlockShutdownSignals();
+  rpc::ConfigureRuntime();
   classification::ClassificationServerOptions options;
   options.common.service_name = "classification";
   options.common.grpc_listen = "127.0.0.1:50052";

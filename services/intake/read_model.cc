@@ -1,5 +1,7 @@
 #include "read_model.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <functional>
 #include <vector>
@@ -103,7 +105,10 @@ ReadModel::~ReadModel() { Stop(); }
 void ReadModel::Start() {
   std::lock_guard lock(mu_);
   if (thread_.joinable() || stop_) return;
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "read-model");
+    Run();
+  });
 }
 
 void ReadModel::Stop() {

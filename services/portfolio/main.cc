@@ -10,6 +10,7 @@
 int main(int argc, char** argv) {
   using namespace changeledger;
   rpc::BlockShutdownSignals();
+  rpc::ConfigureRuntime();
   portfolio::PortfolioServerOptions options;
   options.common.service_name = "portfolio";
   options.common.grpc_listen = "127.0.0.1:50055";

@@ -1,6 +1,7 @@
 #include "changeledger/bus/outbox_relay.h"
 
 #include <librdkafka/rdkafka.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <atomic>
@@ -57,7 +58,10 @@ class OutboxRelayImpl final : public OutboxRelay {
     if (thread_.joinable()) return;
     stop_.store(false);
     state_.store(RelayState::kHealthy);
-    thread_ = std::thread([this] { Run(); });
+    thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "relay");
+      Run();
+    });
   }
 
   void Stop() override {

@@ -2,6 +2,7 @@
 
 #include <grpcpp/channel.h>
 #include <librdkafka/rdkafka.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <atomic>
@@ -14,8 +15,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "changeledger/bus/log_reader_service.h"
-#include "prefixed_kv_store.h"
 #include "kafka_conf.h"
+#include "prefixed_kv_store.h"
 #include "spdlog/spdlog.h"
 
 namespace changeledger::bus {
@@ -55,7 +56,10 @@ class RunnerBase : public ProjectionRunner {
     std::lock_guard lock(lifecycle_mu_);
     if (thread_.joinable()) return;
     stop_.store(false);
-    thread_ = std::thread([this] { Run(); });
+    thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "projection");
+      Run();
+    });
   }
 
   void Stop() override {
