@@ -3,6 +3,7 @@
 #include <uuid/uuid.h>
 
 #include "absl/strings/str_cat.h"
+#include "changeledger/uuid/random_uuid.h"
 
 namespace changeledger::intake {
 namespace {
@@ -18,11 +19,7 @@ constexpr char kNamespace[] = "5b0f5c3e-3d2a-4a8e-9d61-0c6f5e1b7a42";
 
 }  // namespace
 
-std::string NewUuid() {
-  uuid_t uuid;
-  uuid_generate_random(uuid);
-  return Unparse(uuid);
-}
+std::string NewUuid() { return uuid::RandomUuid(); }
 
 std::string NameUuid(absl::string_view name) {
   uuid_t ns;

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <set>
 
-#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
+#include "changeledger/uuid/random_uuid.h"
 #include "google/protobuf/stubs/common.h"
 
 namespace changeledger::eventstore::internal {
@@ -53,41 +53,13 @@ absl::Status ValidateAppendRequest(const AppendRequest& request) {
   return absl::OkStatus();
 }
 
-namespace {
-
-// A random (version 4, RFC 4122 variant) UUID in its lowercase text form.
-// The generator is per thread and seeded once from the OS: libuuid's
-// uuid_generate_random re-seeded libc's random() on every call, which
-// showed as a tenth of every appender's CPU.
-void RandomUuid(char (&text)[36]) {
-  thread_local absl::BitGen gen;
-  uint8_t bytes[16];
-  const uint64_t hi = absl::Uniform<uint64_t>(gen);
-  const uint64_t lo = absl::Uniform<uint64_t>(gen);
-  for (int i = 0; i < 8; ++i) {
-    bytes[i] = static_cast<uint8_t>(hi >> (56 - 8 * i));
-    bytes[8 + i] = static_cast<uint8_t>(lo >> (56 - 8 * i));
-  }
-  bytes[6] = static_cast<uint8_t>((bytes[6] & 0x0f) | 0x40);  // version 4
-  bytes[8] = static_cast<uint8_t>((bytes[8] & 0x3f) | 0x80);  // variant 10xx
-  static constexpr char kHex[] = "0123456789abcdef";
-  size_t out = 0;
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) text[out++] = '-';
-    text[out++] = kHex[bytes[i] >> 4];
-    text[out++] = kHex[bytes[i] & 0x0f];
-  }
-}
-
-}  // namespace
-
 void PrepareEvents(AppendRequest& request) {
   for (StreamAppend& w : request.writes) {
     for (Envelope& e : w.events) {
       if (e.event_id().empty()) {
-        char text[36];
-        RandomUuid(text);
-        e.set_event_id(text, 36);
+        char text[uuid::kUuidTextSize];
+        uuid::WriteRandomUuid(text);
+        e.set_event_id(text, sizeof(text));
       }
       e.clear_stream();
       e.clear_version();
