@@ -3,10 +3,10 @@
 // against the stream heads (including heads changed by earlier appends of
 // the same group and of the group still being written) and builds one
 // WriteBatch; a committer thread writes the groups in order with a synced
-// WAL, publishes the new heads and positions, and only then wakes the
-// callers. While one group is being synced the next is prepared, so the
-// disk never waits for the CPU work. Key layout: encoding.h and
-// docs/architecture.md.
+// WAL and publishes the new heads and positions; a notifier thread then
+// wakes the callers. While one group is being synced the next is prepared
+// and the previous one's callers are woken, so the disk never waits for
+// the CPU work. Key layout: encoding.h and docs/architecture.md.
 #include "changeledger/eventstore/rocksdb_event_store.h"
 
 #include <linux/futex.h>
@@ -20,6 +20,7 @@
 #include <deque>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
@@ -30,6 +31,7 @@
 #include "encoding.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
+#include "rocksdb/memtablerep.h"
 #include "rocksdb/options.h"
 #include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
@@ -93,15 +95,29 @@ std::string Fixed64(uint64_t v) {
 
 class RocksDbEventStore final : public EventStore {
  public:
-  RocksDbEventStore(RocksDbEventStoreOptions options, rocksdb::DB* db)
-      : options_(std::move(options)), db_(db) {}
+  // `handles` are the column families DB::Open returned: the default one
+  // first, then the requests family if the store has it (Load creates it
+  // otherwise). The store owns the database and the handles.
+  RocksDbEventStore(RocksDbEventStoreOptions options, rocksdb::DB* db,
+                    std::vector<rocksdb::ColumnFamilyHandle*> handles,
+                    rocksdb::ColumnFamilyOptions requests_options)
+      : options_(std::move(options)),
+        db_(db),
+        default_(handles[0]),
+        requests_(handles.size() > 1 ? handles[1] : nullptr),
+        requests_options_(std::move(requests_options)) {}
 
   ~RocksDbEventStore() override {
     Close();
     if (db_ != nullptr) {
       // Leave the data in table files so that the next open replays
       // nothing; the WAL already holds every commit.
-      db_->Flush(rocksdb::FlushOptions()).PermitUncheckedError();
+      std::vector<rocksdb::ColumnFamilyHandle*> families = {default_};
+      if (requests_ != nullptr) families.push_back(requests_);
+      db_->Flush(rocksdb::FlushOptions(), families).PermitUncheckedError();
+      for (rocksdb::ColumnFamilyHandle* family : families) {
+        db_->DestroyColumnFamilyHandle(family).PermitUncheckedError();
+      }
       db_->Close().PermitUncheckedError();
       delete db_;
     }
@@ -148,6 +164,7 @@ class RocksDbEventStore final : public EventStore {
 
   void PrepareLoop();
   void CommitLoop();
+  void NotifyLoop();
   // Removes a committed group's entries from the in-flight maps.
   void Recycle(Group* group);
   // Prepares members[from..] of `group` into its batch; called again as
@@ -157,6 +174,9 @@ class RocksDbEventStore final : public EventStore {
   // Format 1 -> 2: drops the head and outbox keys, keeping the outbox's
   // resume point as the watermark.
   absl::Status ConvertFromFormat1(uint64_t last_position);
+  // Format 2 -> 3: moves the request records into their column family.
+  absl::Status ConvertFromFormat2();
+  absl::Status CreateRequestsFamily();
   absl::Status LoadHeads();
   absl::Status LoadOutbox(uint64_t last_position);
   uint64_t CurrentVersion(absl::string_view stream) const;
@@ -165,6 +185,9 @@ class RocksDbEventStore final : public EventStore {
 
   const RocksDbEventStoreOptions options_;
   rocksdb::DB* db_;
+  rocksdb::ColumnFamilyHandle* default_;
+  rocksdb::ColumnFamilyHandle* requests_;  // set by the constructor or Load
+  const rocksdb::ColumnFamilyOptions requests_options_;
 
   // Queue of appends for the preparer.
   absl::Mutex queue_mu_;
@@ -179,17 +202,25 @@ class RocksDbEventStore final : public EventStore {
   absl::Status failed_ ABSL_GUARDED_BY(queue_mu_);
 
   // The pipeline: the preparer fills a free group and hands it over in
-  // `ready_`; the committer writes ready groups in order and frees them.
-  // Two groups: one being written while the next is being prepared.
+  // `ready_`; the committer writes ready groups in order and hands them to
+  // the notifier in `written_`, which wakes their callers and frees them.
+  // Three groups: one being prepared, one written, one notified. Waking a
+  // group's callers is one futex call each (several microseconds apiece
+  // in a VM, where the wake-up is an inter-processor interrupt); done by
+  // the committer it held up the next write as long as the write itself.
   absl::Mutex pipe_mu_;
-  Group groups_[2];
-  std::vector<Group*> free_groups_ ABSL_GUARDED_BY(pipe_mu_) = {&groups_[0], &groups_[1]};
+  Group groups_[3];
+  std::vector<Group*> free_groups_ ABSL_GUARDED_BY(pipe_mu_) = {&groups_[0], &groups_[1],
+                                                                &groups_[2]};
   std::deque<Group*> ready_ ABSL_GUARDED_BY(pipe_mu_);
+  std::deque<Group*> written_ ABSL_GUARDED_BY(pipe_mu_);
   bool preparer_done_ ABSL_GUARDED_BY(pipe_mu_) = false;
+  bool committer_done_ ABSL_GUARDED_BY(pipe_mu_) = false;
 
   absl::Mutex close_mu_;
   std::thread preparer_;
   std::thread committer_;
+  std::thread notifier_;
 
   // Committed state, changed only by the committer.
   mutable absl::Mutex heads_mu_;
@@ -231,7 +262,7 @@ absl::Status RocksDbEventStore::Load() {
   rocksdb::ReadOptions ro;
   std::string value;
   rocksdb::Status s = db_->Get(ro, rocksdb::Slice(internal::kMetaFormat), &value);
-  bool format1 = false;
+  int format = 3;
   if (s.IsNotFound()) {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
     it->SeekToFirst();
@@ -240,6 +271,9 @@ absl::Status RocksDbEventStore::Load() {
           "event store at ", path, ": no format marker; not a changeledger event store"));
     }
     if (!it->status().ok()) return FromRocks(it->status(), path, "scanning");
+    if (requests_ == nullptr) {
+      if (absl::Status created = CreateRequestsFamily(); !created.ok()) return created;
+    }
     rocksdb::WriteOptions wo;
     wo.sync = true;
     s = db_->Put(wo, rocksdb::Slice(internal::kMetaFormat),
@@ -248,7 +282,9 @@ absl::Status RocksDbEventStore::Load() {
   } else if (!s.ok()) {
     return FromRocks(s, path, "reading the format marker");
   } else if (value == internal::kFormat1) {
-    format1 = true;
+    format = 1;
+  } else if (value == internal::kFormat2) {
+    format = 2;
   } else if (value != internal::kFormatVersion) {
     return absl::FailedPreconditionError(absl::StrCat(
         "event store at ", path, ": unsupported format \"", value, "\""));
@@ -293,10 +329,18 @@ absl::Status RocksDbEventStore::Load() {
   last_position_.store(meta_last);
   prepared_position_ = meta_last;
 
-  if (format1) {
+  if (format == 1) {
     if (absl::Status converted = ConvertFromFormat1(meta_last); !converted.ok()) {
       return converted;
     }
+  }
+  if (format <= 2) {
+    if (absl::Status converted = ConvertFromFormat2(); !converted.ok()) return converted;
+  }
+  if (requests_ == nullptr) {
+    return absl::DataLossError(absl::StrCat("event store at ", path, ": the \"",
+                                            internal::Av(internal::kRequestsFamily),
+                                            "\" column family is missing"));
   }
   if (absl::Status heads = LoadHeads(); !heads.ok()) return heads;
   if (absl::Status outbox = LoadOutbox(meta_last); !outbox.ok()) return outbox;
@@ -309,6 +353,10 @@ absl::Status RocksDbEventStore::Load() {
   committer_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "es-commit");
     CommitLoop();
+  });
+  notifier_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "es-notify");
+    NotifyLoop();
   });
   return absl::OkStatus();
 }
@@ -338,12 +386,57 @@ absl::Status RocksDbEventStore::ConvertFromFormat1(uint64_t last_position) {
   batch.DeleteRange(rocksdb::Slice(outbox, 1), rocksdb::Slice(outbox + 1, 1))
       .PermitUncheckedError();
   batch.Put(rocksdb::Slice(internal::kMetaOutboxAcked), Fixed64(acked)).PermitUncheckedError();
-  batch.Put(rocksdb::Slice(internal::kMetaFormat), rocksdb::Slice(internal::kFormatVersion))
+  batch.Put(rocksdb::Slice(internal::kMetaFormat), rocksdb::Slice(internal::kFormat2))
       .PermitUncheckedError();
   rocksdb::WriteOptions wo;
   wo.sync = true;
   rocksdb::Status s = db_->Write(wo, &batch);
   if (!s.ok()) return FromRocks(s, options_.path, "converting from format 1");
+  return absl::OkStatus();
+}
+
+absl::Status RocksDbEventStore::CreateRequestsFamily() {
+  rocksdb::Status s = db_->CreateColumnFamily(
+      requests_options_, std::string(internal::kRequestsFamily), &requests_);
+  if (!s.ok()) return FromRocks(s, options_.path, "creating the requests column family");
+  return absl::OkStatus();
+}
+
+absl::Status RocksDbEventStore::ConvertFromFormat2() {
+  // The family may already exist (a conversion cut short by a crash):
+  // the copies are then made again, with the same bytes.
+  if (requests_ == nullptr) {
+    if (absl::Status created = CreateRequestsFamily(); !created.ok()) return created;
+  }
+  // Copies go in unsynced batches; the last write, which removes the
+  // originals and sets the format, is synced and so makes every earlier
+  // one durable (the WAL is written in order).
+  const char prefix[2] = {internal::kRequestPrefix, internal::kRequestPrefix + 1};
+  const rocksdb::Slice begin(prefix, 1);
+  const rocksdb::Slice end(prefix + 1, 1);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &end;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, default_));
+  rocksdb::WriteBatch batch;
+  for (it->Seek(begin); it->Valid(); it->Next()) {
+    batch.Put(requests_, it->key(), it->value()).PermitUncheckedError();
+    if (batch.Count() >= 10000) {
+      rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &batch);
+      if (!s.ok()) return FromRocks(s, options_.path, "converting from format 2");
+      batch.Clear();
+    }
+  }
+  if (!it->status().ok()) {
+    return FromRocks(it->status(), options_.path, "reading format-2 request records");
+  }
+  batch.DeleteRange(default_, begin, end).PermitUncheckedError();
+  batch.Put(default_, rocksdb::Slice(internal::kMetaFormat),
+            rocksdb::Slice(internal::kFormatVersion))
+      .PermitUncheckedError();
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  rocksdb::Status s = db_->Write(wo, &batch);
+  if (!s.ok()) return FromRocks(s, options_.path, "converting from format 2");
   return absl::OkStatus();
 }
 
@@ -481,9 +574,13 @@ void RocksDbEventStore::PrepareLoop() {
   while (true) {
     Group* group = nullptr;
     {
+      // At most one group waits for the committer: a group that is still
+      // open takes more appends than one already handed over.
       absl::MutexLock lock(&pipe_mu_);
-      pipe_mu_.Await(absl::Condition(
-          +[](std::vector<Group*>* free) { return !free->empty(); }, &free_groups_));
+      auto can_fill = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(pipe_mu_) {
+        return !free_groups_.empty() && ready_.empty();
+      };
+      pipe_mu_.Await(absl::Condition(&can_fill));
       group = free_groups_.back();
       free_groups_.pop_back();
     }
@@ -604,7 +701,7 @@ void RocksDbEventStore::Prepare(Group* group, size_t from) {
         continue;
       }
       internal::RequestKey(&key_, req.request_id);
-      rocksdb::Status s = db_->Get(ro, key_, &value_);
+      rocksdb::Status s = db_->Get(ro, requests_, key_, &value_);
       if (s.ok()) {
         p->result = internal::DecodeRequestRecord(key_, value_);
         if (p->result.ok()) p->result->replayed = true;
@@ -663,7 +760,7 @@ void RocksDbEventStore::Prepare(Group* group, size_t from) {
     ++group->accepted;
     if (!req.request_id.empty()) {
       internal::RequestKey(&key_, req.request_id);
-      group->batch.Put(key_, internal::EncodeRequestRecord(key_, result))
+      group->batch.Put(requests_, key_, internal::EncodeRequestRecord(key_, result))
           .PermitUncheckedError();
       inflight_requests_.insert_or_assign(req.request_id, std::pair{result, group->seq});
       group->request_ids.push_back(req.request_id);
@@ -687,16 +784,18 @@ void RocksDbEventStore::CommitLoop() {
         return !ready_.empty() || preparer_done_;
       };
       pipe_mu_.Await(absl::Condition(&ready));
-      if (ready_.empty()) return;  // the preparer has finished and all is written
+      if (ready_.empty()) {  // the preparer has finished and all is written
+        committer_done_ = true;
+        return;
+      }
       group = ready_.front();
       ready_.pop_front();
     }
     Commit(group);
-    for (Pending* p : group->members) p->done.Set();  // p may be gone after this
     bool idle = false;
     {
       absl::MutexLock lock(&pipe_mu_);
-      free_groups_.push_back(group);
+      written_.push_back(group);
       idle = ready_.empty();
     }
     if (idle) {
@@ -705,6 +804,25 @@ void RocksDbEventStore::CommitLoop() {
       committer_busy_ = false;
       if (preparer_idle_) queue_cv_.Signal();
     }
+  }
+}
+
+void RocksDbEventStore::NotifyLoop() {
+  while (true) {
+    Group* group = nullptr;
+    {
+      absl::MutexLock lock(&pipe_mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(pipe_mu_) {
+        return !written_.empty() || committer_done_;
+      };
+      pipe_mu_.Await(absl::Condition(&ready));
+      if (written_.empty()) return;  // the committer has finished and all are answered
+      group = written_.front();
+      written_.pop_front();
+    }
+    for (Pending* p : group->members) p->done.Set();  // p may be gone after this
+    absl::MutexLock lock(&pipe_mu_);
+    free_groups_.push_back(group);
   }
 }
 
@@ -961,6 +1079,7 @@ void RocksDbEventStore::Close() {
   }
   if (preparer_.joinable()) preparer_.join();
   if (committer_.joinable()) committer_.join();
+  if (notifier_.joinable()) notifier_.join();
   {
     absl::MutexLock lock(&tail_mu_);
     tail_closed_ = true;
@@ -983,7 +1102,7 @@ namespace {
 // name) went and skips most of the skiplist search for the next one
 // (skiplist search was the top cost of a group commit in profiles). The
 // memtable keeps one hint per stream it holds, a few dozen bytes each.
-// Request ids are not sequential and are inserted without a hint.
+// (Request records, in no useful order, have a family of their own.)
 class SequentialKeyHint : public rocksdb::SliceTransform {
  public:
   const char* Name() const override { return "changeledger.SequentialKeyHint"; }
@@ -996,6 +1115,35 @@ class SequentialKeyHint : public rocksdb::SliceTransform {
                             (key[0] == internal::kIndexPrefix && key.size() > 9));
   }
 };
+
+// The log: event records, the stream index and meta records.
+rocksdb::ColumnFamilyOptions LogFamilyOptions() {
+  rocksdb::ColumnFamilyOptions o;
+  o.memtable_insert_with_hint_prefix_extractor = std::make_shared<SequentialKeyHint>();
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return o;
+}
+
+// Request records: looked up by request id before every append that has
+// one, nearly always in vain, and written in no useful order (ids are
+// random). In the log's skiplist memtable each such insert was a search
+// through every key the memtable held, the most expensive part of a group
+// commit in profiles; in a hash memtable keyed by the whole key, inserts
+// and lookups touch one short bucket. Table files keep a whole-key bloom
+// filter, so lookups of unknown ids rarely read a block.
+rocksdb::ColumnFamilyOptions RequestsFamilyOptions() {
+  rocksdb::ColumnFamilyOptions o;
+  o.prefix_extractor.reset(rocksdb::NewNoopTransform());
+  // About one record per bucket in a full 64 MiB memtable; 1 MiB of
+  // bucket array per memtable.
+  o.memtable_factory.reset(rocksdb::NewHashLinkListRepFactory(131072));
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return o;
+}
 
 }  // namespace
 
@@ -1013,26 +1161,38 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenRocksDbEventStore(
   }
   if (!options.clock) return absl::InvalidArgumentError("clock: empty");
 
-  rocksdb::Options db_options;
+  rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
   db_options.paranoid_checks = true;
   // A torn last record is an append that was never acknowledged (its sync
   // did not finish); corruption anywhere else fails the open.
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   db_options.IncreaseParallelism(2);
-  db_options.memtable_insert_with_hint_prefix_extractor =
-      std::make_shared<SequentialKeyHint>();
-  // Every append with a request id first looks it up, and nearly always
-  // finds nothing: a bloom filter over the memtable's keys answers most of
-  // those lookups without a skiplist search.
-  db_options.memtable_whole_key_filtering = true;
-  db_options.memtable_prefix_bloom_size_ratio = 0.02;
-  rocksdb::BlockBasedTableOptions table;
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  db_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // The requests family's hash memtable takes one writer at a time; the
+  // store has one writer thread anyway.
+  db_options.allow_concurrent_memtable_write = false;
+
+  // Open every column family the store has: the default one always, the
+  // requests family from format 3 on (Load creates it for a new or older
+  // store). Any other family means this is not our database.
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, LogFamilyOptions()}};
+  std::vector<std::string> existing;
+  if (rocksdb::DB::ListColumnFamilies(db_options, options.path, &existing).ok()) {
+    for (const std::string& name : existing) {
+      if (name == rocksdb::kDefaultColumnFamilyName) continue;
+      if (name != internal::kRequestsFamily) {
+        return absl::DataLossError(absl::StrCat("event store at ", options.path,
+                                                ": unknown column family \"", name,
+                                                "\"; not a changeledger event store"));
+      }
+      families.emplace_back(name, RequestsFamilyOptions());
+    }
+  }  // else a new store, or one Open reports on below
 
   rocksdb::DB* db = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, &db);
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, families, &handles, &db);
   if (!s.ok()) {
     std::string message =
         absl::StrCat("cannot open event store at ", options.path, ": ", s.ToString());
@@ -1042,7 +1202,8 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenRocksDbEventStore(
     if (s.IsCorruption() || s.IsIOError()) return absl::DataLossError(message);
     return absl::InternalError(message);
   }
-  auto store = std::make_unique<RocksDbEventStore>(options, db);
+  auto store = std::make_unique<RocksDbEventStore>(options, db, std::move(handles),
+                                                   RequestsFamilyOptions());
   if (options.verify_checksums_on_open) {
     s = db->VerifyChecksum();
     if (!s.ok()) {

@@ -54,6 +54,74 @@ class RocksDbEventStoreTest : public ::testing::Test {
     return out;
   }
 
+  // The store's database opened directly, with every column family it
+  // has (`families[0]` is the default one, `families[1]` the requests
+  // family when present).
+  struct RawDb {
+    std::unique_ptr<rocksdb::DB> db;
+    std::vector<rocksdb::ColumnFamilyHandle*> families;
+    ~RawDb() {
+      for (rocksdb::ColumnFamilyHandle* family : families) {
+        EXPECT_TRUE(db->DestroyColumnFamilyHandle(family).ok());
+      }
+    }
+  };
+  static std::unique_ptr<RawDb> OpenRaw(const std::string& path) {
+    std::vector<std::string> names;
+    EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    for (const std::string& name : names) {
+      descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    }
+    auto raw = std::make_unique<RawDb>();
+    rocksdb::DB* db = nullptr;
+    rocksdb::Status s =
+        rocksdb::DB::Open(rocksdb::DBOptions(), path, descriptors, &raw->families, &db);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    raw->db.reset(db);
+    return s.ok() ? std::move(raw) : nullptr;
+  }
+
+  // Turns a current store into a format-2 one: the request records go
+  // back into the default column family and the requests family is
+  // dropped.
+  static void MakeFormat2(const std::string& path) {
+    auto raw = OpenRaw(path);
+    ASSERT_NE(raw, nullptr);
+    ASSERT_EQ(raw->families.size(), 2u);
+    rocksdb::WriteBatch batch;
+    std::unique_ptr<rocksdb::Iterator> it(
+        raw->db->NewIterator(rocksdb::ReadOptions(), raw->families[1]));
+    size_t records = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next(), ++records) {
+      ASSERT_TRUE(batch.Put(raw->families[0], it->key(), it->value()).ok());
+    }
+    ASSERT_TRUE(it->status().ok());
+    it.reset();
+    ASSERT_GT(records, 0u);
+    ASSERT_TRUE(batch.Put(raw->families[0], "mformat", "2").ok());
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    ASSERT_TRUE(raw->db->Write(wo, &batch).ok());
+    ASSERT_TRUE(raw->db->DropColumnFamily(raw->families[1]).ok());
+  }
+
+  // Every key of a column family of the store at `path` that starts with
+  // `prefix`.
+  static std::vector<std::string> KeysStartingWith(const std::string& path, size_t family,
+                                                   char prefix) {
+    auto raw = OpenRaw(path);
+    std::vector<std::string> keys;
+    if (raw == nullptr || family >= raw->families.size()) return keys;
+    std::unique_ptr<rocksdb::Iterator> it(
+        raw->db->NewIterator(rocksdb::ReadOptions(), raw->families[family]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (it->key()[0] == prefix) keys.push_back(it->key().ToString());
+    }
+    EXPECT_TRUE(it->status().ok());
+    return keys;
+  }
+
   // Flips every bit of `count` bytes at `offset` of `file`.
   static void FlipBytes(const std::filesystem::path& file, size_t offset, size_t count) {
     std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
@@ -209,6 +277,7 @@ TEST_F(RocksDbEventStoreTest, OpensAndConvertsAFormat1Store) {
     ASSERT_TRUE(store->Append(Request({Write("a", ExpectedVersion::NoStream(), 3)})).ok());
     ASSERT_TRUE(store->Append(Request({Write("b", ExpectedVersion::NoStream(), 2)}, "r-1")).ok());
   }
+  MakeFormat2(path_);
   {
     rocksdb::DB* db = nullptr;
     ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), path_, &db).ok());
@@ -239,17 +308,51 @@ TEST_F(RocksDbEventStoreTest, OpensAndConvertsAFormat1Store) {
     ASSERT_TRUE(replay.ok()) << replay.status();
     EXPECT_TRUE(replay->replayed);
   }
-  rocksdb::DB* db = nullptr;
-  ASSERT_TRUE(rocksdb::DB::OpenForReadOnly(rocksdb::Options(), path_, &db).ok());
-  std::unique_ptr<rocksdb::DB> raw(db);
+  EXPECT_THAT(KeysStartingWith(path_, 0, 'h'), ::testing::IsEmpty());
+  EXPECT_THAT(KeysStartingWith(path_, 0, 'o'), ::testing::IsEmpty());
+  EXPECT_THAT(KeysStartingWith(path_, 0, 'i'), ::testing::IsEmpty());
+  EXPECT_THAT(KeysStartingWith(path_, 1, 'i'), ::testing::ElementsAre("ir-1"));
+  EXPECT_THAT(KeysStartingWith(path_, 0, 'm'), ::testing::Contains("mformat"));
+  auto raw = OpenRaw(path_);
+  ASSERT_NE(raw, nullptr);
   std::string value;
-  ASSERT_TRUE(raw->Get(rocksdb::ReadOptions(), "mformat", &value).ok());
-  EXPECT_EQ(value, "2");
-  std::unique_ptr<rocksdb::Iterator> it(raw->NewIterator(rocksdb::ReadOptions()));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    EXPECT_NE(it->key()[0], 'h') << "format-1 head key left behind";
-    EXPECT_NE(it->key()[0], 'o') << "format-1 outbox key left behind";
+  ASSERT_TRUE(raw->db->Get(rocksdb::ReadOptions(), "mformat", &value).ok());
+  EXPECT_EQ(value, "3");
+}
+
+TEST_F(RocksDbEventStoreTest, OpensAndConvertsAFormat2Store) {
+  // Format 2 kept the request records in the default column family.
+  AppendResult first;
+  {
+    auto store = MustOpen();
+    ASSERT_NE(store, nullptr);
+    auto r = store->Append(Request({Write("a", ExpectedVersion::NoStream(), 2)}, "req-a"));
+    ASSERT_TRUE(r.ok()) << r.status();
+    first = *r;
+    for (int i = 0; i < 30; ++i) {
+      ASSERT_TRUE(store->Append(Request({Write("b", ExpectedVersion::Any(), 1)},
+                                        "req-b-" + std::to_string(i)))
+                      .ok());
+    }
   }
+  MakeFormat2(path_);
+  ASSERT_EQ(KeysStartingWith(path_, 0, 'i').size(), 31u);
+  for (int pass = 0; pass < 2; ++pass) {  // converted once, then opened as format 3
+    auto store = MustOpen();
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(store->LastPosition(), 32u);
+    auto replay = store->Append(Request({Write("a", ExpectedVersion::NoStream(), 2)}, "req-a"));
+    ASSERT_TRUE(replay.ok()) << replay.status();
+    EXPECT_TRUE(replay->replayed);
+    EXPECT_EQ(replay->first_position, first.first_position);
+    EXPECT_EQ(replay->streams[0].last_version, 2u);
+    auto again = store->Append(Request({Write("b", ExpectedVersion::Any(), 1)}, "req-b-29"));
+    ASSERT_TRUE(again.ok()) << again.status();
+    EXPECT_TRUE(again->replayed);
+    EXPECT_EQ(store->LastPosition(), 32u);
+  }
+  EXPECT_THAT(KeysStartingWith(path_, 0, 'i'), ::testing::IsEmpty());
+  EXPECT_EQ(KeysStartingWith(path_, 1, 'i').size(), 31u);
 }
 
 TEST_F(RocksDbEventStoreTest, FullQueueAnswersUnavailable) {
@@ -393,6 +496,25 @@ TEST_F(RocksDbEventStoreTest, ForeignDatabaseIsDataLoss) {
   EXPECT_THAT(std::string(store.status().message()), HasSubstr(path_));
 }
 
+TEST_F(RocksDbEventStoreTest, UnknownColumnFamilyIsDataLoss) {
+  {
+    auto store = MustOpen();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Append(Request({Write("s", ExpectedVersion::Any(), 1)})).ok());
+  }
+  {
+    auto raw = OpenRaw(path_);
+    ASSERT_NE(raw, nullptr);
+    rocksdb::ColumnFamilyHandle* other = nullptr;
+    ASSERT_TRUE(
+        raw->db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), "other", &other).ok());
+    raw->families.push_back(other);
+  }
+  auto store = OpenRocksDbEventStore(Options());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss) << store.status();
+  EXPECT_THAT(std::string(store.status().message()), HasSubstr("\"other\""));
+}
+
 TEST_F(RocksDbEventStoreTest, CorruptedTableFileIsDataLossAtOpen) {
   {
     auto store = MustOpen();
@@ -450,16 +572,15 @@ TEST_F(RocksDbEventStoreTest, AlteredEventIsNeverServed) {
   // Change one byte of event 2's value behind the store's back; RocksDB's
   // own checksums are recomputed, so only the event checksum can notice.
   {
-    rocksdb::DB* db = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), path_, &db).ok());
+    auto raw = OpenRaw(path_);
+    ASSERT_NE(raw, nullptr);
     std::string key("e\0\0\0\0\0\0\0\x02", 9);
     std::string value;
-    ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), key, &value).ok());
+    ASSERT_TRUE(raw->db->Get(rocksdb::ReadOptions(), key, &value).ok());
     value[value.size() / 2] ^= 0x01;
     rocksdb::WriteOptions wo;
     wo.sync = true;
-    ASSERT_TRUE(db->Put(wo, key, value).ok());
-    delete db;
+    ASSERT_TRUE(raw->db->Put(wo, key, value).ok());
   }
   auto store = MustOpen();
   ASSERT_NE(store, nullptr);
@@ -484,14 +605,13 @@ TEST_F(RocksDbEventStoreTest, AlteredLastEventIsDataLossAtOpen) {
     ASSERT_TRUE(store->Append(Request({Write("s", ExpectedVersion::Any(), 2)})).ok());
   }
   {
-    rocksdb::DB* db = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), path_, &db).ok());
+    auto raw = OpenRaw(path_);
+    ASSERT_NE(raw, nullptr);
     std::string key("e\0\0\0\0\0\0\0\x02", 9);
     std::string value;
-    ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), key, &value).ok());
+    ASSERT_TRUE(raw->db->Get(rocksdb::ReadOptions(), key, &value).ok());
     value.back() ^= 0x40;
-    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), key, value).ok());
-    delete db;
+    ASSERT_TRUE(raw->db->Put(rocksdb::WriteOptions(), key, value).ok());
   }
   auto store = OpenRocksDbEventStore(Options());
   EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss) << store.status();
