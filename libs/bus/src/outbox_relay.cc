@@ -9,6 +9,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -93,7 +94,7 @@ class OutboxRelayImpl final : public OutboxRelay {
 
   struct InFlight {
     uint64_t position;
-    std::string stream;
+    std::string_view stream;  // into entries_, which outlives the round
     Delivery delivery;
   };
 
@@ -162,6 +163,19 @@ class OutboxRelayImpl final : public OutboxRelay {
                              [this] { return stop_.load(); });
   }
 
+  // While the outbox holds fewer than batch_size entries, waits until its
+  // oldest entry is `gather` old, so that a trickle of appends travels in
+  // fuller rounds. Returns true if stopping.
+  bool GatherUnlessStopping() {
+    if (options_.gather <= absl::ZeroDuration()) return false;
+    const eventstore::OutboxStats stats = store_->GetOutboxStats();
+    if (stats.depth == 0 || stats.depth >= options_.batch_size) return false;
+    const absl::Duration wait =
+        std::min(options_.gather, stats.oldest_recorded_at + options_.gather - absl::Now());
+    if (wait <= absl::ZeroDuration()) return false;
+    return SleepUnlessStopping(wait);
+  }
+
   void RefreshState(bool round_failed) {
     eventstore::OutboxStats stats = store_->GetOutboxStats();
     double age = 0;
@@ -182,28 +196,41 @@ class OutboxRelayImpl final : public OutboxRelay {
   // any entry failed (or the outbox could not be read).
   bool Round(bool* idle) {
     *idle = false;
-    absl::StatusOr<std::vector<eventstore::OutboxEntry>> entries =
+    round_.clear();
+    absl::StatusOr<std::vector<eventstore::OutboxEntry>> read =
         store_->ReadOutbox(options_.batch_size);
-    if (!entries.ok()) {
-      spdlog::error("relay {}: ReadOutbox: {}", options_.topic, entries.status().ToString());
+    if (!read.ok()) {
+      spdlog::error("relay {}: ReadOutbox: {}", options_.topic, read.status().ToString());
       return false;
     }
+    entries_ = *std::move(read);
+    const std::vector<eventstore::OutboxEntry>* entries = &entries_;
     if (entries->empty()) {
       *idle = true;
       return true;
     }
-    round_.clear();
     round_.reserve(entries->size());
     for (const eventstore::OutboxEntry& e : *entries) {
       round_.push_back({e.global_position, e.event.stream(), Delivery::kNotProduced});
     }
     pending_ = 0;
     last_delivery_error_ = RD_KAFKA_RESP_ERR_NO_ERROR;
-    std::string value;
+    // Serialize the whole round first, so that the produce calls follow one
+    // another closely: librdkafka wakes a broker thread for the first
+    // message of each partition, and wake-ups that arrive while it is
+    // already awake cost nothing more.
+    values_.clear();
+    value_ends_.clear();
+    value_ends_.reserve(entries->size());
+    for (const eventstore::OutboxEntry& e : *entries) {
+      e.event.AppendToString(&values_);
+      value_ends_.push_back(values_.size());
+    }
     for (size_t i = 0; i < entries->size(); ++i) {
       const eventstore::Envelope& event = (*entries)[i].event;
-      value.clear();
-      event.SerializeToString(&value);
+      const size_t value_begin = i == 0 ? 0 : value_ends_[i - 1];
+      const std::string_view value(values_.data() + value_begin,
+                                   value_ends_[i] - value_begin);
       bool produced = false;
       while (!fatal_.load()) {
         round_[i].delivery = Delivery::kPending;
@@ -211,7 +238,7 @@ class OutboxRelayImpl final : public OutboxRelay {
         rd_kafka_resp_err_t err = rd_kafka_producev(
             producer_, RD_KAFKA_V_RKT(topic_),
             RD_KAFKA_V_KEY(event.stream().data(), event.stream().size()),
-            RD_KAFKA_V_VALUE(value.data(), value.size()),
+            RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
             RD_KAFKA_V_HEADER("type", event.type().data(),
                               static_cast<ssize_t>(event.type().size())),
             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
@@ -230,12 +257,13 @@ class OutboxRelayImpl final : public OutboxRelay {
         rd_kafka_poll(producer_, 10);  // make room
       }
       if (!produced) break;  // the rest waits for the next round
-      rd_kafka_poll(producer_, 0);
     }
-    // Wait for every report. On Stop, give up after flush_timeout: what is
-    // unreported stays in the outbox and is produced again next time.
+    // Send at once (flush overrides linger.ms) and wait for every report,
+    // served by rd_kafka_flush's polls. On Stop, give up after
+    // flush_timeout: what is unreported stays in the outbox and is produced
+    // again next time.
     while (pending_ > 0 && !fatal_.load()) {
-      rd_kafka_poll(producer_, 20);
+      rd_kafka_flush(producer_, 50);
       if (stop_.load()) {
         std::lock_guard lock(stop_mu_);
         if (absl::Now() > stop_deadline_) break;
@@ -285,6 +313,7 @@ class OutboxRelayImpl final : public OutboxRelay {
         if (SleepUnlessStopping(options_.retry_backoff)) break;
         continue;
       }
+      if (GatherUnlessStopping()) break;
       bool idle = false;
       const bool ok = Round(&idle);
       if (fatal_.load()) {
@@ -309,6 +338,8 @@ class OutboxRelayImpl final : public OutboxRelay {
       rd_kafka_flush(producer_, static_cast<int>(absl::ToInt64Milliseconds(options_.flush_timeout)));
       DestroyProducer();
     }
+    spdlog::info("relay {}: stopped; {} events published in {} rounds", options_.topic,
+                 published_.load(), rounds_.load());
   }
 
   eventstore::EventStore* store_;
@@ -325,7 +356,10 @@ class OutboxRelayImpl final : public OutboxRelay {
   // Relay thread only (delivery reports are served by rd_kafka_poll on it).
   rd_kafka_t* producer_ = nullptr;
   rd_kafka_topic_t* topic_ = nullptr;
+  std::vector<eventstore::OutboxEntry> entries_;  // the current round's entries
   std::vector<InFlight> round_;
+  std::string values_;              // the round's serialized events, back to back
+  std::vector<size_t> value_ends_;  // where each entry's value ends in values_
   size_t pending_ = 0;
   rd_kafka_resp_err_t last_delivery_error_ = RD_KAFKA_RESP_ERR_NO_ERROR;
 

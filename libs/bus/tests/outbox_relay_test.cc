@@ -207,6 +207,56 @@ TEST_F(OutboxRelayTest, RestartedRelayPublishesPendingOutbox) {
       testing::ReadTopic(cluster_->bootstrap_servers(), kTopic, expected_), expected_);
 }
 
+TEST_F(OutboxRelayTest, TrickleOfAppendsWaitsForTheGatherWindowAndTravelsInOneRound) {
+  auto relay = MakeRelay({.gather = absl::Seconds(1)});
+  ASSERT_NE(relay, nullptr);
+  relay->Start();
+  const absl::Time first = absl::Now();
+  for (int i = 0; i < 10; ++i) {
+    AppendRoundRobin(1, 1, "trickle");
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_TRUE(WaitFor([&] { return OutboxEmpty(); }));
+  // No round starts before the oldest entry is `gather` old; then all ten
+  // go in one round.
+  EXPECT_GE(absl::Now() - first, absl::Milliseconds(950));
+  EXPECT_EQ(relay->stats().rounds, 1u);
+  EXPECT_EQ(relay->stats().published, 10u);
+  testing::Received got = testing::ReadTopic(cluster_->bootstrap_servers(), kTopic, expected_);
+  testing::ExpectDelivered(got, expected_);
+  relay->Stop();
+}
+
+TEST_F(OutboxRelayTest, FullBatchDoesNotWaitForTheGatherWindow) {
+  auto relay = MakeRelay({.batch_size = 5, .gather = absl::Seconds(60)});
+  ASSERT_NE(relay, nullptr);
+  AppendRoundRobin(5, 2);  // two full batches
+  relay->Start();
+  // The first full batch goes at once; the rest would wait for the window.
+  ASSERT_TRUE(WaitFor([&] { return relay->stats().published >= 5; }, absl::Seconds(20)));
+  relay->Stop();
+}
+
+TEST_F(OutboxRelayTest, StopDoesNotWaitOutTheGatherWindowAndKeepsTheEntries) {
+  auto relay = MakeRelay({.gather = absl::Seconds(60)});
+  ASSERT_NE(relay, nullptr);
+  relay->Start();
+  AppendRoundRobin(3, 1);
+  absl::SleepFor(absl::Milliseconds(100));
+  const absl::Time stopping = absl::Now();
+  relay->Stop();
+  EXPECT_LT(absl::Now() - stopping, absl::Seconds(20));
+  EXPECT_EQ(relay->stats().published, 0u);
+  EXPECT_EQ(store_->GetOutboxStats().depth, 3u);
+  // The next relay publishes them.
+  auto next = MakeRelay({.gather = absl::ZeroDuration()});
+  ASSERT_NE(next, nullptr);
+  next->Start();
+  ASSERT_TRUE(WaitFor([&] { return OutboxEmpty(); }));
+  testing::ExpectDelivered(
+      testing::ReadTopic(cluster_->bootstrap_servers(), kTopic, expected_), expected_);
+}
+
 TEST(OutboxRelayDevBrokerTest, PublishesToDevBrokerProcess) {
   auto broker = devbroker::DevBrokerProcess::Spawn(DEVBROKER_PATH, {"--partitions", "8"});
   ASSERT_TRUE(broker.ok()) << broker.status();

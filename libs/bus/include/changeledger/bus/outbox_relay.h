@@ -11,6 +11,14 @@
 // possibly more than once: consumers dedupe by (stream, version) and drop
 // versions beyond the next expected one (see projection_runner.h).
 //
+// Rounds: read up to batch_size entries, produce them all, flush (send at
+// once and wait for every delivery report), acknowledge. While the outbox
+// holds fewer than batch_size entries, a round waits until its oldest entry
+// is `gather` old, so that a trickle of appends travels in fuller rounds:
+// the CPU a round costs (produce requests per broker, a wake-up per
+// partition, delivery reports, the acknowledgement write) is shared by more
+// events, for at most `gather` more time in the outbox.
+//
 // A fatal producer error destroys and recreates the producer; publishing
 // resumes from the outbox. While the broker is unreachable the store keeps
 // accepting appends (the relay never touches the append path), state()
@@ -51,8 +59,17 @@ struct OutboxRelayOptions {
   // PERSISTED report before it is failed (and produced again in a later
   // round). Default: 10 s.
   absl::Duration message_timeout = absl::Seconds(10);
-  // librdkafka linger.ms. Default: 2 ms.
+  // librdkafka linger.ms: how long the producer may hold messages while a
+  // round is still being produced. Every round ends with rd_kafka_flush,
+  // which sends what is held at once, so a round never waits for it.
+  // Default: 2 ms.
   absl::Duration linger = absl::Milliseconds(2);
+  // While the outbox holds fewer than batch_size entries, a round starts
+  // only once its oldest entry is this old, so that a trickle of appends
+  // travels in fuller rounds (fewer produce requests, delivery reports and
+  // acknowledgements per event). Adds at most this much to an event's
+  // time in the outbox; zero starts rounds at once. Default: 5 ms.
+  absl::Duration gather = absl::Milliseconds(10);
   // The relay reports kDegraded when the oldest outbox entry is older than
   // this. Default: 30 s.
   absl::Duration degraded_age = absl::Seconds(30);
