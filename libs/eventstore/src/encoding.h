@@ -18,6 +18,7 @@ namespace changeledger::eventstore::internal {
 // Key prefixes (one byte each).
 inline constexpr char kEventPrefix = 'e';     // e<pos:8>            -> event record
 inline constexpr char kIndexPrefix = 's';     // s<stream>\0<ver:8>  -> <pos:8>
+                                              // (in the streams column family)
 inline constexpr char kRequestPrefix = 'i';   // i<request_id>       -> request record
                                               // (in the requests column family)
 inline constexpr char kMetaPrefix = 'm';      // m<name>             -> value
@@ -26,12 +27,13 @@ inline constexpr std::string_view kMetaLastPosition = "mlast_position";
 inline constexpr std::string_view kMetaOutboxAcked = "moutbox_acked";
 inline constexpr std::string_view kMetaFormat = "mformat";
 inline constexpr std::string_view kFormatVersion = "3";
-// Request records live in a column family of their own (see
-// RequestsFamilyOptions in rocksdb_event_store.cc); everything else is in
-// the default one.
+// The stream index and the request records live in column families of
+// their own (see StreamsFamilyOptions and RequestsFamilyOptions in
+// rocksdb_event_store.cc); events and meta records in the default one.
+inline constexpr std::string_view kStreamsFamily = "streams";
 inline constexpr std::string_view kRequestsFamily = "requests";
-// Format 2 kept the request records in the default column family; opening
-// a format-2 store moves them.
+// Format 2 kept everything in the default column family; opening a
+// format-2 store moves the index and the request records.
 inline constexpr std::string_view kFormat2 = "2";
 // Format 1 also kept a head key per stream (h<stream> -> <ver:8>) and an
 // outbox key per unpublished event (o<pos:8> -> recorded_at); opening a

@@ -19,6 +19,7 @@
 #include <climits>
 #include <deque>
 #include <thread>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -93,27 +94,109 @@ std::string Fixed64(uint64_t v) {
   return out;
 }
 
+// Event records are keyed by increasing global position, so each new one
+// lands right after the previous one. With this transform as the
+// memtable's insert-hint extractor, RocksDB remembers where the last event
+// key went and skips most of the skiplist search for the next one
+// (skiplist search was the top cost of a group commit in profiles).
+class SequentialKeyHint : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "changeledger.SequentialKeyHint"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    return rocksdb::Slice(key.data(), 1);
+  }
+  bool InDomain(const rocksdb::Slice& key) const override {
+    return !key.empty() && key[0] == internal::kEventPrefix;
+  }
+};
+
+// The stream of an index key: s<stream>\0 without the version.
+class StreamOfIndexKey : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "changeledger.StreamOfIndexKey"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    return rocksdb::Slice(key.data(), key.size() - 8);
+  }
+  bool InDomain(const rocksdb::Slice& key) const override { return key.size() > 9; }
+};
+
+// The log: event records and meta records.
+rocksdb::ColumnFamilyOptions LogFamilyOptions() {
+  rocksdb::ColumnFamilyOptions o;
+  o.memtable_insert_with_hint_prefix_extractor = std::make_shared<SequentialKeyHint>();
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return o;
+}
+
+// The stream index. An append adds a key after its stream's last one, but
+// with many streams the streams' keys interleave in one skiplist and each
+// insert was a full search (the top cost of a group commit with many
+// streams, in profiles). A hash memtable keyed by stream gives each
+// stream a small skiplist of its own. Reads stay within one stream
+// (prefix seeks); only loading the heads at open reads across streams.
+rocksdb::ColumnFamilyOptions StreamsFamilyOptions() {
+  rocksdb::ColumnFamilyOptions o;
+  o.prefix_extractor = std::make_shared<StreamOfIndexKey>();
+  o.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory(131072));
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return o;
+}
+
+// Request records: looked up by request id before every append that has
+// one, nearly always in vain, and written in no useful order (ids are
+// random). In a skiplist memtable each such insert was a search through
+// every key the memtable held; in a hash memtable keyed by the whole key,
+// inserts and lookups touch one short bucket. Table files keep a
+// whole-key bloom filter, so lookups of unknown ids rarely read a block.
+rocksdb::ColumnFamilyOptions RequestsFamilyOptions() {
+  rocksdb::ColumnFamilyOptions o;
+  o.prefix_extractor.reset(rocksdb::NewNoopTransform());
+  // About one record per bucket in a full 64 MiB memtable; 1 MiB of
+  // bucket array per memtable.
+  o.memtable_factory.reset(rocksdb::NewHashLinkListRepFactory(131072));
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return o;
+}
+
+// Options of the column families after the default one, by name; none
+// for a name that is not ours.
+std::optional<rocksdb::ColumnFamilyOptions> FamilyOptions(std::string_view name) {
+  if (name == internal::kStreamsFamily) return StreamsFamilyOptions();
+  if (name == internal::kRequestsFamily) return RequestsFamilyOptions();
+  return std::nullopt;
+}
+
 class RocksDbEventStore final : public EventStore {
  public:
   // `handles` are the column families DB::Open returned: the default one
-  // first, then the requests family if the store has it (Load creates it
-  // otherwise). The store owns the database and the handles.
+  // and those of ours the store already has (Load creates the others).
+  // The store owns the database and the handles.
   RocksDbEventStore(RocksDbEventStoreOptions options, rocksdb::DB* db,
-                    std::vector<rocksdb::ColumnFamilyHandle*> handles,
-                    rocksdb::ColumnFamilyOptions requests_options)
-      : options_(std::move(options)),
-        db_(db),
-        default_(handles[0]),
-        requests_(handles.size() > 1 ? handles[1] : nullptr),
-        requests_options_(std::move(requests_options)) {}
+                    const std::vector<rocksdb::ColumnFamilyHandle*>& handles)
+      : options_(std::move(options)), db_(db) {
+    for (rocksdb::ColumnFamilyHandle* handle : handles) {
+      const std::string& name = handle->GetName();
+      (name == internal::kStreamsFamily    ? streams_
+       : name == internal::kRequestsFamily ? requests_
+                                           : log_) = handle;
+    }
+  }
 
   ~RocksDbEventStore() override {
     Close();
     if (db_ != nullptr) {
       // Leave the data in table files so that the next open replays
       // nothing; the WAL already holds every commit.
-      std::vector<rocksdb::ColumnFamilyHandle*> families = {default_};
-      if (requests_ != nullptr) families.push_back(requests_);
+      std::vector<rocksdb::ColumnFamilyHandle*> families;
+      for (rocksdb::ColumnFamilyHandle* family : {log_, streams_, requests_}) {
+        if (family != nullptr) families.push_back(family);
+      }
       db_->Flush(rocksdb::FlushOptions(), families).PermitUncheckedError();
       for (rocksdb::ColumnFamilyHandle* family : families) {
         db_->DestroyColumnFamilyHandle(family).PermitUncheckedError();
@@ -174,9 +257,11 @@ class RocksDbEventStore final : public EventStore {
   // Format 1 -> 2: drops the head and outbox keys, keeping the outbox's
   // resume point as the watermark.
   absl::Status ConvertFromFormat1(uint64_t last_position);
-  // Format 2 -> 3: moves the request records into their column family.
+  // Format 2 -> 3: moves the stream index and the request records into
+  // their column families.
   absl::Status ConvertFromFormat2();
-  absl::Status CreateRequestsFamily();
+  // Creates the families after the default one that the store lacks.
+  absl::Status CreateFamilies();
   absl::Status LoadHeads();
   absl::Status LoadOutbox(uint64_t last_position);
   uint64_t CurrentVersion(absl::string_view stream) const;
@@ -185,9 +270,10 @@ class RocksDbEventStore final : public EventStore {
 
   const RocksDbEventStoreOptions options_;
   rocksdb::DB* db_;
-  rocksdb::ColumnFamilyHandle* default_;
-  rocksdb::ColumnFamilyHandle* requests_;  // set by the constructor or Load
-  const rocksdb::ColumnFamilyOptions requests_options_;
+  // Column families (encoding.h): set by the constructor or by Load.
+  rocksdb::ColumnFamilyHandle* log_ = nullptr;  // the default family
+  rocksdb::ColumnFamilyHandle* streams_ = nullptr;
+  rocksdb::ColumnFamilyHandle* requests_ = nullptr;
 
   // Queue of appends for the preparer.
   absl::Mutex queue_mu_;
@@ -271,9 +357,7 @@ absl::Status RocksDbEventStore::Load() {
           "event store at ", path, ": no format marker; not a changeledger event store"));
     }
     if (!it->status().ok()) return FromRocks(it->status(), path, "scanning");
-    if (requests_ == nullptr) {
-      if (absl::Status created = CreateRequestsFamily(); !created.ok()) return created;
-    }
+    if (absl::Status created = CreateFamilies(); !created.ok()) return created;
     rocksdb::WriteOptions wo;
     wo.sync = true;
     s = db_->Put(wo, rocksdb::Slice(internal::kMetaFormat),
@@ -337,10 +421,11 @@ absl::Status RocksDbEventStore::Load() {
   if (format <= 2) {
     if (absl::Status converted = ConvertFromFormat2(); !converted.ok()) return converted;
   }
-  if (requests_ == nullptr) {
-    return absl::DataLossError(absl::StrCat("event store at ", path, ": the \"",
-                                            internal::Av(internal::kRequestsFamily),
-                                            "\" column family is missing"));
+  if (streams_ == nullptr || requests_ == nullptr) {
+    return absl::DataLossError(absl::StrCat(
+        "event store at ", path, ": the \"",
+        internal::Av(streams_ == nullptr ? internal::kStreamsFamily : internal::kRequestsFamily),
+        "\" column family is missing"));
   }
   if (absl::Status heads = LoadHeads(); !heads.ok()) return heads;
   if (absl::Status outbox = LoadOutbox(meta_last); !outbox.ok()) return outbox;
@@ -395,43 +480,48 @@ absl::Status RocksDbEventStore::ConvertFromFormat1(uint64_t last_position) {
   return absl::OkStatus();
 }
 
-absl::Status RocksDbEventStore::CreateRequestsFamily() {
-  rocksdb::Status s = db_->CreateColumnFamily(
-      requests_options_, std::string(internal::kRequestsFamily), &requests_);
-  if (!s.ok()) return FromRocks(s, options_.path, "creating the requests column family");
+absl::Status RocksDbEventStore::CreateFamilies() {
+  for (auto [name, handle] : {std::pair{internal::kStreamsFamily, &streams_},
+                              std::pair{internal::kRequestsFamily, &requests_}}) {
+    if (*handle != nullptr) continue;
+    rocksdb::Status s = db_->CreateColumnFamily(*FamilyOptions(name), std::string(name), handle);
+    if (!s.ok()) {
+      return FromRocks(s, options_.path, absl::StrCat("creating column family ", internal::Av(name)));
+    }
+  }
   return absl::OkStatus();
 }
 
 absl::Status RocksDbEventStore::ConvertFromFormat2() {
-  // The family may already exist (a conversion cut short by a crash):
+  // The families may already exist (a conversion cut short by a crash):
   // the copies are then made again, with the same bytes.
-  if (requests_ == nullptr) {
-    if (absl::Status created = CreateRequestsFamily(); !created.ok()) return created;
-  }
+  if (absl::Status created = CreateFamilies(); !created.ok()) return created;
   // Copies go in unsynced batches; the last write, which removes the
   // originals and sets the format, is synced and so makes every earlier
   // one durable (the WAL is written in order).
-  const char prefix[2] = {internal::kRequestPrefix, internal::kRequestPrefix + 1};
-  const rocksdb::Slice begin(prefix, 1);
-  const rocksdb::Slice end(prefix + 1, 1);
-  rocksdb::ReadOptions ro;
-  ro.iterate_upper_bound = &end;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, default_));
   rocksdb::WriteBatch batch;
-  for (it->Seek(begin); it->Valid(); it->Next()) {
-    batch.Put(requests_, it->key(), it->value()).PermitUncheckedError();
-    if (batch.Count() >= 10000) {
-      rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &batch);
-      if (!s.ok()) return FromRocks(s, options_.path, "converting from format 2");
-      batch.Clear();
+  for (auto [prefix, family] : {std::pair{internal::kIndexPrefix, streams_},
+                                std::pair{internal::kRequestPrefix, requests_}}) {
+    const char bounds[2] = {prefix, static_cast<char>(prefix + 1)};
+    const rocksdb::Slice begin(bounds, 1);
+    const rocksdb::Slice end(bounds + 1, 1);
+    rocksdb::ReadOptions ro;
+    ro.iterate_upper_bound = &end;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, log_));
+    for (it->Seek(begin); it->Valid(); it->Next()) {
+      batch.Put(family, it->key(), it->value()).PermitUncheckedError();
+      if (batch.Count() >= 10000) {
+        rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &batch);
+        if (!s.ok()) return FromRocks(s, options_.path, "converting from format 2");
+        batch.Clear();
+      }
     }
+    if (!it->status().ok()) {
+      return FromRocks(it->status(), options_.path, "reading format-2 records");
+    }
+    batch.DeleteRange(log_, begin, end).PermitUncheckedError();
   }
-  if (!it->status().ok()) {
-    return FromRocks(it->status(), options_.path, "reading format-2 request records");
-  }
-  batch.DeleteRange(default_, begin, end).PermitUncheckedError();
-  batch.Put(default_, rocksdb::Slice(internal::kMetaFormat),
-            rocksdb::Slice(internal::kFormatVersion))
+  batch.Put(log_, rocksdb::Slice(internal::kMetaFormat), rocksdb::Slice(internal::kFormatVersion))
       .PermitUncheckedError();
   rocksdb::WriteOptions wo;
   wo.sync = true;
@@ -444,7 +534,11 @@ absl::Status RocksDbEventStore::LoadHeads() {
   // A stream's head is its last index key: for each stream, jump to the
   // end of its keys (s<stream>\0... sorts before s<stream>\1) and then
   // on to the next stream, two seeks per stream.
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  // Across streams: a total-order iterator over the family's hash memtable
+  // sorts the memtable once, which is fine at open.
+  rocksdb::ReadOptions ro;
+  ro.total_order_seek = true;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, streams_));
   const std::string prefix(1, internal::kIndexPrefix);
   std::string past_stream;
   auto malformed = [&] {
@@ -592,6 +686,12 @@ void RocksDbEventStore::PrepareLoop() {
     // the sync for the group after, and groups would stay small.
     size_t queued_events = 0;
     bool closed = false;
+    // With a group commit delay, a group also stays open until that long
+    // after its first append, even if the committer is free.
+    absl::Time hold_until = absl::InfinitePast();
+    auto held = [&] {
+      return hold_until != absl::InfinitePast() && absl::Now() < hold_until;
+    };
     while (true) {
       size_t from = group->members.size();
       bool failed = false;
@@ -603,9 +703,13 @@ void RocksDbEventStore::PrepareLoop() {
                  queued_events >= options_.max_events_per_group;
         };
         while (!closing_ && !full() && queue_.empty() &&
-               (group->members.empty() || committer_busy_)) {
+               (group->members.empty() || committer_busy_ || held())) {
           preparer_idle_ = true;
-          queue_cv_.Wait(&queue_mu_);
+          if (!group->members.empty() && !committer_busy_) {
+            queue_cv_.WaitWithDeadline(&queue_mu_, hold_until);
+          } else {
+            queue_cv_.Wait(&queue_mu_);
+          }
           preparer_idle_ = false;
         }
         if (group->members.empty() && queue_.empty()) {
@@ -625,10 +729,13 @@ void RocksDbEventStore::PrepareLoop() {
           queue_.pop_front();
         }
         if (options_.observer != nullptr) options_.observer->OnQueueDepth(queue_.size());
+        if (from == 0 && options_.group_commit_delay > absl::ZeroDuration()) {
+          hold_until = absl::Now() + options_.group_commit_delay;
+        }
         failed = !failed_.ok();
         // An append left in the queue did not fit: the group is as full as
         // it can get.
-        hand_over = full() || !queue_.empty() || closing_ || !committer_busy_;
+        hand_over = full() || !queue_.empty() || closing_ || (!committer_busy_ && !held());
         if (hand_over) committer_busy_ = true;
       }
       if (group->members.size() > from) {
@@ -749,7 +856,7 @@ void RocksDbEventStore::Prepare(Group* group, size_t from) {
         group->batch.Put(rocksdb::SliceParts(&key_slice, 1), rocksdb::SliceParts(parts, 3))
             .PermitUncheckedError();
         internal::IndexKey(&key_, w.stream, version);
-        group->batch.Put(key_, Fixed64(position)).PermitUncheckedError();
+        group->batch.Put(streams_, key_, Fixed64(position)).PermitUncheckedError();
       }
       inflight_heads_.insert_or_assign(w.stream, std::pair{version, group->seq});
       group->heads.emplace_back(w.stream, version);
@@ -933,9 +1040,10 @@ absl::StatusOr<std::vector<Envelope>> RocksDbEventStore::ReadStream(std::string_
   rocksdb::Slice upper(end);
   rocksdb::ReadOptions ro;
   ro.iterate_upper_bound = &upper;
+  ro.prefix_same_as_start = true;  // one stream
   std::vector<uint64_t> positions;
   positions.reserve(to - from + 1);
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, streams_));
   uint64_t expected = from;
   for (it->Seek(begin); it->Valid(); it->Next(), ++expected) {
     internal::IndexKey(&begin, stream, expected);
@@ -1092,61 +1200,6 @@ void RocksDbEventStore::Close() {
 
 }  // namespace
 
-namespace {
-
-// Event records are keyed by increasing global position, so each new one
-// lands right after the previous one; a stream's index keys likewise land
-// right after that stream's previous version. With this transform as the
-// memtable's insert-hint extractor, RocksDB remembers where the last key
-// with the same prefix (the event prefix, or the index prefix and stream
-// name) went and skips most of the skiplist search for the next one
-// (skiplist search was the top cost of a group commit in profiles). The
-// memtable keeps one hint per stream it holds, a few dozen bytes each.
-// (Request records, in no useful order, have a family of their own.)
-class SequentialKeyHint : public rocksdb::SliceTransform {
- public:
-  const char* Name() const override { return "changeledger.SequentialKeyHint"; }
-  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
-    if (key[0] == internal::kIndexPrefix) return rocksdb::Slice(key.data(), key.size() - 8);
-    return rocksdb::Slice(key.data(), 1);
-  }
-  bool InDomain(const rocksdb::Slice& key) const override {
-    return !key.empty() && (key[0] == internal::kEventPrefix ||
-                            (key[0] == internal::kIndexPrefix && key.size() > 9));
-  }
-};
-
-// The log: event records, the stream index and meta records.
-rocksdb::ColumnFamilyOptions LogFamilyOptions() {
-  rocksdb::ColumnFamilyOptions o;
-  o.memtable_insert_with_hint_prefix_extractor = std::make_shared<SequentialKeyHint>();
-  rocksdb::BlockBasedTableOptions table;
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  return o;
-}
-
-// Request records: looked up by request id before every append that has
-// one, nearly always in vain, and written in no useful order (ids are
-// random). In the log's skiplist memtable each such insert was a search
-// through every key the memtable held, the most expensive part of a group
-// commit in profiles; in a hash memtable keyed by the whole key, inserts
-// and lookups touch one short bucket. Table files keep a whole-key bloom
-// filter, so lookups of unknown ids rarely read a block.
-rocksdb::ColumnFamilyOptions RequestsFamilyOptions() {
-  rocksdb::ColumnFamilyOptions o;
-  o.prefix_extractor.reset(rocksdb::NewNoopTransform());
-  // About one record per bucket in a full 64 MiB memtable; 1 MiB of
-  // bucket array per memtable.
-  o.memtable_factory.reset(rocksdb::NewHashLinkListRepFactory(131072));
-  rocksdb::BlockBasedTableOptions table;
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  return o;
-}
-
-}  // namespace
-
 absl::StatusOr<std::unique_ptr<EventStore>> OpenRocksDbEventStore(
     const RocksDbEventStoreOptions& options) {
   if (options.path.empty()) return absl::InvalidArgumentError("path: empty");
@@ -1159,6 +1212,9 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenRocksDbEventStore(
   if (options.max_events_per_group == 0) {
     return absl::InvalidArgumentError("max_events_per_group: must be at least 1");
   }
+  if (options.group_commit_delay < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("group_commit_delay: must not be negative");
+  }
   if (!options.clock) return absl::InvalidArgumentError("clock: empty");
 
   rocksdb::DBOptions db_options;
@@ -1168,25 +1224,26 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenRocksDbEventStore(
   // did not finish); corruption anywhere else fails the open.
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   db_options.IncreaseParallelism(2);
-  // The requests family's hash memtable takes one writer at a time; the
-  // store has one writer thread anyway.
+  // The hash memtables of the streams and requests families take one
+  // writer at a time; the store has one writer thread anyway.
   db_options.allow_concurrent_memtable_write = false;
 
   // Open every column family the store has: the default one always, the
-  // requests family from format 3 on (Load creates it for a new or older
-  // store). Any other family means this is not our database.
+  // others from format 3 on (Load creates them for a new or older store).
+  // Any other family means this is not our database.
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, LogFamilyOptions()}};
   std::vector<std::string> existing;
   if (rocksdb::DB::ListColumnFamilies(db_options, options.path, &existing).ok()) {
     for (const std::string& name : existing) {
       if (name == rocksdb::kDefaultColumnFamilyName) continue;
-      if (name != internal::kRequestsFamily) {
+      std::optional<rocksdb::ColumnFamilyOptions> family_options = FamilyOptions(name);
+      if (!family_options) {
         return absl::DataLossError(absl::StrCat("event store at ", options.path,
                                                 ": unknown column family \"", name,
                                                 "\"; not a changeledger event store"));
       }
-      families.emplace_back(name, RequestsFamilyOptions());
+      families.emplace_back(name, *family_options);
     }
   }  // else a new store, or one Open reports on below
 
@@ -1202,8 +1259,7 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenRocksDbEventStore(
     if (s.IsCorruption() || s.IsIOError()) return absl::DataLossError(message);
     return absl::InternalError(message);
   }
-  auto store = std::make_unique<RocksDbEventStore>(options, db, std::move(handles),
-                                                   RequestsFamilyOptions());
+  auto store = std::make_unique<RocksDbEventStore>(options, db, handles);
   if (options.verify_checksums_on_open) {
     s = db->VerifyChecksum();
     if (!s.ok()) {

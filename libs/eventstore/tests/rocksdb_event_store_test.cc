@@ -55,8 +55,7 @@ class RocksDbEventStoreTest : public ::testing::Test {
   }
 
   // The store's database opened directly, with every column family it
-  // has (`families[0]` is the default one, `families[1]` the requests
-  // family when present).
+  // has (`families[0]` is the default one).
   struct RawDb {
     std::unique_ptr<rocksdb::DB> db;
     std::vector<rocksdb::ColumnFamilyHandle*> families;
@@ -82,39 +81,45 @@ class RocksDbEventStoreTest : public ::testing::Test {
     return s.ok() ? std::move(raw) : nullptr;
   }
 
-  // Turns a current store into a format-2 one: the request records go
-  // back into the default column family and the requests family is
-  // dropped.
+  // Turns a current store into a format-2 one: the stream index and the
+  // request records go back into the default column family and their
+  // families are dropped.
   static void MakeFormat2(const std::string& path) {
     auto raw = OpenRaw(path);
     ASSERT_NE(raw, nullptr);
-    ASSERT_EQ(raw->families.size(), 2u);
+    ASSERT_EQ(raw->families.size(), 3u);
     rocksdb::WriteBatch batch;
-    std::unique_ptr<rocksdb::Iterator> it(
-        raw->db->NewIterator(rocksdb::ReadOptions(), raw->families[1]));
-    size_t records = 0;
-    for (it->SeekToFirst(); it->Valid(); it->Next(), ++records) {
-      ASSERT_TRUE(batch.Put(raw->families[0], it->key(), it->value()).ok());
+    for (size_t f = 1; f < raw->families.size(); ++f) {
+      std::unique_ptr<rocksdb::Iterator> it(
+          raw->db->NewIterator(rocksdb::ReadOptions(), raw->families[f]));
+      size_t records = 0;
+      for (it->SeekToFirst(); it->Valid(); it->Next(), ++records) {
+        ASSERT_TRUE(batch.Put(raw->families[0], it->key(), it->value()).ok());
+      }
+      ASSERT_TRUE(it->status().ok());
+      ASSERT_GT(records, 0u) << raw->families[f]->GetName();
     }
-    ASSERT_TRUE(it->status().ok());
-    it.reset();
-    ASSERT_GT(records, 0u);
     ASSERT_TRUE(batch.Put(raw->families[0], "mformat", "2").ok());
     rocksdb::WriteOptions wo;
     wo.sync = true;
     ASSERT_TRUE(raw->db->Write(wo, &batch).ok());
-    ASSERT_TRUE(raw->db->DropColumnFamily(raw->families[1]).ok());
+    for (size_t f = 1; f < raw->families.size(); ++f) {
+      ASSERT_TRUE(raw->db->DropColumnFamily(raw->families[f]).ok());
+    }
   }
 
-  // Every key of a column family of the store at `path` that starts with
-  // `prefix`.
-  static std::vector<std::string> KeysStartingWith(const std::string& path, size_t family,
-                                                   char prefix) {
+  // Every key of a column family ("default", "streams" or "requests") of
+  // the store at `path` that starts with `prefix`.
+  static std::vector<std::string> KeysStartingWith(const std::string& path,
+                                                   const std::string& family, char prefix) {
     auto raw = OpenRaw(path);
     std::vector<std::string> keys;
-    if (raw == nullptr || family >= raw->families.size()) return keys;
+    if (raw == nullptr) return keys;
+    auto handle = std::find_if(raw->families.begin(), raw->families.end(),
+                               [&](auto* h) { return h->GetName() == family; });
+    if (handle == raw->families.end()) return keys;
     std::unique_ptr<rocksdb::Iterator> it(
-        raw->db->NewIterator(rocksdb::ReadOptions(), raw->families[family]));
+        raw->db->NewIterator(rocksdb::ReadOptions(), *handle));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       if (it->key()[0] == prefix) keys.push_back(it->key().ToString());
     }
@@ -308,11 +313,11 @@ TEST_F(RocksDbEventStoreTest, OpensAndConvertsAFormat1Store) {
     ASSERT_TRUE(replay.ok()) << replay.status();
     EXPECT_TRUE(replay->replayed);
   }
-  EXPECT_THAT(KeysStartingWith(path_, 0, 'h'), ::testing::IsEmpty());
-  EXPECT_THAT(KeysStartingWith(path_, 0, 'o'), ::testing::IsEmpty());
-  EXPECT_THAT(KeysStartingWith(path_, 0, 'i'), ::testing::IsEmpty());
-  EXPECT_THAT(KeysStartingWith(path_, 1, 'i'), ::testing::ElementsAre("ir-1"));
-  EXPECT_THAT(KeysStartingWith(path_, 0, 'm'), ::testing::Contains("mformat"));
+  for (char prefix : {'h', 'o', 'i', 's'}) {
+    EXPECT_THAT(KeysStartingWith(path_, "default", prefix), ::testing::IsEmpty()) << prefix;
+  }
+  EXPECT_THAT(KeysStartingWith(path_, "requests", 'i'), ::testing::ElementsAre("ir-1"));
+  EXPECT_EQ(KeysStartingWith(path_, "streams", 's').size(), 5u);
   auto raw = OpenRaw(path_);
   ASSERT_NE(raw, nullptr);
   std::string value;
@@ -336,7 +341,8 @@ TEST_F(RocksDbEventStoreTest, OpensAndConvertsAFormat2Store) {
     }
   }
   MakeFormat2(path_);
-  ASSERT_EQ(KeysStartingWith(path_, 0, 'i').size(), 31u);
+  ASSERT_EQ(KeysStartingWith(path_, "default", 'i').size(), 31u);
+  ASSERT_EQ(KeysStartingWith(path_, "default", 's').size(), 32u);
   for (int pass = 0; pass < 2; ++pass) {  // converted once, then opened as format 3
     auto store = MustOpen();
     ASSERT_NE(store, nullptr);
@@ -350,9 +356,17 @@ TEST_F(RocksDbEventStoreTest, OpensAndConvertsAFormat2Store) {
     ASSERT_TRUE(again.ok()) << again.status();
     EXPECT_TRUE(again->replayed);
     EXPECT_EQ(store->LastPosition(), 32u);
+    EXPECT_EQ(*store->StreamVersion("a"), 2u);
+    EXPECT_EQ(*store->StreamVersion("b"), 30u);
+    auto b = store->ReadStream("b", 29, 10);
+    ASSERT_TRUE(b.ok()) << b.status();
+    ASSERT_EQ(b->size(), 2u);
+    EXPECT_EQ((*b)[1].global_position(), 32u);
   }
-  EXPECT_THAT(KeysStartingWith(path_, 0, 'i'), ::testing::IsEmpty());
-  EXPECT_EQ(KeysStartingWith(path_, 1, 'i').size(), 31u);
+  EXPECT_THAT(KeysStartingWith(path_, "default", 'i'), ::testing::IsEmpty());
+  EXPECT_THAT(KeysStartingWith(path_, "default", 's'), ::testing::IsEmpty());
+  EXPECT_EQ(KeysStartingWith(path_, "requests", 'i').size(), 31u);
+  EXPECT_EQ(KeysStartingWith(path_, "streams", 's').size(), 32u);
 }
 
 TEST_F(RocksDbEventStoreTest, FullQueueAnswersUnavailable) {
@@ -465,6 +479,29 @@ TEST_F(RocksDbEventStoreTest, GroupsRespectTheirBounds) {
   EXPECT_EQ(store->LastPosition(), 16u);
 }
 
+TEST_F(RocksDbEventStoreTest, GroupCommitDelayGathersLaterAppends) {
+  RecordingObserver observer;
+  RocksDbEventStoreOptions options = Options();
+  options.observer = &observer;
+  options.group_commit_delay = absl::Seconds(1);
+  auto store = MustOpen(options);
+  ASSERT_NE(store, nullptr);
+
+  // The writer is free, so without the delay the first append would be
+  // written alone at once; with it, the second joins the same group.
+  absl::Duration first_latency;
+  std::thread first([&] {
+    const absl::Time start = absl::Now();
+    EXPECT_TRUE(store->Append(Request({Write("a", ExpectedVersion::Any(), 1)})).ok());
+    first_latency = absl::Now() - start;
+  });
+  ASSERT_TRUE(observer.WaitForDepthReports(2, absl::Seconds(10)));  // queued, taken
+  EXPECT_TRUE(store->Append(Request({Write("b", ExpectedVersion::Any(), 1)})).ok());
+  first.join();
+  EXPECT_THAT(observer.groups(), ::testing::ElementsAre(2));
+  EXPECT_GE(first_latency, absl::Milliseconds(900));
+}
+
 TEST_F(RocksDbEventStoreTest, SecondOpenOfTheSameDirectoryIsUnavailable) {
   auto store = MustOpen();
   ASSERT_NE(store, nullptr);
@@ -478,6 +515,10 @@ TEST_F(RocksDbEventStoreTest, RejectsBadOptions) {
             absl::StatusCode::kInvalidArgument);
   options = Options();
   options.max_pending_appends = 0;
+  EXPECT_EQ(OpenRocksDbEventStore(options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  options = Options();
+  options.group_commit_delay = absl::Milliseconds(-1);
   EXPECT_EQ(OpenRocksDbEventStore(options).status().code(),
             absl::StatusCode::kInvalidArgument);
 }
