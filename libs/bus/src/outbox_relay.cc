@@ -204,13 +204,13 @@ class OutboxRelayImpl final : public OutboxRelay {
       return false;
     }
     entries_ = *std::move(read);
-    const std::vector<eventstore::OutboxEntry>* entries = &entries_;
-    if (entries->empty()) {
+    const std::vector<eventstore::OutboxEntry>& entries = entries_;
+    if (entries.empty()) {
       *idle = true;
       return true;
     }
-    round_.reserve(entries->size());
-    for (const eventstore::OutboxEntry& e : *entries) {
+    round_.reserve(entries.size());
+    for (const eventstore::OutboxEntry& e : entries) {
       round_.push_back({e.global_position, e.event.stream(), Delivery::kNotProduced});
     }
     pending_ = 0;
@@ -221,13 +221,13 @@ class OutboxRelayImpl final : public OutboxRelay {
     // already awake cost nothing more.
     values_.clear();
     value_ends_.clear();
-    value_ends_.reserve(entries->size());
-    for (const eventstore::OutboxEntry& e : *entries) {
+    value_ends_.reserve(entries.size());
+    for (const eventstore::OutboxEntry& e : entries) {
       e.event.AppendToString(&values_);
       value_ends_.push_back(values_.size());
     }
-    for (size_t i = 0; i < entries->size(); ++i) {
-      const eventstore::Envelope& event = (*entries)[i].event;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      const eventstore::Envelope& event = entries[i].event;
       const size_t value_begin = i == 0 ? 0 : value_ends_[i - 1];
       const std::string_view value(values_.data() + value_begin,
                                    value_ends_[i] - value_begin);
@@ -353,7 +353,8 @@ class OutboxRelayImpl final : public OutboxRelay {
   std::atomic<bool> stop_{false};
   absl::Time stop_deadline_ = absl::InfiniteFuture();  // guarded by stop_mu_
 
-  // Relay thread only (delivery reports are served by rd_kafka_poll on it).
+  // Relay thread only (delivery reports are served by rd_kafka_poll and
+  // rd_kafka_flush on it).
   rd_kafka_t* producer_ = nullptr;
   rd_kafka_topic_t* topic_ = nullptr;
   std::vector<eventstore::OutboxEntry> entries_;  // the current round's entries
