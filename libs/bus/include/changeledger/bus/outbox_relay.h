@@ -68,7 +68,7 @@ struct OutboxRelayOptions {
   // only once its oldest entry is this old, so that a trickle of appends
   // travels in fuller rounds (fewer produce requests, delivery reports and
   // acknowledgements per event). Adds at most this much to an event's
-  // time in the outbox; zero starts rounds at once. Default: 5 ms.
+  // time in the outbox; zero starts rounds at once. Default: 10 ms.
   absl::Duration gather = absl::Milliseconds(10);
   // The relay reports kDegraded when the oldest outbox entry is older than
   // this. Default: 30 s.
