@@ -165,15 +165,15 @@ class OutboxRelayImpl final : public OutboxRelay {
 
   // While the outbox holds fewer than batch_size entries, waits until its
   // oldest entry is `gather` old, so that a trickle of appends travels in
-  // fuller rounds. Returns true if stopping.
-  bool GatherUnlessStopping() {
-    if (options_.gather <= absl::ZeroDuration()) return false;
+  // fuller rounds. Returns early on Stop: the round that follows publishes
+  // what was gathered.
+  void Gather() {
+    if (options_.gather <= absl::ZeroDuration()) return;
     const eventstore::OutboxStats stats = store_->GetOutboxStats();
-    if (stats.depth == 0 || stats.depth >= options_.batch_size) return false;
+    if (stats.depth == 0 || stats.depth >= options_.batch_size) return;
     const absl::Duration wait =
         std::min(options_.gather, stats.oldest_recorded_at + options_.gather - absl::Now());
-    if (wait <= absl::ZeroDuration()) return false;
-    return SleepUnlessStopping(wait);
+    if (wait > absl::ZeroDuration()) SleepUnlessStopping(wait);
   }
 
   void RefreshState(bool round_failed) {
@@ -313,7 +313,7 @@ class OutboxRelayImpl final : public OutboxRelay {
         if (SleepUnlessStopping(options_.retry_backoff)) break;
         continue;
       }
-      if (GatherUnlessStopping()) break;
+      Gather();
       bool idle = false;
       const bool ok = Round(&idle);
       if (fatal_.load()) {

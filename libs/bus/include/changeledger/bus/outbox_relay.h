@@ -68,7 +68,8 @@ struct OutboxRelayOptions {
   // only once its oldest entry is this old, so that a trickle of appends
   // travels in fuller rounds (fewer produce requests, delivery reports and
   // acknowledgements per event). Adds at most this much to an event's
-  // time in the outbox; zero starts rounds at once. Default: 10 ms.
+  // time in the outbox; Stop() does not wait it out; zero starts rounds at
+  // once. Default: 10 ms.
   absl::Duration gather = absl::Milliseconds(10);
   // The relay reports kDegraded when the oldest outbox entry is older than
   // this. Default: 30 s.
@@ -109,9 +110,9 @@ class OutboxRelay {
   // Starts the relay thread. Calling it twice is harmless.
   virtual void Start() = 0;
   // Finishes the current round (waiting up to flush_timeout for delivery
-  // reports, acknowledging what was PERSISTED), flushes and destroys the
-  // producer, joins the thread. Unpublished entries stay in the outbox.
-  // Idempotent.
+  // reports, acknowledging what was PERSISTED); a round still in its gather
+  // window starts at once. Then flushes and destroys the producer and joins
+  // the thread. Unpublished entries stay in the outbox. Idempotent.
   virtual void Stop() = 0;
 
   virtual RelayState state() const = 0;
