@@ -686,12 +686,6 @@ void RocksDbEventStore::PrepareLoop() {
     // the sync for the group after, and groups would stay small.
     size_t queued_events = 0;
     bool closed = false;
-    // With a group commit delay, a group also stays open until that long
-    // after its first append, even if the committer is free.
-    absl::Time hold_until = absl::InfinitePast();
-    auto held = [&] {
-      return hold_until != absl::InfinitePast() && absl::Now() < hold_until;
-    };
     while (true) {
       size_t from = group->members.size();
       bool failed = false;
@@ -703,13 +697,9 @@ void RocksDbEventStore::PrepareLoop() {
                  queued_events >= options_.max_events_per_group;
         };
         while (!closing_ && !full() && queue_.empty() &&
-               (group->members.empty() || committer_busy_ || held())) {
+               (group->members.empty() || committer_busy_)) {
           preparer_idle_ = true;
-          if (!group->members.empty() && !committer_busy_) {
-            queue_cv_.WaitWithDeadline(&queue_mu_, hold_until);
-          } else {
-            queue_cv_.Wait(&queue_mu_);
-          }
+          queue_cv_.Wait(&queue_mu_);
           preparer_idle_ = false;
         }
         if (group->members.empty() && queue_.empty()) {
@@ -729,13 +719,10 @@ void RocksDbEventStore::PrepareLoop() {
           queue_.pop_front();
         }
         if (options_.observer != nullptr) options_.observer->OnQueueDepth(queue_.size());
-        if (from == 0 && options_.group_commit_delay > absl::ZeroDuration()) {
-          hold_until = absl::Now() + options_.group_commit_delay;
-        }
         failed = !failed_.ok();
         // An append left in the queue did not fit: the group is as full as
         // it can get.
-        hand_over = full() || !queue_.empty() || closing_ || (!committer_busy_ && !held());
+        hand_over = full() || !queue_.empty() || closing_ || !committer_busy_;
         if (hand_over) committer_busy_ = true;
       }
       if (group->members.size() > from) {
@@ -1211,9 +1198,6 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenRocksDbEventStore(
   }
   if (options.max_events_per_group == 0) {
     return absl::InvalidArgumentError("max_events_per_group: must be at least 1");
-  }
-  if (options.group_commit_delay < absl::ZeroDuration()) {
-    return absl::InvalidArgumentError("group_commit_delay: must not be negative");
   }
   if (!options.clock) return absl::InvalidArgumentError("clock: empty");
 

@@ -479,29 +479,6 @@ TEST_F(RocksDbEventStoreTest, GroupsRespectTheirBounds) {
   EXPECT_EQ(store->LastPosition(), 16u);
 }
 
-TEST_F(RocksDbEventStoreTest, GroupCommitDelayGathersLaterAppends) {
-  RecordingObserver observer;
-  RocksDbEventStoreOptions options = Options();
-  options.observer = &observer;
-  options.group_commit_delay = absl::Seconds(1);
-  auto store = MustOpen(options);
-  ASSERT_NE(store, nullptr);
-
-  // The writer is free, so without the delay the first append would be
-  // written alone at once; with it, the second joins the same group.
-  absl::Duration first_latency;
-  std::thread first([&] {
-    const absl::Time start = absl::Now();
-    EXPECT_TRUE(store->Append(Request({Write("a", ExpectedVersion::Any(), 1)})).ok());
-    first_latency = absl::Now() - start;
-  });
-  ASSERT_TRUE(observer.WaitForDepthReports(2, absl::Seconds(10)));  // queued, taken
-  EXPECT_TRUE(store->Append(Request({Write("b", ExpectedVersion::Any(), 1)})).ok());
-  first.join();
-  EXPECT_THAT(observer.groups(), ::testing::ElementsAre(2));
-  EXPECT_GE(first_latency, absl::Milliseconds(900));
-}
-
 TEST_F(RocksDbEventStoreTest, SecondOpenOfTheSameDirectoryIsUnavailable) {
   auto store = MustOpen();
   ASSERT_NE(store, nullptr);
@@ -515,10 +492,6 @@ TEST_F(RocksDbEventStoreTest, RejectsBadOptions) {
             absl::StatusCode::kInvalidArgument);
   options = Options();
   options.max_pending_appends = 0;
-  EXPECT_EQ(OpenRocksDbEventStore(options).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  options = Options();
-  options.group_commit_delay = absl::Milliseconds(-1);
   EXPECT_EQ(OpenRocksDbEventStore(options).status().code(),
             absl::StatusCode::kInvalidArgument);
 }

@@ -41,16 +41,6 @@ struct RocksDbEventStoreOptions {
   // Default: 8192.
   size_t max_events_per_group = 8192;
 
-  // How long a group commit waits, from its first append, for more
-  // appends before it is written, when the writer is free sooner. Each
-  // synced write costs the machine tens of microseconds of CPU (the sync
-  // system call and the disk's interrupt) however few appends it carries;
-  // under load from many concurrent callers a short wait makes groups
-  // larger and the CPU per append smaller, at the price of up to this
-  // much latency on every append. Zero writes as soon as the writer is
-  // free. Default: 0.
-  absl::Duration group_commit_delay = absl::ZeroDuration();
-
   // Verify every table file's checksums when opening (reads the whole
   // store once). A corrupted store then fails to open with DATA_LOSS
   // instead of failing later on the damaged read.
