@@ -31,6 +31,9 @@ class RocksDbEventStoreTest : public ::testing::Test {
   RocksDbEventStoreOptions Options() {
     RocksDbEventStoreOptions options;
     options.path = path_;
+    // Every queued append is taken at once, so that the pipeline tests
+    // below see each one join the open group.
+    options.preparer_wake_batch = 1;
     return options;
   }
 
@@ -479,6 +482,37 @@ TEST_F(RocksDbEventStoreTest, GroupsRespectTheirBounds) {
   EXPECT_EQ(store->LastPosition(), 16u);
 }
 
+TEST_F(RocksDbEventStoreTest, WhileTheCommitterIsBusyThePreparerWakesPerBatch) {
+  RecordingObserver observer;
+  RocksDbEventStoreOptions options = Options();
+  options.preparer_wake_batch = 3;
+  options.observer = &observer;
+  auto store = MustOpen(options);
+  ASSERT_NE(store, nullptr);
+
+  observer.Block();
+  std::vector<std::thread> threads;
+  auto append = [&](std::string stream) {
+    threads.emplace_back([&store, stream] {
+      EXPECT_TRUE(store->Append(Request({Write(stream, ExpectedVersion::Any(), 1)})).ok());
+    });
+  };
+  append("hold");
+  ASSERT_TRUE(observer.WaitForCommits(1, absl::Seconds(10)));  // its write is in progress
+  append("s1");
+  ASSERT_TRUE(observer.WaitForDepth(1, absl::Seconds(10)));
+  append("s2");
+  ASSERT_TRUE(observer.WaitForDepth(2, absl::Seconds(10)));
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_TRUE(observer.WaitForDepth(2, absl::ZeroDuration())) << "taken before the batch was full";
+  append("s3");  // the batch is full: all three are taken into the open group
+  ASSERT_TRUE(observer.WaitForDepth(0, absl::Seconds(10)));
+  observer.Release();
+  for (std::thread& t : threads) t.join();
+  EXPECT_THAT(observer.groups(), ::testing::ElementsAre(1, 3));
+  EXPECT_EQ(store->LastPosition(), 4u);
+}
+
 TEST_F(RocksDbEventStoreTest, SecondOpenOfTheSameDirectoryIsUnavailable) {
   auto store = MustOpen();
   ASSERT_NE(store, nullptr);
@@ -492,6 +526,10 @@ TEST_F(RocksDbEventStoreTest, RejectsBadOptions) {
             absl::StatusCode::kInvalidArgument);
   options = Options();
   options.max_pending_appends = 0;
+  EXPECT_EQ(OpenRocksDbEventStore(options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  options = Options();
+  options.preparer_wake_batch = 0;
   EXPECT_EQ(OpenRocksDbEventStore(options).status().code(),
             absl::StatusCode::kInvalidArgument);
 }

@@ -41,6 +41,15 @@ struct RocksDbEventStoreOptions {
   // Default: 8192.
   size_t max_events_per_group = 8192;
 
+  // While a group is being written, appends queue for the next one; the
+  // thread that prepares them (looks up request ids, checks versions,
+  // builds the batch) is woken once this many are queued, and in any case
+  // when the write ends. 1 prepares each append as it arrives; larger
+  // values save a thread wake-up per append under load (measured with
+  // eventstore_bench at 64 appenders: about 10% less CPU per event).
+  // Default: 16.
+  size_t preparer_wake_batch = 16;
+
   // Verify every table file's checksums when opening (reads the whole
   // store once). A corrupted store then fails to open with DATA_LOSS
   // instead of failing later on the damaged read.
