@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <chrono>
 #include <functional>
 #include <vector>
 
@@ -21,6 +22,13 @@ constexpr size_t kTailBatch = 1000;
 // Events applied per hold of the lock: handlers looking a stream up
 // (StateAt) wait behind at most this many.
 constexpr size_t kApplyChunk = 64;
+// After a batch smaller than kTailBatch the tail naps this long before it
+// reads again, unless a caller waits for it (WaitFor; lists do): it then
+// reads the log and wakes once per few commits instead of once per commit
+// (measured with intake_bench: a read and a wake-up per group commit were
+// about half of this thread's CPU). Commands and gets do not wait: they
+// read the stream from the store when the model is behind its head.
+constexpr std::chrono::milliseconds kTailNap{2};
 
 uint64_t CausationHash(std::string_view causation_id) {
   return std::hash<std::string_view>()(causation_id);
@@ -116,6 +124,7 @@ void ReadModel::Stop() {
     std::lock_guard lock(mu_);
     stop_ = true;
   }
+  nap_.notify_all();
   if (thread_.joinable()) thread_.join();
   applied_.notify_all();
 }
@@ -152,6 +161,10 @@ void ReadModel::Run() {
         }
       }
       applied_.notify_all();
+    }
+    if (!failed && batch->size() < kTailBatch) {
+      std::unique_lock lock(mu_);
+      nap_.wait_for(lock, kTailNap, [&] { return stop_ || waiters_ > 0; });
     }
   }
 }
@@ -227,13 +240,20 @@ uint64_t ReadModel::position() const {
 
 bool ReadModel::WaitFor(uint64_t position, absl::Time deadline) const {
   std::unique_lock lock(mu_);
+  if (position_ >= position) return true;
+  ++waiters_;
+  nap_.notify_one();
+  bool reached = true;
   while (position_ < position) {
-    if (!health_.ok() || stop_) return false;
     const absl::Duration left = deadline - absl::Now();
-    if (left <= absl::ZeroDuration()) return false;
+    if (!health_.ok() || stop_ || left <= absl::ZeroDuration()) {
+      reached = false;
+      break;
+    }
     applied_.wait_for(lock, absl::ToChronoMilliseconds(std::min(left, absl::Milliseconds(50))));
   }
-  return true;
+  --waiters_;
+  return reached;
 }
 
 absl::Status ReadModel::health() const {

@@ -94,6 +94,10 @@ class ReadModel {
   eventstore::EventStore* store_;
   mutable std::mutex mu_;
   mutable std::condition_variable applied_;
+  // The tail naps on nap_ between small batches; WaitFor callers (counted
+  // in waiters_) cut the nap short.
+  mutable std::condition_variable nap_;
+  mutable int waiters_ = 0;
   uint64_t position_ = 0;
   absl::Status health_;
   // stream -> resource, and creation position -> stream.
