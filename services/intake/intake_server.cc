@@ -82,6 +82,11 @@ class IntakeServerImpl final : public IntakeServer {
       bus::OutboxRelayOptions relay_options;
       relay_options.bootstrap_servers = options.common.kafka_bootstrap_servers;
       relay_options.topic = options.topic;
+      // Intake's events feed classification and the baseline, where tens of
+      // milliseconds do not matter; a longer gather than the default makes
+      // rounds fuller (measured: about 8 us less CPU per command at 9,000
+      // commands/s, for about 10 ms more publish latency).
+      relay_options.gather = absl::Milliseconds(20);
       CL_ASSIGN_OR_RETURN(relay_, bus::OutboxRelay::Create(store_.get(), std::move(relay_options),
                                                            relay_probe_.get()));
       server_->DeclareDependency(kBroker, rpc::DependencyKind::kOptional, false);
