@@ -68,6 +68,10 @@ class Completion {
 };
 static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t));
 
+// Groups of at most this many appends are answered by the committer
+// itself rather than by the notifier.
+constexpr size_t kMaxAnsweredByCommitter = 2;
+
 // One append waiting for (or being processed by) the writer. Lives on the
 // caller's stack.
 struct Pending {
@@ -892,10 +896,20 @@ void RocksDbEventStore::CommitLoop() {
       ready_.pop_front();
     }
     Commit(group);
+    // A group of one or two is answered here: handing it to the notifier
+    // would cost more than the wake-ups themselves.
+    const bool answer_here = group->members.size() <= kMaxAnsweredByCommitter;
+    if (answer_here) {
+      for (Pending* p : group->members) p->done.Set();  // p may be gone after this
+    }
     bool idle = false;
     {
       absl::MutexLock lock(&pipe_mu_);
-      written_.push_back(group);
+      if (answer_here) {
+        free_groups_.push_back(group);
+      } else {
+        written_.push_back(group);
+      }
       idle = ready_.empty();
     }
     if (idle) {
