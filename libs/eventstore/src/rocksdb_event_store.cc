@@ -18,8 +18,8 @@
 #include <atomic>
 #include <climits>
 #include <deque>
-#include <thread>
 #include <optional>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -340,7 +340,8 @@ class RocksDbEventStore final : public EventStore {
   uint64_t next_seq_ = 1;
   uint64_t prepared_position_ = 0;
   int64_t last_recorded_ = INT64_MIN;
-  absl::flat_hash_map<std::string, std::pair<uint64_t, uint64_t>> inflight_heads_;  // -> (version, seq)
+  // stream -> (version, seq)
+  absl::flat_hash_map<std::string, std::pair<uint64_t, uint64_t>> inflight_heads_;
   absl::flat_hash_map<std::string, std::pair<AppendResult, uint64_t>> inflight_requests_;
   std::string key_;
   std::string tail_;
@@ -490,7 +491,8 @@ absl::Status RocksDbEventStore::CreateFamilies() {
     if (*handle != nullptr) continue;
     rocksdb::Status s = db_->CreateColumnFamily(*FamilyOptions(name), std::string(name), handle);
     if (!s.ok()) {
-      return FromRocks(s, options_.path, absl::StrCat("creating column family ", internal::Av(name)));
+      return FromRocks(s, options_.path,
+                       absl::StrCat("creating column family ", internal::Av(name)));
     }
   }
   return absl::OkStatus();
