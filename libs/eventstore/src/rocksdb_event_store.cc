@@ -18,6 +18,7 @@
 #include <atomic>
 #include <climits>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -124,13 +125,19 @@ class StreamOfIndexKey : public rocksdb::SliceTransform {
   bool InDomain(const rocksdb::Slice& key) const override { return key.size() > 9; }
 };
 
+// Block-based tables with a bloom filter (on the whole key, and on the
+// prefix where a family has a prefix extractor).
+std::shared_ptr<rocksdb::TableFactory> BloomFilteredTables() {
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  return std::shared_ptr<rocksdb::TableFactory>(rocksdb::NewBlockBasedTableFactory(table));
+}
+
 // The log: event records and meta records.
 rocksdb::ColumnFamilyOptions LogFamilyOptions() {
   rocksdb::ColumnFamilyOptions o;
   o.memtable_insert_with_hint_prefix_extractor = std::make_shared<SequentialKeyHint>();
-  rocksdb::BlockBasedTableOptions table;
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  o.table_factory = BloomFilteredTables();
   return o;
 }
 
@@ -144,9 +151,7 @@ rocksdb::ColumnFamilyOptions StreamsFamilyOptions() {
   rocksdb::ColumnFamilyOptions o;
   o.prefix_extractor = std::make_shared<StreamOfIndexKey>();
   o.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory(131072));
-  rocksdb::BlockBasedTableOptions table;
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  o.table_factory = BloomFilteredTables();
   return o;
 }
 
@@ -162,9 +167,7 @@ rocksdb::ColumnFamilyOptions RequestsFamilyOptions() {
   // About one record per bucket in a full 64 MiB memtable; 1 MiB of
   // bucket array per memtable.
   o.memtable_factory.reset(rocksdb::NewHashLinkListRepFactory(131072));
-  rocksdb::BlockBasedTableOptions table;
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  o.table_factory = BloomFilteredTables();
   return o;
 }
 
