@@ -269,6 +269,9 @@ class RocksDbEventStore final : public EventStore {
   absl::Status ConvertFromFormat2();
   // Creates the families after the default one that the store lacks.
   absl::Status CreateFamilies();
+  // Writes `batch` with a synced WAL (the open-time writes); `context`
+  // names the step in the error.
+  absl::Status WriteSynced(rocksdb::WriteBatch* batch, std::string_view context);
   absl::Status LoadHeads();
   absl::Status LoadOutbox(uint64_t last_position);
   uint64_t CurrentVersion(absl::string_view stream) const;
@@ -366,11 +369,13 @@ absl::Status RocksDbEventStore::Load() {
     }
     if (!it->status().ok()) return FromRocks(it->status(), path, "scanning");
     if (absl::Status created = CreateFamilies(); !created.ok()) return created;
-    rocksdb::WriteOptions wo;
-    wo.sync = true;
-    s = db_->Put(wo, rocksdb::Slice(internal::kMetaFormat),
-                 rocksdb::Slice(internal::kFormatVersion));
-    if (!s.ok()) return FromRocks(s, path, "writing the format marker");
+    rocksdb::WriteBatch batch;
+    batch.Put(rocksdb::Slice(internal::kMetaFormat), rocksdb::Slice(internal::kFormatVersion))
+        .PermitUncheckedError();
+    if (absl::Status written = WriteSynced(&batch, "writing the format marker");
+        !written.ok()) {
+      return written;
+    }
   } else if (!s.ok()) {
     return FromRocks(s, path, "reading the format marker");
   } else if (value == internal::kFormat1) {
@@ -481,10 +486,15 @@ absl::Status RocksDbEventStore::ConvertFromFormat1(uint64_t last_position) {
   batch.Put(rocksdb::Slice(internal::kMetaOutboxAcked), Fixed64(acked)).PermitUncheckedError();
   batch.Put(rocksdb::Slice(internal::kMetaFormat), rocksdb::Slice(internal::kFormat2))
       .PermitUncheckedError();
+  return WriteSynced(&batch, "converting from format 1");
+}
+
+absl::Status RocksDbEventStore::WriteSynced(rocksdb::WriteBatch* batch,
+                                            std::string_view context) {
   rocksdb::WriteOptions wo;
   wo.sync = true;
-  rocksdb::Status s = db_->Write(wo, &batch);
-  if (!s.ok()) return FromRocks(s, options_.path, "converting from format 1");
+  rocksdb::Status s = db_->Write(wo, batch);
+  if (!s.ok()) return FromRocks(s, options_.path, context);
   return absl::OkStatus();
 }
 
@@ -532,11 +542,7 @@ absl::Status RocksDbEventStore::ConvertFromFormat2() {
   }
   batch.Put(log_, rocksdb::Slice(internal::kMetaFormat), rocksdb::Slice(internal::kFormatVersion))
       .PermitUncheckedError();
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  rocksdb::Status s = db_->Write(wo, &batch);
-  if (!s.ok()) return FromRocks(s, options_.path, "converting from format 2");
-  return absl::OkStatus();
+  return WriteSynced(&batch, "converting from format 2");
 }
 
 absl::Status RocksDbEventStore::LoadHeads() {
