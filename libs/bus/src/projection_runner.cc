@@ -222,7 +222,7 @@ class RunnerBase : public ProjectionRunner {
       ++applied;
     }
     kv::WriteBatch batch;
-    view.Translate(txn.batch(), batch);
+    view.Translate(txn.writes(), batch);
     for (const auto& [key, version] : versions) {
       if (version.changed) batch.Put(key, std::to_string(version.last));
     }

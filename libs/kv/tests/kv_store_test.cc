@@ -200,6 +200,20 @@ TEST_P(KvStoreTest, TransactionSeesWritesInOrderAcrossReadsAndMovedStrings) {
   EXPECT_EQ(txn.Get("m").value(), "5");
 }
 
+TEST_P(KvStoreTest, TransactionWritesListsPendingOpsAndReadsStillSeeThem) {
+  Transaction txn(*store_);
+  txn.Put("a", "1");
+  txn.Delete("b");
+  const WriteBatch& writes = txn.writes();
+  ASSERT_EQ(writes.size(), 2u);
+  EXPECT_EQ(writes.ops()[0].key, "a");
+  EXPECT_EQ(writes.ops()[0].value, "1");
+  EXPECT_EQ(writes.ops()[1].kind, WriteBatch::Op::Kind::kDelete);
+  txn.Put("a", "2");
+  EXPECT_EQ(txn.Get("a").value(), "2");
+  EXPECT_EQ(txn.writes().size(), 3u);
+}
+
 TEST_P(KvStoreTest, TransactionKeepsReadingItsOwnWritesAfterHandingOutTheBatch) {
   Transaction txn(*store_);
   txn.Put("a", "1");

@@ -109,6 +109,9 @@ class Transaction {
   // The pending writes. Writes made directly on the returned batch are
   // committed but, as ever, not seen by Get and Scan.
   WriteBatch& batch();
+  // The pending writes, to read (e.g. to copy them into another batch):
+  // unlike batch(), this builds no index of them.
+  const WriteBatch& writes() const { return batch_; }
   // Commits the pending writes and clears them.
   absl::Status Commit(bool sync);
 
