@@ -7,6 +7,7 @@
 #include <functional>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -209,13 +210,9 @@ bool ReadModel::StateAtLocked(const std::unordered_map<std::string, Entry<Resour
   auto it = entries.find(stream);
   if (it == entries.end() || it->second.resource.version() != version) return false;
   *out = it->second.resource;
-  *causation_maybe_seen = false;
-  if (!causation_id.empty()) {
-    const uint64_t hash = CausationHash(causation_id);
-    for (uint64_t seen : it->second.causations) {
-      if (seen == hash) *causation_maybe_seen = true;
-    }
-  }
+  *causation_maybe_seen = !causation_id.empty() &&
+                          absl::c_linear_search(it->second.causations,
+                                                CausationHash(causation_id));
   return true;
 }
 
