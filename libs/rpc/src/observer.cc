@@ -53,13 +53,12 @@ void RpcProbe::Finished(std::string_view full_method, grpc::StatusCode code, dou
     auto it = methods_.find(absl::string_view(full_method.data(), full_method.size()));
     if (it == methods_.end()) {
       auto [service, method] = SplitMethod(std::string(full_method));
-      auto series = std::make_unique<MethodSeries>();
-      series->duration = registry_->AddHistogram(
+      it = methods_.try_emplace(std::string(full_method)).first;
+      it->second.duration = registry_->AddHistogram(
           "changeledger_rpc_duration_seconds", "Time from receiving an RPC to sending its status.",
           metrics::LatencyBuckets(), {{"service", service}, {"method", method}});
-      it = methods_.emplace(std::string(full_method), std::move(series)).first;
     }
-    MethodSeries& series = *it->second;
+    MethodSeries& series = it->second;
     if (!series.requests[index]) {
       auto [service, method] = SplitMethod(std::string(full_method));
       series.requests[index] = registry_->AddCounter(

@@ -35,7 +35,7 @@ class RpcProbe {
   };
   metrics::Registry* registry_;
   std::mutex mu_;
-  absl::flat_hash_map<std::string, std::unique_ptr<MethodSeries>> methods_;
+  absl::flat_hash_map<std::string, MethodSeries> methods_;  // guarded by mu_
 };
 
 class ObserverFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
