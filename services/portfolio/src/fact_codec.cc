@@ -4,10 +4,15 @@
 #include <cstdint>
 #include <cstring>
 
-#include "changeledger/portfolio/uuid_text.h"
+#include "changeledger/uuid/uuid_text.h"
 
 namespace changeledger::portfolio {
 namespace {
+
+using uuid::FormatUuidText;
+using uuid::kUuidTextSize;
+using uuid::PackedUuid;
+using uuid::ParseUuidText;
 
 // Format 1: every string as text. Format 2 (written now): ids that are
 // canonical UUIDs as 16 bytes, streams "<prefix><uuid>" as the prefix and

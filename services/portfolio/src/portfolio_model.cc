@@ -16,10 +16,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "changeledger/portfolio/uuid_text.h"
+#include "changeledger/uuid/uuid_text.h"
 
 namespace changeledger::portfolio {
 namespace {
+
+using uuid::FormatUuidText;
+using uuid::kUuidTextSize;
+using uuid::PackedUuid;
+using uuid::ParseUuidText;
 
 constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
 constexpr int64_t kForever = std::numeric_limits<int64_t>::max();

@@ -11,12 +11,11 @@
 #ifndef CHANGELEDGER_UUID_RANDOM_UUID_H_
 #define CHANGELEDGER_UUID_RANDOM_UUID_H_
 
-#include <cstddef>
 #include <string>
 
-namespace changeledger::uuid {
+#include "changeledger/uuid/uuid_text.h"  // kUuidTextSize
 
-inline constexpr size_t kUuidTextSize = 36;
+namespace changeledger::uuid {
 
 // Writes a new random UUID to out[0..36) (no terminating NUL).
 void WriteRandomUuid(char* out);

@@ -1,17 +1,18 @@
 // UUIDs in canonical text form ("xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
-// lower-case hex) packed into 16 bytes and back. The model keeps ids packed
-// and the fact codec stores them packed; only the canonical form is packed,
-// so that unpacking gives back exactly the text that was packed (anything
-// else, e.g. upper-case hex, stays text).
-#ifndef CHANGELEDGER_PORTFOLIO_UUID_TEXT_H_
-#define CHANGELEDGER_PORTFOLIO_UUID_TEXT_H_
+// lower-case hex) packed into 16 bytes and back. Only the canonical form
+// parses, so that formatting gives back exactly the text that was parsed
+// (anything else, e.g. upper-case hex, is for the caller to keep as text).
+// The portfolio model keeps ids packed and its fact codec stores them
+// packed; WriteRandomUuid formats with it.
+#ifndef CHANGELEDGER_UUID_UUID_TEXT_H_
+#define CHANGELEDGER_UUID_UUID_TEXT_H_
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
-namespace changeledger::portfolio {
+namespace changeledger::uuid {
 
 inline constexpr size_t kUuidTextSize = 36;
 
@@ -85,6 +86,6 @@ inline std::string FormatUuidText(const PackedUuid& id) {
   return out;
 }
 
-}  // namespace changeledger::portfolio
+}  // namespace changeledger::uuid
 
-#endif  // CHANGELEDGER_PORTFOLIO_UUID_TEXT_H_
+#endif  // CHANGELEDGER_UUID_UUID_TEXT_H_
