@@ -373,18 +373,9 @@ struct PortfolioModel::Impl {
   Interner areas;    // area id 0 is ""
   Interner teams;
   std::vector<std::vector<uint32_t>> teamsets;  // id 0: empty
-  // Team sets of one to three teams (most of them) are looked up by a key
-  // held in the table; larger ones by their vector.
-  struct SmallTeamset {
-    std::array<uint32_t, 3> ids;  // sorted, distinct; kNone pads
-    friend bool operator==(const SmallTeamset& a, const SmallTeamset& b) { return a.ids == b.ids; }
-    template <typename H>
-    friend H AbslHashValue(H h, const SmallTeamset& k) {
-      return H::combine(std::move(h), k.ids[0], k.ids[1], k.ids[2]);
-    }
-  };
-  absl::flat_hash_map<SmallTeamset, uint32_t> small_teamset_ids;
-  absl::flat_hash_map<std::vector<uint32_t>, uint32_t> teamset_ids;
+  // Sorted, distinct team ids -> team set id. Sets of up to four teams
+  // (nearly all) are held in the table without a heap allocation.
+  absl::flat_hash_map<absl::InlinedVector<uint32_t, 4>, uint32_t> teamset_ids;
   // The last version applied per (source, stream): by stream id for the
   // first source that wrote the stream (in practice the only one), in the
   // map for any other.
@@ -463,17 +454,8 @@ struct PortfolioModel::Impl {
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     if (ids.empty()) return 0;
-    const auto next = static_cast<uint32_t>(teamsets.size());
-    if (ids.size() <= 3) {
-      SmallTeamset key;
-      key.ids.fill(kNone);
-      std::copy(ids.begin(), ids.end(), key.ids.begin());
-      auto [it, inserted] = small_teamset_ids.try_emplace(key, next);
-      if (inserted) teamsets.emplace_back(ids.begin(), ids.end());
-      return it->second;
-    }
-    auto [it, inserted] = teamset_ids.try_emplace(std::vector<uint32_t>(ids.begin(), ids.end()), next);
-    if (inserted) teamsets.push_back(it->first);
+    auto [it, inserted] = teamset_ids.try_emplace(ids, static_cast<uint32_t>(teamsets.size()));
+    if (inserted) teamsets.emplace_back(ids.begin(), ids.end());
     return it->second;
   }
 
