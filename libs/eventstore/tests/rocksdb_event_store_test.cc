@@ -499,6 +499,9 @@ TEST_F(RocksDbEventStoreTest, WhileTheCommitterIsBusyThePreparerWakesPerBatch) {
   };
   append("hold");
   ASSERT_TRUE(observer.WaitForCommits(1, absl::Seconds(10)));  // its write is in progress
+  // Give the preparer time to take a fresh group and go idle: one that is
+  // still busy takes s1 without being woken, which is not what this tests.
+  absl::SleepFor(absl::Milliseconds(50));
   append("s1");
   ASSERT_TRUE(observer.WaitForDepth(1, absl::Seconds(10)));
   append("s2");
