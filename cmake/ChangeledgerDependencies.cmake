@@ -17,6 +17,8 @@ find_package(yaml-cpp CONFIG REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)
 pkg_check_modules(UUID REQUIRED IMPORTED_TARGET uuid)
+# The services' allocator (see changeledger_executable's SERVICE_ALLOCATOR).
+pkg_check_modules(JEMALLOC REQUIRED IMPORTED_TARGET jemalloc)
 
 find_program(GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
 set(GRPC_PROTO_DIR /usr/share/grpc-proto CACHE PATH "grpc-proto's .proto files")

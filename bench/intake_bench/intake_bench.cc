@@ -16,6 +16,7 @@
 // The last line is
 //   RESULT commands_per_s=<n> echo_per_s=<n> ratio=<r> p99_ms=<x>
 // where p99_ms is the 99th percentile SubmitProposal latency.
+#include <dlfcn.h>
 #include <grpcpp/grpcpp.h>
 #include <stdlib.h>
 
@@ -336,8 +337,11 @@ int Main(int argc, char** argv) {
     return 1;
   }
   const std::string target = "127.0.0.1:" + std::to_string((*server)->port());
-  std::printf("intake_bench: clients=%d proposals=%d broker=%s store=rocksdb(%s)\n", clients,
-              proposals, broker ? "devbroker" : "none", no_sync ? "no-sync" : "sync");
+  // jemalloc exports mallctl; glibc's malloc does not.
+  const bool jemalloc = dlsym(RTLD_DEFAULT, "mallctl") != nullptr;
+  std::printf("intake_bench: clients=%d proposals=%d broker=%s store=rocksdb(%s) allocator=%s\n",
+              clients, proposals, broker ? "devbroker" : "none", no_sync ? "no-sync" : "sync",
+              jemalloc ? "jemalloc" : "glibc");
 
   const pid_t broker_pid = broker ? broker->pid() : -1;
   std::vector<std::string> names(proposals);
