@@ -39,7 +39,7 @@ function(changeledger_executable name)
   # A request handler allocates and frees many small objects (protobuf
   # messages, gRPC call arenas, event records); with glibc's malloc every
   # call's arena allocation also consolidated the freed small chunks. jemalloc
-  # cut intake's CPU per command by about a fifth (docs/performance.md).
+  # cut intake's CPU per command by about a tenth (docs/performance.md).
   # Sanitizer builds keep the sanitizer's own allocator.
   if(ARG_SERVICE_ALLOCATOR AND NOT CHANGELEDGER_SANITIZE)
     target_link_libraries(${name} PRIVATE PkgConfig::JEMALLOC)
