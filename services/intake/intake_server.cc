@@ -56,6 +56,12 @@ class IntakeServerImpl final : public IntakeServer {
     store_options.path = options.common.data_dir + "/events";
     store_options.sync = options.sync;
     store_options.observer = probe_.get();
+    // Under load, callers come back within a synced write's time: holding
+    // a small group open for up to 1 ms lets one sync serve about ten
+    // commands instead of two or three (measured: about 10% less CPU per
+    // command at 32 clients). A lone caller never waits (see the option).
+    store_options.group_linger = absl::Milliseconds(1);
+    store_options.group_linger_below = 8;
     CL_ASSIGN_OR_RETURN(store_, eventstore::OpenRocksDbEventStore(store_options));
 
     read_model_ = std::make_unique<ReadModel>(store_.get());

@@ -297,6 +297,10 @@ class RocksDbEventStore final : public EventStore {
   absl::CondVar queue_cv_;
   std::deque<Pending*> queue_ ABSL_GUARDED_BY(queue_mu_);
   bool preparer_idle_ ABSL_GUARDED_BY(queue_mu_) = false;
+  // While the preparer lingers on an open group (group_linger), an append
+  // wakes it only once this many are queued: enough to fill the group.
+  // Zero when it is not lingering.
+  size_t linger_wake_at_ ABSL_GUARDED_BY(queue_mu_) = 0;
   // True from the moment a group is handed to the committer until the
   // committer finds nothing more to write; while it is true the preparer
   // keeps adding arrivals to the group it is filling.
@@ -353,6 +357,7 @@ class RocksDbEventStore final : public EventStore {
   uint64_t next_seq_ = 1;
   uint64_t prepared_position_ = 0;
   int64_t last_recorded_ = INT64_MIN;
+  size_t last_group_appends_ = 0;  // appends in the group handed over last
   // stream -> (version, seq)
   absl::flat_hash_map<std::string, std::pair<uint64_t, uint64_t>> inflight_heads_;
   absl::flat_hash_map<std::string, std::pair<AppendResult, uint64_t>> inflight_requests_;
@@ -680,9 +685,12 @@ absl::StatusOr<AppendResult> RocksDbEventStore::Append(AppendRequest request) {
     // While the committer is busy the preparer is woken for every
     // preparer_wake_batch-th append only (the committer wakes it when it is
     // free): a wake-up per append cost more than preparing the append.
-    if (preparer_idle_ &&
-        (!committer_busy_ || queue_.size() >= options_.preparer_wake_batch)) {
-      queue_cv_.Signal();
+    // While it lingers on an open group, only once the group would be full
+    // enough (its deadline wakes it otherwise).
+    if (preparer_idle_) {
+      const bool wake = linger_wake_at_ > 0 ? queue_.size() >= linger_wake_at_
+                        : !committer_busy_ || queue_.size() >= options_.preparer_wake_batch;
+      if (wake) queue_cv_.Signal();
     }
   }
   pending.done.Wait();
@@ -714,6 +722,12 @@ void RocksDbEventStore::PrepareLoop() {
     // the sync for the group after, and groups would stay small.
     size_t queued_events = 0;
     bool closed = false;
+    // Group linger (RocksDbEventStoreOptions::group_linger): only after a
+    // group of two or more, so that a lone caller never waits.
+    const bool may_linger = options_.group_linger > absl::ZeroDuration() &&
+                            last_group_appends_ >= 2;
+    absl::Time linger_deadline = absl::InfiniteFuture();
+    bool lingered = false;
     while (true) {
       size_t from = group->members.size();
       bool failed = false;
@@ -724,10 +738,25 @@ void RocksDbEventStore::PrepareLoop() {
           return group->members.size() >= options_.max_appends_per_group ||
                  queued_events >= options_.max_events_per_group;
         };
-        while (!closing_ && !full() && queue_.empty() &&
-               (group->members.empty() || committer_busy_)) {
+        // Linger while the committer is free and the group is small.
+        auto lingering = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
+          return may_linger && !lingered && !committer_busy_ &&
+                 group->members.size() < options_.group_linger_below;
+        };
+        while (!closing_ && !full() && queue_.empty()) {
+          if (!group->members.empty() && !committer_busy_ && !lingering()) break;
           preparer_idle_ = true;
-          queue_cv_.Wait(&queue_mu_);
+          if (!group->members.empty() && lingering()) {
+            if (linger_deadline == absl::InfiniteFuture()) {
+              linger_deadline = absl::Now() + options_.group_linger;
+            }
+            linger_wake_at_ = options_.group_linger_below - group->members.size();
+            const bool timed_out = queue_cv_.WaitWithDeadline(&queue_mu_, linger_deadline);
+            linger_wake_at_ = 0;
+            if (timed_out && queue_.empty()) lingered = true;
+          } else {
+            queue_cv_.Wait(&queue_mu_);
+          }
           preparer_idle_ = false;
         }
         if (group->members.empty() && queue_.empty()) {
@@ -750,7 +779,7 @@ void RocksDbEventStore::PrepareLoop() {
         failed = !failed_.ok();
         // An append left in the queue did not fit: the group is as full as
         // it can get.
-        hand_over = full() || !queue_.empty() || closing_ || !committer_busy_;
+        hand_over = full() || !queue_.empty() || closing_ || (!committer_busy_ && !lingering());
         if (hand_over) committer_busy_ = true;
       }
       if (group->members.size() > from) {
@@ -764,6 +793,7 @@ void RocksDbEventStore::PrepareLoop() {
       free_groups_.push_back(group);
       break;
     }
+    last_group_appends_ = group->members.size();
     absl::MutexLock lock(&pipe_mu_);
     ready_.push_back(group);
   }
@@ -1240,6 +1270,12 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenRocksDbEventStore(
   if (options.preparer_wake_batch == 0) {
     return absl::InvalidArgumentError("preparer_wake_batch: must be at least 1");
   }
+  if (options.group_linger < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("group_linger: must not be negative");
+  }
+  if (options.group_linger > absl::ZeroDuration() && options.group_linger_below < 2) {
+    return absl::InvalidArgumentError("group_linger_below: must be at least 2");
+  }
   if (!options.clock) return absl::InvalidArgumentError("clock: empty");
 
   rocksdb::DBOptions db_options;
@@ -1249,8 +1285,8 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenRocksDbEventStore(
   // did not finish); corruption anywhere else fails the open.
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   db_options.IncreaseParallelism(2);
-  // The hash memtables of the streams and requests families take one
-  // writer at a time; the store has one writer thread anyway.
+  // The requests family's hash memtable takes one writer at a time; the
+  // store has one writer thread anyway.
   db_options.allow_concurrent_memtable_write = false;
 
   // Open every column family the store has: the default one always, the

@@ -3,6 +3,7 @@
 #include "changeledger/eventstore/rocksdb_event_store.h"
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -516,6 +517,67 @@ TEST_F(RocksDbEventStoreTest, WhileTheCommitterIsBusyThePreparerWakesPerBatch) {
   EXPECT_EQ(store->LastPosition(), 4u);
 }
 
+TEST_F(RocksDbEventStoreTest, GroupLingerFillsTheGroupAfterAGroupOfTwo) {
+  RecordingObserver observer;
+  RocksDbEventStoreOptions options = Options();
+  options.group_linger = absl::Seconds(30);  // long enough never to expire here
+  options.group_linger_below = 3;
+  options.observer = &observer;
+  auto store = MustOpen(options);
+  ASSERT_NE(store, nullptr);
+
+  std::vector<std::thread> threads;
+  std::atomic<int> done{0};
+  auto append = [&](std::string stream) {
+    threads.emplace_back([&store, &done, stream] {
+      EXPECT_TRUE(store->Append(Request({Write(stream, ExpectedVersion::Any(), 1)})).ok());
+      ++done;
+    });
+  };
+  // A group of one, then a group of two (both joined while the first was
+  // being written): no linger yet, since no group of two preceded them.
+  observer.Block();
+  append("hold");
+  ASSERT_TRUE(observer.WaitForCommits(1, absl::Seconds(10)));
+  append("s1");
+  append("s2");
+  ASSERT_TRUE(observer.WaitForDepth(0, absl::Seconds(10)));
+  absl::SleepFor(absl::Milliseconds(50));
+  observer.Release();
+  ASSERT_TRUE(observer.WaitForCommits(2, absl::Seconds(10)));
+  for (std::thread& t : threads) t.join();
+  threads.clear();
+  ASSERT_EQ(done.load(), 3);
+
+  // After the group of two, a lone append waits for company...
+  append("s3");
+  absl::SleepFor(absl::Milliseconds(200));
+  EXPECT_EQ(done.load(), 3) << "s3 was written alone";
+  append("s4");
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_EQ(done.load(), 3) << "written before the group reached 3";
+  // ...and the third append fills the group, which is written at once.
+  append("s5");
+  for (std::thread& t : threads) t.join();
+  EXPECT_THAT(observer.groups(), ::testing::ElementsAre(1, 2, 3));
+  EXPECT_EQ(store->LastPosition(), 6u);
+}
+
+TEST_F(RocksDbEventStoreTest, GroupLingerNeverHoldsALoneCaller) {
+  RocksDbEventStoreOptions options = Options();
+  options.group_linger = absl::Seconds(30);
+  options.group_linger_below = 8;
+  auto store = MustOpen(options);
+  ASSERT_NE(store, nullptr);
+  // One caller, one append at a time: every group has one append, so none
+  // lingers (each would otherwise take 30 s).
+  const absl::Time start = absl::Now();
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(store->Append(Request({Write("solo", ExpectedVersion::Exactly(i), 1)})).ok());
+  }
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+}
+
 TEST_F(RocksDbEventStoreTest, SecondOpenOfTheSameDirectoryIsUnavailable) {
   auto store = MustOpen();
   ASSERT_NE(store, nullptr);
@@ -533,6 +595,15 @@ TEST_F(RocksDbEventStoreTest, RejectsBadOptions) {
             absl::StatusCode::kInvalidArgument);
   options = Options();
   options.preparer_wake_batch = 0;
+  EXPECT_EQ(OpenRocksDbEventStore(options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  options = Options();
+  options.group_linger = -absl::Milliseconds(1);
+  EXPECT_EQ(OpenRocksDbEventStore(options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  options = Options();
+  options.group_linger = absl::Milliseconds(1);
+  options.group_linger_below = 1;
   EXPECT_EQ(OpenRocksDbEventStore(options).status().code(),
             absl::StatusCode::kInvalidArgument);
 }

@@ -50,6 +50,18 @@ struct RocksDbEventStoreOptions {
   // Default: 16.
   size_t preparer_wake_batch = 16;
 
+  // Group linger: when the writer is free and the open group holds fewer
+  // than group_linger_below appends, keep the group open for up to
+  // group_linger for more to join, so that one synced write serves more
+  // appends. It applies only after a group of two or more appends (a lone
+  // caller never waits), and arrivals wake the preparer only once the group
+  // would be large enough. For servers whose callers come back within a
+  // write's time (intake sets 1 ms and 8: groups of 10 instead of 2.5, and
+  // about 10% less CPU per command). Zero turns it off.
+  // Default: zero (off), 8.
+  absl::Duration group_linger = absl::ZeroDuration();
+  size_t group_linger_below = 8;
+
   // Verify every table file's checksums when opening (reads the whole
   // store once). A corrupted store then fails to open with DATA_LOSS
   // instead of failing later on the damaged read.
