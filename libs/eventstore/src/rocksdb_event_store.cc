@@ -561,8 +561,8 @@ absl::Status RocksDbEventStore::LoadHeads() {
   // A stream's head is its last index key: for each stream, jump to the
   // end of its keys (s<stream>\0... sorts before s<stream>\1) and then
   // on to the next stream, two seeks per stream.
-  // Across streams: a total-order iterator over the family's hash memtable
-  // sorts the memtable once, which is fine at open.
+  // Across streams: a total-order seek, so that the table files' prefix
+  // bloom filters do not skip the other streams.
   rocksdb::ReadOptions ro;
   ro.total_order_seek = true;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, streams_));
@@ -744,9 +744,10 @@ void RocksDbEventStore::PrepareLoop() {
                  group->members.size() < options_.group_linger_below;
         };
         while (!closing_ && !full() && queue_.empty()) {
-          if (!group->members.empty() && !committer_busy_ && !lingering()) break;
+          const bool linger = !group->members.empty() && lingering();
+          if (!group->members.empty() && !committer_busy_ && !linger) break;
           preparer_idle_ = true;
-          if (!group->members.empty() && lingering()) {
+          if (linger) {
             if (linger_deadline == absl::InfiniteFuture()) {
               linger_deadline = absl::Now() + options_.group_linger;
             }
