@@ -4,16 +4,17 @@
 // as the baseline, in the same run.
 //
 //   intake_bench [--clients 32] [--client-threads 1] [--proposals 40000]
-//                [--no-broker] [--no-sync]
+//                [--slices 4] [--no-broker] [--no-sync]
 //
 // Phases: (1) drafts are created through CreateProposal (reported, not the
 // headline); (2) each is read back (GetProposal, reported); (3) every draft
 // is submitted once (SubmitProposal with a request_id and
-// expected_version: load the aggregate, decide, durable append); (4) the
-// echo server gets the same requests. Each client is a channel of its own
-// with one call in flight; completion-queue threads drive them. Every phase
-// reports CPU microseconds per call (process, client threads, dev broker).
-// The last line is
+// expected_version: load the aggregate, decide, durable append), and (4)
+// the echo server gets the same requests, in alternating slices of 3 and 4.
+// Each client is a channel of its own with one call in flight;
+// completion-queue threads drive them. Every phase reports CPU
+// microseconds per call (process, client threads, dev broker). The last
+// line is
 //   RESULT commands_per_s=<n> echo_per_s=<n> ratio=<r> p99_ms=<x>
 // where p99_ms is the 99th percentile SubmitProposal latency.
 #include <dlfcn.h>
@@ -114,6 +115,16 @@ struct PhaseResult {
   int64_t client_cpu_us = 0;
   int64_t broker_cpu_us = 0;
   double per_second() const { return seconds > 0 ? calls / seconds : 0; }
+  // Folds in another slice of the same phase.
+  void Add(const PhaseResult& slice) {
+    calls += slice.calls;
+    errors += slice.errors;
+    seconds += slice.seconds;
+    latencies_ms.insert(latencies_ms.end(), slice.latencies_ms.begin(), slice.latencies_ms.end());
+    process_cpu_us += slice.process_cpu_us;
+    client_cpu_us += slice.client_cpu_us;
+    broker_cpu_us += slice.broker_cpu_us;
+  }
   double percentile(double p) {
     if (latencies_ms.empty()) return 0;
     std::sort(latencies_ms.begin(), latencies_ms.end());
@@ -159,14 +170,18 @@ struct CallSpec {
 
 void Authorize(grpc::ClientContext& context);
 
-// Runs calls [0, n) over `clients` channels (one connection each), each
-// channel keeping exactly one call in flight: `clients` concurrent clients,
-// closed loop. The channels are driven by `threads` client threads, each
-// with its own completion queue, instead of one blocking thread per
-// client, so the client's own cost stays small for every phase alike.
+// Runs calls [begin, end) over `clients` channels (one connection each),
+// each channel keeping exactly one call in flight: `clients` concurrent
+// clients, closed loop. The channels are driven by `threads` client
+// threads, each with its own completion queue, instead of one blocking
+// thread per client, so the client's own cost stays small for every phase
+// alike. `settle`, if set, runs after the last answer and before the CPU
+// counters stop: work the calls left behind is counted with them (its
+// waiting is not: the phase's time ends with the last answer).
 template <typename Request, typename Response>
-PhaseResult RunPhase(int clients, int threads, int n, const std::string& target,
-                     pid_t broker_pid, const CallSpec<Request, Response>& spec) {
+PhaseResult RunPhase(int clients, int threads, int begin, int end, const std::string& target,
+                     pid_t broker_pid, const CallSpec<Request, Response>& spec,
+                     const std::function<void()>& settle = nullptr) {
   std::vector<std::unique_ptr<v1::IntakeService::Stub>> stubs;
   for (int c = 0; c < clients; ++c) {
     grpc::ChannelArguments args;
@@ -176,7 +191,7 @@ PhaseResult RunPhase(int clients, int threads, int n, const std::string& target,
     stubs.push_back(v1::IntakeService::NewStub(channel));
   }
   threads = std::min(threads, clients);
-  std::atomic<int> next{0};
+  std::atomic<int> next{begin};
   std::atomic<int64_t> errors{0};
   std::atomic<int64_t> client_cpu_us{0};
   std::vector<std::vector<double>> latencies(threads);
@@ -192,7 +207,7 @@ PhaseResult RunPhase(int clients, int threads, int n, const std::string& target,
       std::vector<std::unique_ptr<CallSlot>> slots;
       auto launch = [&](CallSlot& slot) -> bool {
         slot.index = next++;
-        if (slot.index >= n) return false;
+        if (slot.index >= end) return false;
         slot.context = std::make_unique<grpc::ClientContext>();
         Authorize(*slot.context);
         slot.request.Clear();
@@ -236,10 +251,11 @@ PhaseResult RunPhase(int clients, int threads, int n, const std::string& target,
   PhaseResult result;
   result.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (settle) settle();
   result.process_cpu_us = ProcessCpuMicros() - process_cpu0;
   result.broker_cpu_us = ChildCpuMicros(broker_pid) - broker_cpu0;
   result.client_cpu_us = client_cpu_us;
-  result.calls = n;
+  result.calls = end - begin;
   result.errors = errors;
   for (auto& l : latencies) result.latencies_ms.insert(result.latencies_ms.end(), l.begin(), l.end());
   return result;
@@ -266,6 +282,30 @@ StoreStats ScrapeStore(int metrics_port) {
   stats.writes = (*samples)["changeledger_eventstore_group_commit_appends_count"];
   stats.appends = (*samples)["changeledger_eventstore_group_commit_appends_sum"];
   stats.write_seconds = (*samples)["changeledger_eventstore_write_duration_seconds_sum"];
+  return stats;
+}
+
+// Events the intake server's store has taken and the relay has published,
+// from /metrics.
+struct RelayStats {
+  double appended = 0;
+  double published = 0;
+};
+
+RelayStats ScrapeRelay(int metrics_port) {
+  RelayStats stats;
+  auto text = metrics::testing::HttpGet(metrics_port, "/metrics");
+  if (!text.ok()) return stats;
+  auto samples = metrics::testing::ParseExposition(*text);
+  if (!samples.ok()) return stats;
+  for (const auto& [series, value] : *samples) {
+    // The relay's counter is labelled with its topic.
+    if (series.rfind("changeledger_eventstore_events_appended_total", 0) == 0) {
+      stats.appended += value;
+    } else if (series.rfind("changeledger_relay_published_total", 0) == 0) {
+      stats.published += value;
+    }
+  }
   return stats;
 }
 
@@ -299,10 +339,15 @@ int Main(int argc, char** argv) {
   app.add_option("--proposals", proposals, "proposals to create and submit")
       ->check(CLI::Range(1, 10000000));
   app.add_flag("--no-broker", no_broker, "run without the dev broker and relay");
+  int slices = 4;
+  app.add_option("--slices", slices,
+                 "alternating submit and echo slices the proposals are split into")
+      ->check(CLI::Range(1, 100));
   bool no_sync = false;
   app.add_flag("--no-sync", no_sync,
                "diagnostic only: do not sync the store's WAL (not the durable path)");
   CLI11_PARSE(app, argc, argv);
+  slices = std::min(slices, proposals);  // every slice submits at least one proposal
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // phase lines as they finish, also into a file
 
   char pattern[] = "/tmp/intake_bench.XXXXXX";
@@ -357,7 +402,7 @@ int Main(int argc, char** argv) {
   create_spec.done = [&](int i, const v1::Proposal& response, const grpc::Status&) {
     names[i] = response.name();
   };
-  PhaseResult create = RunPhase(clients, client_threads, proposals, target, broker_pid,
+  PhaseResult create = RunPhase(clients, client_threads, 0, proposals, target, broker_pid,
                                 create_spec);
   std::printf("create: calls=%lld errors=%lld commands_per_s=%.0f p50_ms=%.2f p99_ms=%.2f %s\n",
               static_cast<long long>(create.calls), static_cast<long long>(create.errors),
@@ -372,7 +417,8 @@ int Main(int argc, char** argv) {
                         const v1::GetProposalRequest& request, grpc::CompletionQueue* cq) {
     return stub.PrepareAsyncGetProposal(context, request, cq);
   };
-  PhaseResult get = RunPhase(clients, client_threads, proposals, target, broker_pid, get_spec);
+  PhaseResult get =
+      RunPhase(clients, client_threads, 0, proposals, target, broker_pid, get_spec);
   std::printf("get: calls=%lld errors=%lld calls_per_s=%.0f p50_ms=%.2f p99_ms=%.2f %s\n",
               static_cast<long long>(get.calls), static_cast<long long>(get.errors),
               get.per_second(), get.percentile(0.50), get.percentile(0.99),
@@ -395,11 +441,76 @@ int Main(int argc, char** argv) {
     submit_spec.fill(0, sample_request);
     sample_response = response;
   };
-  // The echo phase sends the same requests through the same client code.
-  const StoreStats before_submit = ScrapeStore((*server)->metrics_port());
-  PhaseResult submit = RunPhase(clients, client_threads, proposals, target, broker_pid,
-                                submit_spec);
-  submit_spec.done = nullptr;
+  // The submit phase and the echo baseline run in alternating slices with
+  // the same requests through the same client code, so that both see the
+  // same load from the rest of a shared machine (one long phase after the
+  // other gave ratios anywhere from 0.2 to 0.6 as that load came and went).
+  // After each submit slice the server finishes what the commands left
+  // behind before the slice's CPU is counted: the relay publishes the rest
+  // of the outbox, and RocksDB's flushes and compactions run out (a flush
+  // that ran on into an echo slice would slow the baseline and flatter the
+  // ratio). The waiting itself is in neither phase's time.
+  const int metrics_port = (*server)->metrics_port();
+  const std::function<void()> settle_server = [metrics_port, has_relay = broker != nullptr] {
+    const absl::Time deadline = absl::Now() + absl::Seconds(60);
+    while (has_relay) {
+      const RelayStats stats = ScrapeRelay(metrics_port);
+      if (stats.published >= stats.appended) break;
+      if (absl::Now() > deadline) {
+        std::fprintf(stderr, "settle: %.0f of %.0f events published\n", stats.published,
+                     stats.appended);
+        return;
+      }
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+    // Quiet: under 5% of a core over 100 ms (idle, the server takes about
+    // 0.4%: naps and timers).
+    while (true) {
+      const int64_t cpu0 = ProcessCpuMicros();
+      absl::SleepFor(absl::Milliseconds(100));
+      if (ProcessCpuMicros() - cpu0 < 5'000) return;
+      if (absl::Now() > deadline) {
+        std::fprintf(stderr, "settle: the server is still busy after 60 s\n");
+        return;
+      }
+    }
+  };
+  const StoreStats before_submit = ScrapeStore(metrics_port);
+  PhaseResult submit;
+  PhaseResult echoed;
+  std::unique_ptr<EchoService> echo;
+  std::unique_ptr<grpc::Server> echo_server;
+  std::string echo_target;
+  for (int slice = 0; slice < slices; ++slice) {
+    const int begin = static_cast<int>(static_cast<int64_t>(proposals) * slice / slices);
+    const int end = static_cast<int>(static_cast<int64_t>(proposals) * (slice + 1) / slices);
+    PhaseResult submitted = RunPhase(clients, client_threads, begin, end, target, broker_pid,
+                                     submit_spec, settle_server);
+    if (echo_server == nullptr) {
+      // The baseline answers with a response of the real response's size.
+      submit_spec.done = nullptr;
+      echo = std::make_unique<EchoService>(sample_response);
+      grpc::ServerBuilder builder;
+      int echo_port = 0;
+      builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &echo_port);
+      builder.RegisterService(echo.get());
+      // The same thread keeping as rpc::Server (ServerOptions::max_idle_threads).
+      builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
+                                  rpc::ServerOptions{}.max_idle_threads);
+      echo_server = builder.BuildAndStart();
+      echo_target = "127.0.0.1:" + std::to_string(echo_port);
+    }
+    PhaseResult echoed_slice =
+        RunPhase(clients, client_threads, begin, end, echo_target, broker_pid, submit_spec);
+    std::printf("slice %d: commands_per_s=%.0f echo_per_s=%.0f ratio=%.2f\n", slice + 1,
+                submitted.per_second(), echoed_slice.per_second(),
+                echoed_slice.per_second() > 0
+                    ? submitted.per_second() / echoed_slice.per_second()
+                    : 0);
+    submit.Add(submitted);
+    echoed.Add(echoed_slice);
+  }
+  echo_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   const double p99 = submit.percentile(0.99);
   std::printf("submit: calls=%lld errors=%lld commands_per_s=%.0f p50_ms=%.2f p99_ms=%.2f "
               "request_bytes=%zu response_bytes=%zu %s\n",
@@ -407,8 +518,8 @@ int Main(int argc, char** argv) {
               submit.per_second(), submit.percentile(0.50), p99,
               sample_request.ByteSizeLong(), sample_response.ByteSizeLong(),
               submit.CpuLine().c_str());
-  // How well group commit batched during the submit phase (from /metrics).
-  const StoreStats after_submit = ScrapeStore((*server)->metrics_port());
+  // How well group commit batched during the submit slices (from /metrics).
+  const StoreStats after_submit = ScrapeStore(metrics_port);
   std::printf("store (submit phase): synced_writes=%.0f appends_per_write=%.1f "
               "mean_write_ms=%.2f\n",
               after_submit.writes - before_submit.writes,
@@ -420,25 +531,11 @@ int Main(int argc, char** argv) {
                   ? 1000 * (after_submit.write_seconds - before_submit.write_seconds) /
                         (after_submit.writes - before_submit.writes)
                   : 0);
-  (*server)->Stop(std::chrono::seconds(5));
-
-  // The baseline, with the same messages and the same clients.
-  EchoService echo(sample_response);
-  grpc::ServerBuilder builder;
-  int echo_port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &echo_port);
-  builder.RegisterService(&echo);
-  // The same thread keeping as rpc::Server (ServerOptions::max_idle_threads).
-  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
-                              rpc::ServerOptions{}.max_idle_threads);
-  std::unique_ptr<grpc::Server> echo_server = builder.BuildAndStart();
-  PhaseResult echoed = RunPhase(clients, client_threads, proposals,
-                                "127.0.0.1:" + std::to_string(echo_port), broker_pid, submit_spec);
-  echo_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   std::printf("echo: calls=%lld errors=%lld calls_per_s=%.0f p50_ms=%.2f p99_ms=%.2f %s\n",
               static_cast<long long>(echoed.calls), static_cast<long long>(echoed.errors),
               echoed.per_second(), echoed.percentile(0.50), echoed.percentile(0.99),
               echoed.CpuLine().c_str());
+  (*server)->Stop(std::chrono::seconds(5));
 
   server->reset();
   broker.reset();
