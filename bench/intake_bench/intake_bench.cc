@@ -33,6 +33,7 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <map>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -266,6 +267,15 @@ void Authorize(grpc::ClientContext& context) {
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
 }
 
+// The intake server's metrics (series -> value); empty if unreadable.
+std::map<std::string, double> Scrape(int metrics_port) {
+  auto text = metrics::testing::HttpGet(metrics_port, "/metrics");
+  if (!text.ok()) return {};
+  auto samples = metrics::testing::ParseExposition(*text);
+  if (!samples.ok()) return {};
+  return *std::move(samples);
+}
+
 // Group-commit counters of the intake server's store, from /metrics.
 struct StoreStats {
   double writes = 0;         // synced writes (groups)
@@ -274,39 +284,29 @@ struct StoreStats {
 };
 
 StoreStats ScrapeStore(int metrics_port) {
+  std::map<std::string, double> samples = Scrape(metrics_port);
   StoreStats stats;
-  auto text = metrics::testing::HttpGet(metrics_port, "/metrics");
-  if (!text.ok()) return stats;
-  auto samples = metrics::testing::ParseExposition(*text);
-  if (!samples.ok()) return stats;
-  stats.writes = (*samples)["changeledger_eventstore_group_commit_appends_count"];
-  stats.appends = (*samples)["changeledger_eventstore_group_commit_appends_sum"];
-  stats.write_seconds = (*samples)["changeledger_eventstore_write_duration_seconds_sum"];
+  stats.writes = samples["changeledger_eventstore_group_commit_appends_count"];
+  stats.appends = samples["changeledger_eventstore_group_commit_appends_sum"];
+  stats.write_seconds = samples["changeledger_eventstore_write_duration_seconds_sum"];
   return stats;
 }
 
-// Events the intake server's store has taken and the relay has published,
-// from /metrics.
-struct RelayStats {
-  double appended = 0;
-  double published = 0;
-};
-
-RelayStats ScrapeRelay(int metrics_port) {
-  RelayStats stats;
-  auto text = metrics::testing::HttpGet(metrics_port, "/metrics");
-  if (!text.ok()) return stats;
-  auto samples = metrics::testing::ParseExposition(*text);
-  if (!samples.ok()) return stats;
-  for (const auto& [series, value] : *samples) {
+// Whether the relay has published every event the store has taken, from
+// /metrics (false while the metrics cannot be read).
+bool RelayCaughtUp(int metrics_port, double* published, double* appended) {
+  std::map<std::string, double> samples = Scrape(metrics_port);
+  *published = 0;
+  *appended = 0;
+  for (const auto& [series, value] : samples) {
     // The relay's counter is labelled with its topic.
     if (series.rfind("changeledger_eventstore_events_appended_total", 0) == 0) {
-      stats.appended += value;
+      *appended += value;
     } else if (series.rfind("changeledger_relay_published_total", 0) == 0) {
-      stats.published += value;
+      *published += value;
     }
   }
-  return stats;
+  return !samples.empty() && *published >= *appended;
 }
 
 // The baseline: answers SubmitProposal with a canned Proposal of the real
@@ -453,12 +453,11 @@ int Main(int argc, char** argv) {
   const int metrics_port = (*server)->metrics_port();
   const std::function<void()> settle_server = [metrics_port, has_relay = broker != nullptr] {
     const absl::Time deadline = absl::Now() + absl::Seconds(60);
-    while (has_relay) {
-      const RelayStats stats = ScrapeRelay(metrics_port);
-      if (stats.published >= stats.appended) break;
+    double published = 0;
+    double appended = 0;
+    while (has_relay && !RelayCaughtUp(metrics_port, &published, &appended)) {
       if (absl::Now() > deadline) {
-        std::fprintf(stderr, "settle: %.0f of %.0f events published\n", stats.published,
-                     stats.appended);
+        std::fprintf(stderr, "settle: %.0f of %.0f events published\n", published, appended);
         return;
       }
       absl::SleepFor(absl::Milliseconds(1));
