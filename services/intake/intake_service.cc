@@ -103,12 +103,10 @@ absl::StatusOr<State> IntakeServiceImpl::Load(const std::string& stream, const s
   // is the fold of the events the store would return below.
   CL_ASSIGN_OR_RETURN(const uint64_t head, store_->StreamVersion(stream));
   if (head == 0) return State();
-  {
-    State state;
-    bool key_maybe_seen = false;
-    if (read_model_->StateAt(stream, head, key, &state, &key_maybe_seen) && !key_maybe_seen) {
-      return state;
-    }
+  State cached;
+  bool key_maybe_seen = false;
+  if (read_model_->StateAt(stream, head, key, &cached, &key_maybe_seen) && !key_maybe_seen) {
+    return cached;
   }
   CL_ASSIGN_OR_RETURN(std::vector<Envelope> events,
                       store_->ReadStream(stream, 1, kMaxStreamEvents));
