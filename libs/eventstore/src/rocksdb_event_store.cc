@@ -743,11 +743,10 @@ void RocksDbEventStore::PrepareLoop() {
           return may_linger && !lingered && !committer_busy_ &&
                  group->members.size() < options_.group_linger_below;
         };
-        while (!closing_ && !full() && queue_.empty()) {
-          const bool linger = !group->members.empty() && lingering();
-          if (!group->members.empty() && !committer_busy_ && !linger) break;
+        while (!closing_ && !full() && queue_.empty() &&
+               (group->members.empty() || committer_busy_ || lingering())) {
           preparer_idle_ = true;
-          if (linger) {
+          if (!group->members.empty() && lingering()) {
             if (linger_deadline == absl::InfiniteFuture()) {
               linger_deadline = absl::Now() + options_.group_linger;
             }
