@@ -13,7 +13,6 @@
 //   RESULT appenders=64 events_per_s=<n> raw_events_per_s=<n> ratio=<r> p99_ms=<x>
 // (for the largest appender count given).
 #include <stdlib.h>
-#include <time.h>
 
 #include <algorithm>
 #include <atomic>
@@ -28,6 +27,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "changeledger/bench/cpu_time.h"
 #include "changeledger/eventstore/observer.h"
 #include "changeledger/eventstore/rocksdb_event_store.h"
 #include "rocksdb/db.h"
@@ -35,6 +35,7 @@
 
 namespace {
 
+using changeledger::bench::ProcessCpuMicros;
 using changeledger::eventstore::AppendRequest;
 using changeledger::eventstore::Envelope;
 using changeledger::eventstore::EventStoreObserver;
@@ -120,15 +121,6 @@ Envelope MakeEvent(size_t bytes) {
   const size_t fixed = e.ByteSizeLong() + 36 + 2 /*event id*/ + 40 /*store fields*/ + 4;
   e.mutable_payload()->set_value(std::string(bytes > fixed ? bytes - fixed : 1, 'x'));
   return e;
-}
-
-// CPU time of the whole process (all threads), in microseconds: the store
-// slices' and raw slices' CPU per event says where the cost is even when
-// the machine is shared and wall-clock figures are noisy.
-double ProcessCpuMicros() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
 }
 
 double Percentile(std::vector<double>& v, double p) {

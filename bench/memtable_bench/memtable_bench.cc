@@ -14,7 +14,6 @@
 // Usage: memtable_bench [--records=500000] [--lookups=10000] [--dir=PARENT]
 // (scratch databases go into a new directory under PARENT, removed after)
 #include <stdlib.h>
-#include <time.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -24,17 +23,14 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "changeledger/bench/cpu_time.h"
 #include "rocksdb/db.h"
 #include "rocksdb/memtablerep.h"
 #include "rocksdb/slice_transform.h"
 
 namespace {
 
-double ProcessCpuMicros() {
-  timespec t{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) * 1e6 + static_cast<double>(t.tv_nsec) / 1e3;
-}
+using changeledger::bench::ProcessCpuMicros;
 
 [[noreturn]] void Fail(const char* what, const rocksdb::Status& s) {
   fprintf(stderr, "memtable_bench: %s: %s\n", what, s.ToString().c_str());

@@ -20,7 +20,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -29,6 +28,7 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "changeledger/bench/cpu_time.h"
 #include "changeledger/bus/projection.h"
 #include "changeledger/classification/v1/events.pb.h"
 #include "changeledger/intake/v1/events.pb.h"
@@ -353,18 +353,6 @@ double Percentile(std::vector<double> v, double p) {
   return v[i];
 }
 
-double ProcessCpuSeconds() {
-  timespec ts;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
-double ThreadCpuSeconds() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
 double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
 void Check(const absl::Status& s, const char* what) {
@@ -435,7 +423,7 @@ int main(int argc, char** argv) {
     group.clear();
     for (size_t j = i; j < std::min(log.size(), i + kGroup); ++j) group.push_back(emitter.Emit(log[j]));
     const auto t0 = Clock::now();
-    const double c0 = ProcessCpuSeconds(), tc0 = ThreadCpuSeconds();
+    const double c0 = cl::bench::ProcessCpuMicros(), tc0 = cl::bench::ThreadCpuMicros();
     cl::kv::Transaction txn(view);
     for (const std::string& bytes : group) {
       if (!envelope.ParseFromString(bytes)) Check(absl::DataLossError("envelope"), "parse");
@@ -443,8 +431,8 @@ int main(int argc, char** argv) {
     }
     Check(txn.Commit(/*sync=*/false), "commit");
     rebuild_time += Clock::now() - t0;
-    rebuild_cpu_s += ProcessCpuSeconds() - c0;
-    rebuild_thread_cpu_s += ThreadCpuSeconds() - tc0;
+    rebuild_cpu_s += (cl::bench::ProcessCpuMicros() - c0) / 1e6;
+    rebuild_thread_cpu_s += (cl::bench::ThreadCpuMicros() - tc0) / 1e6;
   }
   const double rebuild_s = std::chrono::duration<double>(rebuild_time).count();
   const double events_per_s = static_cast<double>(log.size()) / rebuild_s;
