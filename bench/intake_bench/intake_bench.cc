@@ -34,6 +34,7 @@
 #include <functional>
 #include <iterator>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -325,6 +326,26 @@ class EchoService final : public v1::IntakeService::Service {
   v1::Proposal canned_;
 };
 
+// The baseline server on a free loopback port, with the same thread keeping
+// as rpc::Server (ServerOptions::max_idle_threads).
+struct EchoServer {
+  explicit EchoServer(const v1::Proposal& canned) : service(canned) {
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(&service);
+    builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
+                                rpc::ServerOptions{}.max_idle_threads);
+    server = builder.BuildAndStart();
+    target = "127.0.0.1:" + std::to_string(port);
+  }
+  ~EchoServer() { server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2)); }
+
+  EchoService service;
+  std::unique_ptr<grpc::Server> server;
+  std::string target;
+};
+
 int Main(int argc, char** argv) {
   CLI::App app{"intake SubmitProposal throughput vs a bare gRPC echo server"};
   int clients = 32;
@@ -477,30 +498,20 @@ int Main(int argc, char** argv) {
   const StoreStats before_submit = ScrapeStore(metrics_port);
   PhaseResult submit;
   PhaseResult echoed;
-  std::unique_ptr<EchoService> echo;
-  std::unique_ptr<grpc::Server> echo_server;
-  std::string echo_target;
+  std::optional<EchoServer> echo;
   for (int slice = 0; slice < slices; ++slice) {
     const int begin = static_cast<int>(static_cast<int64_t>(proposals) * slice / slices);
     const int end = static_cast<int>(static_cast<int64_t>(proposals) * (slice + 1) / slices);
     PhaseResult submitted = RunPhase(clients, client_threads, begin, end, target, broker_pid,
                                      submit_spec, settle_server);
-    if (echo_server == nullptr) {
-      // The baseline answers with a response of the real response's size.
+    if (!echo) {
+      // The baseline answers with a response of the real response's size,
+      // known once the first slice has had one.
       submit_spec.done = nullptr;
-      echo = std::make_unique<EchoService>(sample_response);
-      grpc::ServerBuilder builder;
-      int echo_port = 0;
-      builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &echo_port);
-      builder.RegisterService(echo.get());
-      // The same thread keeping as rpc::Server (ServerOptions::max_idle_threads).
-      builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
-                                  rpc::ServerOptions{}.max_idle_threads);
-      echo_server = builder.BuildAndStart();
-      echo_target = "127.0.0.1:" + std::to_string(echo_port);
+      echo.emplace(sample_response);
     }
     PhaseResult echoed_slice =
-        RunPhase(clients, client_threads, begin, end, echo_target, broker_pid, submit_spec);
+        RunPhase(clients, client_threads, begin, end, echo->target, broker_pid, submit_spec);
     std::printf("slice %d: commands_per_s=%.0f echo_per_s=%.0f ratio=%.2f\n", slice + 1,
                 submitted.per_second(), echoed_slice.per_second(),
                 echoed_slice.per_second() > 0
@@ -509,7 +520,7 @@ int Main(int argc, char** argv) {
     submit.Add(submitted);
     echoed.Add(echoed_slice);
   }
-  echo_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  echo.reset();
   const double p99 = submit.percentile(0.99);
   std::printf("submit: calls=%lld errors=%lld commands_per_s=%.0f p50_ms=%.2f p99_ms=%.2f "
               "request_bytes=%zu response_bytes=%zu %s\n",
