@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <memory>
 #include <random>
+#include <stdexcept>
 #include <string>
 
 #include "CLI/CLI.hpp"
@@ -32,9 +33,14 @@ namespace {
 
 using changeledger::bench::ProcessCpuMicros;
 
+// Thrown on a RocksDB error, so that the open database is closed and the
+// scratch directory removed on the way out.
+struct RocksError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 [[noreturn]] void Fail(const char* what, const rocksdb::Status& s) {
-  fprintf(stderr, "memtable_bench: %s: %s\n", what, s.ToString().c_str());
-  exit(1);
+  throw RocksError(std::string(what) + ": " + s.ToString());
 }
 
 // A request key as the store writes it: its prefix byte and an id (32
@@ -132,11 +138,17 @@ int main(int argc, char** argv) {
   printf("memtable_bench: %d random 33-byte ids with 40-byte values, WAL off; "
          "CPU us per record\n", records);
   printf("%-9s %8s %10s %14s %8s\n", "memtable", "insert", "lookup", "lookup_max", "flush");
-  for (const char* rep : {"hash", "skiplist", "vector"}) {
-    const Costs c = Measure(rep, scratch + "/" + rep, records, lookups);
-    printf("%-9s %8.2f %10.2f %14.0f %8.2f\n", rep, c.insert_us, c.lookup_us,
-           c.lookup_max_us, c.flush_us);
+  int status = 0;
+  try {
+    for (const char* rep : {"hash", "skiplist", "vector"}) {
+      const Costs c = Measure(rep, scratch + "/" + rep, records, lookups);
+      printf("%-9s %8.2f %10.2f %14.0f %8.2f\n", rep, c.insert_us, c.lookup_us,
+             c.lookup_max_us, c.flush_us);
+    }
+  } catch (const RocksError& e) {
+    fprintf(stderr, "memtable_bench: %s\n", e.what());
+    status = 1;
   }
   std::filesystem::remove_all(scratch);
-  return 0;
+  return status;
 }
