@@ -29,6 +29,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "append_common.h"
+#include "changeledger/rocksdb_log/info_log.h"
 #include "crc32c.h"
 #include "encoding.h"
 #include "rocksdb/db.h"
@@ -38,6 +39,7 @@
 #include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
+#include "rocksdb_event_store_internal.h"
 
 namespace changeledger::eventstore {
 namespace {
@@ -90,6 +92,7 @@ absl::Status FromRocks(const rocksdb::Status& s, std::string_view path,
   std::string message = absl::StrCat("event store at ", internal::Av(path), ": ",
                                      internal::Av(context), ": ", s.ToString());
   if (s.IsCorruption()) return absl::DataLossError(message);
+  if (s.IsNoSpace()) return absl::ResourceExhaustedError(message);
   return absl::InternalError(message);
 }
 
@@ -1260,6 +1263,11 @@ void RocksDbEventStore::Close() {
 
 absl::StatusOr<std::unique_ptr<EventStore>> OpenRocksDbEventStore(
     const RocksDbEventStoreOptions& options) {
+  return internal::OpenRocksDbEventStoreOnEnv(options, nullptr);
+}
+
+absl::StatusOr<std::unique_ptr<EventStore>> internal::OpenRocksDbEventStoreOnEnv(
+    const RocksDbEventStoreOptions& options, rocksdb::Env* env) {
   if (options.path.empty()) return absl::InvalidArgumentError("path: empty");
   if (options.max_pending_appends == 0) {
     return absl::InvalidArgumentError("max_pending_appends: must be at least 1");
@@ -1284,6 +1292,10 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenRocksDbEventStore(
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
   db_options.paranoid_checks = true;
+  if (env != nullptr) db_options.env = env;
+  // Not RocksDB's own LOG writer: with Debian's assertions, a full disk
+  // made it abort the process (libs/rocksdb_log).
+  db_options.info_log = rocksdb_log::NewInfoLog({.dir = options.path});
   // A torn last record is an append that was never acknowledged (its sync
   // did not finish); corruption anywhere else fails the open. (This mode
   // rules out recycled WAL files, whose syncs would be cheaper: RocksDB
@@ -1322,6 +1334,7 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenRocksDbEventStore(
     if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
       return absl::UnavailableError(message);
     }
+    if (s.IsNoSpace()) return absl::ResourceExhaustedError(message);
     if (s.IsCorruption() || s.IsIOError()) return absl::DataLossError(message);
     return absl::InternalError(message);
   }

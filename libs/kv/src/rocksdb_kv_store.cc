@@ -5,6 +5,8 @@
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/write_batch.h>
 
+#include "changeledger/rocksdb_log/info_log.h"
+
 #include <string>
 #include <utility>
 
@@ -125,6 +127,9 @@ absl::StatusOr<std::unique_ptr<KvStore>> OpenRocksDbKvStore(
   rocks.create_if_missing = options.create_if_missing;
   rocks.error_if_exists = options.error_if_exists;
   rocks.paranoid_checks = options.paranoid_checks;
+  // Not RocksDB's own LOG writer: with Debian's assertions, a full disk
+  // made it abort the process (libs/rocksdb_log).
+  rocks.info_log = rocksdb_log::NewInfoLog({.dir = options.path});
   rocks.write_buffer_size = options.write_buffer_size;
   if (options.insert_hints_by_key_directory) {
     rocks.memtable_insert_with_hint_prefix_extractor = std::make_shared<KeyDirectoryTransform>();

@@ -9,6 +9,7 @@
 #include "changeledger/kv/in_memory_kv_store.h"
 #include "changeledger/kv/kv_store.h"
 #include "changeledger/kv/rocksdb_kv_store.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace changeledger::kv {
@@ -320,6 +321,20 @@ TEST(RocksDbKvStoreTest, CorruptedDatabaseIsDataLoss) {
   // CURRENT names the live MANIFEST; garbage there is corruption.
   std::ofstream(options.path + "/CURRENT", std::ios::trunc) << "garbage";
   EXPECT_EQ(OpenRocksDbKvStore(options).status().code(), absl::StatusCode::kDataLoss);
+}
+
+// The store's LOG is written by libs/rocksdb_log (lines start with a UTC
+// time ending in Z), not by RocksDB's own writer, which Debian's
+// assertions made abort the process on a full disk.
+TEST(RocksDbKvStoreTest, LogIsWrittenByTheLoggerThatCannotAbort) {
+  TempDir dir;
+  RocksDbKvStoreOptions options{.path = dir.path() + "/db"};
+  ASSERT_TRUE(OpenRocksDbKvStore(options).ok());
+  std::ifstream log(options.path + "/LOG");
+  std::string first_line;
+  ASSERT_TRUE(std::getline(log, first_line));
+  EXPECT_THAT(first_line, ::testing::MatchesRegex(
+                              "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\\.[0-9]{6}Z [0-9]+ .*"));
 }
 
 }  // namespace

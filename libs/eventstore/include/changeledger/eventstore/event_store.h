@@ -106,6 +106,8 @@ class EventStore {
   //                      message names the stream and its current version.
   //   UNAVAILABLE        the pending-append queue is full, or the store is
   //                      stopping; retry later.
+  //   RESOURCE_EXHAUSTED the disk is full; the store refuses further use
+  //                      (reopen it once there is space).
   //   DATA_LOSS/INTERNAL the store could not write; it refuses further use.
   virtual absl::StatusOr<AppendResult> Append(AppendRequest request) = 0;
 

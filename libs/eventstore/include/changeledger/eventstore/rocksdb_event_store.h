@@ -86,6 +86,7 @@ struct RocksDbEventStoreOptions {
 //   DATA_LOSS         the store is unreadable or corrupted (the message
 //                     names the path); do not serve from it.
 //   UNAVAILABLE       the store is locked by another process.
+//   RESOURCE_EXHAUSTED no space left on the disk.
 //   INTERNAL          any other RocksDB failure.
 absl::StatusOr<std::unique_ptr<EventStore>> OpenRocksDbEventStore(
     const RocksDbEventStoreOptions& options);

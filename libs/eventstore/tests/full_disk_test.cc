@@ -1,0 +1,200 @@
+// A full disk under the RocksDB event store: appends fail with
+// RESOURCE_EXHAUSTED and a message that says so, the store refuses every
+// later append, it closes, and what it acknowledged is all there when it
+// is opened again with space. RocksDB's own LOG writer, as Debian builds
+// it (with assertions), aborted the process on a real full disk; the
+// store's LOG is libs/rocksdb_log's, which the last test pins.
+#include <errno.h>
+#include <string.h>
+
+#include <atomic>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "changeledger/eventstore/rocksdb_event_store.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "rocksdb/env.h"
+#include "rocksdb/file_system.h"
+#include "rocksdb_event_store_internal.h"
+#include "test_util.h"
+
+namespace changeledger::eventstore {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::Request;
+using testing::TempDir;
+using testing::Write;
+
+rocksdb::IOStatus NoSpace(const std::string& file) {
+  rocksdb::IOStatus s = rocksdb::IOStatus::NoSpace("While appending to file: " + file,
+                                                   strerror(ENOSPC));
+  s.SetRetryable(true);  // as RocksDB's own POSIX files report ENOSPC
+  return s;
+}
+
+// A file whose writes and syncs fail while the disk is "full".
+class FillableFile : public rocksdb::FSWritableFileOwnerWrapper {
+ public:
+  FillableFile(std::unique_ptr<rocksdb::FSWritableFile> file, std::string name,
+               const std::atomic<bool>* full)
+      : FSWritableFileOwnerWrapper(std::move(file)), name_(std::move(name)), full_(full) {}
+
+  rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
+                           rocksdb::IODebugContext* dbg) override {
+    return *full_ ? NoSpace(name_) : target()->Append(data, options, dbg);
+  }
+  rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
+                           const rocksdb::DataVerificationInfo& info,
+                           rocksdb::IODebugContext* dbg) override {
+    return *full_ ? NoSpace(name_) : target()->Append(data, options, info, dbg);
+  }
+  rocksdb::IOStatus PositionedAppend(const rocksdb::Slice& data, uint64_t offset,
+                                     const rocksdb::IOOptions& options,
+                                     rocksdb::IODebugContext* dbg) override {
+    return *full_ ? NoSpace(name_) : target()->PositionedAppend(data, offset, options, dbg);
+  }
+  rocksdb::IOStatus Sync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
+    return *full_ ? NoSpace(name_) : target()->Sync(options, dbg);
+  }
+  rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options,
+                          rocksdb::IODebugContext* dbg) override {
+    return *full_ ? NoSpace(name_) : target()->Fsync(options, dbg);
+  }
+
+ private:
+  const std::string name_;
+  const std::atomic<bool>* full_;
+};
+
+// The machine's file system, with a switch that fills the disk.
+class FillableFileSystem : public rocksdb::FileSystemWrapper {
+ public:
+  FillableFileSystem() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
+  static const char* kClassName() { return "FillableFileSystem"; }
+  const char* Name() const override { return kClassName(); }
+
+  void SetFull(bool full) { full_ = full; }
+
+  rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* result,
+                                    rocksdb::IODebugContext* dbg) override {
+    if (full_) return NoSpace(name);
+    std::unique_ptr<rocksdb::FSWritableFile> file;
+    rocksdb::IOStatus s = target()->NewWritableFile(name, options, &file, dbg);
+    if (s.ok()) *result = std::make_unique<FillableFile>(std::move(file), name, &full_);
+    return s;
+  }
+  rocksdb::IOStatus ReopenWritableFile(const std::string& name,
+                                       const rocksdb::FileOptions& options,
+                                       std::unique_ptr<rocksdb::FSWritableFile>* result,
+                                       rocksdb::IODebugContext* dbg) override {
+    if (full_) return NoSpace(name);
+    std::unique_ptr<rocksdb::FSWritableFile> file;
+    rocksdb::IOStatus s = target()->ReopenWritableFile(name, options, &file, dbg);
+    if (s.ok()) *result = std::make_unique<FillableFile>(std::move(file), name, &full_);
+    return s;
+  }
+
+ private:
+  std::atomic<bool> full_{false};
+};
+
+class FailureRecorder : public EventStoreObserver {
+ public:
+  void OnFailed(const absl::Status& status) override {
+    absl::MutexLock lock(&mu_);
+    failures_.push_back(status);
+  }
+  std::vector<absl::Status> failures() {
+    absl::MutexLock lock(&mu_);
+    return failures_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<absl::Status> failures_;
+};
+
+TEST(FullDiskTest, AppendsFailWithResourceExhaustedAndAcknowledgedEventsSurvive) {
+  TempDir dir;
+  auto fs = std::make_shared<FillableFileSystem>();
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+  FailureRecorder observer;
+  RocksDbEventStoreOptions options;
+  options.path = dir.path();
+  options.observer = &observer;
+  {
+    auto opened = internal::OpenRocksDbEventStoreOnEnv(options, env.get());
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    EventStore& store = **opened;
+    for (int i = 0; i < 10; ++i) {
+      auto r = store.Append(
+          Request({Write("s-1", ExpectedVersion::Exactly(i), 1)}, "before-" + std::to_string(i)));
+      ASSERT_TRUE(r.ok()) << r.status();
+    }
+
+    fs->SetFull(true);
+    auto failed = store.Append(Request({Write("s-1", ExpectedVersion::Exactly(10), 1)}, "full"));
+    ASSERT_EQ(failed.status().code(), absl::StatusCode::kResourceExhausted) << failed.status();
+    EXPECT_THAT(failed.status().message(), HasSubstr("No space left on device"));
+    EXPECT_THAT(failed.status().message(), HasSubstr(dir.path()));
+    // Later appends are refused too, on every stream, even once there is
+    // room again: the store's state after a failed write is only known
+    // after reopening.
+    fs->SetFull(false);
+    auto later = store.Append(Request({Write("s-2", ExpectedVersion::NoStream(), 1)}));
+    EXPECT_EQ(later.status().code(), absl::StatusCode::kResourceExhausted) << later.status();
+    ASSERT_EQ(observer.failures().size(), 1u);
+    EXPECT_EQ(observer.failures()[0].code(), absl::StatusCode::kResourceExhausted);
+    store.Close();
+  }
+
+  auto reopened = OpenRocksDbEventStore(RocksDbEventStoreOptions{.path = dir.path()});
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EventStore& store = **reopened;
+  EXPECT_EQ(*store.StreamVersion("s-1"), 10u);
+  auto all = store.ReadAll(1, 100);
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->size(), 10u);
+  for (size_t i = 0; i < all->size(); ++i) EXPECT_EQ((*all)[i].global_position(), i + 1);
+  // The retry of the append that failed goes in once.
+  auto retry = store.Append(Request({Write("s-1", ExpectedVersion::Exactly(10), 1)}, "full"));
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_FALSE(retry->replayed);
+  EXPECT_EQ(retry->streams[0].last_version, 11u);
+}
+
+TEST(FullDiskTest, OpeningWithoutSpaceIsResourceExhaustedNotDataLoss) {
+  TempDir dir;
+  auto fs = std::make_shared<FillableFileSystem>();
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+  RocksDbEventStoreOptions options;
+  options.path = dir.path();
+  fs->SetFull(true);
+  auto opened = internal::OpenRocksDbEventStoreOnEnv(options, env.get());
+  ASSERT_EQ(opened.status().code(), absl::StatusCode::kResourceExhausted) << opened.status();
+  EXPECT_THAT(opened.status().message(), HasSubstr(dir.path()));
+}
+
+// The file a failing disk would abort RocksDB's own writer on is written by
+// libs/rocksdb_log: its lines start with a UTC time ending in Z.
+TEST(FullDiskTest, TheStoresLogIsWrittenByTheLoggerThatCannotAbort) {
+  TempDir dir;
+  {
+    auto opened = OpenRocksDbEventStore(RocksDbEventStoreOptions{.path = dir.path()});
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    (*opened)->Close();
+  }
+  std::ifstream log(dir.path() + "/LOG");
+  std::string first_line;
+  ASSERT_TRUE(std::getline(log, first_line));
+  EXPECT_THAT(first_line, ::testing::MatchesRegex(
+                              "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\\.[0-9]{6}Z [0-9]+ .*"));
+}
+
+}  // namespace
+}  // namespace changeledger::eventstore
