@@ -11,7 +11,7 @@
 // (--sync=false measures the CPU cost alone; it is not a durable figure.)
 // The last line is
 //   RESULT appenders=64 events_per_s=<n> raw_events_per_s=<n> ratio=<r> p99_ms=<x>
-// (for the largest appender count given).
+// (for the last appender count given). Exit status 1 if any append failed.
 #include <stdlib.h>
 
 #include <algorithm>
@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -52,6 +53,14 @@ struct Flags {
   bool sync = true;  // false: diagnostics only (CPU cost without fsync)
 };
 
+// "true" or "false" only: a typo must not silently turn the WAL sync off.
+bool ParseBool(const char* v, bool* out) {
+  const std::string s(v);
+  if (s != "true" && s != "false") return false;
+  *out = s == "true";
+  return true;
+}
+
 bool ParseFlags(int argc, char** argv, Flags* flags) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -74,9 +83,9 @@ bool ParseFlags(int argc, char** argv, Flags* flags) {
     } else if (const char* v = value("event_bytes")) {
       if (!absl::SimpleAtoi(v, &flags->event_bytes) || flags->event_bytes < 100) return false;
     } else if (const char* v = value("request_ids")) {
-      flags->request_ids = std::string(v) == "true";
+      if (!ParseBool(v, &flags->request_ids)) return false;
     } else if (const char* v = value("sync")) {
-      flags->sync = std::string(v) == "true";
+      if (!ParseBool(v, &flags->sync)) return false;
     } else {
       return false;
     }
@@ -136,6 +145,12 @@ std::string PositionKey(uint64_t v) {
   return std::string(key, 9);
 }
 
+// A failed open or raw write: thrown so that the databases are closed and
+// the scratch directories removed on the way out.
+struct BenchError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 // Totals of one appender count over all its slices.
 struct Totals {
   double store_seconds = 0;
@@ -162,8 +177,7 @@ Totals Run(const Flags& flags, const std::string& dir, int appenders) {
   options.sync = flags.sync;
   auto opened = changeledger::eventstore::OpenRocksDbEventStore(options);
   if (!opened.ok()) {
-    fprintf(stderr, "open: %s\n", opened.status().ToString().c_str());
-    exit(1);
+    throw BenchError("open: " + opened.status().ToString());
   }
   auto& store = **opened;
 
@@ -173,8 +187,7 @@ Totals Run(const Flags& flags, const std::string& dir, int appenders) {
   rocksdb::DB* raw_db = nullptr;
   rocksdb::Status rs = rocksdb::DB::Open(raw_options, dir + "-raw", &raw_db);
   if (!rs.ok()) {
-    fprintf(stderr, "raw open: %s\n", rs.ToString().c_str());
-    exit(1);
+    throw BenchError("raw open: " + rs.ToString());
   }
   std::unique_ptr<rocksdb::DB> raw(raw_db);
   rocksdb::WriteOptions raw_wo;
@@ -254,8 +267,7 @@ Totals Run(const Flags& flags, const std::string& dir, int appenders) {
       }
       rs = raw->Write(raw_wo, &batch);
       if (!rs.ok()) {
-        fprintf(stderr, "raw write: %s\n", rs.ToString().c_str());
-        exit(1);
+        throw BenchError("raw write: " + rs.ToString());
       }
       totals.raw_events += n;
     }
@@ -299,9 +311,19 @@ int main(int argc, char** argv) {
          "raw_cpu_us");
   double events_per_s = 0, raw_per_s = 0, p99 = 0;
   int last_appenders = 0;
+  size_t errors = 0;
   for (int appenders : flags.appenders) {
     const std::string run = flags.dir + "/run-" + std::to_string(appenders);
-    Totals t = Run(flags, run, appenders);
+    Totals t;
+    try {
+      t = Run(flags, run, appenders);
+    } catch (const BenchError& e) {
+      fprintf(stderr, "eventstore_bench: %s\n", e.what());
+      std::error_code ec;
+      std::filesystem::remove_all(own_dir ? flags.dir : run + "-store", ec);
+      std::filesystem::remove_all(run + "-raw", ec);
+      return 1;
+    }
     events_per_s = static_cast<double>(t.store_events) / t.store_seconds;
     raw_per_s = static_cast<double>(t.raw_events) / t.raw_seconds;
     const double p50 = Percentile(t.latencies_ms, 0.50);
@@ -325,6 +347,7 @@ int main(int argc, char** argv) {
     std::filesystem::remove_all(run + "-store", ec);
     std::filesystem::remove_all(run + "-raw", ec);
     last_appenders = appenders;
+    errors += t.errors;
   }
   if (own_dir) {
     std::error_code ec;
@@ -333,5 +356,9 @@ int main(int argc, char** argv) {
   printf("RESULT appenders=%d events_per_s=%.0f raw_events_per_s=%.0f ratio=%.2f p99_ms=%.3f\n",
          last_appenders, events_per_s, raw_per_s, raw_per_s > 0 ? events_per_s / raw_per_s : 0,
          p99);
+  if (errors > 0) {
+    fprintf(stderr, "eventstore_bench: %zu appends failed\n", errors);
+    return 1;
+  }
   return 0;
 }
