@@ -11,11 +11,12 @@
 // offsets). Building the envelopes happens outside the timed sections.
 //
 // Usage: portfolio_bench [--events=1000000] [--queries=300] [--seed=42]
-//                        [--dir=<empty or new directory>]
+//                        [--dir=<an existing, empty directory>]
 // Last line: RESULT rebuild_events_per_s=<n> baseline_p99_ms=<x>
 //            asof_p99_ms=<x> rss_mib=<n>
 #include <algorithm>
 #include <chrono>
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -23,9 +24,11 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "changeledger/bench/cpu_time.h"
@@ -355,43 +358,29 @@ double Percentile(std::vector<double> v, double p) {
 
 double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
+// A failed step: thrown so that main removes the scratch directory.
+struct StepFailed : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 void Check(const absl::Status& s, const char* what) {
-  if (!s.ok()) {
-    std::fprintf(stderr, "%s: %s\n", what, s.ToString().c_str());
-    std::exit(1);
-  }
+  if (!s.ok()) throw StepFailed(std::string(what) + ": " + s.ToString());
 }
 
-}  // namespace
+// A whole number of at least 1 (the log and the query lists must not be
+// empty).
+bool ParseCount(const char* v, uint64_t* out) {
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long long n = std::strtoull(v, &end, 10);
+  if (errno != 0 || end == v || *end != '\0' || n == 0 || v[0] == '-') return false;
+  *out = n;
+  return true;
+}
 
-int main(int argc, char** argv) {
-  size_t events = 1000000;
-  int queries = 300;
-  uint64_t seed = 42;
-  std::string dir;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&a](const char* flag) -> const char* {
-      const size_t n = std::strlen(flag);
-      return a.compare(0, n, flag) == 0 ? a.c_str() + n : nullptr;
-    };
-    if (const char* v = value("--events=")) events = std::strtoull(v, nullptr, 10);
-    else if (const char* v = value("--queries=")) queries = std::atoi(v);
-    else if (const char* v = value("--seed=")) seed = std::strtoull(v, nullptr, 10);
-    else if (const char* v = value("--dir=")) dir = v;
-    else {
-      std::fprintf(stderr, "usage: %s [--events=N] [--queries=N] [--seed=N] [--dir=PATH]\n", argv[0]);
-      return 2;
-    }
-  }
-  bool remove_dir = false;
-  if (dir.empty()) {
-    char tmpl[] = "/tmp/portfolio_bench.XXXXXX";
-    if (mkdtemp(tmpl) == nullptr) return 1;
-    dir = tmpl;
-    remove_dir = true;
-  }
-
+// Generate, rebuild, query and reload, printing the figures; the KvStore
+// lives in dir/kv. Exit status: 0, or 1 if the reloaded state differs.
+int Run(size_t events, int queries, uint64_t seed, const std::string& dir) {
   const Gen gen{seed};
   const int64_t start_us = absl::ToUnixMicros(absl::FromCivil(absl::CivilDay(2019, 1, 1), absl::UTCTimeZone()));
   const int64_t span_us = int64_t{900} * 86400 * 1000000;
@@ -491,8 +480,53 @@ int main(int argc, char** argv) {
               reloaded_hash == hash ? "equals the rebuilt state" : "DIFFERS from the rebuilt state");
   std::printf("state hash %s, checksum %lld\n", hash.c_str(), static_cast<long long>(sink));
   store->reset();
-  if (remove_dir) std::filesystem::remove_all(dir);
   std::printf("RESULT rebuild_events_per_s=%.0f baseline_p99_ms=%.3f asof_p99_ms=%.3f rss_mib=%ld\n",
               events_per_s, Percentile(baseline_ms, 0.99), Percentile(asof_ms, 0.99), rss_mib);
   return reloaded_hash == hash ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  uint64_t events = 1000000;
+  uint64_t queries = 300;
+  uint64_t seed = 42;
+  std::string dir;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&a](const char* flag) -> const char* {
+      const size_t n = std::strlen(flag);
+      return a.compare(0, n, flag) == 0 ? a.c_str() + n : nullptr;
+    };
+    bool ok = true;
+    if (const char* v = value("--events=")) ok = ParseCount(v, &events);
+    else if (const char* v = value("--queries=")) ok = ParseCount(v, &queries) && queries <= 1000000;
+    else if (const char* v = value("--seed=")) ok = absl::SimpleAtoi(v, &seed);
+    else if (const char* v = value("--dir=")) dir = v;
+    else ok = false;
+    if (!ok) {
+      std::fprintf(stderr,
+                   "usage: %s [--events=N>0] [--queries=1..1000000] [--seed=N] [--dir=PATH]\n",
+                   argv[0]);
+      return 2;
+    }
+  }
+  bool remove_dir = false;
+  if (dir.empty()) {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "portfolio_bench.XXXXXX").string();
+    if (mkdtemp(tmpl.data()) == nullptr) {
+      std::perror("portfolio_bench: mkdtemp");
+      return 1;
+    }
+    dir = tmpl;
+    remove_dir = true;
+  }
+  int status = 1;
+  try {
+    status = Run(events, static_cast<int>(queries), seed, dir);
+  } catch (const StepFailed& e) {
+    std::fprintf(stderr, "portfolio_bench: %s\n", e.what());
+  }
+  if (remove_dir) std::filesystem::remove_all(dir);
+  return status;
 }
