@@ -97,6 +97,8 @@ class InMemoryEventStore final : public EventStore {
     return events_.size();
   }
 
+  absl::Status WriteStatus() override { return absl::OkStatus(); }  // writes cannot fail
+
   bool WaitForPosition(uint64_t position, absl::Time deadline) override {
     absl::MutexLock lock(&mu_);
     auto ready = [&] { return closed_ || events_.size() >= position; };

@@ -239,6 +239,10 @@ class RocksDbEventStore final : public EventStore {
   uint64_t LastPosition() const override {
     return last_position_.load(std::memory_order_acquire);
   }
+  absl::Status WriteStatus() override {
+    absl::MutexLock lock(&queue_mu_);
+    return failed_;
+  }
   bool WaitForPosition(uint64_t position, absl::Time deadline) override;
   absl::StatusOr<std::vector<OutboxEntry>> ReadOutbox(size_t limit) override;
   absl::Status AckOutbox(const std::vector<uint64_t>& positions) override;

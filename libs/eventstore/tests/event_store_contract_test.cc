@@ -178,6 +178,9 @@ TYPED_TEST(EventStoreContractTest, AppendRejectsStaleVersion) {
   AppendResult ok = this->MustAppend(Request({Write("s", ExpectedVersion::Exactly(2), 1)}));
   EXPECT_EQ(ok.streams[0].first_version, 3u);
   EXPECT_EQ(ok.first_position, 3u);
+  // A rejected append is the caller's problem, not the store's: health
+  // checks still see a store that can write.
+  EXPECT_TRUE(this->store_->WriteStatus().ok());
 }
 
 TYPED_TEST(EventStoreContractTest, NoStreamRejectsAnExistingStream) {

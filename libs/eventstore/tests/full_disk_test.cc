@@ -136,6 +136,7 @@ TEST(FullDiskTest, AppendsFailWithResourceExhaustedAndAcknowledgedEventsSurvive)
           Request({Write("s-1", ExpectedVersion::Exactly(i), 1)}, "before-" + std::to_string(i)));
       ASSERT_TRUE(r.ok()) << r.status();
     }
+    EXPECT_TRUE(store.WriteStatus().ok());
 
     fs->SetFull(true);
     auto failed = store.Append(Request({Write("s-1", ExpectedVersion::Exactly(10), 1)}, "full"));
@@ -148,6 +149,7 @@ TEST(FullDiskTest, AppendsFailWithResourceExhaustedAndAcknowledgedEventsSurvive)
     fs->SetFull(false);
     auto later = store.Append(Request({Write("s-2", ExpectedVersion::NoStream(), 1)}));
     EXPECT_EQ(later.status().code(), absl::StatusCode::kResourceExhausted) << later.status();
+    EXPECT_EQ(store.WriteStatus().code(), absl::StatusCode::kResourceExhausted);
     ASSERT_EQ(observer.failures().size(), 1u);
     EXPECT_EQ(observer.failures()[0].code(), absl::StatusCode::kResourceExhausted);
     store.Close();

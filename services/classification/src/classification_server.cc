@@ -187,7 +187,9 @@ class ClassificationServerImpl final : public ClassificationServer {
     std::unique_lock lock(mu_);
     while (!stopped_) {
       lock.unlock();
-      const bool store_ok = store_->StreamVersion("health-probe").ok();
+      // A store whose write failed (a full disk, say) refuses appends until
+      // it is reopened.
+      const bool store_ok = store_->WriteStatus().ok();
       server_->SetDependencyHealthy(kStore, store_ok);
       bool runner_ok = true;
       {

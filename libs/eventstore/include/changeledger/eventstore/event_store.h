@@ -127,6 +127,12 @@ class EventStore {
   // Global position of the last committed event (0 when empty).
   virtual uint64_t LastPosition() const = 0;
 
+  // OK while the store can write; after a failed write, the status that
+  // every append now gets (RESOURCE_EXHAUSTED for a full disk, DATA_LOSS,
+  // INTERNAL). For health checks: such a store serves reads but must be
+  // reopened before it takes appends again.
+  virtual absl::Status WriteStatus() = 0;
+
   // Tail: blocks until an event with global_position >= position is
   // committed (returns true), `deadline` passes or the store is closing
   // (returns false).
