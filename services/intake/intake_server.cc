@@ -51,11 +51,12 @@ class IntakeServerImpl final : public IntakeServer {
     metrics::RegisterProcessMetrics(*registry_);
     CL_ASSIGN_OR_RETURN(areas_, LoadBusinessAreas(options.business_areas_file));
     probe_ = std::make_unique<IntakeProbe>(registry_.get());
+    store_probe_ = std::make_unique<bus::EventStoreProbe>(registry_.get());
 
     eventstore::RocksDbEventStoreOptions store_options;
     store_options.path = options.common.data_dir + "/events";
     store_options.sync = options.sync;
-    store_options.observer = probe_.get();
+    store_options.observer = store_probe_.get();
     // Under load, callers come back within a synced write's time: holding
     // a small group open for up to 1 ms lets one sync serve about ten
     // commands instead of two or three (measured: about 10% less CPU per
@@ -135,7 +136,7 @@ class IntakeServerImpl final : public IntakeServer {
     std::unique_lock lock(mu_);
     while (!stopped_) {
       lock.unlock();
-      server_->SetDependencyHealthy(kStore, !probe_->store_failed());
+      server_->SetDependencyHealthy(kStore, store_->WriteStatus().ok());
       server_->SetDependencyHealthy(kReadModel, read_model_->health().ok());
       if (relay_) server_->SetDependencyHealthy(kBroker, relay_->healthy());
       const uint64_t head = store_->LastPosition();
@@ -149,6 +150,7 @@ class IntakeServerImpl final : public IntakeServer {
   std::unique_ptr<metrics::Registry> registry_;
   domain::BusinessAreaCatalog areas_;
   std::unique_ptr<IntakeProbe> probe_;
+  std::unique_ptr<bus::EventStoreProbe> store_probe_;
   std::unique_ptr<eventstore::EventStore> store_;
   std::unique_ptr<ReadModel> read_model_;
   std::unique_ptr<IntakeServiceImpl> service_;

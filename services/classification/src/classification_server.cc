@@ -72,8 +72,10 @@ class ClassificationServerImpl final : public ClassificationServer {
     queue_depth_ = registry_->AddGauge("changeledger_classification_queue_depth",
                                        "Changes awaiting a confirmed classification");
 
+    store_probe_ = std::make_unique<bus::EventStoreProbe>(registry_.get());
     eventstore::RocksDbEventStoreOptions store_options;
     store_options.path = options.common.data_dir + "/events";
+    store_options.observer = store_probe_.get();
     CL_ASSIGN_OR_RETURN(store_, eventstore::OpenRocksDbEventStore(store_options));
     kv::RocksDbKvStoreOptions kv_options;
     kv_options.path = options.common.data_dir + "/view";
@@ -339,6 +341,7 @@ class ClassificationServerImpl final : public ClassificationServer {
   std::unique_ptr<metrics::Registry> registry_;
   metrics::Gauge inbox_depth_;
   metrics::Gauge queue_depth_;
+  std::unique_ptr<bus::EventStoreProbe> store_probe_;  // outlives the store
   std::unique_ptr<eventstore::EventStore> store_;
   std::unique_ptr<kv::KvStore> kv_;
   std::unique_ptr<Classifier> classifier_;

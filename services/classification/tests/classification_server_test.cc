@@ -25,6 +25,7 @@
 #include "changeledger/eventstore/in_memory_event_store.h"
 #include "changeledger/intake/v1/events.pb.h"
 #include "changeledger/kv/in_memory_kv_store.h"
+#include "changeledger/metrics/scrape.h"
 #include "changeledger/rpc/client.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "grpcpp/grpcpp.h"
@@ -373,6 +374,17 @@ TEST_F(ClassificationServerTest, IntakeToKafkaToClassificationAndTheApi) {
   // reaches changeledger.classification.v1.
   EXPECT_TRUE(WaitFor([&] { return counter.count.load() >= 4; })) << counter.count.load();
   (*runner)->Stop();
+
+  // The store's metrics, as intake has them: four events made durable, a
+  // store that can write.
+  auto text = metrics::testing::HttpGet(server_->metrics_port(), "/metrics");
+  ASSERT_TRUE(text.ok()) << text.status();
+  auto samples = metrics::testing::ParseExposition(*text);
+  ASSERT_TRUE(samples.ok()) << samples.status();
+  EXPECT_GE(samples->at("changeledger_eventstore_events_appended_total"), 4.0);
+  EXPECT_GE(samples->at("changeledger_eventstore_commits_total"), 1.0);
+  EXPECT_EQ(samples->at("changeledger_eventstore_failed"), 0.0);
+  EXPECT_THAT(*text, HasSubstr("changeledger_eventstore_write_duration_seconds_bucket"));
 }
 
 TEST_F(ClassificationServerTest, ChangesRegisteredWhileDownAreClassifiedOnRestartWithoutDuplicates) {

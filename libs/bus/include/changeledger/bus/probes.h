@@ -5,11 +5,46 @@
 #define CHANGELEDGER_BUS_PROBES_H_
 
 #include <cstdint>
+#include <mutex>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
+#include "changeledger/eventstore/observer.h"
 #include "changeledger/metrics/metrics.h"
 
 namespace changeledger::bus {
+
+// Metrics of a writing service's event store (its observer).
+//   changeledger_eventstore_commits_total                  counter
+//   changeledger_eventstore_group_commit_appends           histogram (appends per synced write)
+//   changeledger_eventstore_events_appended_total          counter
+//   changeledger_eventstore_appended_bytes_total           counter
+//   changeledger_eventstore_write_duration_seconds         histogram
+//   changeledger_eventstore_appends_rejected_total{code}   counter
+//   changeledger_eventstore_pending_appends                gauge
+//   changeledger_eventstore_failed                         gauge (0/1: refuses appends)
+class EventStoreProbe : public eventstore::EventStoreObserver {
+ public:
+  explicit EventStoreProbe(metrics::Registry* registry);
+
+  void OnCommit(size_t appends_in_group, size_t events, size_t bytes,
+                absl::Duration write_latency) override;
+  void OnRejected(absl::StatusCode code) override;
+  void OnQueueDepth(size_t depth) override;
+  void OnFailed(const absl::Status& status) override;
+
+ private:
+  metrics::Registry* registry_;
+  metrics::Counter commits_;
+  metrics::Histogram group_size_;
+  metrics::Counter events_;
+  metrics::Counter bytes_;
+  metrics::Histogram write_seconds_;
+  metrics::Gauge pending_;
+  metrics::Gauge failed_;
+  std::mutex mu_;
+  absl::flat_hash_map<int, metrics::Counter> rejected_;  // by status code
+};
 
 // Metrics of one outbox relay, labelled {topic}.
 //   changeledger_outbox_depth                      gauge
