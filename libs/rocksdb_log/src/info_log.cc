@@ -48,6 +48,7 @@ class InfoLog final : public rocksdb::Logger {
     if (line.back() != '\n') line.push_back('\n');
 
     std::lock_guard lock(mu_);
+    if (closed_) return;
     if (!started_) {
       started_ = true;
       MoveAside();  // the previous run's LOG
@@ -70,6 +71,7 @@ class InfoLog final : public rocksdb::Logger {
  protected:
   rocksdb::Status CloseImpl() override {
     std::lock_guard lock(mu_);
+    closed_ = true;  // later lines are dropped, not written to a reopened file
     if (fd_ >= 0 && ::close(fd_) != 0) {
       fd_ = -1;
       return rocksdb::Status::IOError("closing " + path_, strerror(errno));
@@ -129,6 +131,7 @@ class InfoLog final : public rocksdb::Logger {
   const uint64_t max_file_bytes_;
   mutable std::mutex mu_;
   bool started_ = false;  // guarded by mu_
+  bool closed_ = false;   // guarded by mu_
   int fd_ = -1;           // guarded by mu_
   uint64_t size_ = 0;     // the current LOG's size; guarded by mu_
 };

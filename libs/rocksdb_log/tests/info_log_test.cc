@@ -107,6 +107,14 @@ TEST_F(InfoLogTest, AFullDiskDropsLinesAndNeverStopsTheDatabase) {
   EXPECT_TRUE(db->Close().ok());
 }
 
+TEST_F(InfoLogTest, NothingIsWrittenAfterClose) {
+  auto log = NewInfoLog({.dir = dir_});
+  rocksdb::Info(log, "before");
+  ASSERT_TRUE(log->Close().ok());
+  rocksdb::Info(log, "after");
+  EXPECT_THAT(Read("LOG"), AllOf(HasSubstr("before\n"), Not(HasSubstr("after"))));
+}
+
 TEST_F(InfoLogTest, ADirectoryThatCannotHoldALogDropsLines) {
   auto log = NewInfoLog({.dir = dir_ + "/missing"});
   rocksdb::Info(log, "nowhere to go");
