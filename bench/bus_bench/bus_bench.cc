@@ -9,8 +9,6 @@
 // latency of each event is apply time minus the time just before Append.
 //
 // Last line: RESULT relay_events_per_s=<n> e2e_p50_ms=<x> e2e_p99_ms=<x>
-#include <stdlib.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -25,6 +23,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "changeledger/bench/scratch_dir.h"
 #include "changeledger/bus/outbox_relay.h"
 #include "changeledger/bus/projection_runner.h"
 #include "changeledger/devbroker/devbroker_process.h"
@@ -315,12 +314,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   const std::string bootstrap = (*broker)->bootstrap_servers();
-  std::string tmpl = (std::filesystem::temp_directory_path() / "bus_bench_XXXXXX").string();
-  if (mkdtemp(tmpl.data()) == nullptr) {
-    perror("bus_bench: mkdtemp");
-    return 1;
-  }
-  const std::string dir = tmpl;
+  const std::string dir = bench::MakeScratchDir("bus_bench");
+  if (dir.empty()) return 1;
 
   absl::StatusOr<double> relay_rate = RelayThroughput(dir, bootstrap, events);
   absl::StatusOr<Latency> e2e = relay_rate.ok() ? EndToEndLatency(dir, bootstrap, latency)

@@ -12,8 +12,6 @@
 // The last line is
 //   RESULT appenders=64 events_per_s=<n> raw_events_per_s=<n> ratio=<r> p99_ms=<x>
 // (for the last appender count given). Exit status 1 if any append failed.
-#include <stdlib.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -29,6 +27,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "changeledger/bench/cpu_time.h"
+#include "changeledger/bench/scratch_dir.h"
 #include "changeledger/eventstore/observer.h"
 #include "changeledger/eventstore/rocksdb_event_store.h"
 #include "rocksdb/db.h"
@@ -291,15 +290,8 @@ int main(int argc, char** argv) {
   }
   bool own_dir = false;
   if (flags.dir.empty()) {
-    const char* tmp = getenv("TMPDIR");
-    std::string pattern = std::string(tmp != nullptr ? tmp : "/tmp") + "/eventstore_bench_XXXXXX";
-    std::vector<char> buf(pattern.begin(), pattern.end());
-    buf.push_back('\0');
-    if (mkdtemp(buf.data()) == nullptr) {
-      perror("mkdtemp");
-      return 1;
-    }
-    flags.dir = buf.data();
+    flags.dir = changeledger::bench::MakeScratchDir("eventstore_bench");
+    if (flags.dir.empty()) return 1;
     own_dir = true;
   }
   printf("eventstore_bench: %.1f s per appender count (store and raw each), ~%zu-byte events, "

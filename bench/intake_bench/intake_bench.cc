@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "absl/time/clock.h"
+#include "changeledger/bench/scratch_dir.h"
 #include "changeledger/devbroker/devbroker_process.h"
 #include "changeledger/intake/v1/intake.grpc.pb.h"
 #include "changeledger/metrics/scrape.h"
@@ -371,9 +372,8 @@ int Main(int argc, char** argv) {
   slices = std::min(slices, proposals);  // every slice submits at least one proposal
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // phase lines as they finish, also into a file
 
-  char pattern[] = "/tmp/intake_bench.XXXXXX";
-  if (mkdtemp(pattern) == nullptr) return 1;
-  const std::string dir = pattern;
+  const std::string dir = bench::MakeScratchDir("intake_bench");
+  if (dir.empty()) return 1;
   std::ofstream(dir + "/tokens.yaml")
       << "tokens:\n  - {principal: bench, token: \"" << kProposerToken
       << "\", roles: [proposer]}\n";

@@ -13,8 +13,6 @@
 //
 // Usage: memtable_bench [--records=500000] [--lookups=10000] [--dir=PARENT]
 // (scratch databases go into a new directory under PARENT, removed after)
-#include <stdlib.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -25,6 +23,7 @@
 
 #include "CLI/CLI.hpp"
 #include "changeledger/bench/cpu_time.h"
+#include "changeledger/bench/scratch_dir.h"
 #include "rocksdb/db.h"
 #include "rocksdb/memtablerep.h"
 #include "rocksdb/slice_transform.h"
@@ -129,11 +128,8 @@ int main(int argc, char** argv) {
   app.add_option("--dir", parent, "where to make the scratch directory")
       ->check(CLI::ExistingDirectory);
   CLI11_PARSE(app, argc, argv);
-  std::string scratch = parent + "/memtable_bench.XXXXXX";
-  if (mkdtemp(scratch.data()) == nullptr) {
-    perror("memtable_bench: mkdtemp");
-    return 1;
-  }
+  const std::string scratch = changeledger::bench::MakeScratchDir("memtable_bench", parent);
+  if (scratch.empty()) return 1;
 
   printf("memtable_bench: %d random 33-byte ids with 40-byte values, WAL off; "
          "CPU us per record\n", records);

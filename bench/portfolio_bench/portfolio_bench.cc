@@ -32,6 +32,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "changeledger/bench/cpu_time.h"
+#include "changeledger/bench/scratch_dir.h"
 #include "changeledger/bus/projection.h"
 #include "changeledger/classification/v1/events.pb.h"
 #include "changeledger/intake/v1/events.pb.h"
@@ -513,12 +514,8 @@ int main(int argc, char** argv) {
   }
   bool remove_dir = false;
   if (dir.empty()) {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "portfolio_bench.XXXXXX").string();
-    if (mkdtemp(tmpl.data()) == nullptr) {
-      std::perror("portfolio_bench: mkdtemp");
-      return 1;
-    }
-    dir = tmpl;
+    dir = cl::bench::MakeScratchDir("portfolio_bench");
+    if (dir.empty()) return 1;
     remove_dir = true;
   }
   int status = 1;
