@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "changeledger/eventstore/rocksdb_event_store.h"
+#include "changeledger/rocksdb_log/info_log.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rocksdb/env.h"
@@ -194,8 +195,7 @@ TEST(FullDiskTest, TheStoresLogIsWrittenByTheLoggerThatCannotAbort) {
   std::ifstream log(dir.path() + "/LOG");
   std::string first_line;
   ASSERT_TRUE(std::getline(log, first_line));
-  EXPECT_THAT(first_line, ::testing::MatchesRegex(
-                              "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\\.[0-9]{6}Z [0-9]+ .*"));
+  EXPECT_THAT(first_line, ::testing::MatchesRegex(rocksdb_log::kLinePattern));
 }
 
 }  // namespace

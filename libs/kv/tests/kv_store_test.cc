@@ -9,6 +9,7 @@
 #include "changeledger/kv/in_memory_kv_store.h"
 #include "changeledger/kv/kv_store.h"
 #include "changeledger/kv/rocksdb_kv_store.h"
+#include "changeledger/rocksdb_log/info_log.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -333,8 +334,7 @@ TEST(RocksDbKvStoreTest, LogIsWrittenByTheLoggerThatCannotAbort) {
   std::ifstream log(options.path + "/LOG");
   std::string first_line;
   ASSERT_TRUE(std::getline(log, first_line));
-  EXPECT_THAT(first_line, ::testing::MatchesRegex(
-                              "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\\.[0-9]{6}Z [0-9]+ .*"));
+  EXPECT_THAT(first_line, ::testing::MatchesRegex(rocksdb_log::kLinePattern));
 }
 
 }  // namespace

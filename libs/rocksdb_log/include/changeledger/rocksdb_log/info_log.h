@@ -35,6 +35,13 @@ struct InfoLogOptions {
 // For rocksdb::DBOptions::info_log.
 std::shared_ptr<rocksdb::Logger> NewInfoLog(InfoLogOptions options);
 
+// A regular expression (ECMAScript and POSIX extended alike) that a whole
+// line of this logger, without its newline, matches: the UTC time to the
+// microsecond, the thread id, then the message. RocksDB's own LOG lines
+// ("2026/11/26-23:40:01.123456 ...") do not match it.
+inline constexpr char kLinePattern[] =
+    "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\\.[0-9]{6}Z [0-9]+ .*";
+
 }  // namespace changeledger::rocksdb_log
 
 #endif  // CHANGELEDGER_ROCKSDB_LOG_INFO_LOG_H_
