@@ -1017,13 +1017,21 @@ void RocksDbEventStore::Commit(Group* group) {
   rocksdb::Status s = db_->Write(wo, &group->batch);
   const absl::Duration latency = absl::Now() - start;
   if (!s.ok()) {
-    absl::Status failure = FromRocks(s, options_.path, "group commit failed");
+    // Later appends are refused with `failure`; this group's members are
+    // told that theirs may be on disk after all (a failed sync can leave
+    // the write in the file), so that they retry with the same request id
+    // instead of assuming nothing was stored.
+    absl::Status failure = FromRocks(s, options_.path, "a group commit failed; refusing appends");
+    absl::Status outcome_unknown = FromRocks(
+        s, options_.path,
+        "group commit failed: this append may or may not be stored; retry it with the same "
+        "request id once the store is reopened");
     {
       absl::MutexLock lock(&queue_mu_);
       failed_ = failure;
     }
     if (options_.observer != nullptr) options_.observer->OnFailed(failure);
-    for (Pending* p : group->members) p->result = failure;
+    for (Pending* p : group->members) p->result = outcome_unknown;
     return;
   }
 

@@ -109,6 +109,10 @@ class EventStore {
   //   RESOURCE_EXHAUSTED the disk is full; the store refuses further use
   //                      (reopen it once there is space).
   //   DATA_LOSS/INTERNAL the store could not write; it refuses further use.
+  // After RESOURCE_EXHAUSTED, DATA_LOSS or INTERNAL from the write that
+  // carried this append, the append may or may not be stored (a failed
+  // sync can leave the write on disk); the message says so. Retried with
+  // the same request id once the store is reopened, it goes in once.
   virtual absl::StatusOr<AppendResult> Append(AppendRequest request) = 0;
 
   // Current version of `stream` (0 if it does not exist).

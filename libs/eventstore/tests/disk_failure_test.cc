@@ -1,9 +1,10 @@
-// A full disk under the RocksDB event store: appends fail with
-// RESOURCE_EXHAUSTED and a message that says so, the store refuses every
-// later append, it closes, and what it acknowledged is all there when it
-// is opened again with space. RocksDB's own LOG writer, as Debian builds
-// it (with assertions), aborted the process on a real full disk; the
-// store's LOG is libs/rocksdb_log's, which the last test pins.
+// A full or failing disk under the RocksDB event store: appends fail with
+// RESOURCE_EXHAUSTED (full) or INTERNAL (an I/O error) and a message that
+// says so, the store refuses every later append, it closes, and what it
+// acknowledged is all there when it is opened again. RocksDB's own LOG
+// writer, as Debian builds it (with assertions), aborted the process on a
+// real full disk; the store's LOG is libs/rocksdb_log's, which the last
+// test pins.
 #include <errno.h>
 #include <string.h>
 
@@ -37,71 +38,88 @@ rocksdb::IOStatus NoSpace(const std::string& file) {
   return s;
 }
 
-// A file whose writes and syncs fail while the disk is "full".
-class FillableFile : public rocksdb::FSWritableFileOwnerWrapper {
+// The kinds of failure the test file system can be switched to.
+enum class Fault {
+  kNone,
+  kFull,         // writes, syncs and new files fail with ENOSPC
+  kSyncFails,    // syncs fail with EIO (a failing disk); writes still work
+};
+
+rocksdb::IOStatus SyncFailed(const std::string& file) {
+  return rocksdb::IOStatus::IOError("While fdatasync: " + file, strerror(EIO));
+}
+
+// A file whose writes and syncs fail while the disk is "full", and whose
+// syncs fail while the disk is failing.
+class FailingFile : public rocksdb::FSWritableFileOwnerWrapper {
  public:
-  FillableFile(std::unique_ptr<rocksdb::FSWritableFile> file, std::string name,
-               const std::atomic<bool>* full)
-      : FSWritableFileOwnerWrapper(std::move(file)), name_(std::move(name)), full_(full) {}
+  FailingFile(std::unique_ptr<rocksdb::FSWritableFile> file, std::string name,
+               const std::atomic<Fault>* fault)
+      : FSWritableFileOwnerWrapper(std::move(file)), name_(std::move(name)), fault_(fault) {}
 
   rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
                            rocksdb::IODebugContext* dbg) override {
-    return *full_ ? NoSpace(name_) : target()->Append(data, options, dbg);
+    return full() ? NoSpace(name_) : target()->Append(data, options, dbg);
   }
   rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
                            const rocksdb::DataVerificationInfo& info,
                            rocksdb::IODebugContext* dbg) override {
-    return *full_ ? NoSpace(name_) : target()->Append(data, options, info, dbg);
+    return full() ? NoSpace(name_) : target()->Append(data, options, info, dbg);
   }
   rocksdb::IOStatus PositionedAppend(const rocksdb::Slice& data, uint64_t offset,
                                      const rocksdb::IOOptions& options,
                                      rocksdb::IODebugContext* dbg) override {
-    return *full_ ? NoSpace(name_) : target()->PositionedAppend(data, offset, options, dbg);
+    return full() ? NoSpace(name_) : target()->PositionedAppend(data, offset, options, dbg);
   }
   rocksdb::IOStatus Sync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
-    return *full_ ? NoSpace(name_) : target()->Sync(options, dbg);
+    if (*fault_ == Fault::kSyncFails) return SyncFailed(name_);
+    return full() ? NoSpace(name_) : target()->Sync(options, dbg);
   }
   rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options,
                           rocksdb::IODebugContext* dbg) override {
-    return *full_ ? NoSpace(name_) : target()->Fsync(options, dbg);
+    if (*fault_ == Fault::kSyncFails) return SyncFailed(name_);
+    return full() ? NoSpace(name_) : target()->Fsync(options, dbg);
   }
 
  private:
+  bool full() const { return *fault_ == Fault::kFull; }
+
   const std::string name_;
-  const std::atomic<bool>* full_;
+  const std::atomic<Fault>* fault_;
 };
 
-// The machine's file system, with a switch that fills the disk.
-class FillableFileSystem : public rocksdb::FileSystemWrapper {
+// The machine's file system, with a switch that fills the disk or makes
+// it fail.
+class FailingFileSystem : public rocksdb::FileSystemWrapper {
  public:
-  FillableFileSystem() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
-  static const char* kClassName() { return "FillableFileSystem"; }
+  FailingFileSystem() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
+  static const char* kClassName() { return "FailingFileSystem"; }
   const char* Name() const override { return kClassName(); }
 
-  void SetFull(bool full) { full_ = full; }
+  void SetFault(Fault fault) { fault_ = fault; }
 
   rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
                                     std::unique_ptr<rocksdb::FSWritableFile>* result,
                                     rocksdb::IODebugContext* dbg) override {
-    if (full_) return NoSpace(name);
+    if (fault_ == Fault::kFull) return NoSpace(name);
     std::unique_ptr<rocksdb::FSWritableFile> file;
     rocksdb::IOStatus s = target()->NewWritableFile(name, options, &file, dbg);
-    if (s.ok()) *result = std::make_unique<FillableFile>(std::move(file), name, &full_);
+    if (s.ok()) *result = std::make_unique<FailingFile>(std::move(file), name, &fault_);
     return s;
   }
   rocksdb::IOStatus ReopenWritableFile(const std::string& name,
                                        const rocksdb::FileOptions& options,
                                        std::unique_ptr<rocksdb::FSWritableFile>* result,
                                        rocksdb::IODebugContext* dbg) override {
-    if (full_) return NoSpace(name);
+    if (fault_ == Fault::kFull) return NoSpace(name);
     std::unique_ptr<rocksdb::FSWritableFile> file;
     rocksdb::IOStatus s = target()->ReopenWritableFile(name, options, &file, dbg);
-    if (s.ok()) *result = std::make_unique<FillableFile>(std::move(file), name, &full_);
+    if (s.ok()) *result = std::make_unique<FailingFile>(std::move(file), name, &fault_);
     return s;
   }
 
  private:
-  std::atomic<bool> full_{false};
+  std::atomic<Fault> fault_{Fault::kNone};
 };
 
 class FailureRecorder : public EventStoreObserver {
@@ -120,9 +138,9 @@ class FailureRecorder : public EventStoreObserver {
   std::vector<absl::Status> failures_;
 };
 
-TEST(FullDiskTest, AppendsFailWithResourceExhaustedAndAcknowledgedEventsSurvive) {
+TEST(DiskFailureTest, AppendsFailWithResourceExhaustedAndAcknowledgedEventsSurvive) {
   TempDir dir;
-  auto fs = std::make_shared<FillableFileSystem>();
+  auto fs = std::make_shared<FailingFileSystem>();
   std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
   FailureRecorder observer;
   RocksDbEventStoreOptions options;
@@ -139,15 +157,16 @@ TEST(FullDiskTest, AppendsFailWithResourceExhaustedAndAcknowledgedEventsSurvive)
     }
     EXPECT_TRUE(store.WriteStatus().ok());
 
-    fs->SetFull(true);
+    fs->SetFault(Fault::kFull);
     auto failed = store.Append(Request({Write("s-1", ExpectedVersion::Exactly(10), 1)}, "full"));
     ASSERT_EQ(failed.status().code(), absl::StatusCode::kResourceExhausted) << failed.status();
     EXPECT_THAT(failed.status().message(), HasSubstr("No space left on device"));
+    EXPECT_THAT(failed.status().message(), HasSubstr("may or may not be stored"));
     EXPECT_THAT(failed.status().message(), HasSubstr(dir.path()));
     // Later appends are refused too, on every stream, even once there is
     // room again: the store's state after a failed write is only known
     // after reopening.
-    fs->SetFull(false);
+    fs->SetFault(Fault::kNone);
     auto later = store.Append(Request({Write("s-2", ExpectedVersion::NoStream(), 1)}));
     EXPECT_EQ(later.status().code(), absl::StatusCode::kResourceExhausted) << later.status();
     EXPECT_EQ(store.WriteStatus().code(), absl::StatusCode::kResourceExhausted);
@@ -171,13 +190,64 @@ TEST(FullDiskTest, AppendsFailWithResourceExhaustedAndAcknowledgedEventsSurvive)
   EXPECT_EQ(retry->streams[0].last_version, 11u);
 }
 
-TEST(FullDiskTest, OpeningWithoutSpaceIsResourceExhaustedNotDataLoss) {
+// A failing sync (EIO) is not a full disk: the append fails with INTERNAL
+// naming the error, the process lives on, and the store refuses appends
+// until it is reopened. The failed group may or may not be on disk after
+// such a failure; a retry with the same request id settles it either way.
+TEST(DiskFailureTest, AFailingSyncFailsTheAppendAndARetryGoesInOnce) {
   TempDir dir;
-  auto fs = std::make_shared<FillableFileSystem>();
+  auto fs = std::make_shared<FailingFileSystem>();
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+  FailureRecorder observer;
+  RocksDbEventStoreOptions options;
+  options.path = dir.path();
+  options.observer = &observer;
+  {
+    auto opened = internal::OpenRocksDbEventStoreOnEnv(options, env.get());
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    EventStore& store = **opened;
+    for (int i = 0; i < 10; ++i) {
+      auto r = store.Append(
+          Request({Write("s-1", ExpectedVersion::Exactly(i), 1)}, "before-" + std::to_string(i)));
+      ASSERT_TRUE(r.ok()) << r.status();
+    }
+    fs->SetFault(Fault::kSyncFails);
+    auto failed =
+        store.Append(Request({Write("s-1", ExpectedVersion::Exactly(10), 1)}, "sync-failed"));
+    ASSERT_EQ(failed.status().code(), absl::StatusCode::kInternal) << failed.status();
+    EXPECT_THAT(failed.status().message(), HasSubstr("Input/output error"));
+    EXPECT_THAT(failed.status().message(), HasSubstr("may or may not be stored"));
+    EXPECT_THAT(failed.status().message(), HasSubstr(dir.path()));
+    fs->SetFault(Fault::kNone);
+    auto later = store.Append(Request({Write("s-2", ExpectedVersion::NoStream(), 1)}));
+    EXPECT_EQ(later.status().code(), absl::StatusCode::kInternal) << later.status();
+    EXPECT_THAT(later.status().message(), HasSubstr("refusing appends"));
+    EXPECT_EQ(store.WriteStatus().code(), absl::StatusCode::kInternal);
+    ASSERT_EQ(observer.failures().size(), 1u);
+    store.Close();
+  }
+
+  auto reopened = OpenRocksDbEventStore(RocksDbEventStoreOptions{.path = dir.path()});
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EventStore& store = **reopened;
+  auto retry =
+      store.Append(Request({Write("s-1", ExpectedVersion::Exactly(10), 1)}, "sync-failed"));
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_EQ(retry->streams[0].last_version, 11u);
+  EXPECT_EQ(*store.StreamVersion("s-1"), 11u);
+  auto all = store.ReadAll(1, 100);
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->size(), 11u);
+  for (size_t i = 0; i < all->size(); ++i) EXPECT_EQ((*all)[i].global_position(), i + 1);
+}
+
+TEST(DiskFailureTest, OpeningWithoutSpaceIsResourceExhaustedNotDataLoss) {
+  TempDir dir;
+  auto fs = std::make_shared<FailingFileSystem>();
   std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
   RocksDbEventStoreOptions options;
   options.path = dir.path();
-  fs->SetFull(true);
+  fs->SetFault(Fault::kFull);
   auto opened = internal::OpenRocksDbEventStoreOnEnv(options, env.get());
   ASSERT_EQ(opened.status().code(), absl::StatusCode::kResourceExhausted) << opened.status();
   EXPECT_THAT(opened.status().message(), HasSubstr(dir.path()));
@@ -185,7 +255,7 @@ TEST(FullDiskTest, OpeningWithoutSpaceIsResourceExhaustedNotDataLoss) {
 
 // The file a failing disk would abort RocksDB's own writer on is written by
 // libs/rocksdb_log: its lines start with a UTC time ending in Z.
-TEST(FullDiskTest, TheStoresLogIsWrittenByTheLoggerThatCannotAbort) {
+TEST(DiskFailureTest, TheStoresLogIsWrittenByTheLoggerThatCannotAbort) {
   TempDir dir;
   {
     auto opened = OpenRocksDbEventStore(RocksDbEventStoreOptions{.path = dir.path()});
