@@ -6,6 +6,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "changeledger/rocksdb_log/info_log.h"
+#include "status_from_rocks.h"
 
 #include <string>
 #include <utility>
@@ -13,30 +14,11 @@
 namespace changeledger::kv {
 namespace {
 
+using internal::FromRocks;
+
 // rocksdb::WriteBatch's header: sequence number and count.
 constexpr size_t kBatchHeaderBytes = 12;
 
-absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
-  if (s.ok()) return absl::OkStatus();
-  std::string message = std::string(what) + ": " + s.ToString();
-  if (s.IsCorruption()) return absl::DataLossError(message);
-  if (s.IsNotFound()) return absl::NotFoundError(message);
-  if (s.IsInvalidArgument()) {
-    // RocksDB reports "exists (error_if_exists is true)" and "does not
-    // exist (create_if_missing is false)" as InvalidArgument.
-    if (message.find("exists (error_if_exists") != std::string::npos) {
-      return absl::AlreadyExistsError(message);
-    }
-    if (message.find("does not exist") != std::string::npos) {
-      return absl::NotFoundError(message);
-    }
-    return absl::InvalidArgumentError(message);
-  }
-  if (s.IsIOError() || s.IsBusy() || s.IsTimedOut() || s.IsTryAgain()) {
-    return absl::UnavailableError(message);
-  }
-  return absl::InternalError(message);
-}
 
 // The key up to and including its last '/' (the whole key when it has
 // none): the group whose insert position the memtable remembers.

@@ -35,8 +35,10 @@ struct RocksDbKvStoreOptions {
 // Opens (or creates) the database.
 // Errors: INVALID_ARGUMENT (empty path), ALREADY_EXISTS (error_if_exists),
 // NOT_FOUND (missing and !create_if_missing), DATA_LOSS (corruption
-// detected), UNAVAILABLE (locked by another process or I/O error).
-// Reads and writes later return DATA_LOSS on corruption as well.
+// detected), RESOURCE_EXHAUSTED (the disk is full), UNAVAILABLE (locked by
+// another process, or another I/O error). Reads and writes later return
+// DATA_LOSS on corruption, RESOURCE_EXHAUSTED on a full disk and
+// UNAVAILABLE on other I/O errors as well.
 absl::StatusOr<std::unique_ptr<KvStore>> OpenRocksDbKvStore(
     const RocksDbKvStoreOptions& options);
 
