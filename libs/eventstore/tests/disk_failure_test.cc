@@ -11,6 +11,7 @@
 #include <atomic>
 #include <fstream>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <utility>
 
@@ -138,7 +139,30 @@ class FailureRecorder : public EventStoreObserver {
   std::vector<absl::Status> failures_;
 };
 
-TEST(DiskFailureTest, AppendsFailWithResourceExhaustedAndAcknowledgedEventsSurvive) {
+struct FaultCase {
+  const char* name;
+  Fault fault;
+  absl::StatusCode code;   // what the failed append and every later one get
+  const char* error_text;  // the system error the message carries
+  // A full disk fails the WAL append itself, so nothing of the failed
+  // write is stored. A failing sync may leave it in the file: after the
+  // reopen it may be there or not.
+  bool failed_write_is_lost;
+};
+
+// Test names and failure messages show the case's name, not its bytes.
+void PrintTo(const FaultCase& fault, std::ostream* os) { *os << fault.name; }
+
+class FailedWriteTest : public ::testing::TestWithParam<FaultCase> {};
+
+// The failed append gets the fault's code and a message that names the
+// store, the error and that its outcome is unknown; later appends are
+// refused, on every stream, even once the disk is well again (the store's
+// state after a failed write is only known after reopening); the process
+// lives on. After the reopen, the acknowledged events are all there and
+// the retry of the failed append, with its request id, goes in once.
+TEST_P(FailedWriteTest, AppendsFailAndARetryAfterReopeningGoesInOnce) {
+  const FaultCase& fault = GetParam();
   TempDir dir;
   auto fs = std::make_shared<FailingFileSystem>();
   std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
@@ -157,89 +181,50 @@ TEST(DiskFailureTest, AppendsFailWithResourceExhaustedAndAcknowledgedEventsSurvi
     }
     EXPECT_TRUE(store.WriteStatus().ok());
 
-    fs->SetFault(Fault::kFull);
-    auto failed = store.Append(Request({Write("s-1", ExpectedVersion::Exactly(10), 1)}, "full"));
-    ASSERT_EQ(failed.status().code(), absl::StatusCode::kResourceExhausted) << failed.status();
-    EXPECT_THAT(failed.status().message(), HasSubstr("No space left on device"));
+    fs->SetFault(fault.fault);
+    auto failed = store.Append(Request({Write("s-1", ExpectedVersion::Exactly(10), 1)}, "failed"));
+    ASSERT_EQ(failed.status().code(), fault.code) << failed.status();
+    EXPECT_THAT(failed.status().message(), HasSubstr(fault.error_text));
     EXPECT_THAT(failed.status().message(), HasSubstr("may or may not be stored"));
     EXPECT_THAT(failed.status().message(), HasSubstr(dir.path()));
-    // Later appends are refused too, on every stream, even once there is
-    // room again: the store's state after a failed write is only known
-    // after reopening.
+
     fs->SetFault(Fault::kNone);
     auto later = store.Append(Request({Write("s-2", ExpectedVersion::NoStream(), 1)}));
-    EXPECT_EQ(later.status().code(), absl::StatusCode::kResourceExhausted) << later.status();
-    EXPECT_EQ(store.WriteStatus().code(), absl::StatusCode::kResourceExhausted);
-    ASSERT_EQ(observer.failures().size(), 1u);
-    EXPECT_EQ(observer.failures()[0].code(), absl::StatusCode::kResourceExhausted);
-    store.Close();
-  }
-
-  auto reopened = OpenRocksDbEventStore(RocksDbEventStoreOptions{.path = dir.path()});
-  ASSERT_TRUE(reopened.ok()) << reopened.status();
-  EventStore& store = **reopened;
-  EXPECT_EQ(*store.StreamVersion("s-1"), 10u);
-  auto all = store.ReadAll(1, 100);
-  ASSERT_TRUE(all.ok()) << all.status();
-  ASSERT_EQ(all->size(), 10u);
-  for (size_t i = 0; i < all->size(); ++i) EXPECT_EQ((*all)[i].global_position(), i + 1);
-  // The retry of the append that failed goes in once.
-  auto retry = store.Append(Request({Write("s-1", ExpectedVersion::Exactly(10), 1)}, "full"));
-  ASSERT_TRUE(retry.ok()) << retry.status();
-  EXPECT_FALSE(retry->replayed);
-  EXPECT_EQ(retry->streams[0].last_version, 11u);
-}
-
-// A failing sync (EIO) is not a full disk: the append fails with INTERNAL
-// naming the error, the process lives on, and the store refuses appends
-// until it is reopened. The failed group may or may not be on disk after
-// such a failure; a retry with the same request id settles it either way.
-TEST(DiskFailureTest, AFailingSyncFailsTheAppendAndARetryGoesInOnce) {
-  TempDir dir;
-  auto fs = std::make_shared<FailingFileSystem>();
-  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
-  FailureRecorder observer;
-  RocksDbEventStoreOptions options;
-  options.path = dir.path();
-  options.observer = &observer;
-  {
-    auto opened = internal::OpenRocksDbEventStoreOnEnv(options, env.get());
-    ASSERT_TRUE(opened.ok()) << opened.status();
-    EventStore& store = **opened;
-    for (int i = 0; i < 10; ++i) {
-      auto r = store.Append(
-          Request({Write("s-1", ExpectedVersion::Exactly(i), 1)}, "before-" + std::to_string(i)));
-      ASSERT_TRUE(r.ok()) << r.status();
-    }
-    fs->SetFault(Fault::kSyncFails);
-    auto failed =
-        store.Append(Request({Write("s-1", ExpectedVersion::Exactly(10), 1)}, "sync-failed"));
-    ASSERT_EQ(failed.status().code(), absl::StatusCode::kInternal) << failed.status();
-    EXPECT_THAT(failed.status().message(), HasSubstr("Input/output error"));
-    EXPECT_THAT(failed.status().message(), HasSubstr("may or may not be stored"));
-    EXPECT_THAT(failed.status().message(), HasSubstr(dir.path()));
-    fs->SetFault(Fault::kNone);
-    auto later = store.Append(Request({Write("s-2", ExpectedVersion::NoStream(), 1)}));
-    EXPECT_EQ(later.status().code(), absl::StatusCode::kInternal) << later.status();
+    EXPECT_EQ(later.status().code(), fault.code) << later.status();
     EXPECT_THAT(later.status().message(), HasSubstr("refusing appends"));
-    EXPECT_EQ(store.WriteStatus().code(), absl::StatusCode::kInternal);
+    EXPECT_EQ(store.WriteStatus().code(), fault.code);
     ASSERT_EQ(observer.failures().size(), 1u);
+    EXPECT_EQ(observer.failures()[0].code(), fault.code);
     store.Close();
   }
 
   auto reopened = OpenRocksDbEventStore(RocksDbEventStoreOptions{.path = dir.path()});
   ASSERT_TRUE(reopened.ok()) << reopened.status();
   EventStore& store = **reopened;
-  auto retry =
-      store.Append(Request({Write("s-1", ExpectedVersion::Exactly(10), 1)}, "sync-failed"));
+  if (fault.failed_write_is_lost) {
+    EXPECT_EQ(*store.StreamVersion("s-1"), 10u);
+  }
+  auto retry = store.Append(Request({Write("s-1", ExpectedVersion::Exactly(10), 1)}, "failed"));
   ASSERT_TRUE(retry.ok()) << retry.status();
+  if (fault.failed_write_is_lost) {
+    EXPECT_FALSE(retry->replayed);
+  }
   EXPECT_EQ(retry->streams[0].last_version, 11u);
   EXPECT_EQ(*store.StreamVersion("s-1"), 11u);
+  EXPECT_EQ(*store.StreamVersion("s-2"), 0u);
   auto all = store.ReadAll(1, 100);
   ASSERT_TRUE(all.ok()) << all.status();
   ASSERT_EQ(all->size(), 11u);
   for (size_t i = 0; i < all->size(); ++i) EXPECT_EQ((*all)[i].global_position(), i + 1);
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    Faults, FailedWriteTest,
+    ::testing::Values(FaultCase{"FullDisk", Fault::kFull, absl::StatusCode::kResourceExhausted,
+                                "No space left on device", true},
+                      FaultCase{"FailingSync", Fault::kSyncFails, absl::StatusCode::kInternal,
+                                "Input/output error", false}),
+    [](const ::testing::TestParamInfo<FaultCase>& info) { return info.param.name; });
 
 TEST(DiskFailureTest, OpeningWithoutSpaceIsResourceExhaustedNotDataLoss) {
   TempDir dir;
