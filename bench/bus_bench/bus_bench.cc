@@ -23,6 +23,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "changeledger/bench/percentile.h"
 #include "changeledger/bench/scratch_dir.h"
 #include "changeledger/bus/outbox_relay.h"
 #include "changeledger/bus/projection_runner.h"
@@ -34,6 +35,7 @@ namespace {
 
 using namespace changeledger;
 using Clock = std::chrono::steady_clock;
+using changeledger::bench::Percentile;
 
 int64_t NowNanos() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -79,13 +81,6 @@ eventstore::Envelope MakeEvent(int64_t sent_nanos) {
   e.mutable_payload()->set_type_url("type.googleapis.com/bench.Happened");
   e.mutable_payload()->set_value(std::to_string(sent_nanos));
   return e;
-}
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
 }
 
 

@@ -27,6 +27,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "changeledger/bench/cpu_time.h"
+#include "changeledger/bench/percentile.h"
 #include "changeledger/bench/scratch_dir.h"
 #include "changeledger/eventstore/observer.h"
 #include "changeledger/eventstore/rocksdb_event_store.h"
@@ -36,6 +37,7 @@
 namespace {
 
 using changeledger::bench::ProcessCpuMicros;
+using changeledger::bench::Percentile;
 using changeledger::eventstore::AppendRequest;
 using changeledger::eventstore::Envelope;
 using changeledger::eventstore::EventStoreObserver;
@@ -129,13 +131,6 @@ Envelope MakeEvent(size_t bytes) {
   const size_t fixed = e.ByteSizeLong() + 36 + 2 /*event id*/ + 40 /*store fields*/ + 4;
   e.mutable_payload()->set_value(std::string(bytes > fixed ? bytes - fixed : 1, 'x'));
   return e;
-}
-
-double Percentile(std::vector<double>& v, double p) {
-  if (v.empty()) return 0;
-  size_t k = static_cast<size_t>(p * static_cast<double>(v.size() - 1));
-  std::nth_element(v.begin(), v.begin() + static_cast<ptrdiff_t>(k), v.end());
-  return v[k];
 }
 
 std::string PositionKey(uint64_t v) {

@@ -41,6 +41,8 @@
 #include <vector>
 
 #include "absl/time/clock.h"
+#include "changeledger/bench/cpu_time.h"
+#include "changeledger/bench/percentile.h"
 #include "changeledger/bench/scratch_dir.h"
 #include "changeledger/devbroker/devbroker_process.h"
 #include "changeledger/intake/v1/intake.grpc.pb.h"
@@ -76,20 +78,9 @@ v1::ChangeAttributes Attributes(int i) {
   return a;
 }
 
-// CPU time in microseconds: this process (server, relay, clients), the
-// calling thread, and a child process (the dev broker).
-int64_t ProcessCpuMicros() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1'000'000LL + usage.ru_utime.tv_usec +
-         usage.ru_stime.tv_usec;
-}
-int64_t ThreadCpuMicros() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec * 1'000'000LL + ts.tv_nsec / 1000;
-}
-int64_t ChildCpuMicros(pid_t pid) {
+// CPU time of a child process (the dev broker), in microseconds; this
+// process's and the calling thread's come from changeledger/bench/cpu_time.h.
+double ChildCpuMicros(pid_t pid) {
   if (pid <= 0) return 0;
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -104,7 +95,7 @@ int64_t ChildCpuMicros(pid_t pid) {
     if (i == 14) utime = std::stoll(field);
     if (i == 15) stime = std::stoll(field);
   }
-  return (utime + stime) * 1'000'000LL / sysconf(_SC_CLK_TCK);
+  return static_cast<double>(utime + stime) * 1e6 / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 struct PhaseResult {
@@ -114,9 +105,9 @@ struct PhaseResult {
   std::vector<double> latencies_ms;
   // CPU microseconds spent during the phase: the whole process, the
   // benchmark's client threads alone, and the dev broker.
-  int64_t process_cpu_us = 0;
-  int64_t client_cpu_us = 0;
-  int64_t broker_cpu_us = 0;
+  double process_cpu_us = 0;
+  double client_cpu_us = 0;
+  double broker_cpu_us = 0;
   double per_second() const { return seconds > 0 ? calls / seconds : 0; }
   // Folds in another slice of the same phase.
   void Add(const PhaseResult& slice) {
@@ -128,13 +119,7 @@ struct PhaseResult {
     client_cpu_us += slice.client_cpu_us;
     broker_cpu_us += slice.broker_cpu_us;
   }
-  double percentile(double p) {
-    if (latencies_ms.empty()) return 0;
-    std::sort(latencies_ms.begin(), latencies_ms.end());
-    const size_t index =
-        std::min(latencies_ms.size() - 1, static_cast<size_t>(p * latencies_ms.size()));
-    return latencies_ms[index];
-  }
+  double percentile(double p) const { return bench::Percentile(latencies_ms, p); }
   // "cpu_us_per_call=<all> client=<c> server=<process - client> broker=<b>"
   std::string CpuLine() const {
     const double n = calls > 0 ? static_cast<double>(calls) : 1;
@@ -196,15 +181,15 @@ PhaseResult RunPhase(int clients, int threads, int begin, int end, const std::st
   threads = std::min(threads, clients);
   std::atomic<int> next{begin};
   std::atomic<int64_t> errors{0};
-  std::atomic<int64_t> client_cpu_us{0};
+  std::atomic<double> client_cpu_us{0};
   std::vector<std::vector<double>> latencies(threads);
-  const int64_t process_cpu0 = ProcessCpuMicros();
-  const int64_t broker_cpu0 = ChildCpuMicros(broker_pid);
+  const double process_cpu0 = bench::ProcessCpuMicros();
+  const double broker_cpu0 = ChildCpuMicros(broker_pid);
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
-      const int64_t cpu0 = ThreadCpuMicros();
+      const double cpu0 = bench::ThreadCpuMicros();
       grpc::CompletionQueue cq;
       using CallSlot = Slot<Request, Response>;
       std::vector<std::unique_ptr<CallSlot>> slots;
@@ -247,7 +232,7 @@ PhaseResult RunPhase(int clients, int threads, int begin, int end, const std::st
       cq.Shutdown();
       while (cq.Next(&tag, &ok)) {
       }
-      client_cpu_us += ThreadCpuMicros() - cpu0;
+      client_cpu_us += bench::ThreadCpuMicros() - cpu0;
     });
   }
   for (auto& w : workers) w.join();
@@ -255,7 +240,7 @@ PhaseResult RunPhase(int clients, int threads, int begin, int end, const std::st
   result.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (settle) settle();
-  result.process_cpu_us = ProcessCpuMicros() - process_cpu0;
+  result.process_cpu_us = bench::ProcessCpuMicros() - process_cpu0;
   result.broker_cpu_us = ChildCpuMicros(broker_pid) - broker_cpu0;
   result.client_cpu_us = client_cpu_us;
   result.calls = end - begin;
@@ -486,9 +471,9 @@ int Main(int argc, char** argv) {
     // Quiet: under 5% of a core over 100 ms (idle, the server takes about
     // 0.4%: naps and timers).
     while (true) {
-      const int64_t cpu0 = ProcessCpuMicros();
+      const double cpu0 = bench::ProcessCpuMicros();
       absl::SleepFor(absl::Milliseconds(100));
-      if (ProcessCpuMicros() - cpu0 < 5'000) return;
+      if (bench::ProcessCpuMicros() - cpu0 < 5'000) return;
       if (absl::Now() > deadline) {
         std::fprintf(stderr, "settle: the server is still busy after 60 s\n");
         return;

@@ -32,6 +32,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "changeledger/bench/cpu_time.h"
+#include "changeledger/bench/percentile.h"
 #include "changeledger/bench/scratch_dir.h"
 #include "changeledger/bus/projection.h"
 #include "changeledger/classification/v1/events.pb.h"
@@ -48,6 +49,7 @@ namespace pf = ::changeledger::portfolio;
 namespace intake = ::changeledger::intake::v1;
 namespace cls = ::changeledger::classification::v1;
 using Clock = std::chrono::steady_clock;
+using cl::bench::Percentile;
 
 enum GenKind : uint8_t {
   kDrafted, kSubmitted, kDecided, kRegistered, kAmended, kSuggested, kConfirmed,
@@ -349,12 +351,6 @@ long RssKib() {
     if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
   }
   return -1;
-}
-
-double Percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  const size_t i = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())));
-  return v[i];
 }
 
 double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
