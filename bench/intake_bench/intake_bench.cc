@@ -20,9 +20,6 @@
 #include <dlfcn.h>
 #include <grpcpp/grpcpp.h>
 #include <stdlib.h>
-
-#include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
