@@ -330,6 +330,7 @@ absl::StatusOr<std::vector<PendingEvent>> DecideSubmitProposal(
   const std::string id = state.name().substr(kProposalPrefix.size());
   v1::ProposalSubmitted e;
   e.set_proposal_id(id);
+  e.set_business_area(state.attributes().business_area());
   return std::vector<PendingEvent>{Event(ProposalStream(id), e, context.now)};
 }
 

@@ -289,6 +289,19 @@ TEST_F(IntakeDomainTest, SubmitMovesADraftToSubmitted) {
   EXPECT_EQ(proposal().version(), 2u);
 }
 
+// The event names the area it was submitted for: the front door's view
+// by area and an auditor's history read it without the proposal's draft.
+TEST_F(IntakeDomainTest, SubmittedEventNamesTheBusinessArea) {
+  Draft();
+  auto events = DecideSubmitProposal(proposal(), {}, proposer_);
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 1u);
+  const auto submitted = Payload<v1::ProposalSubmitted>((*events)[0]);
+  EXPECT_EQ(submitted.proposal_id(), kProposalId);
+  EXPECT_EQ(submitted.business_area(), proposal().attributes().business_area());
+  EXPECT_FALSE(submitted.business_area().empty());
+}
+
 TEST_F(IntakeDomainTest, SubmitOfAnIncompleteDraftNamesWhatIsMissing) {
   v1::ChangeAttributes partial;
   partial.set_title("An idea");

@@ -186,6 +186,7 @@ void RegisterIntakeAdapters(AdapterRegistry& r) {
                if (auto s = RequireId(e, m->proposal_id(), "proposal_id"); !s.ok()) return s;
                f.kind = FactKind::kProposalSubmitted;
                f.proposal_id = m->proposal_id();
+               f.proposal_business_area = m->business_area();
                return true;
              });
   r.Register(TypeName(intake::ProposalDecided::descriptor()),

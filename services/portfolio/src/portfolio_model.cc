@@ -678,6 +678,9 @@ struct PortfolioModel::Impl {
                             " complexity=", ComplexityName(static_cast<Complexity>(p.complexity)),
                             " types=", TypesText(p.types));
       case FactKind::kProposalSubmitted:
+        // Submissions recorded before ProposalSubmitted named the area
+        // have none.
+        if (areas.Get(p.area).empty()) return "";
         return absl::StrCat("business_area=", areas.Get(p.area));
       case FactKind::kProposalDecided:
         return absl::StrCat("outcome=", OutcomeName(static_cast<ProposalOutcome>(p.outcome)));

@@ -417,6 +417,18 @@ TEST_F(PortfolioModelTest, ProvenanceOfCellMatchesFigureAndNamesEvents) {
   EXPECT_EQ(model_.GetProvenance(by_area, std::nullopt)->count, 2);
 }
 
+// Submissions recorded before ProposalSubmitted named the area have an
+// empty summary, not "business_area=" with nothing after it.
+TEST_F(PortfolioModelTest, ASubmissionWithoutAnAreaHasNoSummary) {
+  Apply(make_.Submitted("p1", Day(1), ""));
+  Apply(make_.Decided("p1", Day(2), ProposalOutcome::kApproved));
+  Apply(make_.Registered("c1", Day(2, 1), "MO", {}, false, 0, "p1"));
+  auto h = model_.GetChangeHistory("c1");
+  ASSERT_TRUE(h.ok()) << h.status();
+  ASSERT_EQ(h->events[0].kind, FactKind::kProposalSubmitted);
+  EXPECT_EQ(h->events[0].summary, "");
+}
+
 TEST_F(PortfolioModelTest, ChangeHistoryOrdersEventsAcrossSourcesWithProposal) {
   Apply(make_.Submitted("p1", Day(1), "MO"));
   Apply(make_.Decided("p1", Day(2), ProposalOutcome::kApproved));
@@ -430,6 +442,7 @@ TEST_F(PortfolioModelTest, ChangeHistoryOrdersEventsAcrossSourcesWithProposal) {
   EXPECT_EQ(h->proposal_id, "p1");
   ASSERT_THAT(h->events, SizeIs(5));
   EXPECT_EQ(h->events[0].kind, FactKind::kProposalSubmitted);
+  EXPECT_EQ(h->events[0].summary, "business_area=MO");
   EXPECT_EQ(h->events[1].kind, FactKind::kProposalDecided);
   EXPECT_EQ(h->events[2].kind, FactKind::kChangeRegistered);
   EXPECT_EQ(h->events[2].event_id, reg.meta.event_id);

@@ -512,6 +512,19 @@ TEST(AdaptersTest, DecodingIntoAReusedFactEqualsDecodingAfresh) {
   }
 }
 
+TEST(AdaptersTest, ASubmissionCarriesItsBusinessArea) {
+  const AdapterRegistry adapters = DefaultAdapters();
+  EnvelopeMaker maker;
+  intake::ProposalSubmitted submitted;
+  submitted.set_proposal_id("p1");
+  submitted.set_business_area("MO");
+  auto fact = adapters.Decode(maker.Make("intake", "proposal-p1", Day(1), submitted));
+  ASSERT_TRUE(fact.ok() && fact->has_value()) << fact.status();
+  EXPECT_EQ((*fact)->kind, FactKind::kProposalSubmitted);
+  EXPECT_EQ((*fact)->proposal_id, "p1");
+  EXPECT_EQ((*fact)->proposal_business_area, "MO");
+}
+
 TEST(AdaptersTest, UnknownTypesAreSkippedAndBadPayloadsAreDataLoss) {
   const AdapterRegistry adapters = DefaultAdapters();
   EXPECT_THAT(adapters.topics(),
