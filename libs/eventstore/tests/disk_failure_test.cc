@@ -42,8 +42,8 @@ rocksdb::IOStatus NoSpace(const std::string& file) {
 // The kinds of failure the test file system can be switched to.
 enum class Fault {
   kNone,
-  kFull,         // writes, syncs and new files fail with ENOSPC
-  kSyncFails,    // syncs fail with EIO (a failing disk); writes still work
+  kFull,       // writes, syncs and new files fail with ENOSPC
+  kSyncFails,  // syncs fail with EIO (a failing disk); writes still work
 };
 
 rocksdb::IOStatus SyncFailed(const std::string& file) {
@@ -55,7 +55,7 @@ rocksdb::IOStatus SyncFailed(const std::string& file) {
 class FailingFile : public rocksdb::FSWritableFileOwnerWrapper {
  public:
   FailingFile(std::unique_ptr<rocksdb::FSWritableFile> file, std::string name,
-               const std::atomic<Fault>* fault)
+              const std::atomic<Fault>* fault)
       : FSWritableFileOwnerWrapper(std::move(file)), name_(std::move(name)), fault_(fault) {}
 
   rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
