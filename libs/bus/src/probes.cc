@@ -1,5 +1,8 @@
 #include "changeledger/bus/probes.h"
 
+#include <string>
+#include <vector>
+
 namespace changeledger::bus {
 namespace {
 
@@ -11,27 +14,28 @@ metrics::Gauge MakeGauge(metrics::Registry* r, const std::string& name,
                          const std::string& help, const metrics::Labels& labels) {
   return r == nullptr ? metrics::Gauge() : r->AddGauge(name, help, labels);
 }
+metrics::Histogram MakeHistogram(metrics::Registry* r, const std::string& name,
+                                 const std::string& help, const std::vector<double>& buckets) {
+  return r == nullptr ? metrics::Histogram() : r->AddHistogram(name, help, buckets);
+}
 
 }  // namespace
 
 EventStoreProbe::EventStoreProbe(metrics::Registry* registry) : registry_(registry) {
-  if (registry_ == nullptr) return;
-  commits_ = registry_->AddCounter("changeledger_eventstore_commits_total",
-                                   "Synced group-commit writes of the event store");
-  group_size_ = registry_->AddHistogram("changeledger_eventstore_group_commit_appends",
-                                        "Appends combined into one synced write",
-                                        metrics::SizeBuckets());
-  events_ = registry_->AddCounter("changeledger_eventstore_events_appended_total",
-                                  "Events made durable");
-  bytes_ = registry_->AddCounter("changeledger_eventstore_appended_bytes_total",
-                                 "Bytes of synced writes");
-  write_seconds_ = registry_->AddHistogram("changeledger_eventstore_write_duration_seconds",
-                                           "Time of one synced write",
-                                           metrics::LatencyBuckets());
-  pending_ = registry_->AddGauge("changeledger_eventstore_pending_appends",
-                                 "Appends waiting for the writer");
-  failed_ = registry_->AddGauge("changeledger_eventstore_failed",
-                                "1 when the store refuses appends after a write failure");
+  commits_ = MakeCounter(registry_, "changeledger_eventstore_commits_total",
+                         "Synced group-commit writes of the event store", {});
+  group_size_ = MakeHistogram(registry_, "changeledger_eventstore_group_commit_appends",
+                              "Appends combined into one synced write", metrics::SizeBuckets());
+  events_ = MakeCounter(registry_, "changeledger_eventstore_events_appended_total",
+                        "Events made durable", {});
+  bytes_ = MakeCounter(registry_, "changeledger_eventstore_appended_bytes_total",
+                       "Bytes of synced writes", {});
+  write_seconds_ = MakeHistogram(registry_, "changeledger_eventstore_write_duration_seconds",
+                                 "Time of one synced write", metrics::LatencyBuckets());
+  pending_ = MakeGauge(registry_, "changeledger_eventstore_pending_appends",
+                       "Appends waiting for the writer", {});
+  failed_ = MakeGauge(registry_, "changeledger_eventstore_failed",
+                      "1 when the store refuses appends after a write failure", {});
 }
 
 void EventStoreProbe::OnCommit(size_t appends_in_group, size_t events, size_t bytes,
