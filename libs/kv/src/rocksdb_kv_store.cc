@@ -19,7 +19,6 @@ using internal::FromRocks;
 // rocksdb::WriteBatch's header: sequence number and count.
 constexpr size_t kBatchHeaderBytes = 12;
 
-
 // The key up to and including its last '/' (the whole key when it has
 // none): the group whose insert position the memtable remembers.
 class KeyDirectoryTransform final : public rocksdb::SliceTransform {
