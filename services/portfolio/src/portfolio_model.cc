@@ -1138,6 +1138,7 @@ absl::StatusOr<FrontDoorActivity> PortfolioModel::GetFrontDoorActivity(
     bool decided_since = false;
     ProposalOutcome outcome = ProposalOutcome::kUnspecified;
     int64_t decided_at = 0;
+    uint32_t area = 0;
     for (uint32_t ei : p.events) {
       const EventRecord& e = m.events[ei];
       if (e.recorded_at > at) break;
@@ -1146,6 +1147,7 @@ absl::StatusOr<FrontDoorActivity> PortfolioModel::GetFrontDoorActivity(
         if (!submitted) first_submission = e.occurred_at;
         submitted = true;
         decided_since = false;
+        area = e.payload.area;  // a resubmission may name another area
       } else if (e.kind == FactKind::kProposalDecided && submitted) {
         decided_since = true;
         outcome = static_cast<ProposalOutcome>(e.payload.outcome);
@@ -1153,6 +1155,7 @@ absl::StatusOr<FrontDoorActivity> PortfolioModel::GetFrontDoorActivity(
       }
     }
     if (!submitted) continue;
+    if (query.business_area && m.areas.Get(area) != *query.business_area) continue;
     const absl::CivilSecond cs = absl::ToCivilSecond(FromMicros(first_submission), absl::UTCTimeZone());
     const YearMonth ym{static_cast<int>(cs.year()), cs.month()};
     if (query.from && ym < *query.from) continue;

@@ -437,6 +437,7 @@ grpc::Status PortfolioServiceImpl::ListFrontDoorActivity(grpc::ServerContext*,
   if (q.from && q.to && *q.to < *q.from) {
     return Grpc(absl::InvalidArgumentError("from_month: must not be after to_month"));
   }
+  if (req->has_business_area()) q.business_area = req->business_area();
   if (auto s = Available(); !s.ok()) return Grpc(s);
   auto fd = holder_->Read([&q](const PortfolioModel& m) { return m.GetFrontDoorActivity(q); });
   if (!fd.ok()) return Grpc(fd.status());

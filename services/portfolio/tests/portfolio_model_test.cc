@@ -552,6 +552,44 @@ TEST_F(PortfolioModelTest, FrontDoorCountsOutcomesPerMonthWithTimeToDecision) {
   EXPECT_EQ(model_.GetFrontDoorActivity(bad).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(PortfolioModelTest, FrontDoorByAreaFollowsTheLatestSubmission) {
+  Apply(make_.Submitted("p1", Day(1), "MO"));
+  Apply(make_.Decided("p1", Day(3), ProposalOutcome::kApproved));
+  Apply(make_.Submitted("p2", Day(2), "DI"));
+  Apply(make_.Submitted("p3", Day(2), "MO"));
+  Apply(make_.Decided("p3", Day(4), ProposalOutcome::kReturned));
+  Apply(make_.Submitted("p3", Day(9), "DI"));  // resubmitted under another area
+  Apply(make_.Submitted("p4", Day(5), ""));    // recorded before submissions named the area
+
+  auto count = [&](std::optional<std::string> area, std::optional<absl::Time> as_of) {
+    FrontDoorQuery q;
+    q.business_area = std::move(area);
+    q.as_of = as_of;
+    auto fd = model_.GetFrontDoorActivity(q);
+    EXPECT_TRUE(fd.ok()) << fd.status();
+    int64_t submitted = 0;
+    for (const FrontDoorPeriod& p : fd->periods) submitted += p.submitted;
+    return submitted;
+  };
+  EXPECT_EQ(count(std::nullopt, std::nullopt), 4);
+  EXPECT_EQ(count("MO", std::nullopt), 1);
+  EXPECT_EQ(count("DI", std::nullopt), 2);
+  EXPECT_EQ(count("", std::nullopt), 1);
+  EXPECT_EQ(count("PS", std::nullopt), 0);
+  // Before the resubmission p3 was still MO's.
+  EXPECT_EQ(count("MO", Day(8)), 2);
+  EXPECT_EQ(count("DI", Day(8)), 1);
+
+  FrontDoorQuery mo;
+  mo.business_area = "MO";
+  auto fd = model_.GetFrontDoorActivity(mo);
+  ASSERT_TRUE(fd.ok());
+  ASSERT_THAT(fd->periods, SizeIs(1));
+  EXPECT_EQ(fd->periods[0].approved, 1);
+  EXPECT_EQ(fd->periods[0].decided, 1);
+  EXPECT_DOUBLE_EQ(fd->periods[0].mean_days_to_decision, 2);
+}
+
 TEST_F(PortfolioModelTest, PyramidReportsWhichTiersBreakIt) {
   int n = 0;
   auto add = [&](Tier t, int count) {

@@ -66,6 +66,12 @@ class EnvelopeMaker {
     m.mutable_attributes()->mutable_estimated_cost()->set_amount_minor(cost);
     return Make("intake", "change-" + id, at, m);
   }
+  bus::Envelope Submitted(const std::string& proposal, absl::Time at, const std::string& area) {
+    intake::ProposalSubmitted m;
+    m.set_proposal_id(proposal);
+    m.set_business_area(area);
+    return Make("intake", "proposal-" + proposal, at, m);
+  }
   bus::Envelope Closed(const std::string& id, absl::Time at) {
     intake::ChangeClosed m;
     m.set_change_id(id);
@@ -257,6 +263,25 @@ TEST_F(PortfolioServiceTest, InvalidArgumentsNameTheField) {
   pb::RebuildStatus rs;
   EXPECT_THAT(service_.Rebuild(&ctx_, &rreq, &rs).error_message(), HasSubstr("source"));
   EXPECT_EQ(control_.rebuilds, 0);
+}
+
+TEST_F(PortfolioServiceTest, FrontDoorActivityFiltersByBusinessArea) {
+  Feed({make_.Submitted("p1", Day(1), "MO"), make_.Submitted("p2", Day(2), "DI"),
+        make_.Submitted("p3", Day(3), "MO")});
+  auto submitted = [&](const pb::ListFrontDoorActivityRequest& req) {
+    pb::FrontDoorActivity fd;
+    const grpc::Status s = service_.ListFrontDoorActivity(&ctx_, &req, &fd);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    int64_t n = 0;
+    for (const auto& p : fd.periods()) n += p.submitted();
+    return n;
+  };
+  pb::ListFrontDoorActivityRequest req;
+  EXPECT_EQ(submitted(req), 3);
+  req.set_business_area("MO");
+  EXPECT_EQ(submitted(req), 2);
+  req.set_business_area("PS");
+  EXPECT_EQ(submitted(req), 0);
 }
 
 TEST_F(PortfolioServiceTest, ProvenancePagesThroughTheCell) {

@@ -543,19 +543,24 @@ void AddPortfolioCommands(CLI::App& cli, App& app) {
     sub->add_option("--as-of", *as_of, "As known on this date or at this time");
     sub->add_option("--from", *from, "First month, YYYY-MM");
     sub->add_option("--to", *to, "Last month, YYYY-MM");
-    sub->footer(ExampleFooter({"changectl portfolio front-door --from 2021-04"}));
-    app.Define(sub, [&app, as_of, from, to] {
+    auto area = std::make_shared<std::string>();
+    sub->add_option("--area", *area,
+                    "Only proposals whose latest submission names this business area");
+    sub->footer(ExampleFooter({"changectl portfolio front-door --from 2021-04",
+                               "changectl portfolio front-door --area MO"}));
+    app.Define(sub, [&app, as_of, from, to, area] {
       int code = 0;
       pv1::ListFrontDoorActivityRequest req;
       if (!AsOf(app, "--as-of", *as_of, [&] { return req.mutable_as_of(); }, &code)) return code;
       req.set_from_month(*from);
       req.set_to_month(*to);
+      if (!area->empty()) req.set_business_area(*area);
       return Call<pv1::FrontDoorActivity>(
           app, "auditor",
           [&](Stub& s, const Conn& conn, pv1::FrontDoorActivity* r) {
             return s.ListFrontDoorActivity(conn.NewCall().get(), req, r);
           },
-          [](const pv1::FrontDoorActivity& a) {
+          [area](const pv1::FrontDoorActivity& a) {
             Table t({"MONTH", "SUBMITTED", "APPROVED", "REJECTED", "DEFERRED", "RETURNED",
                      "PENDING", "MEAN DAYS", "MEDIAN DAYS"});
             for (size_t i = 1; i <= 8; ++i) t.AlignRight(i);
@@ -566,7 +571,9 @@ void AddPortfolioCommands(CLI::App& cli, App& app) {
                         absl::StrFormat("%.1f", p.mean_days_to_decision()),
                         absl::StrFormat("%.1f", p.median_days_to_decision())});
             }
-            return absl::StrCat("Front door ", Stands(a.stands()), "\n\n", t.Render());
+            const std::string scope =
+                area->empty() ? "" : absl::StrCat("(business area ", *area, ") ");
+            return absl::StrCat("Front door ", scope, Stands(a.stands()), "\n\n", t.Render());
           });
     });
   }

@@ -249,6 +249,8 @@ struct FrontDoorQuery {
   std::optional<absl::Time> as_of;
   std::optional<YearMonth> from;  // inclusive
   std::optional<YearMonth> to;    // inclusive
+  // Only proposals whose latest submission names this area.
+  std::optional<std::string> business_area;
 };
 
 // Proposals first submitted in a month (by occurred_at, UTC).
