@@ -50,7 +50,7 @@ propose() {
       if [ "$target" != under_assessment ]; then
         local outcome=${target}
         run -o name proposals decide "$name" --request-id "example-$key-decide" \
-          --outcome "$outcome" --meeting-date 2021-05-20 --chair "DAC Corporate Services" \
+          --outcome "$outcome" --meeting-date "$(date -u +%F)" --chair "DAC Corporate Services" \
           --rationale "Front door decision (example)" >/dev/null
       fi ;;
   esac

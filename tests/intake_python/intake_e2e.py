@@ -8,6 +8,7 @@ and checks the change that the approval registered. Exits non-zero on the
 first failed check.
 """
 import argparse
+import datetime
 import os
 import re
 import queue
@@ -164,6 +165,13 @@ class IntakeE2E(unittest.TestCase):
         with self.assertRaises(grpc.RpcError) as caught:
             self.call("DecideProposal", decide, "alice")
         self.assertEqual(caught.exception.code(), grpc.StatusCode.PERMISSION_DENIED)
+        with self.assertRaises(grpc.RpcError) as caught:
+            self.call("DecideProposal", decide, "chair")
+        self.assertEqual(caught.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertIn("meeting_date: before the proposal was submitted", caught.exception.details())
+        today = datetime.datetime.now(datetime.timezone.utc).date()
+        decide.meeting_date.year, decide.meeting_date.month, decide.meeting_date.day = (
+            today.year, today.month, today.day)
         p = self.call("DecideProposal", decide, "chair")
         self.assertEqual(p.state, intake_pb2.PROPOSAL_STATE_APPROVED)
         self.assertTrue(p.change.startswith("changes/"))

@@ -148,6 +148,13 @@ bool Is(const Envelope& event) {
   return event.type() == T::descriptor()->full_name();
 }
 
+// When the proposal was last submitted (the epoch if never submitted; only
+// a submitted proposal can be decided).
+absl::Time SubmitTime(const v1::Proposal& state) {
+  return absl::FromUnixSeconds(state.submit_time().seconds()) +
+         absl::Nanoseconds(state.submit_time().nanos());
+}
+
 }  // namespace
 
 std::string ProposalStream(absl::string_view proposal_id) {
@@ -184,6 +191,7 @@ absl::Status ApplyProposalEvent(const Envelope& event, v1::Proposal& proposal) {
     *proposal.mutable_attributes() = e.attributes();
   } else if (Is<v1::ProposalSubmitted>(event)) {
     proposal.set_state(v1::PROPOSAL_STATE_SUBMITTED);
+    *proposal.mutable_submit_time() = event.occurred_at();
   } else if (Is<v1::ProposalWithdrawn>(event)) {
     v1::ProposalWithdrawn e;
     CL_RETURN_IF_ERROR(Unpack(event, e));
@@ -406,6 +414,12 @@ absl::StatusOr<std::vector<PendingEvent>> DecideProposalDecision(
     errors.Add("meeting_date", "not a valid date");
   } else if (DateToTime(request.meeting_date()) > context.now) {
     errors.Add("meeting_date", "in the future");
+  } else if (const absl::CivilDay submitted =
+                 absl::ToCivilDay(SubmitTime(state), absl::UTCTimeZone());
+             DateToTime(request.meeting_date()) <
+             absl::FromCivil(submitted, absl::UTCTimeZone())) {
+    errors.Add("meeting_date", absl::StrCat("before the proposal was submitted (",
+                                            absl::FormatCivilTime(submitted), ")"));
   }
   CheckText(errors, "chair", request.chair(), kMaxName, /*required=*/true);
   CheckText(errors, "rationale", request.rationale(), kMaxText, /*required=*/false);
@@ -425,8 +439,10 @@ absl::StatusOr<std::vector<PendingEvent>> DecideProposalDecision(
         "cannot approve a proposal without a recorded assessment");
   }
   const std::string id = state.name().substr(kProposalPrefix.size());
-  // The decision happened at the meeting.
-  const absl::Time occurred = std::min(DateToTime(request.meeting_date()), context.now);
+  // The decision happened at the meeting, and not before the submission (a
+  // meeting on the day of the submission would otherwise be at midnight).
+  const absl::Time occurred =
+      std::max(std::min(DateToTime(request.meeting_date()), context.now), SubmitTime(state));
   v1::ProposalDecided decided;
   decided.set_proposal_id(id);
   decided.set_outcome(request.outcome());

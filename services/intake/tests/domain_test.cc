@@ -36,8 +36,11 @@ class IntakeDomainTest : public ::testing::Test {
   IntakeDomainTest() : areas_(BusinessAreaCatalog::Default()) {
     const absl::Time now = absl::FromCivil(absl::CivilSecond(2021, 7, 1, 10, 0, 0),
                                            absl::UTCTimeZone());
-    proposer_ = {.actor = "alice", .now = now, .areas = &areas_};
-    other_proposer_ = {.actor = "bob", .now = now, .areas = &areas_};
+    // Proposers draft and submit before the panel meets (Decision(): 30 June).
+    const absl::Time earlier = absl::FromCivil(absl::CivilSecond(2021, 6, 28, 10, 0, 0),
+                                               absl::UTCTimeZone());
+    proposer_ = {.actor = "alice", .now = earlier, .areas = &areas_};
+    other_proposer_ = {.actor = "bob", .now = earlier, .areas = &areas_};
     panel_ = {.actor = "panel-chair", .now = now, .areas = &areas_};
     panel2_ = {.actor = "panel-member", .now = now, .areas = &areas_};
     office_ = {.actor = "office", .now = now, .areas = &areas_};
@@ -472,6 +475,27 @@ TEST_F(IntakeDomainTest, DecisionValidatesOutcomeMeetingDateAndChair) {
   result = DecideProposalDecision(proposal(), request, kChangeId, panel_);
   EXPECT_EQ(result.status().message(),
             "outcome: unknown value; meeting_date: in the future; conditions[1]: required");
+}
+
+TEST_F(IntakeDomainTest, DecisionCannotPrecedeTheSubmission) {
+  Draft();
+  Submit();  // 28 June, 10:00
+  EXPECT_EQ(proposal().submit_time().seconds(),
+            absl::ToUnixSeconds(absl::FromCivil(absl::CivilSecond(2021, 6, 28, 10, 0, 0),
+                                                absl::UTCTimeZone())));
+  StartAssessment();
+  Assess(panel_);
+  v1::DecideProposalRequest request = Decision(v1::DECISION_OUTCOME_APPROVED);
+  *request.mutable_meeting_date() = MakeDate(2021, 6, 27);
+  auto result = DecideProposalDecision(proposal(), request, kChangeId, panel_);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(result.status().message(),
+            "meeting_date: before the proposal was submitted (2021-06-28)");
+  // A meeting on the day of the submission took place after it, not at midnight.
+  *request.mutable_meeting_date() = MakeDate(2021, 6, 28);
+  result = DecideProposalDecision(proposal(), request, kChangeId, panel_);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ((*result)[0].occurred_at, proposer_.now);
 }
 
 TEST_F(IntakeDomainTest, DecisionNeedsAProposalUnderAssessment) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "domain/intake_domain.h"
+#include "domain/validation.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace changeledger::intake::testing {
@@ -41,6 +42,10 @@ inline v1::ChangeAttributes CompleteAttributes(const std::string& title = "Foren
   return a;
 }
 
+// Today (UTC): a meeting date the service accepts for a proposal the test
+// submitted moments before (not before the submission, not in the future).
+inline common::v1::Date TodayUtc() { return domain::TimeToDate(absl::Now()); }
+
 // Folds decided events into per-stream states, numbering versions and
 // global positions as a store would.
 class FakeLog {
@@ -55,6 +60,8 @@ class FakeLog {
       envelope.set_type(pending.type);
       envelope.set_actor(actor);
       *envelope.mutable_payload() = pending.payload;
+      *envelope.mutable_occurred_at() = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
+          absl::ToUnixNanos(pending.occurred_at));
       *envelope.mutable_recorded_at() =
           google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(recorded_at));
       envelopes_.push_back(envelope);

@@ -117,9 +117,7 @@ class IntakeServerTest : public ::testing::Test {
     decide.set_name(p.name());
     decide.set_outcome(v1::DECISION_OUTCOME_APPROVED);
     decide.set_chair("DAC Corporate Services");
-    decide.mutable_meeting_date()->set_year(2021);
-    decide.mutable_meeting_date()->set_month(6);
-    decide.mutable_meeting_date()->set_day(30);
+    *decide.mutable_meeting_date() = testing::TodayUtc();
     decide.set_expected_version(4);
     auto status = stub_->DecideProposal(As(kPanelToken).get(), decide, &p);
     EXPECT_TRUE(status.ok()) << status.error_message();

@@ -83,9 +83,7 @@ class IntakeServiceTest : public ::testing::Test {
     v1::DecideProposalRequest decide;
     decide.set_name(name);
     decide.set_outcome(v1::DECISION_OUTCOME_APPROVED);
-    decide.mutable_meeting_date()->set_year(2021);
-    decide.mutable_meeting_date()->set_month(6);
-    decide.mutable_meeting_date()->set_day(30);
+    *decide.mutable_meeting_date() = testing::TodayUtc();
     decide.set_chair("DAC Corporate Services");
     auto status = service_->DecideProposal(&c3, &decide, &p);
     EXPECT_TRUE(status.ok()) << status.error_message();

@@ -108,6 +108,7 @@ std::string RenderProposal(const intake::v1::Proposal& p) {
   if (!p.withdraw_reason().empty()) f.push_back({"withdrawn because", p.withdraw_reason()});
   f.push_back({"version", absl::StrCat(p.version())});
   f.push_back({"created", FormatTimestamp(p.create_time())});
+  if (p.has_submit_time()) f.push_back({"submitted", FormatTimestamp(p.submit_time())});
   f.push_back({"updated", FormatTimestamp(p.update_time())});
   return RenderFields(f);
 }
