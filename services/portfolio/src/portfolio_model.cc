@@ -1175,7 +1175,11 @@ absl::StatusOr<FrontDoorActivity> PortfolioModel::GetFrontDoorActivity(
       case ProposalOutcome::kUnspecified: break;
     }
     ++period.decided;
-    days.push_back(static_cast<double>(decided_at - first_submission) / 86400e6);
+    // Intake refuses a meeting date before the submission; a decision
+    // recorded before it did has no meaningful time to decision.
+    if (decided_at >= first_submission) {
+      days.push_back(static_cast<double>(decided_at - first_submission) / 86400e6);
+    }
   }
   for (auto& [ym, entry] : periods) {
     auto& [period, days] = entry;

@@ -590,6 +590,24 @@ TEST_F(PortfolioModelTest, FrontDoorByAreaFollowsTheLatestSubmission) {
   EXPECT_DOUBLE_EQ(fd->periods[0].mean_days_to_decision, 2);
 }
 
+// Intake used to accept a meeting date before the submission.
+TEST_F(PortfolioModelTest, FrontDoorLeavesDecisionsDatedBeforeTheSubmissionOutOfTheDays) {
+  Apply(make_.Submitted("p1", Day(10), "MO"));
+  Fact early = make_.Decided("p1", Day(12), ProposalOutcome::kApproved);
+  early.meta.occurred_at = Day(2);  // the meeting date, before the submission
+  Apply(early);
+  Apply(make_.Submitted("p2", Day(10), "MO"));
+  Apply(make_.Decided("p2", Day(14), ProposalOutcome::kRejected));
+
+  auto fd = model_.GetFrontDoorActivity({});
+  ASSERT_TRUE(fd.ok());
+  ASSERT_THAT(fd->periods, SizeIs(1));
+  EXPECT_EQ(fd->periods[0].decided, 2);
+  EXPECT_EQ(fd->periods[0].approved, 1);
+  EXPECT_DOUBLE_EQ(fd->periods[0].mean_days_to_decision, 4);  // p2 only
+  EXPECT_DOUBLE_EQ(fd->periods[0].median_days_to_decision, 4);
+}
+
 TEST_F(PortfolioModelTest, PyramidReportsWhichTiersBreakIt) {
   int n = 0;
   auto add = [&](Tier t, int count) {

@@ -259,7 +259,8 @@ struct FrontDoorPeriod {
   int64_t submitted = 0;
   int64_t approved = 0, rejected = 0, deferred = 0, returned = 0;
   int64_t pending = 0;  // no decision since the latest submission
-  // Decided proposals: first submission to latest decision (occurred_at).
+  // Decided proposals: first submission to latest decision (occurred_at);
+  // decisions dated before the first submission are left out of the days.
   int64_t decided = 0;
   double mean_days_to_decision = 0;
   double median_days_to_decision = 0;
