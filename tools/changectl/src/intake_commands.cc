@@ -380,9 +380,11 @@ void AddProposalCommands(CLI::App& cli, App& app) {
     sub->add_option("--rationale", d->rationale, "Why");
     sub->add_option("--condition", d->conditions, "A condition attached to the decision (repeat)");
     flags->Register(sub);
-    sub->footer("\nApproval needs at least one assessment and registers a change at once.\n" +
+    sub->footer("\nApproval needs at least one assessment and registers a change at once.\n"
+                "The meeting date may not be in the future or before the day the proposal\n"
+                "was last submitted.\n" +
                 ExampleFooter({"changectl proposals decide 5f0c... --outcome approved "
-                               "--meeting-date 2021-05-20 --chair 'DAC Corporate Services' "
+                               "--meeting-date \"$(date -u +%F)\" --chair 'DAC Corporate Services' "
                                "--condition 'benefits profile by Q3'"}));
     app.Define(sub, [&app, flags, name, d] {
       int code = 0;
