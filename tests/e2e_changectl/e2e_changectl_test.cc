@@ -119,6 +119,32 @@ TEST_F(ChangectlE2eTest, ProposalsExistInEveryState) {
                              "Frontline innovation fund\n"));
 }
 
+// The example takes seven proposals through submission (examples/load.sh):
+// three for CS, two for MO, one each for FP and PS.
+TEST_F(ChangectlE2eTest, FrontDoorCountsSubmissionsOverallAndPerArea) {
+  ASSERT_EQ(stack_->Ctl({"baseline", "--settle", "60s"}).exit_code, 0);  // the view caught up
+  auto submitted = [&](std::vector<std::string> args) -> int64_t {
+    args.insert(args.begin(), {"portfolio", "front-door", "-o", "json"});
+    auto result = stack_->Ctl(args);
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    int64_t n = 0;
+    const auto doc = nlohmann::json::parse(result.out);
+    for (const auto& period : doc["periods"]) {
+      n += std::stoll(period["submitted"].get<std::string>());  // int64 is a JSON string
+      EXPECT_GE(period["mean_days_to_decision"].get<double>(), 0) << period;
+    }
+    return n;
+  };
+  EXPECT_EQ(submitted({}), 7);
+  EXPECT_EQ(submitted({"--area", "CS"}), 3);
+  EXPECT_EQ(submitted({"--area", "MO"}), 2);
+  EXPECT_EQ(submitted({"--area", "DI"}), 0);
+
+  auto table = stack_->Ctl({"portfolio", "front-door", "--area", "CS"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_THAT(table.out, testing::StartsWith("Front door (business area CS) as known now"));
+}
+
 TEST_F(ChangectlE2eTest, ImportWithBadRowsReportsEveryRowAndExits6) {
   const std::string file = SourceDir() + "/examples/returns/example-bad-rows.csv";
   const std::string reference = "e2e-bad-rows";
