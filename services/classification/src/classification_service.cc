@@ -113,12 +113,21 @@ rpc::MethodPolicy LogReaderPolicy() {
   return {{Method(service, "ReadLog"), readers}, {Method(service, "GetLogHead"), readers}};
 }
 
-v1::ChangeClassification ToApi(const State& s, const std::vector<RecordedEvent>& history) {
+v1::ChangeClassification ToApi(const State& s, const std::vector<RecordedEvent>& history,
+                               const Ruleset& ruleset) {
   v1::ChangeClassification out;
   out.set_name(ResourceName(s.change_id));
   out.set_change(absl::StrCat("changes/", s.change_id));
   out.set_status(ToApi(s.status));
-  if (auto effective = s.Effective()) *out.mutable_classification() = ToProto(*effective);
+  if (auto effective = s.Effective()) {
+    *out.mutable_classification() = ToProto(*effective);
+    const TierGuidance g = ruleset.GuidanceFor(effective->tier);
+    v1::TierGuidance* guidance = out.mutable_guidance();
+    guidance->set_change_approach(g.change_approach);
+    guidance->set_governance(g.governance);
+    guidance->set_leadership(g.leadership);
+    guidance->set_resourcing_demand(g.resourcing_demand);
+  }
   if (s.in_force) {
     v1::ClassificationDecision* d = out.mutable_decision();
     d->set_kind(ToApi(s.status));
@@ -183,7 +192,7 @@ grpc::Status ClassificationServiceImpl::GetClassification(
   }
   absl::StatusOr<std::vector<RecordedEvent>> history = classifier_->History(*id);
   if (!history.ok()) return errors::ToGrpcStatus(history.status());
-  *response = ToApi(*state, *history);
+  *response = ToApi(*state, *history, classifier_->ruleset());
   return grpc::Status::OK;
 }
 
@@ -232,7 +241,7 @@ grpc::Status ClassificationServiceImpl::ListClassifications(
           MakeToken(fingerprint, response->classifications().rbegin()->name().substr(16)));
       break;
     }
-    *response->add_classifications() = ToApi(*s, {});
+    *response->add_classifications() = ToApi(*s, {}, classifier_->ruleset());
   }
   return grpc::Status::OK;
 }
@@ -249,7 +258,7 @@ grpc::Status ClassificationServiceImpl::ConfirmClassification(
       caller->first,
       caller->second);
   if (!state.ok()) return errors::ToGrpcStatus(state.status());
-  *response = ToApi(*state, {});
+  *response = ToApi(*state, {}, classifier_->ruleset());
   return grpc::Status::OK;
 }
 
@@ -266,7 +275,7 @@ grpc::Status ClassificationServiceImpl::OverrideClassification(
                                               request->rationale()},
       caller->first, caller->second);
   if (!state.ok()) return errors::ToGrpcStatus(state.status());
-  *response = ToApi(*state, {});
+  *response = ToApi(*state, {}, classifier_->ruleset());
   return grpc::Status::OK;
 }
 
@@ -300,7 +309,7 @@ grpc::Status ClassificationServiceImpl::ListClassificationQueue(
           "queue", absl::StrCat(absl::ToUnixNanos(last->awaiting_since), "/", last->change_id)));
       break;
     }
-    *response->add_classifications() = ToApi(s, {});
+    *response->add_classifications() = ToApi(s, {}, classifier_->ruleset());
     last = &s;
   }
   return grpc::Status::OK;

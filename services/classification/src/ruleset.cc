@@ -421,6 +421,12 @@ uint32_t Ruleset::version() const { return impl_->version; }
 const std::string& Ruleset::title() const { return impl_->title; }
 const std::string& Ruleset::source() const { return impl_->source; }
 size_t Ruleset::tier_rule_count() const { return impl_->tier_rules.size(); }
+TierGuidance Ruleset::GuidanceFor(Tier tier) const {
+  auto it = impl_->tiers.find(tier);
+  if (it == impl_->tiers.end()) return {};
+  const TierProfile& p = it->second;
+  return {p.change_approach, p.governance, p.leadership, p.resourcing_demand};
+}
 size_t Ruleset::complexity_rule_count() const { return impl_->complexity_rules.size(); }
 std::vector<std::string> Ruleset::rule_ids() const {
   std::vector<std::string> ids;

@@ -278,6 +278,11 @@ TEST_F(ClassificationServerTest, IntakeToKafkaToClassificationAndTheApi) {
   EXPECT_EQ(c1->latest_suggestion().fired_rules(0).rule_id(), "T4-business-case");
   EXPECT_EQ(c1->history_size(), 1);
   EXPECT_EQ(Get("c2")->classification().tier(), v1::TIER_EXPERIMENTAL);
+  // Until a decision, the guidance is the suggested tier's.
+  const std::string experimental_approach = Get("c2")->latest_suggestion().change_approach();
+  EXPECT_EQ(Get("c2")->guidance().change_approach(), experimental_approach);
+  const std::string mandated_approach = c1->guidance().change_approach();
+  ASSERT_NE(mandated_approach, experimental_approach);
 
   // Unknown and malformed names.
   EXPECT_EQ(Get("nope").status().code(), absl::StatusCode::kNotFound);
@@ -332,6 +337,10 @@ TEST_F(ClassificationServerTest, IntakeToKafkaToClassificationAndTheApi) {
   st = stub_->OverrideClassification(Ctx(kOfficeToken).get(), ov, &out);
   ASSERT_TRUE(st.ok()) << st.error_message();
   EXPECT_EQ(out.status(), v1::CLASSIFICATION_STATUS_OVERRIDDEN);
+  // Run as the overriding tier says, not as the suggestion did.
+  EXPECT_EQ(out.guidance().change_approach(), mandated_approach);
+  EXPECT_EQ(Get("c2")->guidance().change_approach(), mandated_approach);
+  EXPECT_EQ(Get("c2")->latest_suggestion().change_approach(), experimental_approach);
 
   // Filters.
   v1::ListClassificationsRequest list;

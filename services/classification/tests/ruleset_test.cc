@@ -208,6 +208,21 @@ TEST_F(ShippedRulesetTest, TypeGuidanceFollowsPresentTypes) {
   EXPECT_THAT(s.type_guidance[1], HasSubstr("EMERGENT: "));
 }
 
+TEST_F(ShippedRulesetTest, GuidanceForATierIsItsProfileAsASuggestionCarriesIt) {
+  EXPECT_THAT(ruleset_->GuidanceFor(Tier::kMandated).change_approach,
+              testing::StartsWith("Project management to an agreed mandate"));
+  EXPECT_TRUE(ruleset_->GuidanceFor(Tier::kUnspecified).change_approach.empty());
+  ChangeFacts f;
+  f.tests_hypothesis = true;
+  const Suggestion s = ruleset_->Evaluate(f);
+  ASSERT_EQ(s.classification.tier, Tier::kExperimental);
+  const TierGuidance g = ruleset_->GuidanceFor(Tier::kExperimental);
+  EXPECT_EQ(g.change_approach, s.change_approach);
+  EXPECT_EQ(g.governance, s.governance);
+  EXPECT_EQ(g.leadership, s.leadership);
+  EXPECT_EQ(g.resourcing_demand, s.resourcing_demand);
+}
+
 // ---------------------------------------------------------------------------
 // The rule language, on small rulesets of our own.
 // ---------------------------------------------------------------------------

@@ -54,6 +54,12 @@ std::string RenderClassification(const cv1::ChangeClassification& c) {
   f.push_back({"tier", TierWord(c.classification().tier())});
   f.push_back({"complexity", ComplexityWord(c.classification().complexity())});
   f.push_back({"complexity types", TypesText(c.classification())});
+  // How a change of the tier shown is run: the overriding tier's after an override.
+  if (!c.guidance().change_approach().empty()) {
+    f.push_back({"change approach", c.guidance().change_approach()});
+    f.push_back({"governance", c.guidance().governance()});
+    f.push_back({"resourcing demand", c.guidance().resourcing_demand()});
+  }
   if (c.has_decision() && c.decision().kind() != 0) {
     f.push_back({"decided", absl::StrCat(StatusWord(c.decision().kind()), " by ",
                                          c.decision().decided_by(), " at ",
@@ -67,9 +73,6 @@ std::string RenderClassification(const cv1::ChangeClassification& c) {
   const auto& s = c.latest_suggestion();
   if (s.classification().tier() != 0) {
     f.push_back({"suggested", ClassificationText(s.classification())});
-    f.push_back({"change approach", s.change_approach()});
-    f.push_back({"governance", s.governance()});
-    f.push_back({"resourcing demand", s.resourcing_demand()});
   }
   f.push_back({"version", absl::StrCat(c.version())});
   std::string out = RenderFields(f);

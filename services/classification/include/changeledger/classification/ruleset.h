@@ -54,6 +54,14 @@ struct FiredRule {
   friend bool operator==(const FiredRule&, const FiredRule&) = default;
 };
 
+// How a change of one tier is likely run (the paper's "practical model").
+struct TierGuidance {
+  std::string change_approach;
+  std::string governance;
+  std::string leadership;
+  std::string resourcing_demand;
+};
+
 // What the ruleset suggests for one change, and why.
 struct Suggestion {
   Classification classification;
@@ -106,6 +114,8 @@ class Ruleset {
 
   // The suggestion for `facts`. Never fails: the ruleset was validated.
   Suggestion Evaluate(const ChangeFacts& facts) const;
+  // The ruleset's profile of `tier`; empty for Tier::kUnspecified.
+  TierGuidance GuidanceFor(Tier tier) const;
 
   struct Impl;
 
