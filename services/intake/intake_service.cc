@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "changeledger/errors/grpc_status.h"
 #include "changeledger/errors/status_macros.h"
+#include "domain/attributes.h"
 #include "google/protobuf/util/time_util.h"
 #include "ids.h"
 
@@ -379,6 +380,19 @@ grpc::Status IntakeServiceImpl::ListChanges(grpc::ServerContext* context,
 
 // --- returns -------------------------------------------------------------------
 
+absl::StatusOr<std::vector<std::string>> IntakeServiceImpl::DiffersFromImported(
+    const std::string& change_id, const domain::PendingEvent& registration) const {
+  CL_ASSIGN_OR_RETURN(std::vector<Envelope> first,
+                      store_->ReadStream(domain::ChangeStream(change_id), 1, 1));
+  v1::ChangeRegistered imported, again;
+  if (first.empty() || !first.front().payload().UnpackTo(&imported) ||
+      !registration.payload.UnpackTo(&again)) {
+    return absl::InternalError(
+        absl::StrCat("change ", change_id, ": its first event is not a ChangeRegistered"));
+  }
+  return domain::ChangedPaths(imported.attributes(), again.attributes());
+}
+
 absl::Status IntakeServiceImpl::ImportBatch(const std::string& return_reference,
                                             const std::vector<v1::ReturnRecord>& records,
                                             const Caller& caller,
@@ -405,6 +419,9 @@ absl::Status IntakeServiceImpl::ImportBatch(const std::string& return_reference,
     CL_ASSIGN_OR_RETURN(uint64_t version, store_->StreamVersion(domain::ChangeStream(change_id)));
     if (version > 0) {
       result->set_outcome(v1::IMPORT_OUTCOME_ALREADY_IMPORTED);
+      CL_ASSIGN_OR_RETURN(std::vector<std::string> differs,
+                          DiffersFromImported(change_id, events->front()));
+      for (auto& path : differs) result->add_differs(std::move(path));
       continue;
     }
     fresh.push_back({index, *std::move(events)});

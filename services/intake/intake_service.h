@@ -136,6 +136,10 @@ class IntakeServiceImpl final : public v1::IntakeService::Service {
   absl::Status ImportBatch(const std::string& return_reference,
                            const std::vector<v1::ReturnRecord>& records, const Caller& caller,
                            v1::ImportReturnResponse* response);
+  // Attribute paths in which `registration` (a record's ChangeRegistered,
+  // decided again) differs from the one `change_id` was registered with.
+  absl::StatusOr<std::vector<std::string>> DiffersFromImported(
+      const std::string& change_id, const domain::PendingEvent& registration) const;
 
   eventstore::EventStore* store_;
   const ReadModel* read_model_;

@@ -175,7 +175,8 @@ TEST_F(IntakeServerTest, RolesAndOwnershipAreEnforced) {
 
 TEST_F(IntakeServerTest, ImportOfTenThousandRecordsWithBadOnes) {
   constexpr int kRecords = 10000;
-  auto run_import = [&](v1::ImportReturnResponse* response) {
+  // `corrected`: a record whose title and work packages differ from the first import.
+  auto run_import = [&](v1::ImportReturnResponse* response, int corrected = -1) {
     auto context = As(kOfficeToken);
     auto writer = stub_->ImportReturn(context.get(), response);
     v1::ImportReturnRequest message;
@@ -187,6 +188,10 @@ TEST_F(IntakeServerTest, ImportOfTenThousandRecordsWithBadOnes) {
       if (i % 100 == 7) record->mutable_attributes()->clear_title();
       if (i % 250 == 3) record->mutable_attributes()->set_business_area("XX");
       if (i % 2 == 0) record->set_status(v1::CHANGE_STATUS_IN_DELIVERY);
+      if (i == corrected) {
+        record->mutable_attributes()->set_title("Change " + std::to_string(i) + ", corrected");
+        record->mutable_attributes()->mutable_features()->set_work_packages(9);
+      }
       if (message.records_size() == 1000) {
         EXPECT_TRUE(writer->Write(message));
         message.clear_records();
@@ -225,6 +230,16 @@ TEST_F(IntakeServerTest, ImportOfTenThousandRecordsWithBadOnes) {
   EXPECT_EQ(second.rejected_count(), kBad);
   EXPECT_EQ(second.results(8).change(), first.results(8).change());
   EXPECT_EQ(server_->store()->LastPosition(), head) << "a second import stores nothing";
+  for (const auto& result : second.results()) EXPECT_THAT(result.differs(), ::testing::IsEmpty());
+
+  // A corrected record is not applied, but the caller is told how it differs.
+  v1::ImportReturnResponse third;
+  status = run_import(&third, /*corrected=*/8);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(third.results(8).outcome(), v1::IMPORT_OUTCOME_ALREADY_IMPORTED);
+  EXPECT_THAT(third.results(8).differs(), ::testing::ElementsAre("title", "features.work_packages"));
+  EXPECT_THAT(third.results(9).differs(), ::testing::IsEmpty());
+  EXPECT_EQ(server_->store()->LastPosition(), head) << "a corrected record amends nothing";
 
   // Every registered record is listed once, in import order.
   v1::ListChangesRequest list;

@@ -11,6 +11,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "app.h"
 #include "changeledger/changectl/progress.h"
 #include "changeledger/changectl/returns_file.h"
@@ -155,7 +156,8 @@ int RunImport(App& app, const ImportFlags& f) {
                               {"where", where_of[r.record_reference()]},
                               {"outcome", EnumWord(iv1::ImportOutcome_descriptor(), r.outcome())},
                               {"change", r.change()},
-                              {"error", r.error()}});
+                              {"error", r.error()},
+                              {"differs", r.differs()}});
     }
     j["errors"] = nlohmann::json::array();
     for (const auto& e : errors) {
@@ -183,6 +185,17 @@ int RunImport(App& app, const ImportFlags& f) {
       for (const auto& e : errors) t.AddRow({e.where, e.record_reference, e.error});
       std::cout << t.Render();
     }
+    Table differing({"WHERE", "RECORD", "CHANGE", "DIFFERS IN"});
+    for (const auto& r : total.results()) {
+      if (r.differs_size() == 0) continue;
+      differing.AddRow({where_of[r.record_reference()], r.record_reference(),
+                        ResourceId(r.change()), absl::StrJoin(r.differs(), ", ")});
+    }
+    if (differing.rows() > 0) {
+      std::cout << "\nrows already imported that differ from the first import (not applied; "
+                   "`changectl changes amend` corrects a change):\n"
+                << differing.Render();
+    }
   }
   return errors.empty() ? kExitOk : kExitPartial;
 }
@@ -207,7 +220,8 @@ void AddImportCommand(CLI::App& cli, App& app) {
       "\nEach row is checked on its own: unreadable rows (bad date, unknown word, repeated\n"
       "record_reference) and rows the server rejects are listed with their line and\n"
       "reason, the rest are registered. A change's id comes from (return, record), so\n"
-      "importing the same return again registers nothing new. A progress bar is drawn\n"
+      "importing the same return again registers nothing new; rows that differ from\n"
+      "what was first imported are listed, not applied. A progress bar is drawn\n"
       "on stderr when it is a terminal. Exit code 6 when some rows were not imported.\n"
       "Formats: see tools/changectl/README.md (CSV columns; JSON = ImportReturnRequest).\n" +
       ExampleFooter({"changectl import examples/returns/example-baseline-2021-05-12.csv",
