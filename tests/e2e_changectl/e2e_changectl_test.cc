@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <regex>
@@ -170,6 +171,27 @@ TEST_F(ChangectlE2eTest, ImportWithBadRowsReportsEveryRowAndExits6) {
   ASSERT_EQ(doc["errors"].size(), 5u);
   EXPECT_EQ(doc["errors"][0]["where"], "line 4");
   EXPECT_EQ(doc["errors"][1]["record_reference"], "BAD-3");
+}
+
+TEST_F(ChangectlE2eTest, ReimportListsRowsThatDifferFromTheFirstImport) {
+  const std::string file = *dir_ + "/e2e-corrected.csv";
+  auto write = [&](const std::string& title) {
+    std::ofstream out(file);
+    out << "record_reference,title,business_area,sponsor\n"
+        << "C-1," << title << ",MO,Supt A\n"
+        << "C-2,Unchanged,MO,Supt B\n";
+  };
+  write("Before");
+  auto first = stack_->Ctl({"import", file, "--reference", "e2e-corrected"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  write("After");
+  auto again = stack_->Ctl({"import", file, "--reference", "e2e-corrected"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_THAT(again.out, HasSubstr("0 registered, 2 already imported"));
+  EXPECT_THAT(again.out, testing::ContainsRegex(
+                             "\nrows already imported that differ from the first import .*\n"
+                             "WHERE +RECORD +CHANGE +DIFFERS IN\n"
+                             "line 2 +C-1 +[0-9a-f-]{36} +title\n$"));
 }
 
 // Registered changes known to intake now (none of them closed or stopped,
