@@ -150,7 +150,7 @@ class IntakeServerImpl final : public IntakeServer {
   std::unique_ptr<metrics::Registry> registry_;
   domain::BusinessAreaCatalog areas_;
   std::unique_ptr<IntakeProbe> probe_;
-  std::unique_ptr<bus::EventStoreProbe> store_probe_;
+  std::unique_ptr<bus::EventStoreProbe> store_probe_;  // outlives the store
   std::unique_ptr<eventstore::EventStore> store_;
   std::unique_ptr<ReadModel> read_model_;
   std::unique_ptr<IntakeServiceImpl> service_;
