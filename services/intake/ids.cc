@@ -37,9 +37,15 @@ std::string ImportedChangeId(absl::string_view return_reference,
 }
 
 std::string IdempotencyKey(absl::string_view principal, absl::string_view method,
-                           absl::string_view request_id) {
-  std::string key = absl::StrCat("intake:", principal.size(), ":", principal, ":", method, ":",
-                                 request_id);
+                           absl::string_view resource, absl::string_view request_id) {
+  // Lengths before principal and resource keep the parts apart; methods
+  // hold no ':'.
+  std::string key =
+      resource.empty()
+          ? absl::StrCat("intake:", principal.size(), ":", principal, ":", method, ":",
+                         request_id)
+          : absl::StrCat("intake:", principal.size(), ":", principal, ":", method, ":",
+                         resource.size(), ":", resource, ":", request_id);
   if (key.size() > 256) key = absl::StrCat("intake-hashed:", NameUuid(key));
   return key;
 }

@@ -21,11 +21,14 @@ std::string NameUuid(absl::string_view name);
 std::string ImportedChangeId(absl::string_view return_reference,
                              absl::string_view record_reference);
 
-// The store's idempotency key of a command: scoped by principal and method,
-// so two callers' request ids never collide. At most 256 bytes (longer keys
-// are replaced by their NameUuid).
+// The store's idempotency key of a command: scoped by principal, method and
+// the resource the command names (its stream; empty for a create), so two
+// callers' request ids never collide and one key used on two resources is
+// two commands, not a retry. At most 256 bytes (longer keys are replaced by
+// their NameUuid). A create's key is the same as before keys named the
+// resource, so a create retried across that upgrade is still recognised.
 std::string IdempotencyKey(absl::string_view principal, absl::string_view method,
-                           absl::string_view request_id);
+                           absl::string_view resource, absl::string_view request_id);
 
 }  // namespace changeledger::intake
 

@@ -71,9 +71,11 @@ absl::Status FoldCommitted(const std::vector<domain::PendingEvent>& events,
   return absl::OkStatus();
 }
 
-std::string KeyFor(const std::string& actor, absl::string_view method,
+// `resource` is the stream the command acts on, empty for a create.
+std::string KeyFor(const std::string& actor, absl::string_view method, absl::string_view resource,
                    const std::string& request_id) {
-  return request_id.empty() ? std::string() : IdempotencyKey(actor, method, request_id);
+  return request_id.empty() ? std::string()
+                            : IdempotencyKey(actor, method, resource, request_id);
 }
 
 }  // namespace
@@ -193,7 +195,7 @@ grpc::Status IntakeServiceImpl::CreateProposal(grpc::ServerContext* context,
     CL_ASSIGN_OR_RETURN(
         *response,
         Create<v1::Proposal>(domain::ProposalStream(id),
-                             KeyFor(caller.actor, "CreateProposal", request->request_id()),
+                             KeyFor(caller.actor, "CreateProposal", "", request->request_id()),
                              caller.actor, [&] {
                                return domain::DecideCreateProposal(id, *request, caller.context);
                              }));
@@ -212,7 +214,7 @@ grpc::Status IntakeServiceImpl::Command(grpc::ServerContext* context, absl::stri
     CL_ASSIGN_OR_RETURN(Caller caller, CallerOf(context));
     const std::string stream = kProposal ? domain::ProposalStream(id) : domain::ChangeStream(id);
     CL_ASSIGN_OR_RETURN(*response,
-                        Run<State>(stream, KeyFor(caller.actor, method, request.request_id()),
+                        Run<State>(stream, KeyFor(caller.actor, method, stream, request.request_id()),
                                    request.expected_version(), caller.actor,
                                    [&](const State& state) {
                                      return decide(state, request, caller.context);
@@ -260,7 +262,8 @@ grpc::Status IntakeServiceImpl::DecideProposal(grpc::ServerContext* context,
     CL_ASSIGN_OR_RETURN(
         *response,
         Run<v1::Proposal>(domain::ProposalStream(id),
-                          KeyFor(caller.actor, "DecideProposal", request->request_id()),
+                          KeyFor(caller.actor, "DecideProposal", domain::ProposalStream(id),
+                                 request->request_id()),
                           request->expected_version(), caller.actor,
                           [&](const v1::Proposal& state) {
                             return domain::DecideProposalDecision(state, *request, change_id,
@@ -323,7 +326,7 @@ grpc::Status IntakeServiceImpl::RegisterChange(grpc::ServerContext* context,
     CL_ASSIGN_OR_RETURN(
         *response,
         Create<v1::Change>(domain::ChangeStream(id),
-                           KeyFor(caller.actor, "RegisterChange", request->request_id()),
+                           KeyFor(caller.actor, "RegisterChange", "", request->request_id()),
                            caller.actor, [&] {
                              return domain::DecideRegisterChange(id, *request, caller.context);
                            }));

@@ -9,7 +9,7 @@
 // writer's ABORTED is retried (re-read, re-decide) a few times.
 //
 // Idempotency: a command's request_id becomes the store's request id,
-// scoped by principal and method (ids.h); the same key is also recorded as
+// scoped by principal, method and resource (ids.h); the same key is also recorded as
 // each event's causation_id, so a retry of a command on an existing
 // aggregate is recognised before deciding again (and answered with the
 // resource as it stands), not rejected for the state the first attempt

@@ -27,17 +27,25 @@ TEST(IdsTest, ImportedChangeIdIsDeterministicAndUnambiguous) {
   EXPECT_NE(ImportedChangeId("a:b", "c"), ImportedChangeId("a", "b:c"));
 }
 
-TEST(IdsTest, IdempotencyKeysAreScopedByPrincipalAndMethod) {
-  const std::string key = IdempotencyKey("alice", "SubmitProposal", "r1");
-  EXPECT_EQ(key, IdempotencyKey("alice", "SubmitProposal", "r1"));
-  EXPECT_NE(key, IdempotencyKey("bob", "SubmitProposal", "r1"));
-  EXPECT_NE(key, IdempotencyKey("alice", "WithdrawProposal", "r1"));
-  // A principal that ends like another's prefix cannot collide either.
-  EXPECT_NE(IdempotencyKey("a:b", "M", "r"), IdempotencyKey("a", "b:M", "r"));
-  const std::string long_key = IdempotencyKey(std::string(300, 'p'), "M", "r");
+TEST(IdsTest, IdempotencyKeysAreScopedByPrincipalMethodAndResource) {
+  const std::string key = IdempotencyKey("alice", "SubmitProposal", "proposal-1", "r1");
+  EXPECT_EQ(key, IdempotencyKey("alice", "SubmitProposal", "proposal-1", "r1"));
+  EXPECT_NE(key, IdempotencyKey("bob", "SubmitProposal", "proposal-1", "r1"));
+  EXPECT_NE(key, IdempotencyKey("alice", "WithdrawProposal", "proposal-1", "r1"));
+  EXPECT_NE(key, IdempotencyKey("alice", "SubmitProposal", "proposal-2", "r1"));
+  // A principal or resource that ends like another's prefix cannot collide.
+  EXPECT_NE(IdempotencyKey("a:b", "M", "", "r"), IdempotencyKey("a", "b:M", "", "r"));
+  EXPECT_NE(IdempotencyKey("a", "M", "s:1", "r"), IdempotencyKey("a", "M", "s", "1:r"));
+  const std::string long_key = IdempotencyKey(std::string(300, 'p'), "M", "", "r");
   EXPECT_LE(long_key.size(), 256u);
-  EXPECT_EQ(long_key, IdempotencyKey(std::string(300, 'p'), "M", "r"));
-  EXPECT_NE(long_key, IdempotencyKey(std::string(300, 'p'), "M", "s"));
+  EXPECT_EQ(long_key, IdempotencyKey(std::string(300, 'p'), "M", "", "r"));
+  EXPECT_NE(long_key, IdempotencyKey(std::string(300, 'p'), "M", "", "s"));
+}
+
+TEST(IdsTest, CreateKeysKeepTheirFormatSoRetriesAcrossTheUpgradeAreRecognised) {
+  // Creates name no resource; their keys were stored in this form before
+  // keys named the resource.
+  EXPECT_EQ(IdempotencyKey("alice", "CreateProposal", "", "r1"), "intake:5:alice:CreateProposal:r1");
 }
 
 }  // namespace

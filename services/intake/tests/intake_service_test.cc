@@ -161,6 +161,25 @@ TEST_F(IntakeServiceTest, RetriedSubmitSucceedsWithoutASecondEvent) {
   EXPECT_EQ(Submit(draft.name()).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
 }
 
+// A script that gives one request id to the same command on several
+// proposals means several commands: each proposal is submitted, and a
+// retry on either is still recognised.
+TEST_F(IntakeServiceTest, OneRequestIdOnTwoProposalsSubmitsBoth) {
+  const v1::Proposal first = CreateDraft();
+  const v1::Proposal second = CreateDraft();
+  v1::Proposal a, b, retry;
+  ASSERT_TRUE(Submit(first.name(), "batch-submit", 0, &a).ok());
+  const grpc::Status status = Submit(second.name(), "batch-submit", 0, &b);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(b.name(), second.name());
+  EXPECT_EQ(b.state(), v1::PROPOSAL_STATE_SUBMITTED);
+  EXPECT_EQ(b.version(), 2u);
+  EXPECT_EQ(store_->LastPosition(), 4u);
+  ASSERT_TRUE(Submit(second.name(), "batch-submit", 0, &retry).ok());
+  EXPECT_EQ(retry.version(), 2u);
+  EXPECT_EQ(store_->LastPosition(), 4u);
+}
+
 // Once the read model holds the stream's head, commands start from its
 // copy: a retry must still be recognised, and the lifecycle still checked.
 TEST_F(IntakeServiceTest, RetriedSubmitAfterTheModelCaughtUpIsAnsweredOnce) {
