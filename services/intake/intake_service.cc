@@ -302,6 +302,19 @@ absl::Status CatchUp(const ReadModel& model, const eventstore::EventStore& store
   return absl::OkStatus();
 }
 
+// A filter on a business area that neither the catalog nor any record
+// holds is a mistake (a typo, a code in the wrong case), not an empty
+// answer. Checked only when the first page came back empty, so that a code
+// retired from the catalog still lists what was recorded under it.
+absl::Status CheckAreaFilter(const domain::BusinessAreaCatalog& areas, const std::string& area,
+                             const std::string& page_token, bool empty) {
+  if (area.empty() || !page_token.empty() || !empty || areas.Contains(area)) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "business_area: unknown business area \"", area, "\" (ListBusinessAreas lists them)"));
+}
+
 }  // namespace
 
 grpc::Status IntakeServiceImpl::ListProposals(grpc::ServerContext* context,
@@ -311,6 +324,8 @@ grpc::Status IntakeServiceImpl::ListProposals(grpc::ServerContext* context,
     CL_RETURN_IF_ERROR(CallerOf(context).status());
     CL_RETURN_IF_ERROR(CatchUp(*read_model_, *store_, options_.list_catch_up));
     CL_ASSIGN_OR_RETURN(*response, read_model_->ListProposals(*request));
+    CL_RETURN_IF_ERROR(CheckAreaFilter(*areas_, request->business_area(), request->page_token(),
+                                       response->proposals().empty()));
     return absl::OkStatus();
   }());
 }
@@ -377,6 +392,8 @@ grpc::Status IntakeServiceImpl::ListChanges(grpc::ServerContext* context,
     CL_RETURN_IF_ERROR(CallerOf(context).status());
     CL_RETURN_IF_ERROR(CatchUp(*read_model_, *store_, options_.list_catch_up));
     CL_ASSIGN_OR_RETURN(*response, read_model_->ListChanges(*request));
+    CL_RETURN_IF_ERROR(CheckAreaFilter(*areas_, request->business_area(), request->page_token(),
+                                       response->changes().empty()));
     return absl::OkStatus();
   }());
 }

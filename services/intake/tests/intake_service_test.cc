@@ -10,6 +10,7 @@
 
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "changeledger/eventstore/in_memory_event_store.h"
 #include "tests/domain_test_util.h"
 
@@ -274,6 +275,36 @@ TEST_F(IntakeServiceTest, ListsSeeTheCallersOwnWrites) {
     request.set_page_token(page.next_page_token());
   }
   EXPECT_EQ(listed, names);
+}
+
+TEST_F(IntakeServiceTest, AnUnknownBusinessAreaFilterIsRefusedNotAnsweredEmpty) {
+  CreateDraft();  // business area MO
+  auto list = [&](const std::string& area, v1::ListProposalsResponse* page) {
+    v1::ListProposalsRequest request;
+    request.set_business_area(area);
+    grpc::ServerContext context;
+    return service_->ListProposals(&context, &request, page);
+  };
+  v1::ListProposalsResponse page;
+  for (const char* area : {"ZZ", "mo"}) {
+    const grpc::Status status = list(area, &page);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << area;
+    EXPECT_THAT(status.error_message(),
+                HasSubstr(absl::StrCat("business_area: unknown business area \"", area)));
+  }
+  v1::ListChangesRequest changes;
+  changes.set_business_area("ZZ");
+  v1::ListChangesResponse none;
+  grpc::ServerContext context;
+  EXPECT_EQ(service_->ListChanges(&context, &changes, &none).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  // A catalog area without records is an empty answer.
+  ASSERT_TRUE(list("CS", &page).ok());
+  EXPECT_EQ(page.proposals_size(), 0);
+  // A code retired from the catalog still lists what was recorded under it.
+  areas_ = domain::BusinessAreaCatalog(std::vector<v1::BusinessArea>{});
+  ASSERT_TRUE(list("MO", &page).ok());
+  EXPECT_EQ(page.proposals_size(), 1);
 }
 
 TEST_F(IntakeServiceTest, ConcurrentAmendmentsWithoutVersionsAllLand) {
