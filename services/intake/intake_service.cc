@@ -401,16 +401,26 @@ grpc::Status IntakeServiceImpl::ListChanges(grpc::ServerContext* context,
 // --- returns -------------------------------------------------------------------
 
 absl::StatusOr<std::vector<std::string>> IntakeServiceImpl::DiffersFromImported(
-    const std::string& change_id, const domain::PendingEvent& registration) const {
+    const std::string& change_id, const std::vector<domain::PendingEvent>& again) const {
   CL_ASSIGN_OR_RETURN(std::vector<Envelope> first,
-                      store_->ReadStream(domain::ChangeStream(change_id), 1, 1));
-  v1::ChangeRegistered imported, again;
+                      store_->ReadStream(domain::ChangeStream(change_id), 1, 2));
+  v1::ChangeRegistered imported, registration;
   if (first.empty() || !first.front().payload().UnpackTo(&imported) ||
-      !registration.payload.UnpackTo(&again)) {
+      !again.front().payload.UnpackTo(&registration)) {
     return absl::InternalError(
         absl::StrCat("change ", change_id, ": its first event is not a ChangeRegistered"));
   }
-  return domain::ChangedPaths(imported.attributes(), again.attributes());
+  std::vector<std::string> differs =
+      domain::ChangedPaths(imported.attributes(), registration.attributes());
+  // An import that started delivery appended ChangeDeliveryStarted in the
+  // same commit, so with the registration's correlation id; a later start
+  // (StartDelivery) has its own.
+  const bool imported_in_delivery =
+      first.size() == 2 && first[1].payload().Is<v1::ChangeDeliveryStarted>() &&
+      first[1].correlation_id() == first[0].correlation_id();
+  const bool asks_in_delivery = again.size() == 2;
+  if (imported_in_delivery != asks_in_delivery) differs.emplace_back("status");
+  return differs;
 }
 
 absl::Status IntakeServiceImpl::ImportBatch(const std::string& return_reference,
@@ -440,7 +450,7 @@ absl::Status IntakeServiceImpl::ImportBatch(const std::string& return_reference,
     if (version > 0) {
       result->set_outcome(v1::IMPORT_OUTCOME_ALREADY_IMPORTED);
       CL_ASSIGN_OR_RETURN(std::vector<std::string> differs,
-                          DiffersFromImported(change_id, events->front()));
+                          DiffersFromImported(change_id, *events));
       for (auto& path : differs) result->add_differs(std::move(path));
       continue;
     }

@@ -136,10 +136,11 @@ class IntakeServiceImpl final : public v1::IntakeService::Service {
   absl::Status ImportBatch(const std::string& return_reference,
                            const std::vector<v1::ReturnRecord>& records, const Caller& caller,
                            v1::ImportReturnResponse* response);
-  // Attribute paths in which `registration` (a record's ChangeRegistered,
-  // decided again) differs from the one `change_id` was registered with.
+  // Attribute paths in which `again` (a record's events, decided again)
+  // differs from the import that registered `change_id`, plus "status" when
+  // the record asks for another starting status than that import did.
   absl::StatusOr<std::vector<std::string>> DiffersFromImported(
-      const std::string& change_id, const domain::PendingEvent& registration) const;
+      const std::string& change_id, const std::vector<domain::PendingEvent>& again) const;
 
   eventstore::EventStore* store_;
   const ReadModel* read_model_;

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -175,8 +176,10 @@ TEST_F(IntakeServerTest, RolesAndOwnershipAreEnforced) {
 
 TEST_F(IntakeServerTest, ImportOfTenThousandRecordsWithBadOnes) {
   constexpr int kRecords = 10000;
-  // `corrected`: a record whose title and work packages differ from the first import.
-  auto run_import = [&](v1::ImportReturnResponse* response, int corrected = -1) {
+  // `corrected`: a record whose title and work packages differ from the
+  // first import; `flipped`: records whose status does.
+  auto run_import = [&](v1::ImportReturnResponse* response, int corrected = -1,
+                        std::vector<int> flipped = {}) {
     auto context = As(kOfficeToken);
     auto writer = stub_->ImportReturn(context.get(), response);
     v1::ImportReturnRequest message;
@@ -187,7 +190,8 @@ TEST_F(IntakeServerTest, ImportOfTenThousandRecordsWithBadOnes) {
       *record->mutable_attributes() = testing::CompleteAttributes("Change " + std::to_string(i));
       if (i % 100 == 7) record->mutable_attributes()->clear_title();
       if (i % 250 == 3) record->mutable_attributes()->set_business_area("XX");
-      if (i % 2 == 0) record->set_status(v1::CHANGE_STATUS_IN_DELIVERY);
+      const bool flip = std::find(flipped.begin(), flipped.end(), i) != flipped.end();
+      if ((i % 2 == 0) != flip) record->set_status(v1::CHANGE_STATUS_IN_DELIVERY);
       if (i == corrected) {
         record->mutable_attributes()->set_title("Change " + std::to_string(i) + ", corrected");
         record->mutable_attributes()->mutable_features()->set_work_packages(9);
@@ -234,11 +238,14 @@ TEST_F(IntakeServerTest, ImportOfTenThousandRecordsWithBadOnes) {
 
   // A corrected record is not applied, but the caller is told how it differs.
   v1::ImportReturnResponse third;
-  status = run_import(&third, /*corrected=*/8);
+  status = run_import(&third, /*corrected=*/8, /*flipped=*/{10, 11});
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(third.results(8).outcome(), v1::IMPORT_OUTCOME_ALREADY_IMPORTED);
   EXPECT_THAT(third.results(8).differs(), ::testing::ElementsAre("title", "features.work_packages"));
   EXPECT_THAT(third.results(9).differs(), ::testing::IsEmpty());
+  // Row 10 went in in delivery and now says registered; row 11 the reverse.
+  EXPECT_THAT(third.results(10).differs(), ::testing::ElementsAre("status"));
+  EXPECT_THAT(third.results(11).differs(), ::testing::ElementsAre("status"));
   EXPECT_EQ(server_->store()->LastPosition(), head) << "a corrected record amends nothing";
 
   // Every registered record is listed once, in import order.
