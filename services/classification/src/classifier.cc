@@ -8,6 +8,8 @@
 #include "absl/strings/str_format.h"
 #include "changeledger/classification/codec.h"
 #include "changeledger/errors/status_macros.h"
+#include "changeledger/uuid/random_uuid.h"
+#include "google/protobuf/util/time_util.h"
 
 namespace changeledger::classification {
 namespace {
@@ -15,6 +17,10 @@ namespace {
 constexpr char kChangeKey[] = "change/";
 constexpr char kInboxKey[] = "inbox/";
 constexpr size_t kPage = 1000;
+
+google::protobuf::Timestamp ToTimestamp(absl::Time t) {
+  return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
+}
 
 std::string InboxKey(const std::string& change_id, uint64_t version) {
   return absl::StrFormat("%s%s/%020d", kInboxKey, change_id, version);
@@ -95,8 +101,10 @@ absl::Status Classifier::Load() {
       CL_ASSIGN_OR_RETURN(RecordedEvent r, ToRecorded(e));
       const std::string id = std::visit([](const auto& ev) { return ev.change_id; }, r.event);
       Apply(states_[id], r);
-      if (IsCommandEvent(r.event) && !e.correlation_id().empty()) {
-        request_index_[e.correlation_id()] = id;
+      // The causation id is the command's key; the correlation id is a
+      // fresh UUID for a command without one.
+      if (IsCommandEvent(r.event) && !e.causation_id().empty()) {
+        request_index_[e.causation_id()] = id;
       }
       from = e.global_position() + 1;
     }
@@ -211,8 +219,10 @@ absl::StatusOr<State> Classifier::AppendAndApply(const std::string& change_id, u
   eventstore::StreamAppend& w = req.writes.emplace_back();
   w.stream = StreamFor(change_id);
   w.expected = eventstore::ExpectedVersion::Exactly(expected);
+  const google::protobuf::Timestamp occurred_at = ToTimestamp(options_.clock());
   for (const Event& e : events) {
     eventstore::Envelope env = ToEnvelope(e, actor);
+    *env.mutable_occurred_at() = occurred_at;
     env.set_correlation_id(causes.correlation_id);
     env.set_causation_id(causes.causation_id);
     w.events.push_back(std::move(env));
@@ -251,8 +261,8 @@ absl::StatusOr<State> Classifier::AppendAndApply(const std::string& change_id, u
   }
   uint64_t version = result->streams[0].first_version;
   for (const Event& e : events) {
-    if (IsCommandEvent(e) && !causes.correlation_id.empty()) {
-      request_index_[causes.correlation_id] = change_id;
+    if (IsCommandEvent(e) && !causes.causation_id.empty()) {
+      request_index_[causes.causation_id] = change_id;
     }
     Apply(state, RecordedEvent{version++, result->recorded_at, actor, e});
   }
@@ -267,7 +277,7 @@ absl::StatusOr<State> Classifier::Confirm(const ConfirmClassification& cmd,
   const State state = states_.count(cmd.change_id) ? states_.at(cmd.change_id) : State{};
   CL_ASSIGN_OR_RETURN(std::vector<Event> events, Decide(state, cmd));
   return AppendAndApply(cmd.change_id, state.version, events, actor, request_id,
-                        {request_id, request_id});
+                        CommandCauses(request_id));
 }
 
 absl::StatusOr<State> Classifier::Override(const OverrideClassification& cmd,
@@ -278,7 +288,14 @@ absl::StatusOr<State> Classifier::Override(const OverrideClassification& cmd,
   const State state = states_.count(cmd.change_id) ? states_.at(cmd.change_id) : State{};
   CL_ASSIGN_OR_RETURN(std::vector<Event> events, Decide(state, cmd));
   return AppendAndApply(cmd.change_id, state.version, events, actor, request_id,
-                        {request_id, request_id});
+                        CommandCauses(request_id));
+}
+
+Classifier::Causes Classifier::CommandCauses(const std::string& request_id) {
+  // As intake does: the key names the command for a retry (causation) and
+  // ties its events together (correlation); without one, a fresh UUID still
+  // tells one command's events from another's.
+  return {request_id.empty() ? uuid::RandomUuid() : request_id, request_id};
 }
 
 std::optional<State> Classifier::Replayed(const std::string& request_id) const {

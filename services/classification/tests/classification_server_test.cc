@@ -22,6 +22,7 @@
 #include "changeledger/classification/classifier.h"
 #include "changeledger/classification/v1/classification.grpc.pb.h"
 #include "changeledger/devbroker/devbroker_process.h"
+#include "changeledger/eventlog/v1/log_reader.grpc.pb.h"
 #include "changeledger/eventstore/in_memory_event_store.h"
 #include "changeledger/intake/v1/events.pb.h"
 #include "changeledger/kv/in_memory_kv_store.h"
@@ -189,6 +190,7 @@ class ClassificationServerTest : public ::testing::Test {
     e.set_type(payload.GetDescriptor()->full_name());
     e.set_schema_version(1);
     e.set_actor("office");
+    e.set_correlation_id("intake-corr-" + id);
     e.set_source("intake");
     e.mutable_payload()->PackFrom(payload);
     w.events.push_back(e);
@@ -224,6 +226,26 @@ class ClassificationServerTest : public ::testing::Test {
     grpc::Status st = stub_->GetClassification(Ctx(kAuditorToken).get(), req, &out);
     if (!st.ok()) return absl::Status(static_cast<absl::StatusCode>(st.error_code()),
                                       st.error_message());
+    return out;
+  }
+
+  // The events of one change in classification's own log, read through
+  // its LogReader as an auditor. (The log also holds the changes earlier
+  // tests registered: the topic outlives them.)
+  std::vector<eventstore::Envelope> ReadOwnLog(const std::string& change_id) {
+    auto reader_stub = eventlog::v1::LogReader::NewStub(channel_);
+    eventlog::v1::ReadLogRequest req;
+    auto ctx = Ctx(kAuditorToken);
+    auto stream = reader_stub->ReadLog(ctx.get(), req);
+    std::vector<eventstore::Envelope> out;
+    eventlog::v1::ReadLogResponse page;
+    while (stream->Read(&page)) {
+      for (const auto& e : page.events()) {
+        if (e.stream() == "classification-" + change_id) out.push_back(e);
+      }
+    }
+    grpc::Status st = stream->Finish();
+    EXPECT_TRUE(st.ok()) << st.error_message();
     return out;
   }
 
@@ -394,6 +416,57 @@ TEST_F(ClassificationServerTest, IntakeToKafkaToClassificationAndTheApi) {
   EXPECT_GE(samples->at("changeledger_eventstore_commits_total"), 1.0);
   EXPECT_EQ(samples->at("changeledger_eventstore_failed"), 0.0);
   EXPECT_THAT(*text, HasSubstr("changeledger_eventstore_write_duration_seconds_bucket"));
+}
+
+absl::Time ToTime(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
+// What an auditor reads from classification's log: when each event
+// occurred (never the epoch), and which intake event or command caused it.
+TEST_F(ClassificationServerTest, EventsCarryWhenTheyOccurredAndWhatCausedThem) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  const absl::Time before = absl::Now();
+  Register("o1", /*experiment=*/false);
+  ASSERT_TRUE(WaitFor([&] { return Get("o1").ok(); }));
+  v1::ConfirmClassificationRequest confirm;
+  confirm.set_name("classifications/o1");
+  confirm.set_expected_version(1);
+  v1::ChangeClassification out;
+  grpc::Status st = stub_->ConfirmClassification(Ctx(kOfficeToken).get(), confirm, &out);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  v1::OverrideClassificationRequest ov;
+  ov.set_name("classifications/o1");
+  ov.set_expected_version(2);
+  ov.mutable_classification()->set_tier(v1::TIER_EXPERIMENTAL);
+  ov.mutable_classification()->set_complexity(v1::COMPLEXITY_LOW);
+  ov.set_rationale("a pilot after all");
+  ov.set_request_id("rq-o1");
+  st = stub_->OverrideClassification(Ctx(kOfficeToken).get(), ov, &out);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  const absl::Time after = absl::Now();
+
+  const std::vector<eventstore::Envelope> log = ReadOwnLog("o1");
+  ASSERT_EQ(log.size(), 3u);
+  for (const eventstore::Envelope& e : log) {
+    ASSERT_TRUE(e.has_occurred_at()) << e.type();
+    EXPECT_GE(ToTime(e.occurred_at()), before) << e.type();
+    EXPECT_LE(ToTime(e.occurred_at()), after) << e.type();
+    EXPECT_LE(ToTime(e.occurred_at()), ToTime(e.recorded_at())) << e.type();
+  }
+  auto intake_event = intake_store_->ReadStream("change-o1", 1, 1);
+  ASSERT_TRUE(intake_event.ok() && intake_event->size() == 1);
+  EXPECT_EQ(log[0].type(), "changeledger.classification.v1.ClassificationSuggested");
+  EXPECT_EQ(log[0].correlation_id(), "intake-corr-o1");
+  EXPECT_EQ(log[0].causation_id(), (*intake_event)[0].event_id());
+  // Without a request id: a correlation id of its own, no causation.
+  EXPECT_EQ(log[1].type(), "changeledger.classification.v1.ClassificationConfirmed");
+  EXPECT_EQ(log[1].correlation_id().size(), 36u) << log[1].correlation_id();
+  EXPECT_EQ(log[1].causation_id(), "");
+  // With one: the scoped key, in both.
+  EXPECT_EQ(log[2].type(), "changeledger.classification.v1.ClassificationOverridden");
+  EXPECT_THAT(log[2].causation_id(), HasSubstr("rq-o1"));
+  EXPECT_EQ(log[2].correlation_id(), log[2].causation_id());
 }
 
 TEST_F(ClassificationServerTest, ChangesRegisteredWhileDownAreClassifiedOnRestartWithoutDuplicates) {

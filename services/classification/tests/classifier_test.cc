@@ -107,7 +107,9 @@ class ClassifierTest : public ::testing::Test {
 
   void Restart() {
     classifier_.reset();
-    auto c = Classifier::Create(store_.get(), kv_.get(), ruleset_);
+    ClassifierOptions options;
+    options.clock = [this] { return now_; };
+    auto c = Classifier::Create(store_.get(), kv_.get(), ruleset_, options);
     ASSERT_TRUE(c.ok()) << c.status();
     classifier_ = std::move(*c);
   }
@@ -130,7 +132,13 @@ class ClassifierTest : public ::testing::Test {
   IntakeProjection projection_;
   std::shared_ptr<const Ruleset> ruleset_;
   std::unique_ptr<Classifier> classifier_;
+  // The service's clock.
+  absl::Time now_ = absl::FromUnixSeconds(1'700'000'000);
 };
+
+absl::Time OccurredAt(const eventstore::Envelope& e) {
+  return absl::FromUnixSeconds(e.occurred_at().seconds()) + absl::Nanoseconds(e.occurred_at().nanos());
+}
 
 TEST_F(ClassifierTest, FactsFromAttributes) {
   const ChangeFacts f = FactsFromAttributes(Attributes(false));
@@ -185,6 +193,64 @@ TEST_F(ClassifierTest, RegisteredChangeGetsOneSuggestionWithItsTrigger) {
   ASSERT_TRUE(v.ParseFromString(**view));
   EXPECT_EQ(v.status(), intake::v1::CHANGE_STATUS_REGISTERED);
   EXPECT_TRUE(v.facts().features().has_business_case());
+}
+
+// The audit history shows when each event occurred: a suggestion or
+// closure when the service made it, a decision when the office made it.
+// A command's events are tied together by its key, or by a fresh UUID
+// without one, as intake's are; a suggestion's name the intake event.
+TEST_F(ClassifierTest, EveryEventOccursOnTheServicesClockAndNamesItsCause) {
+  const absl::Time t0 = now_;
+  DeliverAndDrain(Registered("c1"));
+  now_ += absl::Minutes(1);
+  ASSERT_TRUE(classifier_->Confirm({"c1", 1, "ok"}, "alice", "").ok());
+  now_ += absl::Minutes(1);
+  const OverrideClassification cmd{
+      "c1", 2, Classification{Tier::kExperimental, Complexity::kLow, {}}, "a pilot"};
+  ASSERT_TRUE(classifier_->Override(cmd, "alice", "").ok());
+  now_ += absl::Minutes(1);
+  ASSERT_TRUE(
+      classifier_->Override({cmd.change_id, 3, cmd.classification, "still a pilot"}, "alice",
+                            "alice/OverrideClassification/c1/k")
+          .ok());
+  now_ += absl::Minutes(1);
+  ipb::ChangeClosed closed;
+  closed.set_change_id("c1");
+  DeliverAndDrain(IntakeEvent("c1", 2, closed));
+
+  auto stored = store_->ReadStream("classification-c1", 1, 10);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  ASSERT_EQ(stored->size(), 5u);
+  for (size_t i = 0; i < stored->size(); ++i) {
+    EXPECT_TRUE((*stored)[i].has_occurred_at()) << (*stored)[i].type();
+    EXPECT_EQ(OccurredAt((*stored)[i]), t0 + absl::Minutes(static_cast<int64_t>(i)))
+        << (*stored)[i].type();
+  }
+  const auto& suggested = (*stored)[0];
+  EXPECT_EQ(suggested.correlation_id(), "corr-c1");
+  EXPECT_EQ(suggested.causation_id(), "intake-ev-c1-1");
+  const auto& confirmed = (*stored)[1];
+  const auto& overridden = (*stored)[2];
+  EXPECT_EQ(confirmed.correlation_id().size(), 36u) << confirmed.correlation_id();
+  EXPECT_EQ(overridden.correlation_id().size(), 36u) << overridden.correlation_id();
+  EXPECT_NE(confirmed.correlation_id(), overridden.correlation_id());
+  EXPECT_EQ(confirmed.causation_id(), "");
+  EXPECT_EQ(overridden.causation_id(), "");
+  const auto& keyed = (*stored)[3];
+  EXPECT_EQ(keyed.correlation_id(), "alice/OverrideClassification/c1/k");
+  EXPECT_EQ(keyed.causation_id(), "alice/OverrideClassification/c1/k");
+  const auto& closure = (*stored)[4];
+  EXPECT_EQ(closure.type(), "changeledger.classification.v1.ClassificationClosed");
+  EXPECT_EQ(closure.correlation_id(), "corr-c1");
+  EXPECT_EQ(closure.causation_id(), "intake-ev-c1-2");
+
+  // The key is still recognised after a restart: a retry stores nothing.
+  Restart();
+  auto retry = classifier_->Override({cmd.change_id, 3, cmd.classification, "still a pilot"},
+                                     "alice", "alice/OverrideClassification/c1/k");
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_EQ(retry->version, 5u);
+  EXPECT_EQ(store_->LastPosition(), 5u);
 }
 
 TEST_F(ClassifierTest, IntakeEventsThatAreNotAboutChangesAreIgnored) {

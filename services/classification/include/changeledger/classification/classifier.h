@@ -22,6 +22,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -31,6 +32,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "changeledger/bus/projection.h"
 #include "changeledger/classification/domain.h"
@@ -67,6 +69,11 @@ struct ClassifierOptions {
   absl::Duration idle_poll = absl::Milliseconds(100);
   // Retries of one inbox entry on ABORTED (a command raced). Default: 5.
   int max_conflict_retries = 5;
+  // The occurred_at of every event written: a command's when it is
+  // handled, a suggestion's or closure's when the worker makes it (which
+  // may be well after the intake event, e.g. after a restart).
+  // Default: absl::Now.
+  std::function<absl::Time()> clock = [] { return absl::Now(); };
 };
 
 // A change's classification with its stream's events, for GetClassification.
@@ -97,8 +104,10 @@ class Classifier {
   absl::Status worker_status() const;
 
   // Portfolio-office commands. `request_id` (may be empty) is the client's
-  // idempotency key, already scoped by principal and RPC. Errors: as
-  // domain.h Decide; ABORTED also when the store saw a newer version.
+  // idempotency key, already scoped by principal and RPC. The events carry
+  // it as causation id and as correlation id (a fresh UUID without one).
+  // Errors: as domain.h Decide; ABORTED also when the store saw a newer
+  // version.
   absl::StatusOr<State> Confirm(const ConfirmClassification& cmd, const std::string& actor,
                                 const std::string& request_id);
   absl::StatusOr<State> Override(const OverrideClassification& cmd, const std::string& actor,
@@ -132,6 +141,8 @@ class Classifier {
   absl::StatusOr<State> AppendAndApply(const std::string& change_id, uint64_t expected,
                                        const std::vector<Event>& events, const std::string& actor,
                                        const std::string& request_id, const Causes& causes);
+  // Correlation and causation ids of a command's events.
+  static Causes CommandCauses(const std::string& request_id);
   // The state answered to a retried command (same scoped request id).
   std::optional<State> Replayed(const std::string& request_id) const;
   void Run();
@@ -145,7 +156,7 @@ class Classifier {
   mutable std::mutex mu_;
   std::map<std::string, State> states_;
   // Scoped request id of each committed command -> change id (from the
-  // events' correlation ids), so a retry answers with the state as it is.
+  // events' causation ids), so a retry answers with the state as it is.
   std::map<std::string, std::string> request_index_;
 
   std::mutex worker_mu_;

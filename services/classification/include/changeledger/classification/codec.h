@@ -39,7 +39,8 @@ TriggerRef FromProto(const pb::Trigger& t);
 // "changeledger.classification.v1.ClassificationSuggested".
 std::string EventTypeName(const Event& event);
 // An Envelope with type, schema_version 1, payload, actor and source
-// "classification" set (the store sets the rest).
+// "classification" set (the Classifier adds occurred_at, correlation and
+// causation ids; the store sets the rest).
 ::changeledger::eventlog::v1::Envelope ToEnvelope(const Event& event, const std::string& actor);
 // The event inside a stored envelope. Errors: INVALID_ARGUMENT for an
 // unknown type or a payload that does not parse.
