@@ -40,17 +40,24 @@ v1::ClassificationStatus ToApi(Status s) {
   return static_cast<v1::ClassificationStatus>(static_cast<int>(s));
 }
 
-// The principal of the call, and the request id scoped by it and the RPC.
+// The principal of the call, and the request id scoped by it, the RPC and
+// the change the request names: the same key on another change is another
+// command, not a retry of the first (which would answer with the first
+// change's classification and leave this one untouched).
 absl::StatusOr<std::pair<std::string, std::string>> Caller(const grpc::ServerContext* context,
                                                            const char* rpc,
+                                                           const std::string& change_id,
                                                            const std::string& request_id) {
   const rpc::Principal* principal = rpc::GetPrincipal(context);
   if (principal == nullptr) return absl::UnauthenticatedError("no authenticated principal");
   if (request_id.size() > kMaxRequestId) {
     return absl::InvalidArgumentError("request_id: at most 128 characters");
   }
-  std::string scoped =
-      request_id.empty() ? "" : absl::StrCat(principal->name, "/", rpc, "/", request_id);
+  // A change id never holds '/', so the part after it is the client's key.
+  std::string scoped = request_id.empty()
+                           ? ""
+                           : absl::StrCat(principal->name, "/", rpc, "/", change_id, "/",
+                                          request_id);
   return std::make_pair(principal->name, std::move(scoped));
 }
 
@@ -249,10 +256,10 @@ grpc::Status ClassificationServiceImpl::ListClassifications(
 grpc::Status ClassificationServiceImpl::ConfirmClassification(
     grpc::ServerContext* context, const v1::ConfirmClassificationRequest* request,
     v1::ChangeClassification* response) {
-  auto caller = Caller(context, "ConfirmClassification", request->request_id());
-  if (!caller.ok()) return errors::ToGrpcStatus(caller.status());
   absl::StatusOr<std::string> id = ParseName(request->name());
   if (!id.ok()) return errors::ToGrpcStatus(id.status());
+  auto caller = Caller(context, "ConfirmClassification", *id, request->request_id());
+  if (!caller.ok()) return errors::ToGrpcStatus(caller.status());
   absl::StatusOr<State> state = classifier_->Confirm(
       classification::ConfirmClassification{*id, request->expected_version(), request->note()},
       caller->first,
@@ -265,10 +272,10 @@ grpc::Status ClassificationServiceImpl::ConfirmClassification(
 grpc::Status ClassificationServiceImpl::OverrideClassification(
     grpc::ServerContext* context, const v1::OverrideClassificationRequest* request,
     v1::ChangeClassification* response) {
-  auto caller = Caller(context, "OverrideClassification", request->request_id());
-  if (!caller.ok()) return errors::ToGrpcStatus(caller.status());
   absl::StatusOr<std::string> id = ParseName(request->name());
   if (!id.ok()) return errors::ToGrpcStatus(id.status());
+  auto caller = Caller(context, "OverrideClassification", *id, request->request_id());
+  if (!caller.ok()) return errors::ToGrpcStatus(caller.status());
   absl::StatusOr<State> state = classifier_->Override(
       classification::OverrideClassification{*id, request->expected_version(),
                                               FromProto(request->classification()),

@@ -469,6 +469,61 @@ TEST_F(ClassificationServerTest, EventsCarryWhenTheyOccurredAndWhatCausedThem) {
   EXPECT_EQ(log[2].correlation_id(), log[2].causation_id());
 }
 
+// A request id names one command on one change: reused on another change
+// it is carried out there (it used to answer with the first change's
+// classification and leave the second untouched); sent again on the same
+// change it is a retry.
+TEST_F(ClassificationServerTest, ARequestIdIsScopedByTheChangeItNames) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  Register("e", /*experiment=*/false);
+  Register("d", /*experiment=*/false);
+  ASSERT_TRUE(WaitFor([&] { return Get("e").ok() && Get("d").ok(); }));
+  auto override_request = [](const std::string& id, v1::Tier tier, v1::Complexity complexity,
+                             const std::string& rationale) {
+    v1::OverrideClassificationRequest ov;
+    ov.set_name("classifications/" + id);
+    ov.set_expected_version(1);
+    ov.mutable_classification()->set_tier(tier);
+    ov.mutable_classification()->set_complexity(complexity);
+    ov.set_rationale(rationale);
+    ov.set_request_id("rq-E1");
+    return ov;
+  };
+  const v1::OverrideClassificationRequest on_e =
+      override_request("e", v1::TIER_MANDATED, v1::COMPLEXITY_LOW, "first");
+  const v1::OverrideClassificationRequest on_d =
+      override_request("d", v1::TIER_EXPERIMENTAL, v1::COMPLEXITY_HIGH, "other");
+
+  v1::ChangeClassification e_out;
+  grpc::Status st = stub_->OverrideClassification(Ctx(kOfficeToken).get(), on_e, &e_out);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  v1::ChangeClassification d_out;
+  st = stub_->OverrideClassification(Ctx(kOfficeToken).get(), on_d, &d_out);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(d_out.name(), "classifications/d");
+  EXPECT_EQ(d_out.status(), v1::CLASSIFICATION_STATUS_OVERRIDDEN);
+  EXPECT_EQ(d_out.classification().tier(), v1::TIER_EXPERIMENTAL);
+  EXPECT_EQ(d_out.decision().rationale(), "other");
+  EXPECT_EQ(d_out.version(), 2u);
+  auto d = Get("d");
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->classification().tier(), v1::TIER_EXPERIMENTAL);
+  EXPECT_EQ(d->classification().complexity(), v1::COMPLEXITY_HIGH);
+
+  // Retries on either change store nothing and answer as before.
+  v1::ChangeClassification again;
+  st = stub_->OverrideClassification(Ctx(kOfficeToken).get(), on_e, &again);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(again.SerializeAsString(), e_out.SerializeAsString());
+  st = stub_->OverrideClassification(Ctx(kOfficeToken).get(), on_d, &again);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(again.SerializeAsString(), d_out.SerializeAsString());
+  EXPECT_EQ(Get("e")->history_size(), 2);
+  EXPECT_EQ(Get("d")->history_size(), 2);
+  EXPECT_EQ(ReadOwnLog("e").size(), 2u);  // the suggestion and the override
+  EXPECT_EQ(ReadOwnLog("d").size(), 2u);
+}
+
 TEST_F(ClassificationServerTest, ChangesRegisteredWhileDownAreClassifiedOnRestartWithoutDuplicates) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
   Register("a", false);

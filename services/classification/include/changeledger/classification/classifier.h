@@ -104,10 +104,12 @@ class Classifier {
   absl::Status worker_status() const;
 
   // Portfolio-office commands. `request_id` (may be empty) is the client's
-  // idempotency key, already scoped by principal and RPC. The events carry
-  // it as causation id and as correlation id (a fresh UUID without one).
-  // Errors: as domain.h Decide; ABORTED also when the store saw a newer
-  // version.
+  // idempotency key, already scoped by principal, RPC and change: a key
+  // seen before answers with the state of the change it was first used
+  // on, so one that did not name the change could answer for another. The
+  // events carry it as causation id and as correlation id (a fresh UUID
+  // without one). Errors: as domain.h Decide; ABORTED also when the store
+  // saw a newer version.
   absl::StatusOr<State> Confirm(const ConfirmClassification& cmd, const std::string& actor,
                                 const std::string& request_id);
   absl::StatusOr<State> Override(const OverrideClassification& cmd, const std::string& actor,
