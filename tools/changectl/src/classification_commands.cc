@@ -58,6 +58,7 @@ std::string RenderClassification(const cv1::ChangeClassification& c) {
   if (!c.guidance().change_approach().empty()) {
     f.push_back({"change approach", c.guidance().change_approach()});
     f.push_back({"governance", c.guidance().governance()});
+    f.push_back({"leadership", c.guidance().leadership()});
     f.push_back({"resourcing demand", c.guidance().resourcing_demand()});
   }
   if (c.has_decision() && c.decision().kind() != 0) {
