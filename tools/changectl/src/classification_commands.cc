@@ -103,13 +103,23 @@ std::string RenderClassification(const cv1::ChangeClassification& c) {
   return out;
 }
 
+// A change in review with a decision in force is listed under the decision
+// (it stands until reviewed); what the office is asked to review is the
+// newer suggestion, so the row names it too.
+std::string ReviewText(const cv1::ChangeClassification& c) {
+  if (!c.review_pending()) return "";
+  if (!c.has_decision() || c.decision().kind() == 0) return "pending";
+  return absl::StrCat("pending: suggested ",
+                      ClassificationText(c.latest_suggestion().classification()));
+}
+
 template <typename List>
 std::string RenderList(const List& list) {
   Table t({"CHANGE", "TIER", "COMPLEXITY", "TYPES", "STATUS", "REVIEW"});
   for (const auto& c : list.classifications()) {
     t.AddRow({ResourceId(c.change()), TierWord(c.classification().tier()),
               ComplexityWord(c.classification().complexity()), TypesText(c.classification()),
-              StatusWord(c.status()), c.review_pending() ? "pending" : ""});
+              StatusWord(c.status()), ReviewText(c)});
   }
   return t.Render() + absl::StrCat("(", list.classifications_size(), " of ", list.total_size(), ")\n");
 }
