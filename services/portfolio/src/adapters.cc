@@ -36,6 +36,7 @@ void FillAttributes(const intake::ChangeAttributes& a, ChangeAttributesFact& out
   out.teams.assign(a.teams().begin(), a.teams().end());
   out.data_and_digital = a.data_and_digital();
   out.estimated_cost_minor = a.estimated_cost().amount_minor();
+  out.currency_code = a.estimated_cost().currency_code();
 }
 
 absl::Status RequireId(const Envelope& e, const std::string& id, const char* field) {
@@ -95,10 +96,14 @@ void ResetFact(Fact& f) {
   f.attributes.teams.clear();
   f.attributes.data_and_digital = false;
   f.attributes.estimated_cost_minor = 0;
+  f.attributes.currency_code.clear();
   f.status = ChangeStatus::kUnspecified;
   f.classification = ClassificationFact{};
   f.outcome = ProposalOutcome::kUnspecified;
   f.proposal_business_area.clear();
+  f.suggestion_version = 0;
+  f.note.clear();
+  f.changed_paths.clear();
 }
 
 }  // namespace
@@ -158,25 +163,33 @@ void RegisterIntakeAdapters(AdapterRegistry& r) {
                f.kind = FactKind::kChangeAmended;
                f.change_id = m->change_id();
                FillAttributes(m->attributes(), f.attributes);
+               f.changed_paths.assign(m->changed_paths().begin(), m->changed_paths().end());
                return true;
              });
-  auto status_fact = [&r](const google::protobuf::Descriptor* d, ChangeStatus status, auto tag) {
+  // `note(m)`: the words the history shows (a close's summary, a stop's
+  // reason).
+  auto status_fact = [&r](const google::protobuf::Descriptor* d, ChangeStatus status, auto tag,
+                          auto note) {
     using Msg = decltype(tag);
-    r.Register(TypeName(d), [status](const Envelope& e, Fact& f) -> absl::StatusOr<bool> {
+    r.Register(TypeName(d), [status, note](const Envelope& e, Fact& f) -> absl::StatusOr<bool> {
       auto m_or = Unpack<Msg>(e);
       if (!m_or.ok()) return m_or.status();
-               const auto* m = *m_or;
+      const auto* m = *m_or;
       if (auto s = RequireId(e, m->change_id(), "change_id"); !s.ok()) return s;
       f.kind = FactKind::kChangeStatusChanged;
       f.change_id = m->change_id();
       f.status = status;
+      f.note = note(*m);
       return true;
     });
   };
   status_fact(intake::ChangeDeliveryStarted::descriptor(), ChangeStatus::kInDelivery,
-              intake::ChangeDeliveryStarted());
-  status_fact(intake::ChangeClosed::descriptor(), ChangeStatus::kClosed, intake::ChangeClosed());
-  status_fact(intake::ChangeStopped::descriptor(), ChangeStatus::kStopped, intake::ChangeStopped());
+              intake::ChangeDeliveryStarted(),
+              [](const intake::ChangeDeliveryStarted&) { return std::string(); });
+  status_fact(intake::ChangeClosed::descriptor(), ChangeStatus::kClosed, intake::ChangeClosed(),
+              [](const intake::ChangeClosed& m) { return m.summary(); });
+  status_fact(intake::ChangeStopped::descriptor(), ChangeStatus::kStopped, intake::ChangeStopped(),
+              [](const intake::ChangeStopped& m) { return m.reason(); });
 
   r.Register(TypeName(intake::ProposalSubmitted::descriptor()),
              [](const Envelope& e, Fact& f) -> absl::StatusOr<bool> {
@@ -212,7 +225,7 @@ void RegisterIntakeAdapters(AdapterRegistry& r) {
     r.Register(TypeName(d), [](const Envelope& e, Fact& f) -> absl::StatusOr<bool> {
       auto m_or = Unpack<Msg>(e);
       if (!m_or.ok()) return m_or.status();
-               const auto* m = *m_or;
+      const auto* m = *m_or;
       if (auto s = RequireId(e, m->proposal_id(), "proposal_id"); !s.ok()) return s;
       f.kind = FactKind::kProposalOther;
       f.proposal_id = m->proposal_id();
@@ -221,7 +234,17 @@ void RegisterIntakeAdapters(AdapterRegistry& r) {
   };
   proposal_other(intake::ProposalDrafted::descriptor(), intake::ProposalDrafted());
   proposal_other(intake::ProposalAmended::descriptor(), intake::ProposalAmended());
-  proposal_other(intake::ProposalWithdrawn::descriptor(), intake::ProposalWithdrawn());
+  r.Register(TypeName(intake::ProposalWithdrawn::descriptor()),
+             [](const Envelope& e, Fact& f) -> absl::StatusOr<bool> {
+               auto m_or = Unpack<intake::ProposalWithdrawn>(e);
+               if (!m_or.ok()) return m_or.status();
+               const auto* m = *m_or;
+               if (auto s = RequireId(e, m->proposal_id(), "proposal_id"); !s.ok()) return s;
+               f.kind = FactKind::kProposalWithdrawn;
+               f.proposal_id = m->proposal_id();
+               f.note = m->reason();
+               return true;
+             });
   proposal_other(intake::AssessmentStarted::descriptor(), intake::AssessmentStarted());
   proposal_other(intake::AssessmentRecorded::descriptor(), intake::AssessmentRecorded());
 }
@@ -248,6 +271,8 @@ void RegisterClassificationAdapters(AdapterRegistry& r) {
                f.kind = FactKind::kClassificationConfirmed;
                f.change_id = m->change_id();
                f.classification = ToClassification(m->classification());
+               f.suggestion_version = m->suggestion_version();
+               f.note = m->note();
                return true;
              });
   r.Register(TypeName(cls::ClassificationOverridden::descriptor()),
@@ -259,6 +284,23 @@ void RegisterClassificationAdapters(AdapterRegistry& r) {
                f.kind = FactKind::kClassificationOverridden;
                f.change_id = m->change_id();
                f.classification = ToClassification(m->classification());
+               f.suggestion_version = m->suggestion_version();
+               f.note = m->rationale();
+               return true;
+             });
+  r.Register(TypeName(cls::ClassificationClosed::descriptor()),
+             [](const Envelope& e, Fact& f) -> absl::StatusOr<bool> {
+               auto m_or = Unpack<cls::ClassificationClosed>(e);
+               if (!m_or.ok()) return m_or.status();
+               const auto* m = *m_or;
+               if (auto s = RequireId(e, m->change_id(), "change_id"); !s.ok()) return s;
+               f.kind = FactKind::kClassificationClosed;
+               f.change_id = m->change_id();
+               switch (m->end()) {
+                 case cls::CHANGE_END_CLOSED: f.status = ChangeStatus::kClosed; break;
+                 case cls::CHANGE_END_STOPPED: f.status = ChangeStatus::kStopped; break;
+                 default: f.status = ChangeStatus::kUnspecified; break;
+               }
                return true;
              });
 }

@@ -14,15 +14,19 @@ using uuid::kUuidTextSize;
 using uuid::PackedUuid;
 using uuid::ParseUuidText;
 
-// Format 1: every string as text. Format 2 (written now): ids that are
-// canonical UUIDs as 16 bytes, streams "<prefix><uuid>" as the prefix and
-// 16 bytes, and the event types below by number. Both are read.
+// Format 1: every string as text. Format 2: ids that are canonical UUIDs
+// as 16 bytes, streams "<prefix><uuid>" as the prefix and 16 bytes, and the
+// event types below by number. Format 3 (written now): as 2, with times in
+// nanoseconds (1 and 2 hold microseconds) and, at the end, the cost's
+// currency, the suggestion version, the note and the changed paths. All
+// three are read.
 constexpr uint8_t kFormatV1 = 1;
 constexpr uint8_t kFormatV2 = 2;
+constexpr uint8_t kFormatV3 = 3;
 
 // Event types stored by number in format 2: index + 1 (0: the type follows
 // as text). Append only: stored facts refer to these positions.
-constexpr std::array<std::string_view, 15> kKnownTypes = {
+constexpr std::array<std::string_view, 16> kKnownTypes = {
     "changeledger.intake.v1.ProposalDrafted",
     "changeledger.intake.v1.ProposalAmended",
     "changeledger.intake.v1.ProposalSubmitted",
@@ -38,7 +42,10 @@ constexpr std::array<std::string_view, 15> kKnownTypes = {
     "changeledger.classification.v1.ClassificationSuggested",
     "changeledger.classification.v1.ClassificationConfirmed",
     "changeledger.classification.v1.ClassificationOverridden",
+    "changeledger.classification.v1.ClassificationClosed",
 };
+
+constexpr std::string_view kWithdrawnType = "changeledger.intake.v1.ProposalWithdrawn";
 
 // Tags of an id or a stream in format 2.
 constexpr uint8_t kText = 0;
@@ -214,7 +221,7 @@ std::string EncodeFact(const Fact& f) {
                    f.attributes.business_area.size() + f.proposal_business_area.size();
   for (const auto& t : f.attributes.teams) strings += t.size() + 2;
   Writer w(strings + 96);
-  w.Varint(kFormatV2);
+  w.Varint(kFormatV3);
   w.Varint(static_cast<uint64_t>(f.kind));
   w.Id(m.event_id);
   w.Type(m.type);
@@ -222,8 +229,8 @@ std::string EncodeFact(const Fact& f) {
   w.Stream(m.stream);
   w.Varint(m.version);
   w.Varint(m.global_position);
-  w.Signed(absl::ToUnixMicros(m.occurred_at));
-  w.Signed(absl::ToUnixMicros(m.recorded_at));
+  w.Signed(absl::ToUnixNanos(m.occurred_at));
+  w.Signed(absl::ToUnixNanos(m.recorded_at));
   w.Str(m.actor);
   w.Id(m.correlation_id);
   w.Id(m.causation_id);
@@ -241,6 +248,11 @@ std::string EncodeFact(const Fact& f) {
   w.Varint(f.classification.complexity_types);
   w.Varint(static_cast<uint64_t>(f.outcome));
   w.Str(f.proposal_business_area);
+  w.Str(f.attributes.currency_code);
+  w.Varint(f.suggestion_version);
+  w.Str(f.note);
+  w.Varint(f.changed_paths.size());
+  for (const auto& p : f.changed_paths) w.Str(p);
   return w.Take();
 }
 
@@ -251,12 +263,13 @@ absl::StatusOr<Fact> DecodeFact(std::string_view bytes) {
   int64_t occurred = 0, recorded = 0;
   EventMeta& m = f.meta;
   bool ok = r.Varint(&version);
-  if (!ok || (version != kFormatV1 && version != kFormatV2)) {
+  if (!ok || (version != kFormatV1 && version != kFormatV2 && version != kFormatV3)) {
     return absl::DataLossError("stored fact: unknown format version");
   }
-  const bool v2 = version == kFormatV2;
+  const bool v2 = version >= kFormatV2;
+  const bool v3 = version >= kFormatV3;
   auto id = [&r, v2](std::string* s) { return v2 ? r.Id(s) : r.Str(s); };
-  ok = r.Enum(&f.kind, static_cast<uint64_t>(FactKind::kClassificationOverridden)) &&
+  ok = r.Enum(&f.kind, static_cast<uint64_t>(v3 ? kLastFactKind : FactKind::kClassificationOverridden)) &&
        static_cast<uint64_t>(f.kind) >= 1 && id(&m.event_id) &&
        (v2 ? r.Type(&m.type) : r.Str(&m.type)) && r.Str(&m.source) &&
        (v2 ? r.Stream(&m.stream) : r.Str(&m.stream)) && r.Varint(&m.version) &&
@@ -272,13 +285,35 @@ absl::StatusOr<Fact> DecodeFact(std::string_view bytes) {
        r.Enum(&f.status, kChangeStatusCount - 1) && r.Enum(&f.classification.tier, kTierCount - 1) &&
        r.Enum(&f.classification.complexity, kComplexityCount - 1) && r.Varint(&types) &&
        types < 8 && r.Enum(&f.outcome, static_cast<uint64_t>(ProposalOutcome::kReturned)) &&
-       r.Str(&f.proposal_business_area) && r.done();
+       r.Str(&f.proposal_business_area);
+  if (ok && v3) {
+    ok = r.Str(&f.attributes.currency_code) && r.Varint(&f.suggestion_version) && r.Str(&f.note) &&
+         r.Varint(&count) && count <= bytes.size();
+    if (ok) {
+      f.changed_paths.resize(count);
+      for (auto& p : f.changed_paths) ok = ok && r.Str(&p);
+    }
+  }
+  ok = ok && r.done();
   if (!ok) return absl::DataLossError("stored fact: truncated or malformed");
   f.attributes.data_and_digital = flag != 0;
   f.classification.complexity_types = static_cast<uint8_t>(types);
-  m.occurred_at = absl::FromUnixMicros(occurred);
-  m.recorded_at = absl::FromUnixMicros(recorded);
+  if (v3) {
+    m.occurred_at = absl::FromUnixNanos(occurred);
+    m.recorded_at = absl::FromUnixNanos(recorded);
+  } else {
+    m.occurred_at = absl::FromUnixMicros(occurred);
+    m.recorded_at = absl::FromUnixMicros(recorded);
+    // Withdrawals were stored as history only before they had a kind.
+    if (f.kind == FactKind::kProposalOther && m.type == kWithdrawnType) {
+      f.kind = FactKind::kProposalWithdrawn;
+    }
+  }
   return f;
+}
+
+bool IsCurrentFactFormat(std::string_view bytes) {
+  return !bytes.empty() && static_cast<uint8_t>(bytes.front()) == kFormatV3;
 }
 
 }  // namespace changeledger::portfolio

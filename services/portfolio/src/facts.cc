@@ -65,6 +65,8 @@ const char* FactKindName(FactKind kind) {
     case FactKind::kClassificationSuggested: return "CLASSIFICATION_SUGGESTED";
     case FactKind::kClassificationConfirmed: return "CLASSIFICATION_CONFIRMED";
     case FactKind::kClassificationOverridden: return "CLASSIFICATION_OVERRIDDEN";
+    case FactKind::kProposalWithdrawn: return "PROPOSAL_WITHDRAWN";
+    case FactKind::kClassificationClosed: return "CLASSIFICATION_CLOSED";
   }
   return "UNKNOWN";
 }

@@ -29,8 +29,34 @@ using uuid::ParseUuidText;
 constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
 constexpr int64_t kForever = std::numeric_limits<int64_t>::max();
 
-int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
-absl::Time FromMicros(int64_t us) { return absl::FromUnixMicros(us); }
+// Times as nanoseconds since 1970, as the logs record them: cutting them
+// coarser would put an event recorded a fraction after an as-of inside it.
+// int64 nanoseconds span 1677..2262; a time outside (an as-of such as
+// 0001-01-01) is before or after every event.
+constexpr absl::Time kFirstNanos = absl::FromUnixNanos(std::numeric_limits<int64_t>::min());
+constexpr absl::Time kLastNanos = absl::FromUnixNanos(std::numeric_limits<int64_t>::max());
+int64_t Nanos(absl::Time t) {
+  if (t <= kFirstNanos) return std::numeric_limits<int64_t>::min();
+  if (t >= kLastNanos) return std::numeric_limits<int64_t>::max();
+  return absl::ToUnixNanos(t);
+}
+absl::Time FromNanos(int64_t ns) { return absl::FromUnixNanos(ns); }
+
+// The history's words from an event's free text: one line, at most
+// kNoteBytes bytes (cut on a UTF-8 character boundary, "..." appended).
+constexpr size_t kNoteBytes = 120;
+std::string ShortNote(std::string_view text) {
+  std::string out(text.substr(0, std::min(text.size(), kNoteBytes + 1)));
+  for (char& c : out) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  }
+  if (text.size() <= kNoteBytes) return out;
+  size_t cut = kNoteBytes - 3;
+  while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
+  out.resize(cut);
+  out.append("...");
+  return out;
+}
 
 // Strings stored once; ids are dense, in order of first sight.
 //
@@ -116,16 +142,21 @@ using PackedId = PackedUuid;
 enum IdKind : uint8_t { kIdEmpty = 0, kIdUuid = 1, kIdInterned = 2 };
 
 struct Payload {
-  int64_t cost = 0;
+  union {
+    int64_t cost = 0;             // change attributes
+    uint64_t suggestion_version;  // confirmation, override
+  };
   uint32_t area = 0;     // intake: the change's area; proposal: its area
   uint32_t teamset = 0;
   uint8_t data_digital = 0;
-  uint8_t status = 0;
+  uint8_t status = 0;  // status change; classification closed: how it ended
   uint8_t tier = 0;
   uint8_t complexity = 0;
   uint8_t types = 0;
   uint8_t outcome = 0;
+  uint16_t currency = 0;  // change attributes: the cost's currency id
 };
+static_assert(sizeof(Payload) == 24, "Payload grew: every event record pays for it");
 
 struct EventRecord {
   int64_t recorded_at = 0;
@@ -153,11 +184,12 @@ struct State {
   uint8_t tier = 0;
   uint8_t complexity = 0;
   uint8_t types = 0;
-  uint8_t suggested_tier = 0;
-  uint8_t suggested_complexity = 0;
-  uint8_t suggested_types = 0;
+  // The latest suggestion, packed (tier: 3 bits, complexity: 2, types: 3)
+  // so that the cost's currency fits in the 24 bytes.
+  uint8_t suggested = 0;
   uint8_t status = 0;
   uint8_t flags = 0;
+  uint16_t currency = 0;  // id of the cost's currency code; 0: not known
 
   bool registered() const { return flags & kRegistered; }
   bool confirmed() const { return flags & kConfirmed; }
@@ -206,6 +238,7 @@ State Fold(State s, const EventRecord& e) {
       s.area = p.area;
       s.teamset = p.teamset;
       s.cost = p.cost;
+      s.currency = p.currency;
       s.flags = static_cast<uint8_t>(p.data_digital ? (s.flags | kDataDigital)
                                                     : (s.flags & ~kDataDigital));
       if (s.status == 0) s.status = static_cast<uint8_t>(ChangeStatus::kRegistered);
@@ -214,9 +247,7 @@ State Fold(State s, const EventRecord& e) {
       s.status = p.status;
       break;
     case FactKind::kClassificationSuggested:
-      s.suggested_tier = p.tier;
-      s.suggested_complexity = p.complexity;
-      s.suggested_types = p.types;
+      s.suggested = static_cast<uint8_t>((p.tier & 7) | (p.complexity & 3) << 3 | (p.types & 7) << 5);
       if (!s.confirmed()) {
         s.tier = p.tier;
         s.complexity = p.complexity;
@@ -229,9 +260,9 @@ State Fold(State s, const EventRecord& e) {
         s.complexity = p.complexity;
         s.types = p.types;
       } else {
-        s.tier = s.suggested_tier;
-        s.complexity = s.suggested_complexity;
-        s.types = s.suggested_types;
+        s.tier = s.suggested & 7;
+        s.complexity = (s.suggested >> 3) & 3;
+        s.types = static_cast<uint8_t>(s.suggested >> 5);
       }
       s.flags |= kConfirmed;
       break;
@@ -244,6 +275,8 @@ State Fold(State s, const EventRecord& e) {
     case FactKind::kProposalSubmitted:
     case FactKind::kProposalDecided:
     case FactKind::kProposalOther:
+    case FactKind::kProposalWithdrawn:
+    case FactKind::kClassificationClosed:
       break;
   }
   return s;
@@ -257,6 +290,7 @@ bool IsChangeKind(FactKind k) {
     case FactKind::kClassificationSuggested:
     case FactKind::kClassificationConfirmed:
     case FactKind::kClassificationOverridden:
+    case FactKind::kClassificationClosed:
       return true;
     default:
       return false;
@@ -371,6 +405,7 @@ struct PortfolioModel::Impl {
   Interner sources;  // service names: few, so they fit EventRecord::source
   Interner strings;  // streams, types, actors, ids that are not UUIDs
   Interner areas;    // area id 0 is ""
+  Interner currencies;  // id 0 is "" (not known)
   Interner teams;
   std::vector<std::vector<uint32_t>> teamsets;  // id 0: empty
   // Sorted, distinct team ids -> team set id. Sets of up to four teams
@@ -386,6 +421,10 @@ struct PortfolioModel::Impl {
   std::vector<StreamVersion> stream_versions;  // by stream id
   absl::flat_hash_map<uint64_t, uint64_t> other_source_versions;  // (source, stream)
   std::deque<EventRecord> events;
+  // The history's words of the few events that carry free text (an
+  // override's rationale, a stop's reason, ...), by event index: kept
+  // beside the records so that every other event pays nothing for them.
+  absl::flat_hash_map<uint32_t, std::string> notes;
   std::vector<ChangeRec> changes;
   std::vector<ProposalRec> proposals;
   uint64_t duplicates = 0;
@@ -394,13 +433,25 @@ struct PortfolioModel::Impl {
 
   // The current baseline (default status filter), kept incrementally.
   Tally current;
+  // Amounts in different currencies cannot be compared without exchange
+  // rates: GBP (rank 0) first by cost, then other currencies (rank 1) by
+  // code and cost, then costs of no known currency (rank 2).
   struct MandatedKey {
+    uint8_t currency_rank;
+    std::string_view currency;
     int64_t neg_cost;
     std::string_view change_id;
     bool operator<(const MandatedKey& o) const {
+      if (currency_rank != o.currency_rank) return currency_rank < o.currency_rank;
+      if (currency_rank == 1 && currency != o.currency) return currency < o.currency;
       return neg_cost != o.neg_cost ? neg_cost < o.neg_cost : change_id < o.change_id;
     }
   };
+  MandatedKey KeyOf(const State& s, uint32_t change_id) const {
+    const std::string& code = currencies.Get(s.currency);
+    const uint8_t rank = code == "GBP" ? 0 : code.empty() ? 2 : 1;
+    return {rank, code, -s.cost, change_ids.Get(change_id)};
+  }
   // B-trees: a rebuild inserts and erases here on most facts about a
   // mandated change, and a red-black tree's node per key cost a cache miss
   // per level.
@@ -408,6 +459,7 @@ struct PortfolioModel::Impl {
 
   Impl() {
     areas.Intern("");
+    currencies.Intern("");
     teamsets.emplace_back();
   }
 
@@ -419,6 +471,9 @@ struct PortfolioModel::Impl {
     if (x.source != y.source) {
       return sources.Get(x.source) < sources.Get(y.source);
     }
+    // One service's events keep its log's order (a decision before the
+    // registration it caused, recorded in the same commit).
+    if (x.global_position != y.global_position) return x.global_position < y.global_position;
     if (x.stream != y.stream) return strings.Get(x.stream) < strings.Get(y.stream);
     return x.version < y.version;
   }
@@ -504,7 +559,7 @@ struct PortfolioModel::Impl {
     current.Add(s, sign);
     if (!list || s.tier != static_cast<uint8_t>(Tier::kMandated)) return;
     if (s.area >= current_mandated.size()) current_mandated.resize(s.area + 1);
-    MandatedKey key{-s.cost, change_ids.Get(changes[change].id)};
+    const MandatedKey key = KeyOf(s, changes[change].id);
     if (sign > 0) {
       current_mandated[s.area].insert(key);
     } else {
@@ -550,7 +605,8 @@ struct PortfolioModel::Impl {
     // cost keeps its place in the top-mandated list (a status change, a
     // new complexity).
     const bool same_place = had_state && Listed(before) && Listed(after) &&
-                            before.area == after.area && before.cost == after.cost;
+                            before.area == after.area && before.cost == after.cost &&
+                            before.currency == after.currency;
     if (had_state) CurrentAdd(change_index, before, -1, !same_place);
     CurrentAdd(change_index, after, +1, !same_place);
   }
@@ -571,6 +627,13 @@ struct PortfolioModel::Impl {
       return absl::InvalidArgumentError(
           absl::StrCat("proposal_id: empty for ", FactKindName(f.kind)));
     }
+    uint32_t currency = 0;
+    if (IsIntakeAttributes(f.kind)) {
+      currency = currencies.Intern(f.attributes.currency_code);
+      if (currency > std::numeric_limits<uint16_t>::max()) {
+        return absl::InvalidArgumentError("attributes.currency_code: too many distinct currencies");
+      }
+    }
     const uint32_t source = sources.Intern(f.meta.source);
     if (source > std::numeric_limits<uint16_t>::max()) {
       return absl::InvalidArgumentError("meta.source: too many distinct sources");
@@ -585,8 +648,8 @@ struct PortfolioModel::Impl {
     last_version = f.meta.version;
 
     EventRecord e;
-    e.recorded_at = Micros(f.meta.recorded_at);
-    e.occurred_at = Micros(f.meta.occurred_at);
+    e.recorded_at = Nanos(f.meta.recorded_at);
+    e.occurred_at = Nanos(f.meta.occurred_at);
     e.version = f.meta.version;
     e.global_position = f.meta.global_position;
     IdKind k0, k1, k2;
@@ -606,9 +669,11 @@ struct PortfolioModel::Impl {
         p.area = areas.Intern(f.attributes.business_area);
         p.teamset = InternTeamset(f.attributes.teams);
         p.cost = f.attributes.estimated_cost_minor;
+        p.currency = static_cast<uint16_t>(currency);
         p.data_digital = f.attributes.data_and_digital ? 1 : 0;
         break;
       case FactKind::kChangeStatusChanged:
+      case FactKind::kClassificationClosed:
         p.status = static_cast<uint8_t>(f.status);
         break;
       case FactKind::kClassificationSuggested:
@@ -617,6 +682,9 @@ struct PortfolioModel::Impl {
         p.tier = static_cast<uint8_t>(f.classification.tier);
         p.complexity = static_cast<uint8_t>(f.classification.complexity);
         p.types = static_cast<uint8_t>(f.classification.complexity_types & 7);
+        if (f.kind != FactKind::kClassificationSuggested) {
+          p.suggestion_version = f.suggestion_version;
+        }
         break;
       case FactKind::kProposalSubmitted:
         p.area = areas.Intern(f.proposal_business_area);
@@ -625,9 +693,13 @@ struct PortfolioModel::Impl {
         p.outcome = static_cast<uint8_t>(f.outcome);
         break;
       case FactKind::kProposalOther:
+      case FactKind::kProposalWithdrawn:
         break;
     }
     latest_recorded = std::max(latest_recorded, e.recorded_at);
+    // Keyed by the index the event is about to take.
+    std::string note = NoteText(f);
+    if (!note.empty()) notes.emplace(static_cast<uint32_t>(events.size()), std::move(note));
 
     if (change_kind) {
       const uint32_t ci = ChangeIndex(f.change_id);
@@ -657,26 +729,72 @@ struct PortfolioModel::Impl {
   }
 
   // ---- views -----------------------------------------------------------
-  std::string Summary(const EventRecord& e) const {
+  // The words of `f` the history shows beside its figures ("" for none):
+  // what changed in an amendment, the free text an event gave (shortened).
+  static std::string NoteText(const Fact& f) {
+    switch (f.kind) {
+      case FactKind::kChangeAmended:
+        if (f.changed_paths.empty()) return "";
+        return absl::StrCat("changed=", ShortNote(absl::StrJoin(f.changed_paths, ",")));
+      case FactKind::kChangeStatusChanged:
+        if (f.note.empty()) return "";
+        if (f.status == ChangeStatus::kStopped) return absl::StrCat("reason=\"", ShortNote(f.note), "\"");
+        if (f.status == ChangeStatus::kClosed) return absl::StrCat("summary=\"", ShortNote(f.note), "\"");
+        return "";
+      case FactKind::kClassificationConfirmed:
+        if (f.note.empty()) return "";
+        return absl::StrCat("note=\"", ShortNote(f.note), "\"");
+      case FactKind::kClassificationOverridden:
+        if (f.note.empty()) return "";
+        return absl::StrCat("rationale=\"", ShortNote(f.note), "\"");
+      case FactKind::kProposalWithdrawn:
+        if (f.note.empty()) return "";
+        return absl::StrCat("reason=\"", ShortNote(f.note), "\"");
+      default:
+        return "";
+    }
+  }
+
+  std::string Summary(uint32_t event_index) const {
+    std::string out = BaseSummary(events[event_index]);
+    if (auto it = notes.find(event_index); it != notes.end()) {
+      // An amendment says first what it changed.
+      if (events[event_index].kind == FactKind::kChangeAmended) return absl::StrCat(it->second, " ", out);
+      return out.empty() ? it->second : absl::StrCat(out, " ", it->second);
+    }
+    return out;
+  }
+
+  std::string BaseSummary(const EventRecord& e) const {
     const Payload& p = e.payload;
     switch (e.kind) {
       case FactKind::kChangeRegistered:
-      case FactKind::kChangeAmended:
-        return absl::StrCat("business_area=", areas.Get(p.area), " teams=",
-                            absl::StrJoin(TeamNames(p.teamset), ","),
-                            " data_and_digital=", p.data_digital ? "true" : "false",
-                            " estimated_cost_minor=", p.cost);
+      case FactKind::kChangeAmended: {
+        std::string out = absl::StrCat("business_area=", areas.Get(p.area), " teams=",
+                                       absl::StrJoin(TeamNames(p.teamset), ","),
+                                       " data_and_digital=", p.data_digital ? "true" : "false",
+                                       " estimated_cost_minor=", p.cost);
+        if (p.currency != 0) absl::StrAppend(&out, " currency=", currencies.Get(p.currency));
+        return out;
+      }
       case FactKind::kChangeStatusChanged:
         return absl::StrCat("status=", StatusName(static_cast<ChangeStatus>(p.status)));
+      case FactKind::kClassificationClosed:
+        return absl::StrCat("end=", StatusName(static_cast<ChangeStatus>(p.status)));
       case FactKind::kClassificationSuggested:
       case FactKind::kClassificationConfirmed:
-      case FactKind::kClassificationOverridden:
+      case FactKind::kClassificationOverridden: {
         if (e.kind == FactKind::kClassificationConfirmed && p.tier == 0) {
           return "confirms the latest suggestion";
         }
-        return absl::StrCat("tier=", TierName(static_cast<Tier>(p.tier)),
-                            " complexity=", ComplexityName(static_cast<Complexity>(p.complexity)),
-                            " types=", TypesText(p.types));
+        std::string out = absl::StrCat("tier=", TierName(static_cast<Tier>(p.tier)),
+                                       " complexity=", ComplexityName(static_cast<Complexity>(p.complexity)),
+                                       " types=", TypesText(p.types));
+        if (e.kind == FactKind::kClassificationConfirmed && p.suggestion_version != 0) {
+          absl::StrAppend(&out, " suggestion_version=", p.suggestion_version);
+        }
+        return out;
+      }
       case FactKind::kProposalSubmitted:
         // Submissions recorded before ProposalSubmitted named the area
         // have none.
@@ -685,6 +803,7 @@ struct PortfolioModel::Impl {
       case FactKind::kProposalDecided:
         return absl::StrCat("outcome=", OutcomeName(static_cast<ProposalOutcome>(p.outcome)));
       case FactKind::kProposalOther:
+      case FactKind::kProposalWithdrawn:
         break;
     }
     return "";
@@ -702,10 +821,10 @@ struct PortfolioModel::Impl {
     v.version = e.version;
     v.global_position = e.global_position;
     v.actor = strings.Get(e.actor);
-    v.occurred_at = FromMicros(e.occurred_at);
-    v.recorded_at = FromMicros(e.recorded_at);
+    v.occurred_at = FromNanos(e.occurred_at);
+    v.recorded_at = FromNanos(e.recorded_at);
     v.kind = e.kind;
-    v.summary = Summary(e);
+    v.summary = Summary(event_index);
     return v;
   }
 
@@ -722,13 +841,14 @@ struct PortfolioModel::Impl {
     v.status = static_cast<ChangeStatus>(s.status);
     v.data_and_digital = s.data_digital();
     v.estimated_cost_minor = s.cost;
+    v.currency_code = currencies.Get(s.currency);
     v.teams = TeamNames(s.teamset);
     return v;
   }
 
-  static std::optional<absl::Time> Latest(int64_t us) {
-    if (us == std::numeric_limits<int64_t>::min()) return std::nullopt;
-    return FromMicros(us);
+  static std::optional<absl::Time> Latest(int64_t ns) {
+    if (ns == std::numeric_limits<int64_t>::min()) return std::nullopt;
+    return FromNanos(ns);
   }
 
   // ---- baseline --------------------------------------------------------
@@ -767,6 +887,7 @@ struct PortfolioModel::Impl {
         m.change_id = std::string(k.change_id);
         m.title = c.title;
         m.estimated_cost_minor = -k.neg_cost;
+        m.currency_code = std::string(k.currency);
         m.complexity = Complexity::kUnspecified;
         top.changes.push_back(std::move(m));
       }
@@ -780,6 +901,9 @@ struct PortfolioModel::Impl {
     const std::array<Tier, 4> order = {Tier::kIncremental, Tier::kExperimental, Tier::kMandated,
                                        Tier::kTransformational};
     auto count = [&](Tier tier) { return t.by_tier[static_cast<int>(tier)]; };
+    for (Tier tier : order) b.pyramid.any_classified = b.pyramid.any_classified || count(tier) > 0;
+    // Nothing classified: no shape to judge (0 >= 0 is no break).
+    if (!b.pyramid.any_classified) return b;
     for (size_t i = 1; i < order.size(); ++i) {
       if (count(order[i]) >= count(order[i - 1])) {
         b.pyramid.breaks.push_back({order[i], order[i - 1], count(order[i]), count(order[i - 1])});
@@ -836,7 +960,7 @@ struct PortfolioModel::Impl {
       if (!s.In(mask)) continue;
       t.Add(s, 1);
       if (s.tier == static_cast<uint8_t>(Tier::kMandated)) {
-        mandated[s.area].push_back({-s.cost, change_ids.Get(c.id)});
+        mandated[s.area].push_back(KeyOf(s, c.id));
       }
     }
     for (auto& list : mandated) {
@@ -865,7 +989,7 @@ struct PortfolioModel::Impl {
   // The events behind the state after the first k steps of `c`.
   std::vector<uint32_t> ContributingEvents(const ChangeRec& c, size_t k) const {
     uint32_t registration = kNone, attributes = kNone, status = kNone, suggestion = kNone,
-             decision = kNone;
+             decision = kNone, suggestion_before_decision = kNone;
     for (size_t i = 0; i < k; ++i) {
       const uint32_t ei = c.steps[i].event;
       switch (events[ei].kind) {
@@ -885,22 +1009,36 @@ struct PortfolioModel::Impl {
         case FactKind::kClassificationConfirmed:
         case FactKind::kClassificationOverridden:
           decision = ei;
+          suggestion_before_decision = suggestion;
           break;
         default:
           break;
       }
     }
     std::vector<uint32_t> out;
-    for (uint32_t ei : {registration, attributes, status, suggestion, decision}) {
-      if (ei == kNone) continue;
-      // A suggestion counts if it is in force, or was what a bare
-      // confirmation confirmed.
-      if (ei == suggestion && decision != kNone) {
-        const EventRecord& d = events[decision];
-        const bool bare_confirm = d.kind == FactKind::kClassificationConfirmed && d.payload.tier == 0;
-        if (!bare_confirm) continue;
+    for (uint32_t ei : {registration, attributes, status, decision}) {
+      if (ei != kNone) out.push_back(ei);
+    }
+    if (decision == kNone) {
+      if (suggestion != kNone) out.push_back(suggestion);  // the suggestion is in force
+    } else if (events[decision].kind == FactKind::kClassificationConfirmed) {
+      // The suggestion the confirmation accepted: the one at its
+      // suggestion_version, not a later one. Without a version (a bare
+      // confirmation) it accepted the latest suggestion before it.
+      const EventRecord& d = events[decision];
+      uint32_t confirmed = suggestion_before_decision;
+      if (d.payload.suggestion_version != 0) {
+        confirmed = kNone;
+        for (size_t i = 0; i < k; ++i) {
+          const EventRecord& e = events[c.steps[i].event];
+          if (e.kind == FactKind::kClassificationSuggested && e.source == d.source &&
+              e.stream == d.stream && e.version == d.payload.suggestion_version) {
+            confirmed = c.steps[i].event;
+            break;
+          }
+        }
       }
-      out.push_back(ei);
+      if (confirmed != kNone) out.push_back(confirmed);
     }
     std::sort(out.begin(), out.end(), [this](uint32_t a, uint32_t b) { return EventLess(a, b); });
     out.erase(std::unique(out.begin(), out.end()), out.end());
@@ -930,7 +1068,7 @@ struct PortfolioModel::Impl {
     h.Word(static_cast<uint64_t>(e.recorded_at));
     h.Word(static_cast<uint64_t>(e.occurred_at));
     h.Word(static_cast<uint64_t>(e.kind));
-    h.Bytes(Summary(e));
+    h.Bytes(Summary(ei));
   }
 };
 
@@ -947,7 +1085,7 @@ absl::StatusOr<Baseline> PortfolioModel::GetBaseline(const BaselineQuery& query)
   if (!query.as_of && query.statuses == kOngoingStatuses) {
     b = impl_->CurrentBaseline(query.top_mandated_per_area);
   } else {
-    b = impl_->ScanBaseline(query.as_of ? Micros(*query.as_of) : kForever, query.statuses,
+    b = impl_->ScanBaseline(query.as_of ? Nanos(*query.as_of) : kForever, query.statuses,
                             query.top_mandated_per_area);
   }
   b.as_of = query.as_of;
@@ -963,7 +1101,7 @@ absl::StatusOr<Provenance> PortfolioModel::GetProvenance(const CellFilter& cell,
     return absl::InvalidArgumentError("cell.complexity_type: out of range");
   }
   const Impl& m = *impl_;
-  const int64_t at = as_of ? Micros(*as_of) : kForever;
+  const int64_t at = as_of ? Nanos(*as_of) : kForever;
   Provenance p;
   p.as_of = as_of;
   int64_t latest = std::numeric_limits<int64_t>::min();
@@ -992,7 +1130,7 @@ absl::StatusOr<BaselineDiff> PortfolioModel::Diff(absl::Time from, absl::Time to
     return absl::InvalidArgumentError("from: must not be after to");
   }
   const Impl& m = *impl_;
-  const int64_t a = Micros(from), b = Micros(to);
+  const int64_t a = Nanos(from), b = Nanos(to);
   BaselineDiff d;
   d.from = from;
   d.to = to;
@@ -1043,6 +1181,7 @@ absl::StatusOr<ChangeHistory> PortfolioModel::GetChangeHistory(const std::string
   }
   std::sort(evs.begin(), evs.end(), [&m](uint32_t a, uint32_t b) { return m.EventLess(a, b); });
   for (uint32_t ei : evs) h.events.push_back(m.View(ei));
+  if (!evs.empty()) h.latest_recorded_at = FromNanos(m.events[evs.back()].recorded_at);
   h.current = m.StateView(c.steps.empty() ? State{} : c.steps.back().state, !c.steps.empty(),
                           kOngoingStatuses);
   return h;
@@ -1051,7 +1190,7 @@ absl::StatusOr<ChangeHistory> PortfolioModel::GetChangeHistory(const std::string
 absl::StatusOr<Overlaps> PortfolioModel::GetOverlaps(std::optional<absl::Time> as_of,
                                                      StatusMask statuses) const {
   const Impl& m = *impl_;
-  const int64_t at = as_of ? Micros(*as_of) : kForever;
+  const int64_t at = as_of ? Nanos(*as_of) : kForever;
   Overlaps o;
   o.as_of = as_of;
   int64_t latest = std::numeric_limits<int64_t>::min();
@@ -1127,7 +1266,7 @@ absl::StatusOr<FrontDoorActivity> PortfolioModel::GetFrontDoorActivity(
     return absl::InvalidArgumentError("from: must not be after to");
   }
   const Impl& m = *impl_;
-  const int64_t at = query.as_of ? Micros(*query.as_of) : kForever;
+  const int64_t at = query.as_of ? Nanos(*query.as_of) : kForever;
   FrontDoorActivity out;
   out.as_of = query.as_of;
   int64_t latest = std::numeric_limits<int64_t>::min();
@@ -1136,6 +1275,7 @@ absl::StatusOr<FrontDoorActivity> PortfolioModel::GetFrontDoorActivity(
     int64_t first_submission = 0;
     bool submitted = false;
     bool decided_since = false;
+    bool withdrawn = false;
     ProposalOutcome outcome = ProposalOutcome::kUnspecified;
     int64_t decided_at = 0;
     uint32_t area = 0;
@@ -1152,17 +1292,23 @@ absl::StatusOr<FrontDoorActivity> PortfolioModel::GetFrontDoorActivity(
         decided_since = true;
         outcome = static_cast<ProposalOutcome>(e.payload.outcome);
         decided_at = e.occurred_at;
+      } else if (e.kind == FactKind::kProposalWithdrawn && submitted) {
+        withdrawn = true;
       }
     }
     if (!submitted) continue;
     if (query.business_area && m.areas.Get(area) != *query.business_area) continue;
-    const absl::CivilSecond cs = absl::ToCivilSecond(FromMicros(first_submission), absl::UTCTimeZone());
+    const absl::CivilSecond cs = absl::ToCivilSecond(FromNanos(first_submission), absl::UTCTimeZone());
     const YearMonth ym{static_cast<int>(cs.year()), cs.month()};
     if (query.from && ym < *query.from) continue;
     if (query.to && *query.to < ym) continue;
     auto& [period, days] = periods[ym];
     period.month = ym;
     ++period.submitted;
+    if (withdrawn) {
+      ++period.withdrawn;
+      continue;
+    }
     if (!decided_since) {
       ++period.pending;
       continue;
@@ -1178,7 +1324,7 @@ absl::StatusOr<FrontDoorActivity> PortfolioModel::GetFrontDoorActivity(
     // Intake refuses a meeting date before the submission; a decision
     // recorded before it did has no meaningful time to decision.
     if (decided_at >= first_submission) {
-      days.push_back(static_cast<double>(decided_at - first_submission) / 86400e6);
+      days.push_back(static_cast<double>(decided_at - first_submission) / 86400e9);
     }
   }
   for (auto& [ym, entry] : periods) {
@@ -1211,6 +1357,7 @@ std::string PortfolioModel::StateHash() const {
     if (!c.steps.empty()) {
       const State& s = c.steps.back().state;
       h.Word(static_cast<uint64_t>(s.cost));
+      h.Bytes(m.currencies.Get(s.currency));
       h.Bytes(m.areas.Get(s.area));
       h.Bytes(absl::StrJoin(m.TeamNames(s.teamset), ","));
       h.Word(uint64_t{s.tier} | uint64_t{s.complexity} << 8 | uint64_t{s.types} << 16 |

@@ -22,11 +22,14 @@ absl::Status PortfolioProjection::Apply(const bus::Envelope& event, kv::Transact
   return absl::OkStatus();
 }
 
-absl::StatusOr<uint64_t> PortfolioProjection::Load(kv::KvStore& store, ModelHolder& holder) {
+absl::StatusOr<uint64_t> PortfolioProjection::Load(kv::KvStore& store, ModelHolder& holder,
+                                                   uint64_t* older_format) {
+  if (older_format != nullptr) *older_format = 0;
   const std::string prefix = bus::ProjectionKeyPrefix(kName) + std::string(kFactKeyPrefix);
   uint64_t count = 0;
   absl::Status failure;
   auto status = kv::ScanPrefix(store, prefix, [&](std::string_view, std::string_view value) {
+    if (older_format != nullptr && !IsCurrentFactFormat(value)) ++*older_format;
     auto fact = DecodeFact(value);
     if (!fact.ok()) {
       failure = fact.status();

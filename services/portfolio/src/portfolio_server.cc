@@ -100,9 +100,10 @@ class PortfolioServerImpl final : public PortfolioServer, public ViewControl {
     auto store = kv::OpenRocksDbKvStore(kv_options);
     if (!store.ok()) return store.status();
     store_ = std::move(*store);
-    auto loaded = PortfolioProjection::Load(*store_, holder_);
+    uint64_t older_format = 0;
+    auto loaded = PortfolioProjection::Load(*store_, holder_, &older_format);
     if (!loaded.ok()) return loaded.status();
-    spdlog::info("msg=\"view loaded\" facts={}", *loaded);
+    spdlog::info("msg=\"view loaded\" facts={} older_format={}", *loaded, older_format);
     bool has_positions = false;
     auto scanned = kv::ScanPrefix(*store_, bus::RunnerKeyPrefix(PortfolioProjection::kName),
                                   [&](std::string_view, std::string_view) {
@@ -131,11 +132,18 @@ class PortfolioServerImpl final : public PortfolioServer, public ViewControl {
       const pb::RebuildSource source = options_.source == "kafka" ? pb::REBUILD_SOURCE_KAFKA
                                                                   : pb::REBUILD_SOURCE_LOG_READER;
       std::lock_guard lock(mu_);
+      // Facts stored in an earlier format lack what it did not keep (times
+      // finer than microseconds, currencies, the history's words) and the
+      // events it did not store: the view is rebuilt from the source.
+      if (older_format > 0) {
+        spdlog::warn("msg=\"view stored in an earlier format: rebuilding\" facts={}", older_format);
+        if (auto s = bus::WipeProjection(*store_, PortfolioProjection::kName); !s.ok()) return s;
+        holder_.Reset();
+      }
       // An empty view is consumed from the beginning: that is a rebuild,
       // and queries say so until it has caught up.
-      if (auto s = StartRunnersLocked(source, /*rebuild=*/!has_positions && *loaded == 0); !s.ok()) {
-        return s;
-      }
+      const bool rebuild = older_format > 0 || (!has_positions && *loaded == 0);
+      if (auto s = StartRunnersLocked(source, rebuild); !s.ok()) return s;
     }
     if (auto s = server_->Start(); !s.ok()) return s;
     monitor_ = std::thread([this] { Monitor(); });
@@ -166,6 +174,11 @@ class PortfolioServerImpl final : public PortfolioServer, public ViewControl {
   absl::Status Rebuild(pb::RebuildSource source) override {
     std::lock_guard lock(mu_);
     if (stopped_) return absl::UnavailableError("the portfolio service is stopping");
+    // Restarting a running rebuild would throw its progress away and keep
+    // reads unavailable for longer; the caller waits for it instead.
+    if (const RebuildInfo running = RebuildInfoLocked(); running.rebuilding) {
+      return absl::FailedPreconditionError(RebuildRunningMessage(running));
+    }
     if (source == pb::REBUILD_SOURCE_KAFKA && options_.common.kafka_bootstrap_servers.empty()) {
       return absl::FailedPreconditionError("source: KAFKA is not configured (kafka.bootstrap_servers)");
     }
@@ -184,6 +197,17 @@ class PortfolioServerImpl final : public PortfolioServer, public ViewControl {
 
   RebuildInfo GetRebuildInfo() const override {
     std::lock_guard lock(mu_);
+    return RebuildInfoLocked();
+  }
+
+  absl::StatusOr<uint64_t> StoreHash() override {
+    std::lock_guard lock(mu_);
+    if (!store_) return absl::UnavailableError("the portfolio service is stopping");
+    return bus::ProjectionStateHash(*store_, PortfolioProjection::kName);
+  }
+
+ private:
+  RebuildInfo RebuildInfoLocked() const {
     RebuildInfo info = info_;
     if (!info.rebuilding) return info;
     bool caught_up = true;
@@ -205,13 +229,6 @@ class PortfolioServerImpl final : public PortfolioServer, public ViewControl {
     return info;
   }
 
-  absl::StatusOr<uint64_t> StoreHash() override {
-    std::lock_guard lock(mu_);
-    if (!store_) return absl::UnavailableError("the portfolio service is stopping");
-    return bus::ProjectionStateHash(*store_, PortfolioProjection::kName);
-  }
-
- private:
   absl::Status StartRunnersLocked(pb::RebuildSource source, bool rebuild) {
     bus::ProjectionRunnerOptions runner_options;
     runner_options.max_batch = options_.max_batch;

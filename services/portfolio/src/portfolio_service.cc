@@ -4,10 +4,13 @@
 #include <cstdio>
 #include <utility>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "changeledger/errors/grpc_status.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace changeledger::portfolio {
 namespace {
@@ -36,15 +39,12 @@ absl::StatusOr<std::optional<absl::Time>> OptionalTime(bool has, const google::p
   return std::optional<absl::Time>(*t);
 }
 
+// To the nanosecond: an answer's times, typed back as an as-of, must
+// select the same events.
 void ToProto(absl::Time t, google::protobuf::Timestamp* out) {
-  const int64_t us = absl::ToUnixMicros(t);
-  int64_t seconds = us / 1000000, micros = us % 1000000;
-  if (micros < 0) {
-    micros += 1000000;
-    --seconds;
-  }
+  const int64_t seconds = absl::ToUnixSeconds(t);  // rounds towards the past
   out->set_seconds(seconds);
-  out->set_nanos(static_cast<int32_t>(micros * 1000));
+  out->set_nanos(static_cast<int32_t>((t - absl::FromUnixSeconds(seconds)) / absl::Nanoseconds(1)));
 }
 
 void FillTime(std::optional<absl::Time> as_of, std::optional<absl::Time> latest, pb::FigureTime* out) {
@@ -96,8 +96,9 @@ std::optional<Complexity> ComplexityFromProto(int c) {
 
 cls::ComplexityType TypeProto(int bit_index) { return static_cast<cls::ComplexityType>(bit_index + 1); }
 
-void MoneyProto(int64_t minor, common::v1::Money* out) {
-  out->set_currency_code("GBP");
+// The currency the change's events carried ("" when not known).
+void MoneyProto(int64_t minor, const std::string& currency_code, common::v1::Money* out) {
+  out->set_currency_code(currency_code);
   out->set_amount_minor(minor);
 }
 
@@ -129,7 +130,7 @@ void StateProto(const ChangeStateView& s, pb::ChangeState* out) {
   out->set_business_area(s.business_area);
   out->set_status(static_cast<intake::ChangeStatus>(static_cast<int>(s.status)));
   out->set_data_and_digital(s.data_and_digital);
-  MoneyProto(s.estimated_cost_minor, out->mutable_estimated_cost());
+  MoneyProto(s.estimated_cost_minor, s.currency_code, out->mutable_estimated_cost());
   for (const auto& t : s.teams) out->add_teams(t);
 }
 
@@ -201,8 +202,13 @@ void BaselineProto(const Baseline& b, pb::Baseline* out) {
     parts.push_back(absl::StrFormat("%s (%d) >= %s (%d)", TierName(br.tier), br.tier_count,
                                     TierName(br.below), br.below_count));
   }
-  pyramid->set_summary(b.pyramid.holds ? std::string("a pyramid: INCREMENTAL > EXPERIMENTAL > MANDATED > TRANSFORMATIONAL")
-                                       : absl::StrCat("not a pyramid: ", absl::StrJoin(parts, "; ")));
+  if (!b.pyramid.any_classified) {
+    pyramid->set_summary("no classified changes: nothing to compare");
+  } else if (b.pyramid.holds) {
+    pyramid->set_summary("a pyramid: INCREMENTAL > EXPERIMENTAL > MANDATED > TRANSFORMATIONAL");
+  } else {
+    pyramid->set_summary(absl::StrCat("not a pyramid: ", absl::StrJoin(parts, "; ")));
+  }
   for (const AreaTopMandated& a : b.top_mandated) {
     auto* top = out->add_top_mandated();
     top->set_business_area(a.business_area);
@@ -210,7 +216,7 @@ void BaselineProto(const Baseline& b, pb::Baseline* out) {
       auto* c = top->add_changes();
       c->set_change_id(m.change_id);
       c->set_title(m.title);
-      MoneyProto(m.estimated_cost_minor, c->mutable_estimated_cost());
+      MoneyProto(m.estimated_cost_minor, m.currency_code, c->mutable_estimated_cost());
       c->set_complexity(ComplexityProto(m.complexity));
     }
   }
@@ -230,11 +236,81 @@ absl::StatusOr<YearMonth> ParseMonth(const std::string& s, const char* field) {
   return YearMonth{year, month};
 }
 
+// Provenance page tokens: web-safe base64 of "<last change id>\n<the
+// request without page_token and page_size>", so that a token works only
+// for the filters it was made for, and the next page starts after the last
+// change listed whatever was recorded in between.
+std::string ProvenanceFingerprint(const pb::GetProvenanceRequest& req) {
+  pb::GetProvenanceRequest filters = req;
+  filters.clear_page_token();
+  filters.clear_page_size();
+  std::string out;
+  google::protobuf::io::StringOutputStream stream(&out);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  filters.SerializeToCodedStream(&coded);
+  coded.Trim();
+  return out;
+}
+
+std::string MakeProvenanceToken(const std::string& fingerprint, const std::string& last_change_id) {
+  return absl::WebSafeBase64Escape(absl::StrCat(last_change_id, "\n", fingerprint));
+}
+
+// The last change id of the previous page ("" for the first page).
+absl::StatusOr<std::string> ReadProvenanceToken(const std::string& token,
+                                                const std::string& fingerprint) {
+  if (token.empty()) return std::string();
+  std::string raw;
+  const size_t newline = absl::WebSafeBase64Unescape(token, &raw) ? raw.find('\n') : std::string::npos;
+  if (newline == std::string::npos || newline == 0) {
+    return absl::InvalidArgumentError("page_token: malformed");
+  }
+  if (raw.compare(newline + 1, std::string::npos, fingerprint) != 0) {
+    return absl::InvalidArgumentError(
+        "page_token: not from this listing (the filters must stay the same)");
+  }
+  return raw.substr(0, newline);
+}
+
+std::string SourceName(pb::RebuildSource source) {
+  switch (source) {
+    case pb::REBUILD_SOURCE_KAFKA: return "KAFKA";
+    case pb::REBUILD_SOURCE_LOG_READER: return "LOG_READER";
+    default: return "UNSPECIFIED";
+  }
+}
+
+}  // namespace
+
+bool RebuildTotalKnown(const RebuildInfo& info) {
+  return !info.rebuilding || info.events_total > info.events_applied;
+}
+
+namespace {
+// "n of m events", or what is known while the total is not.
+std::string ProgressText(const RebuildInfo& info) {
+  // Until a source has said how far behind it is (a Kafka consumer first
+  // joins its group), the total is not known: "0 of 0" would mislead.
+  if (!RebuildTotalKnown(info)) {
+    return absl::StrFormat("%d events so far; the total is not known yet", info.events_applied);
+  }
+  return absl::StrFormat("%d of %d events", info.events_applied,
+                         std::max(info.events_total, info.events_applied));
+}
 }  // namespace
 
 std::string RebuildingMessage(const RebuildInfo& info) {
-  return absl::StrFormat("the view is rebuilding (%d of %d events)", info.events_applied,
-                         std::max(info.events_total, info.events_applied));
+  return absl::StrCat("the view is rebuilding (", ProgressText(info), ")");
+}
+
+std::string RebuildRunningMessage(const RebuildInfo& info) {
+  const std::string started =
+      info.started_at ? absl::FormatTime(absl::RFC3339_full, *info.started_at, absl::UTCTimeZone())
+                      : std::string("(start not known)");
+  return absl::StrCat("a rebuild from ", SourceName(info.source), " started ", started,
+                      " is running (", ProgressText(info),
+                      "): wait for it to finish (GetRebuildStatus) before starting another");
 }
 
 rpc::MethodPolicy PortfolioMethodPolicy() {
@@ -340,22 +416,22 @@ grpc::Status PortfolioServiceImpl::GetProvenance(grpc::ServerContext*, const pb:
     return Grpc(absl::InvalidArgumentError("page_size: must be in 0..1000"));
   }
   const size_t page_size = req->page_size() == 0 ? 100 : static_cast<size_t>(req->page_size());
-  size_t offset = 0;
-  if (!req->page_token().empty()) {
-    char extra = 0;
-    unsigned long long value = 0;
-    if (std::sscanf(req->page_token().c_str(), "o%llu%c", &value, &extra) != 1) {
-      return Grpc(absl::InvalidArgumentError("page_token: not a token from a previous response"));
-    }
-    offset = static_cast<size_t>(value);
-  }
+  const std::string fingerprint = ProvenanceFingerprint(*req);
+  auto after = ReadProvenanceToken(req->page_token(), fingerprint);
+  if (!after.ok()) return Grpc(after.status());
   if (auto s = Available(); !s.ok()) return Grpc(s);
   auto p = holder_->Read([&](const PortfolioModel& m) { return m.GetProvenance(cell, *as_of, *mask); });
   if (!p.ok()) return Grpc(p.status());
   FillTime(p->as_of, p->latest_recorded_at, resp->mutable_stands());
   resp->set_count(p->count);
-  const size_t end = std::min(p->changes.size(), offset + page_size);
-  for (size_t i = offset; i < end; ++i) {
+  // Changes are sorted by id: the page starts after the previous page's last.
+  const size_t offset = static_cast<size_t>(
+      std::upper_bound(p->changes.begin(), p->changes.end(), *after,
+                       [](const std::string& id, const ProvenanceEntry& e) { return id < e.change_id; }) -
+      p->changes.begin());
+  const size_t first = after->empty() ? 0 : offset;
+  const size_t end = std::min(p->changes.size(), first + page_size);
+  for (size_t i = first; i < end; ++i) {
     const ProvenanceEntry& entry = p->changes[i];
     auto* e = resp->add_changes();
     e->set_change_id(entry.change_id);
@@ -363,7 +439,9 @@ grpc::Status PortfolioServiceImpl::GetProvenance(grpc::ServerContext*, const pb:
     StateProto(entry.state, e->mutable_state());
     for (const EventView& ev : entry.events) EventProto(ev, e->add_events());
   }
-  if (end < p->changes.size()) resp->set_next_page_token(absl::StrCat("o", end));
+  if (end < p->changes.size()) {
+    resp->set_next_page_token(MakeProvenanceToken(fingerprint, p->changes[end - 1].change_id));
+  }
   return grpc::Status::OK;
 }
 
@@ -372,17 +450,14 @@ grpc::Status PortfolioServiceImpl::GetChangeHistory(grpc::ServerContext*,
                                                     pb::ChangeHistory* resp) {
   if (req->change_id().empty()) return Grpc(absl::InvalidArgumentError("change_id: required"));
   if (auto s = Available(); !s.ok()) return Grpc(s);
-  auto h = holder_->Read([&](const PortfolioModel& m) {
-    auto history = m.GetChangeHistory(req->change_id());
-    return std::make_pair(std::move(history), m.latest_recorded_at());
-  });
-  if (!h.first.ok()) return Grpc(h.first.status());
-  resp->set_change_id(h.first->change_id);
-  resp->set_title(h.first->title);
-  resp->set_proposal_id(h.first->proposal_id);
-  StateProto(h.first->current, resp->mutable_current());
-  for (const EventView& e : h.first->events) EventProto(e, resp->add_events());
-  FillTime(std::nullopt, h.second, resp->mutable_stands());
+  auto h = holder_->Read([&](const PortfolioModel& m) { return m.GetChangeHistory(req->change_id()); });
+  if (!h.ok()) return Grpc(h.status());
+  resp->set_change_id(h->change_id);
+  resp->set_title(h->title);
+  resp->set_proposal_id(h->proposal_id);
+  StateProto(h->current, resp->mutable_current());
+  for (const EventView& e : h->events) EventProto(e, resp->add_events());
+  FillTime(std::nullopt, h->latest_recorded_at, resp->mutable_stands());
   return grpc::Status::OK;
 }
 
@@ -451,6 +526,7 @@ grpc::Status PortfolioServiceImpl::ListFrontDoorActivity(grpc::ServerContext*,
     out->set_deferred(p.deferred);
     out->set_returned(p.returned);
     out->set_pending(p.pending);
+    out->set_withdrawn(p.withdrawn);
     out->set_decided(p.decided);
     out->set_mean_days_to_decision(p.mean_days_to_decision);
     out->set_median_days_to_decision(p.median_days_to_decision);
@@ -463,7 +539,9 @@ void RebuildProto(const RebuildInfo& info, pb::RebuildStatus* out) {
   out->set_rebuilding(info.rebuilding);
   out->set_source(info.source);
   out->set_events_applied(info.events_applied);
-  out->set_events_total(std::max(info.events_total, info.events_applied));
+  const bool known = RebuildTotalKnown(info);
+  out->set_events_total_known(known);
+  out->set_events_total(known ? std::max(info.events_total, info.events_applied) : 0);
   if (info.started_at) ToProto(*info.started_at, out->mutable_started_at());
   if (info.finished_at) ToProto(*info.finished_at, out->mutable_finished_at());
   if (info.rebuilding) {

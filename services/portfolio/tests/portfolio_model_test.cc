@@ -4,6 +4,7 @@
 #include <map>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -717,6 +718,203 @@ TEST_F(PortfolioModelTest, IncrementalBaselineEqualsScanAfterRandomFacts) {
   for (const Fact& f : reordered) ASSERT_TRUE(other.Apply(f).ok());
   EXPECT_EQ(other.StateHash(), model_.StateHash());
   EXPECT_EQ(other.GetBaseline({})->tier_complexity, inc.tier_complexity);
+}
+
+// Costs keep the currency they were registered in; amounts in different
+// currencies are not ranked against each other.
+TEST_F(PortfolioModelTest, CostsKeepTheirCurrencyAndGbpRanksFirst) {
+  const std::vector<std::tuple<std::string, std::string, int64_t>> changes = {
+      {"m1", "GBP", 100}, {"m2", "EUR", 100000}, {"m3", "GBP", 500},
+      {"m4", "USD", 900}, {"m5", "", 999999},    {"m6", "EUR", 200000}};
+  for (const auto& [id, currency, cost] : changes) {
+    Fact f = make_.Registered(id, Day(1), "MO", {}, false, cost);
+    f.attributes.currency_code = currency;
+    Apply(f);
+    Apply(make_.Suggested(id, Day(1, 1), Tier::kMandated, Complexity::kMedium));
+  }
+  auto ids = [](const Baseline& b) {
+    std::vector<std::string> out;
+    for (const auto& m : b.top_mandated.at(0).changes) out.push_back(m.change_id + " " + m.currency_code);
+    return out;
+  };
+  BaselineQuery q;
+  q.top_mandated_per_area = 10;
+  const std::vector<std::string> expected = {"m3 GBP", "m1 GBP", "m6 EUR", "m2 EUR", "m4 USD", "m5 "};
+  EXPECT_EQ(ids(*model_.GetBaseline(q)), expected);
+  q.as_of = Day(30);  // the scan path ranks the same way
+  EXPECT_EQ(ids(*model_.GetBaseline(q)), expected);
+
+  // An amendment into another currency moves the change in the list.
+  Fact amended = make_.Amended("m2", Day(2), "MO", {}, false, 700);
+  amended.attributes.currency_code = "GBP";
+  Apply(amended);
+  q.as_of.reset();
+  EXPECT_EQ(ids(*model_.GetBaseline(q)),
+            (std::vector<std::string>{"m2 GBP", "m3 GBP", "m1 GBP", "m6 EUR", "m4 USD", "m5 "}));
+  q.as_of = Day(1, 12);
+  EXPECT_EQ(ids(*model_.GetBaseline(q)), expected);
+
+  auto h = model_.GetChangeHistory("m4");
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->current.currency_code, "USD");
+  EXPECT_EQ(h->current.estimated_cost_minor, 900);
+  EXPECT_THAT(h->events[0].summary, ::testing::EndsWith("estimated_cost_minor=900 currency=USD"));
+}
+
+// A withdrawn proposal leaves pending for good: intake accepts nothing on
+// a withdrawn proposal.
+TEST_F(PortfolioModelTest, FrontDoorCountsWithdrawnProposalsNotAsPending) {
+  auto withdrawn = [&](const std::string& proposal, absl::Time at) {
+    Fact f = make_.Submitted(proposal, at, "MO");
+    f.kind = FactKind::kProposalWithdrawn;
+    f.meta.type = "changeledger.intake.v1.ProposalWithdrawn";
+    f.proposal_business_area.clear();
+    f.note = "no longer needed";
+    return f;
+  };
+  Apply(make_.Submitted("p1", Day(1), "MO"));
+  Apply(withdrawn("p1", Day(3)));
+  Apply(make_.Submitted("p2", Day(2), "MO"));
+  Apply(make_.Submitted("p3", Day(2), "MO"));
+  Apply(make_.Decided("p3", Day(4), ProposalOutcome::kDeferred));
+  Apply(withdrawn("p3", Day(5)));
+  Apply(make_.Submitted("p4", Day(2), "MO"));
+  Apply(make_.Decided("p4", Day(4), ProposalOutcome::kApproved));
+
+  auto fd = model_.GetFrontDoorActivity({});
+  ASSERT_TRUE(fd.ok()) << fd.status();
+  ASSERT_THAT(fd->periods, SizeIs(1));
+  const FrontDoorPeriod& p = fd->periods[0];
+  EXPECT_EQ(p.submitted, 4);
+  EXPECT_EQ(p.withdrawn, 2);
+  EXPECT_EQ(p.pending, 1);   // p2
+  EXPECT_EQ(p.deferred, 0);  // p3 was withdrawn after its deferral
+  EXPECT_EQ(p.approved, 1);
+  EXPECT_EQ(p.decided, 1);
+  EXPECT_EQ(p.submitted, p.approved + p.rejected + p.deferred + p.returned + p.pending + p.withdrawn);
+
+  FrontDoorQuery before;
+  before.as_of = Day(2, 12);  // before either withdrawal
+  const FrontDoorPeriod then = model_.GetFrontDoorActivity(before)->periods.at(0);
+  EXPECT_EQ(then.withdrawn, 0);
+  EXPECT_EQ(then.pending, 4);
+
+  // The withdrawal says why, in the proposal's history.
+  Apply(make_.Submitted("p5", Day(6), "MO"));
+  Apply(make_.Decided("p5", Day(7), ProposalOutcome::kApproved));
+  Apply(make_.Registered("c5", Day(7), "MO", {}, false, 0, "p1"));
+  auto h = model_.GetChangeHistory("c5");
+  ASSERT_TRUE(h.ok());
+  ASSERT_EQ(h->events[1].kind, FactKind::kProposalWithdrawn);
+  EXPECT_EQ(h->events[1].summary, "reason=\"no longer needed\"");
+}
+
+// A confirmation's provenance names the suggestion it confirmed (at its
+// suggestion_version), not an earlier or a later one.
+TEST_F(PortfolioModelTest, ProvenanceOfAConfirmationNamesTheSuggestionAtItsVersion) {
+  Apply(make_.Registered("c1", Day(1), "FP"));
+  Apply(make_.Suggested("c1", Day(1, 1), Tier::kExperimental, Complexity::kLow));
+  const Fact confirmed_suggestion = make_.Suggested("c1", Day(1, 2), Tier::kMandated, Complexity::kMedium);
+  Apply(confirmed_suggestion);
+  Fact confirm = make_.Classified(FactKind::kClassificationConfirmed, "c1", Day(2), Tier::kMandated,
+                                  Complexity::kMedium);
+  confirm.suggestion_version = confirmed_suggestion.meta.version;
+  Apply(confirm);
+  // Awaits review: replaces nothing.
+  Apply(make_.Suggested("c1", Day(3), Tier::kIncremental, Complexity::kLow));
+  Apply(make_.Status("c1", Day(4), ChangeStatus::kInDelivery));
+
+  CellFilter cell;
+  cell.tier = Tier::kMandated;
+  cell.complexity = Complexity::kMedium;
+  cell.business_area = "FP";
+  auto p = model_.GetProvenance(cell, std::nullopt);
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_THAT(p->changes, SizeIs(1));
+  std::vector<std::string> ids;
+  for (const auto& e : p->changes[0].events) ids.push_back(e.event_id);
+  EXPECT_THAT(ids, ElementsAre(p->changes[0].events[0].event_id, confirmed_suggestion.meta.event_id,
+                               confirm.meta.event_id, p->changes[0].events[3].event_id));
+  EXPECT_EQ(p->changes[0].events[0].kind, FactKind::kChangeRegistered);
+  EXPECT_EQ(p->changes[0].events[3].kind, FactKind::kChangeStatusChanged);
+}
+
+TEST_F(PortfolioModelTest, ChangeHistoryIsCompleteInLogOrderAndSaysWhy) {
+  // Decided and registered in one commit: same recorded_at, the decision
+  // first in intake's log, its stream ("proposal-") after "change-".
+  Fact submitted = make_.Submitted("p1", Day(1), "MO");
+  Apply(submitted);
+  Fact decided = make_.Decided("p1", Day(2), ProposalOutcome::kApproved);
+  Fact registered = make_.Registered("c1", Day(2), "MO", {}, false, 0, "p1");
+  ASSERT_LT(decided.meta.global_position, registered.meta.global_position);
+  Apply(registered);
+  Apply(decided);
+  Fact amended = make_.Amended("c1", Day(3), "MO", {"t1"});
+  amended.changed_paths = {"title", "teams"};
+  Apply(amended);
+  Fact override_c1 = make_.Overridden("c1", Day(4), Tier::kMandated, Complexity::kHigh);
+  override_c1.note = std::string(300, 'x') + "\nnever shown";
+  Apply(override_c1);
+  Fact stopped = make_.Status("c1", Day(5), ChangeStatus::kStopped);
+  stopped.note = "funding withdrawn";
+  Apply(stopped);
+  Fact closed = make_.Classified(FactKind::kClassificationClosed, "c1", Day(5, 1), Tier::kUnspecified,
+                                 Complexity::kUnspecified);
+  closed.status = ChangeStatus::kStopped;
+  Apply(closed);
+  // Another change's later event is not this history's.
+  Apply(make_.Registered("c2", Day(9), "MO"));
+
+  auto h = model_.GetChangeHistory("c1");
+  ASSERT_TRUE(h.ok()) << h.status();
+  std::vector<FactKind> kinds;
+  for (const auto& e : h->events) kinds.push_back(e.kind);
+  EXPECT_THAT(kinds, ElementsAre(FactKind::kProposalSubmitted, FactKind::kProposalDecided,
+                                 FactKind::kChangeRegistered, FactKind::kChangeAmended,
+                                 FactKind::kClassificationOverridden, FactKind::kChangeStatusChanged,
+                                 FactKind::kClassificationClosed));
+  EXPECT_EQ(h->events[3].summary,
+            "changed=title,teams business_area=MO teams=t1 data_and_digital=false "
+            "estimated_cost_minor=0");
+  EXPECT_EQ(h->events[4].summary, "tier=MANDATED complexity=HIGH types=NONE rationale=\"" +
+                                      std::string(117, 'x') + "...\"");
+  EXPECT_EQ(h->events[5].summary, "status=STOPPED reason=\"funding withdrawn\"");
+  EXPECT_EQ(h->events[6].summary, "end=STOPPED");
+  EXPECT_EQ(h->latest_recorded_at, Day(5, 1));
+  EXPECT_EQ(model_.events_applied(), 8u);
+}
+
+TEST_F(PortfolioModelTest, NoPyramidStatementWithoutClassifiedChanges) {
+  EXPECT_FALSE(Current().pyramid.any_classified);
+  Apply(make_.Registered("c1", Day(2), "MO"));  // unclassified
+  for (const Baseline& b : {Current(), AsOf(Day(1)), AsOf(Day(3))}) {
+    EXPECT_FALSE(b.pyramid.any_classified);
+    EXPECT_FALSE(b.pyramid.holds);
+    EXPECT_THAT(b.pyramid.breaks, SizeIs(0));
+    EXPECT_EQ(b.pyramid.most_common, Tier::kUnspecified);
+  }
+  Apply(make_.Suggested("c1", Day(4), Tier::kMandated, Complexity::kMedium));
+  EXPECT_TRUE(Current().pyramid.any_classified);
+  // Now there is a shape: EXPERIMENTAL (0) >= INCREMENTAL (0), MANDATED (1) >= EXPERIMENTAL (0).
+  EXPECT_THAT(Current().pyramid.breaks, SizeIs(2));
+}
+
+// An as-of is compared to the nanosecond: an event recorded 412 ns after
+// it is not included, and the event's time comes back whole.
+TEST_F(PortfolioModelTest, AsOfIsExactToTheNanosecond) {
+  const absl::Time at = Day(1) + absl::Microseconds(646734);
+  const absl::Time recorded = at + absl::Nanoseconds(412);
+  Apply(make_.Registered("c1", recorded, "MO"));
+  EXPECT_EQ(AsOf(at).total, 0);
+  EXPECT_EQ(AsOf(recorded).total, 1);
+  EXPECT_EQ(AsOf(recorded).latest_recorded_at, recorded);
+  EXPECT_THAT(model_.GetProvenance({}, at)->changes, SizeIs(0));
+  auto diff = model_.Diff(at, recorded);
+  ASSERT_TRUE(diff.ok());
+  EXPECT_EQ(diff->entered, 1);
+  EXPECT_EQ(model_.GetChangeHistory("c1")->events[0].recorded_at, recorded);
+  // Before any data, even at the edge of the calendar.
+  EXPECT_EQ(AsOf(absl::FromCivil(absl::CivilSecond(1, 1, 1, 23, 59, 59), absl::UTCTimeZone())).total, 0);
 }
 
 }  // namespace

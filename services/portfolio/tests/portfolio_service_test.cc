@@ -4,7 +4,11 @@
 
 #include <grpcpp/server_context.h>
 
+#include <stdlib.h>
+
 #include <cctype>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -15,6 +19,7 @@
 #include "changeledger/intake/v1/events.pb.h"
 #include "changeledger/kv/in_memory_kv_store.h"
 #include "changeledger/portfolio/fact_codec.h"
+#include "changeledger/portfolio/portfolio_server.h"
 #include "changeledger/portfolio/prefixed_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -83,6 +88,27 @@ class EnvelopeMaker {
     m.mutable_suggestion()->mutable_classification()->set_tier(tier);
     m.mutable_suggestion()->mutable_classification()->set_complexity(c);
     m.mutable_suggestion()->mutable_classification()->add_types(cls::COMPLEXITY_TYPE_STRUCTURAL);
+    return Make("classification", "classification-" + id, at, m);
+  }
+  bus::Envelope Withdrawn(const std::string& proposal, absl::Time at) {
+    intake::ProposalWithdrawn m;
+    m.set_proposal_id(proposal);
+    m.set_reason("superseded");
+    return Make("intake", "proposal-" + proposal, at, m);
+  }
+  bus::Envelope Confirmed(const std::string& id, absl::Time at, cls::Tier tier, cls::Complexity c,
+                          uint64_t suggestion_version) {
+    cls::ClassificationConfirmed m;
+    m.set_change_id(id);
+    m.mutable_classification()->set_tier(tier);
+    m.mutable_classification()->set_complexity(c);
+    m.set_suggestion_version(suggestion_version);
+    return Make("classification", "classification-" + id, at, m);
+  }
+  bus::Envelope ClassificationClosed(const std::string& id, absl::Time at) {
+    cls::ClassificationClosed m;
+    m.set_change_id(id);
+    m.set_end(cls::CHANGE_END_CLOSED);
     return Make("classification", "classification-" + id, at, m);
   }
   bus::Envelope Overridden(const std::string& id, absl::Time at, cls::Tier tier, cls::Complexity c) {
@@ -212,7 +238,8 @@ TEST_F(PortfolioServiceTest, DiffProvenanceAndHistory) {
   ASSERT_EQ(prov.changes_size(), 1);
   EXPECT_EQ(prov.changes(0).change_id(), "c1");
   ASSERT_EQ(prov.changes(0).events_size(), 2);  // registration, override
-  EXPECT_EQ(prov.changes(0).events(1).summary(), "tier=MANDATED complexity=MEDIUM types=NONE");
+  EXPECT_EQ(prov.changes(0).events(1).summary(),
+            "tier=MANDATED complexity=MEDIUM types=NONE rationale=\"review\"");
 
   pb::GetChangeHistoryRequest hreq;
   hreq.set_change_id("c1");
@@ -401,6 +428,37 @@ TEST(FactCodecTest, RoundTripsAndRejectsDamage) {
   EXPECT_EQ(DecodeFact("\x09").status().code(), absl::StatusCode::kDataLoss);
 }
 
+// Format 3 keeps what the history and the figures need: nanoseconds, the
+// currency, the suggestion version, the words and the changed paths.
+TEST(FactCodecTest, KeepsNanosecondsCurrencyAndTheHistorysWords) {
+  Fact f;
+  f.kind = FactKind::kChangeAmended;
+  f.meta.event_id = "e1";
+  f.meta.type = "changeledger.intake.v1.ChangeAmended";
+  f.meta.source = "intake";
+  f.meta.stream = "change-1";
+  f.meta.version = 2;
+  f.meta.global_position = 9;
+  f.meta.recorded_at = absl::FromUnixNanos(1795753928646734412);
+  f.meta.occurred_at = absl::FromUnixNanos(1795753928000000001);
+  f.change_id = "1";
+  f.attributes.currency_code = "EUR";
+  f.suggestion_version = 7;
+  f.note = "why";
+  f.changed_paths = {"title", "teams"};
+  auto back = DecodeFact(EncodeFact(f));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_TRUE(IsCurrentFactFormat(EncodeFact(f)));
+  EXPECT_EQ(back->meta.recorded_at, f.meta.recorded_at);
+  EXPECT_EQ(back->meta.occurred_at, f.meta.occurred_at);
+  EXPECT_EQ(back->attributes.currency_code, "EUR");
+  EXPECT_EQ(back->suggestion_version, 7u);
+  EXPECT_EQ(back->note, "why");
+  EXPECT_EQ(back->changed_paths, f.changed_paths);
+  f.kind = FactKind::kClassificationClosed;
+  EXPECT_EQ(DecodeFact(EncodeFact(f))->kind, FactKind::kClassificationClosed);
+}
+
 TEST(FactCodecTest, StoresUuidsPackedAndGivesBackEveryString) {
   Fact f;
   f.kind = FactKind::kChangeRegistered;
@@ -495,12 +553,35 @@ TEST(FactCodecTest, ReadsFactsStoredInFormatOne) {
   EXPECT_EQ(f->classification.tier, Tier::kMandated);
   EXPECT_EQ(f->classification.complexity, Complexity::kLow);
   EXPECT_EQ(f->classification.complexity_types, kStructural);
-  // Re-encoded in format 2, it decodes to the same fact.
+  // Re-encoded in the current format, it decodes to the same fact.
   auto again = DecodeFact(EncodeFact(*f));
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(EncodeFact(*again), EncodeFact(*f));
   EXPECT_EQ(again->meta.stream, f->meta.stream);
   EXPECT_EQ(DecodeFact(v1.substr(0, v1.size() - 1)).status().code(), absl::StatusCode::kDataLoss);
+}
+
+// Withdrawals were stored as history only ("other") before they had a
+// kind of their own: read back, they count as withdrawals.
+TEST(FactCodecTest, AWithdrawalStoredInAnEarlierFormatIsAWithdrawal) {
+  auto str = [](std::string_view s) { return std::string(1, static_cast<char>(s.size())) + std::string(s); };
+  std::string v1;
+  v1 += '\x01';  // format 1
+  v1 += '\x06';  // kProposalOther
+  v1 += str("e-1") + str("changeledger.intake.v1.ProposalWithdrawn") + str("intake") + str("proposal-p1");
+  v1 += '\x02';  // version
+  v1 += '\x05';  // global position
+  v1 += '\x02';  // occurred_at
+  v1 += '\x04';  // recorded_at
+  v1 += str("alice") + str("") + str("") + str("") + str("p1");
+  v1 += str("") + str("");
+  v1 += std::string(8, '\x00');  // teams .. outcome
+  v1 += str("");
+  auto f = DecodeFact(v1);
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_FALSE(IsCurrentFactFormat(v1));
+  EXPECT_EQ(f->kind, FactKind::kProposalWithdrawn);
+  EXPECT_EQ(f->proposal_id, "p1");
 }
 
 TEST(AdaptersTest, DecodingIntoAReusedFactEqualsDecodingAfresh) {
@@ -566,6 +647,203 @@ TEST(AdaptersTest, UnknownTypesAreSkippedAndBadPayloadsAreDataLoss) {
   intake::ChangeRegistered empty_id;
   e.mutable_payload()->PackFrom(empty_id);
   EXPECT_EQ(adapters.Decode(e).status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST_F(PortfolioServiceTest, CostsAreReportedInTheCurrencyTheEventCarried) {
+  bus::Envelope eur = make_.Registered("c1", Day(1), "MO", 700);
+  intake::ChangeRegistered m;
+  ASSERT_TRUE(eur.payload().UnpackTo(&m));
+  m.mutable_attributes()->mutable_estimated_cost()->set_currency_code("EUR");
+  eur.mutable_payload()->PackFrom(m);
+  bus::Envelope gbp = make_.Registered("c2", Day(1), "MO", 500);
+  ASSERT_TRUE(gbp.payload().UnpackTo(&m));
+  m.mutable_attributes()->mutable_estimated_cost()->set_currency_code("GBP");
+  gbp.mutable_payload()->PackFrom(m);
+  Feed({eur, gbp, make_.Suggested("c1", Day(2), cls::TIER_MANDATED, cls::COMPLEXITY_LOW),
+        make_.Suggested("c2", Day(2), cls::TIER_MANDATED, cls::COMPLEXITY_LOW)});
+
+  pb::GetBaselineRequest req;
+  pb::Baseline b;
+  ASSERT_TRUE(service_.GetBaseline(&ctx_, &req, &b).ok());
+  ASSERT_EQ(b.top_mandated_size(), 1);
+  ASSERT_EQ(b.top_mandated(0).changes_size(), 2);
+  // GBP first: 700 EUR is not "more" than 500 GBP.
+  EXPECT_EQ(b.top_mandated(0).changes(0).change_id(), "c2");
+  EXPECT_EQ(b.top_mandated(0).changes(0).estimated_cost().currency_code(), "GBP");
+  EXPECT_EQ(b.top_mandated(0).changes(1).estimated_cost().currency_code(), "EUR");
+  EXPECT_EQ(b.top_mandated(0).changes(1).estimated_cost().amount_minor(), 700);
+
+  pb::GetChangeHistoryRequest hreq;
+  hreq.set_change_id("c1");
+  pb::ChangeHistory h;
+  ASSERT_TRUE(service_.GetChangeHistory(&ctx_, &hreq, &h).ok());
+  EXPECT_EQ(h.current().estimated_cost().currency_code(), "EUR");
+
+  pb::GetProvenanceRequest preq;
+  preq.mutable_cell()->set_business_area("MO");
+  pb::Provenance p;
+  ASSERT_TRUE(service_.GetProvenance(&ctx_, &preq, &p).ok());
+  ASSERT_EQ(p.changes_size(), 2);
+  EXPECT_EQ(p.changes(0).state().estimated_cost().currency_code(), "EUR");
+}
+
+TEST_F(PortfolioServiceTest, WithdrawnProposalsAreCountedAndNoLongerPending) {
+  Feed({make_.Submitted("p1", Day(2), "DLS"), make_.Submitted("p2", Day(3), "DLS"),
+        make_.Withdrawn("p1", Day(4))});
+  pb::ListFrontDoorActivityRequest req;
+  req.set_business_area("DLS");
+  pb::FrontDoorActivity fd;
+  ASSERT_TRUE(service_.ListFrontDoorActivity(&ctx_, &req, &fd).ok());
+  ASSERT_EQ(fd.periods_size(), 1);
+  EXPECT_EQ(fd.periods(0).submitted(), 2);
+  EXPECT_EQ(fd.periods(0).pending(), 1);
+  EXPECT_EQ(fd.periods(0).withdrawn(), 1);
+}
+
+TEST_F(PortfolioServiceTest, ProvenanceOfAConfirmedChangeIncludesTheConfirmedSuggestion) {
+  Feed({make_.Registered("c1", Day(1), "FP"),
+        make_.Suggested("c1", Day(2), cls::TIER_MANDATED, cls::COMPLEXITY_MEDIUM),  // version 1
+        make_.Confirmed("c1", Day(3), cls::TIER_MANDATED, cls::COMPLEXITY_MEDIUM, 1)});
+  pb::GetProvenanceRequest req;
+  req.mutable_cell()->set_tier(cls::TIER_MANDATED);
+  req.mutable_cell()->set_complexity(cls::COMPLEXITY_MEDIUM);
+  req.mutable_cell()->set_business_area("FP");
+  pb::Provenance p;
+  ASSERT_TRUE(service_.GetProvenance(&ctx_, &req, &p).ok());
+  ASSERT_EQ(p.changes_size(), 1);
+  std::vector<std::string> types;
+  for (const auto& e : p.changes(0).events()) types.push_back(e.type().substr(e.type().rfind('.') + 1));
+  EXPECT_THAT(types, ::testing::ElementsAre("ChangeRegistered", "ClassificationSuggested",
+                                            "ClassificationConfirmed"));
+}
+
+TEST_F(PortfolioServiceTest, HistoryIsThisChangesEventsToTheNanosecond) {
+  bus::Envelope registered = make_.Registered("c1", Day(1), "MO");
+  registered.mutable_recorded_at()->set_nanos(646734412);
+  Feed({registered, make_.Closed("c1", Day(4)), make_.ClassificationClosed("c1", Day(5)),
+        make_.Registered("c2", Day(9), "MO")});
+  pb::GetChangeHistoryRequest req;
+  req.set_change_id("c1");
+  pb::ChangeHistory h;
+  ASSERT_TRUE(service_.GetChangeHistory(&ctx_, &req, &h).ok());
+  ASSERT_EQ(h.events_size(), 3);
+  EXPECT_EQ(h.events(0).recorded_at().nanos(), 646734412);
+  EXPECT_EQ(h.events(2).type(), "changeledger.classification.v1.ClassificationClosed");
+  EXPECT_EQ(h.events(2).summary(), "end=CLOSED");
+  EXPECT_EQ(h.stands().latest_recorded_at().seconds(), absl::ToUnixSeconds(Day(5)));
+
+  // An as-of a fraction before the event leaves it out.
+  pb::GetBaselineRequest breq;
+  SetTime(Day(1), breq.mutable_as_of());
+  breq.mutable_as_of()->set_nanos(646734000);
+  pb::Baseline b;
+  ASSERT_TRUE(service_.GetBaseline(&ctx_, &breq, &b).ok());
+  EXPECT_EQ(b.total(), 0);
+  EXPECT_EQ(b.stands().as_of().nanos(), 646734000);
+  breq.mutable_as_of()->set_nanos(646734412);
+  ASSERT_TRUE(service_.GetBaseline(&ctx_, &breq, &b).ok());
+  EXPECT_EQ(b.total(), 1);
+  EXPECT_EQ(b.stands().latest_recorded_at().nanos(), 646734412);
+}
+
+TEST_F(PortfolioServiceTest, EmptyBaselineMakesNoPyramidStatement) {
+  Feed({make_.Registered("c1", Day(5), "MO")});
+  for (const bool before_any : {true, false}) {
+    pb::GetBaselineRequest req;
+    if (before_any) SetTime(Day(1), req.mutable_as_of());
+    pb::Baseline b;
+    ASSERT_TRUE(service_.GetBaseline(&ctx_, &req, &b).ok());
+    EXPECT_EQ(b.pyramid().summary(), "no classified changes: nothing to compare");
+    EXPECT_FALSE(b.pyramid().holds());
+    EXPECT_EQ(b.pyramid().breaks_size(), 0);
+    EXPECT_EQ(b.pyramid().most_common(), cls::TIER_UNSPECIFIED);
+  }
+}
+
+TEST_F(PortfolioServiceTest, ProvenancePageTokensBelongToTheirFilters) {
+  std::vector<bus::Envelope> events;
+  for (int i = 0; i < 5; ++i) events.push_back(make_.Registered(absl::StrCat("c", i), Day(1), "MO"));
+  Feed(events);
+  pb::GetProvenanceRequest req;
+  req.mutable_cell()->set_business_area("MO");
+  req.set_page_size(2);
+  pb::Provenance first;
+  ASSERT_TRUE(service_.GetProvenance(&ctx_, &req, &first).ok());
+  ASSERT_FALSE(first.next_page_token().empty());
+
+  for (const std::string token : {"o-5", "o999", "o2", "%%%", "", "YQ"}) {
+    if (token.empty()) continue;
+    pb::GetProvenanceRequest bad = req;
+    bad.set_page_token(token);
+    pb::Provenance p;
+    const grpc::Status s = service_.GetProvenance(&ctx_, &bad, &p);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << token;
+    EXPECT_THAT(s.error_message(), HasSubstr("page_token")) << token;
+  }
+  pb::GetProvenanceRequest other = req;
+  other.mutable_cell()->set_business_area("DI");
+  other.set_page_token(first.next_page_token());
+  pb::Provenance p;
+  grpc::Status s = service_.GetProvenance(&ctx_, &other, &p);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("filters"));
+
+  // Another page size is fine; the next page starts after the last change.
+  pb::GetProvenanceRequest next = req;
+  next.set_page_size(10);
+  next.set_page_token(first.next_page_token());
+  ASSERT_TRUE(service_.GetProvenance(&ctx_, &next, &p).ok());
+  ASSERT_EQ(p.changes_size(), 3);
+  EXPECT_EQ(p.changes(0).change_id(), "c2");
+  EXPECT_TRUE(p.next_page_token().empty());
+}
+
+TEST_F(PortfolioServiceTest, RebuildStatusSaysWhenTheTotalIsNotKnown) {
+  control_.info.rebuilding = true;
+  pb::GetBaselineRequest req;
+  pb::Baseline b;
+  EXPECT_EQ(service_.GetBaseline(&ctx_, &req, &b).error_message(),
+            "the view is rebuilding (0 events so far; the total is not known yet)");
+  pb::GetRebuildStatusRequest sreq;
+  pb::RebuildStatus status;
+  ASSERT_TRUE(service_.GetRebuildStatus(&ctx_, &sreq, &status).ok());
+  EXPECT_FALSE(status.events_total_known());
+  EXPECT_EQ(status.events_total(), 0u);
+  control_.info.events_applied = 5;
+  control_.info.events_total = 20;
+  ASSERT_TRUE(service_.GetRebuildStatus(&ctx_, &sreq, &status).ok());
+  EXPECT_TRUE(status.events_total_known());
+  EXPECT_EQ(status.message(), "the view is rebuilding (5 of 20 events)");
+}
+
+// The real server: a rebuild from a log reader that never answers stays
+// running, and a second Rebuild is refused rather than restarting it.
+TEST(PortfolioServerTest, RebuildWhileRebuildingIsRefusedNamingTheRunningOne) {
+  char pattern[] = "/tmp/portfolio_service_test.XXXXXX";
+  ASSERT_NE(mkdtemp(pattern), nullptr);
+  const std::string dir = pattern;
+  std::ofstream(dir + "/tokens.yaml")
+      << "tokens:\n  - {principal: office, token: \"office-token-0123456789\", roles: [portfolio_office]}\n";
+  PortfolioServerOptions options;
+  options.common.service_name = "portfolio";
+  options.common.data_dir = dir + "/portfolio";
+  options.common.tokens_file = dir + "/tokens.yaml";
+  options.common.metrics_listen = "";
+  options.source = "none";
+  options.log_readers = {{"intake", "127.0.0.1:1"}};  // nothing listens there
+  {
+    auto server = PortfolioServer::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    ViewControl& control = (*server)->control();
+    ASSERT_TRUE(control.Rebuild(pb::REBUILD_SOURCE_LOG_READER).ok());
+    ASSERT_TRUE(control.GetRebuildInfo().rebuilding);
+    const absl::Status again = control.Rebuild(pb::REBUILD_SOURCE_LOG_READER);
+    EXPECT_EQ(again.code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_THAT(std::string(again.message()), HasSubstr("a rebuild from LOG_READER started 20"));
+    EXPECT_THAT(std::string(again.message()), HasSubstr("is running"));
+    (*server)->Stop(std::chrono::milliseconds(0));
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

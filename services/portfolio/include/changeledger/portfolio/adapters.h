@@ -55,12 +55,12 @@ class AdapterRegistry {
 
 // Topic "changeledger.intake.v1": ChangeRegistered, ChangeAmended,
 // ChangeDeliveryStarted/Closed/Stopped, ProposalSubmitted, ProposalDecided,
-// and the other proposal events (history only).
+// ProposalWithdrawn, and the other proposal events (history only).
 void RegisterIntakeAdapters(AdapterRegistry& registry);
 
 // Topic "changeledger.classification.v1": ClassificationSuggested,
-// ClassificationConfirmed, ClassificationOverridden. (ClassificationClosed
-// adds nothing: intake's ChangeClosed/ChangeStopped carry the status.)
+// ClassificationConfirmed, ClassificationOverridden, and ClassificationClosed
+// (history only: intake's ChangeClosed/ChangeStopped carry the status).
 void RegisterClassificationAdapters(AdapterRegistry& registry);
 
 // Every adapter known to this build, with their topics.

@@ -19,14 +19,19 @@ std::string FactKey(const Fact& fact);
 // Prefix of every FactKey.
 inline constexpr std::string_view kFactKeyPrefix = "f/";
 
-// Writes format 2: ids that are canonical lower-case UUIDs (and streams
+// Writes format 3: ids that are canonical lower-case UUIDs (and streams
 // ending in one) are stored as 16 bytes, the services' event types by
-// number; every other string as it is. Decoding gives the fact back
-// exactly, whatever its strings hold.
+// number, times in nanoseconds; every other string as it is. Decoding
+// gives the fact back exactly, whatever its strings hold.
 std::string EncodeFact(const Fact& fact);
-// Reads formats 1 (every string as text, as written before) and 2.
-// Errors: DATA_LOSS (truncated, unknown format version, bad enum or tag).
+// Reads formats 1 (every string as text), 2 (ids packed) and 3. Facts of
+// formats 1 and 2 come back with times cut to microseconds and without
+// what those formats did not keep (currency, suggestion version, note,
+// changed paths). Errors: DATA_LOSS (truncated, unknown format version,
+// bad enum or tag).
 absl::StatusOr<Fact> DecodeFact(std::string_view bytes);
+// True when `bytes` were written in the format EncodeFact writes now.
+bool IsCurrentFactFormat(std::string_view bytes);
 
 }  // namespace changeledger::portfolio
 

@@ -68,12 +68,19 @@ enum class FactKind : uint8_t {
   // Intake, proposal aggregate.
   kProposalSubmitted = 4,
   kProposalDecided = 5,
-  kProposalOther = 6,  // drafted, amended, assessed, withdrawn: history only
+  kProposalOther = 6,  // drafted, amended, assessed: history only
   // Classification.
   kClassificationSuggested = 7,
   kClassificationConfirmed = 8,
   kClassificationOverridden = 9,
+  // Intake, proposal aggregate: withdrawn by its proposer. Final: intake
+  // accepts no command on a withdrawn proposal.
+  kProposalWithdrawn = 10,
+  // Classification: the change was closed or stopped, its classification
+  // is final. History only (intake's status change moves the figures).
+  kClassificationClosed = 11,
 };
+inline constexpr FactKind kLastFactKind = FactKind::kClassificationClosed;
 
 const char* TierName(Tier tier);              // "TRANSFORMATIONAL", ...
 const char* ComplexityName(Complexity c);     // "HIGH", ...
@@ -103,7 +110,10 @@ struct ChangeAttributesFact {
   std::string business_area;        // code, e.g. "MO"
   std::vector<std::string> teams;   // any order; duplicates ignored
   bool data_and_digital = false;
-  int64_t estimated_cost_minor = 0;  // minor units (pence)
+  int64_t estimated_cost_minor = 0;  // minor units of the currency
+  // ISO 4217 code the cost is in, e.g. "GBP"; empty: not known (facts
+  // stored before the currency was kept, or no cost given).
+  std::string currency_code;
 };
 
 struct ClassificationFact {
@@ -127,6 +137,15 @@ struct Fact {
   ClassificationFact classification;
   ProposalOutcome outcome = ProposalOutcome::kUnspecified;  // kProposalDecided
   std::string proposal_business_area;  // kProposalSubmitted
+  // kClassificationConfirmed, kClassificationOverridden: the stream
+  // version of the suggestion decided on (0: none or not known).
+  uint64_t suggestion_version = 0;
+  // Words the history shows with the event, as the event gave them: an
+  // override's rationale, a stop's reason, a close's summary, a
+  // withdrawal's reason. Empty: none.
+  std::string note;
+  // kChangeAmended: the attribute paths whose value changed, e.g. "title".
+  std::vector<std::string> changed_paths;
 };
 
 }  // namespace changeledger::portfolio

@@ -12,6 +12,9 @@
 //     running totals, updated on every fact: answering it copies counters.
 //   * A baseline as of D (or with another status filter) is one pass over
 //     the changes with a binary search each, into the same totals.
+// Times are kept to the nanosecond, as the logs record them: an as-of
+// query at D includes an event recorded at D + 1 ns in no case.
+//
 // Facts may arrive in any order across streams (two Kafka topics, or two
 // log readers); a fact older than a change's newest step is inserted in
 // place and the change's later steps are folded again, so the state
@@ -84,6 +87,7 @@ struct ChangeStateView {
   ChangeStatus status = ChangeStatus::kUnspecified;
   bool data_and_digital = false;
   int64_t estimated_cost_minor = 0;
+  std::string currency_code;  // of the cost; empty: not known
   std::vector<std::string> teams;  // sorted
 };
 
@@ -104,12 +108,16 @@ struct MandatedChange {
   std::string change_id;
   std::string title;  // the title known now
   int64_t estimated_cost_minor = 0;
+  std::string currency_code;  // empty: not known
   Complexity complexity = Complexity::kUnspecified;
 };
 
 struct AreaTopMandated {
   std::string business_area;
-  std::vector<MandatedChange> changes;  // by cost, highest first
+  // Costs in different currencies are not compared (no exchange rates):
+  // GBP first, highest cost first; then other currencies by code, each
+  // highest first; then changes whose currency is not known.
+  std::vector<MandatedChange> changes;
 };
 
 // Expected: incremental > experimental > mandated > transformational.
@@ -119,7 +127,10 @@ struct PyramidBreak {
   int64_t tier_count = 0;
   int64_t below_count = 0;
 };
+// With no classified change there is nothing to compare: any_classified
+// is false, holds is false, no breaks, most_common unspecified.
 struct PyramidCheck {
+  bool any_classified = false;
   bool holds = false;
   Tier most_common = Tier::kUnspecified;  // among classified tiers
   std::vector<PyramidBreak> breaks;
@@ -163,8 +174,8 @@ struct ProvenanceEntry {
   ChangeStateView state;
   // The events that put the change in the cell: its registration, the
   // latest attributes (area, teams), the latest status change and the
-  // classification in force (with the suggestion it confirmed, if any);
-  // ordered by recorded_at.
+  // classification in force (a confirmation with the suggestion it
+  // confirmed, the one at its suggestion_version); ordered as recorded.
   std::vector<EventView> events;
 };
 
@@ -208,8 +219,10 @@ struct ChangeHistory {
   std::string proposal_id;  // the proposal it came from, if known
   ChangeStateView current;
   // Every event about the change and its proposal, from every source,
-  // ordered by recorded_at (ties: source, stream, version).
+  // ordered by recorded_at (ties: source, then the source's log order).
   std::vector<EventView> events;
+  // recorded_at of the newest of those events.
+  std::optional<absl::Time> latest_recorded_at;
 };
 
 struct TeamOverlap {
@@ -257,9 +270,15 @@ struct FrontDoorQuery {
 struct FrontDoorPeriod {
   YearMonth month;
   int64_t submitted = 0;
+  // Each proposal counts once, by where it stands: submitted = approved +
+  // rejected + deferred + returned + pending + withdrawn.
   int64_t approved = 0, rejected = 0, deferred = 0, returned = 0;
   int64_t pending = 0;  // no decision since the latest submission
-  // Decided proposals: first submission to latest decision (occurred_at);
+  // Withdrawn by the proposer after submission (final: a withdrawn
+  // proposal never comes back), whatever was decided before.
+  int64_t withdrawn = 0;
+  // Proposals whose latest decision stands (approved, rejected, deferred,
+  // returned): first submission to latest decision (occurred_at);
   // decisions dated before the first submission are left out of the days.
   int64_t decided = 0;
   double mean_days_to_decision = 0;

@@ -72,9 +72,12 @@ class PortfolioProjection final : public bus::Projection {
   absl::Status Apply(const bus::Envelope& event, kv::Transaction& txn) override;
 
   // Folds every fact stored under the projection's prefix in `store` into
-  // the holder's model (which should be empty). Returns the number of facts.
+  // the holder's model (which should be empty). Returns the number of facts;
+  // `older_format` (optional) receives how many were stored in an earlier
+  // format (see fact_codec.h: they lack what that format did not keep).
   // Errors: DATA_LOSS (a stored fact does not decode), store errors.
-  static absl::StatusOr<uint64_t> Load(kv::KvStore& store, ModelHolder& holder);
+  static absl::StatusOr<uint64_t> Load(kv::KvStore& store, ModelHolder& holder,
+                                       uint64_t* older_format = nullptr);
 
   uint64_t facts_applied() const { return facts_applied_.load(std::memory_order_relaxed); }
 

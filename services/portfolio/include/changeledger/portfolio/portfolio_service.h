@@ -29,15 +29,23 @@ struct RebuildInfo {
   std::optional<absl::Time> finished_at;
 };
 
-// "the view is rebuilding (n of m events)".
+// Whether events_total is worth showing: false while rebuilding until a
+// source has reported how far behind it is.
+bool RebuildTotalKnown(const RebuildInfo& info);
+// "the view is rebuilding (n of m events)", or "(n events so far; the
+// total is not known yet)".
 std::string RebuildingMessage(const RebuildInfo& info);
+// Why a second rebuild is refused: "a rebuild from KAFKA started
+// <RFC 3339> is running (...): wait for it ...".
+std::string RebuildRunningMessage(const RebuildInfo& info);
 
 // What the service needs from whoever feeds the view.
 class ViewControl {
  public:
   virtual ~ViewControl() = default;
   // Drops the view and starts rebuilding it from `source`.
-  // Errors: FAILED_PRECONDITION (source not configured), UNAVAILABLE.
+  // Errors: FAILED_PRECONDITION (source not configured; a rebuild is
+  // running: RebuildRunningMessage), UNAVAILABLE.
   virtual absl::Status Rebuild(pb::RebuildSource source) = 0;
   virtual RebuildInfo GetRebuildInfo() const = 0;
   // ProjectionStateHash of the stored facts.
