@@ -1,6 +1,8 @@
 // changectl portfolio ... (and the shortcuts baseline, history, provenance,
 // rebuild): one subcommand per PortfolioService RPC.
 #include <cmath>
+#include <cstdio>
+#include <ctime>
 #include <iostream>
 #include <thread>
 
@@ -35,13 +37,41 @@ int Call(App& app, const std::string& role,
 std::string Tier(int t) { return t == 0 ? "unclassified" : EnumWord(cv1::Tier_descriptor(), t); }
 std::string Complexity(int c) { return c == 0 ? "" : EnumWord(cv1::Complexity_descriptor(), c); }
 std::string Type(int t) { return EnumWord(cv1::ComplexityType_descriptor(), t); }
-std::string Percent(double share) { return absl::StrCat(std::lround(share * 100), "%"); }
+// 0% and 100% only when exact: 319 of 320 is ">99%", 1 of 320 "<1%".
+std::string Percent(double share) {
+  const long rounded = std::lround(share * 100);
+  if (rounded == 0 && share > 0) return "<1%";
+  if (rounded == 100 && share < 1) return ">99%";
+  return absl::StrCat(rounded, "%");
+}
+
+// "1 change", "2 changes".
+std::string Count(int64_t n, const std::string& one, const std::string& many) {
+  return absl::StrCat(n, " ", n == 1 ? one : many);
+}
+
+// RFC 3339 in UTC with as many fractional digits as the time has (none
+// when whole seconds) and a four-digit year: typed back as --as-of it
+// selects the same events.
+std::string FigureTimestamp(const google::protobuf::Timestamp& ts) {
+  std::time_t t = static_cast<std::time_t>(ts.seconds());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  std::string out = absl::StrFormat("%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+                                    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  if (ts.nanos() != 0) {
+    std::string frac = absl::StrFormat("%09d", ts.nanos());
+    frac.erase(frac.find_last_not_of('0') + 1);
+    absl::StrAppend(&out, ".", frac);
+  }
+  return out + "Z";
+}
 
 std::string Stands(const pv1::FigureTime& t) {
-  std::string out = t.has_as_of() ? absl::StrCat("as of ", FormatTimestamp(t.as_of()))
+  std::string out = t.has_as_of() ? absl::StrCat("as of ", FigureTimestamp(t.as_of()))
                                   : std::string("as known now");
   if (t.has_latest_recorded_at()) {
-    absl::StrAppend(&out, " (latest event recorded ", FormatTimestamp(t.latest_recorded_at()), ")");
+    absl::StrAppend(&out, " (latest event recorded ", FigureTimestamp(t.latest_recorded_at()), ")");
   } else {
     absl::StrAppend(&out, " (no events yet)");
   }
@@ -69,7 +99,7 @@ std::string StateText(const pv1::ChangeState& s) {
 
 std::string RenderBaseline(const pv1::Baseline& b) {
   std::string out = absl::StrCat("Change baseline ", Stands(b.stands()), "\n",
-                                 StatusesText(b.statuses()), ": ", b.total(), " changes, ",
+                                 StatusesText(b.statuses()), ": ", Count(b.total(), "change", "changes"), ", ",
                                  b.unclassified(), " not yet classified, ", b.unconfirmed(),
                                  " classified by suggestion only (", Percent(b.unconfirmed_share()),
                                  ")\n\n");
@@ -161,7 +191,7 @@ std::string EventRows(const google::protobuf::RepeatedPtrField<pv1::Event>& even
   for (const auto& e : events) {
     std::string type = e.type();
     if (size_t dot = type.rfind('.'); dot != std::string::npos) type = type.substr(dot + 1);
-    t.AddRow({FormatTimestamp(e.recorded_at()), e.source(), type, e.actor(), e.summary()});
+    t.AddRow({FigureTimestamp(e.recorded_at()), e.source(), type, e.actor(), e.summary()});
   }
   return t.Render();
 }
@@ -175,7 +205,8 @@ std::string RenderHistory(const pv1::ChangeHistory& h) {
 }
 
 std::string RenderProvenance(const pv1::Provenance& p) {
-  std::string out = absl::StrCat(p.count(), " changes in this figure, ", Stands(p.stands()), "\n");
+  std::string out = absl::StrCat(Count(p.count(), "change", "changes"), " in this figure, ",
+                                 Stands(p.stands()), "\n");
   Table t({"CHANGE", "STATE", "TITLE", "EVENTS"});
   t.AlignRight(3);
   for (const auto& c : p.changes()) {
@@ -184,12 +215,19 @@ std::string RenderProvenance(const pv1::Provenance& p) {
   return out + t.Render();
 }
 
+// Servers before events_total_known sent a total whenever they had one.
+bool TotalKnown(const pv1::RebuildStatus& s) {
+  return s.events_total_known() || s.events_total() > s.events_applied() || !s.rebuilding();
+}
+
 std::string RenderRebuild(const pv1::RebuildStatus& s) {
+  const std::string events = TotalKnown(s) ? absl::StrCat(s.events_applied(), " of ", s.events_total())
+                                           : absl::StrCat(s.events_applied(), " (total not known yet)");
   return RenderFields({{"rebuilding", s.rebuilding() ? "yes" : "no"},
                        {"source", EnumWord(pv1::RebuildSource_descriptor(), s.source())},
-                       {"events", absl::StrCat(s.events_applied(), " of ", s.events_total())},
-                       {"started", FormatTimestamp(s.started_at())},
-                       {"finished", FormatTimestamp(s.finished_at())},
+                       {"events", events},
+                       {"started", s.has_started_at() ? FigureTimestamp(s.started_at()) : ""},
+                       {"finished", s.has_finished_at() ? FigureTimestamp(s.finished_at()) : ""},
                        {"message", s.message()}});
 }
 
@@ -205,6 +243,14 @@ bool ParseStatuses(App& app, const std::vector<std::string>& words,
     out->Add(*s);
   }
   return true;
+}
+
+// A duration that may be zero ("0", "0s": do not wait); ParseDuration
+// takes positive durations only.
+absl::StatusOr<std::chrono::milliseconds> DurationOrZero(const std::string& text) {
+  const std::string t(absl::StripAsciiWhitespace(text));
+  if (t == "0" || t == "0ms" || t == "0s" || t == "0m") return std::chrono::milliseconds(0);
+  return ParseDuration(t);
 }
 
 // Sets the field `mutable_field()` returns from `text` unless it is empty
@@ -244,8 +290,8 @@ void AddBaseline(CLI::App* parent, App& app) {
                   "(registered, in_delivery)");
   sub->add_option("--top", f->top, "Top mandated changes listed per area (default 5)");
   sub->add_option("--settle", f->settle,
-                  "First wait, up to this long (e.g. 30s), until the figures stop moving: the view "
-                  "has caught up with what the services have recorded");
+                  "First wait, up to this long (e.g. 30s; 0s: not at all), until the figures stop "
+                  "moving: the view has caught up with what the services have recorded");
   sub->footer(
       "\nEvery figure says as of when it stands. The view is folded from the intake and\n"
       "classification logs, so an as-of answer is what was known then.\n" +
@@ -271,7 +317,7 @@ void AddBaseline(CLI::App* parent, App& app) {
     req.set_top_mandated_per_area(f->top);
     std::chrono::milliseconds settle{0};
     if (!f->settle.empty()) {
-      auto d = ParseDuration(f->settle);
+      auto d = DurationOrZero(f->settle);
       if (!d.ok()) return app.Usage(absl::StrCat("--settle: ", d.status().message()));
       settle = *d;
     }
@@ -322,7 +368,8 @@ void AddHistory(CLI::App* parent, App& app) {
         [&](Stub& s, const Conn& conn, pv1::ChangeHistory* r) {
           return s.GetChangeHistory(conn.NewCall().get(), req, r);
         },
-        RenderHistory);
+        RenderHistory,
+        [](const pv1::ChangeHistory& h) { return absl::StrCat("changes/", h.change_id()); });
   });
 }
 
@@ -337,9 +384,10 @@ void AddProvenance(CLI::App* parent, App& app) {
     bool one_page = false;
   };
   auto f = std::make_shared<Flags>();
-  sub->add_option("--tier", f->tier, "transformational | mandated | experimental | incremental");
+  sub->add_option("--tier", f->tier,
+                  "transformational | mandated | experimental | incremental | unclassified");
   sub->add_option("--complexity", f->complexity, "low | medium | high");
-  sub->add_option("--area", f->area, "Business area code");
+  auto* area_option = sub->add_option("--area", f->area, "Business area code ('' for none)");
   sub->add_option("--type", f->type, "structural | socio_political | emergent");
   sub->add_option("--data-and-digital", f->data_and_digital, "yes/no");
   sub->add_option("--as-of", f->as_of, "As known on this date or at this time");
@@ -349,7 +397,7 @@ void AddProvenance(CLI::App* parent, App& app) {
   sub->add_flag("--one-page", f->one_page, "Fetch one page only (default: every page)");
   sub->footer(ExampleFooter({"changectl provenance --tier mandated --complexity medium",
                              "changectl provenance --area MO --data-and-digital yes -o json"}));
-  app.Define(sub, [&app, f] {
+  app.Define(sub, [&app, f, area_option] {
     int code = 0;
     pv1::GetProvenanceRequest req;
     auto* cell = req.mutable_cell();
@@ -362,11 +410,13 @@ void AddProvenance(CLI::App* parent, App& app) {
     };
     if (!f->tier.empty()) {
       bool found = false;
-      for (int i = 1; i <= 4; ++i) {
+      // 0: "unclassified", the baseline's row of changes without a tier.
+      for (int i = 0; i <= 4; ++i) {
         if (word(f->tier) == Tier(i)) cell->set_tier(static_cast<cv1::Tier>(i)), found = true;
       }
       if (!found) return app.Usage(absl::StrCat("--tier: \"", f->tier, "\" is not one of "
-                                                "transformational, mandated, experimental, incremental"));
+                                                "transformational, mandated, experimental, incremental, "
+                                                "unclassified"));
     }
     if (!f->complexity.empty()) {
       bool found = false;
@@ -382,7 +432,8 @@ void AddProvenance(CLI::App* parent, App& app) {
       }
       if (!found) return app.Usage(absl::StrCat("--type: \"", f->type, "\" is not one of structural, socio_political, emergent"));
     }
-    if (!f->area.empty()) cell->set_business_area(f->area);
+    // Given, even empty: '' selects the changes with no business area.
+    if (area_option->count() > 0) cell->set_business_area(f->area);
     if (!f->data_and_digital.empty()) {
       auto v = ParseBool(f->data_and_digital);
       if (!v.ok()) return app.Usage(absl::StrCat("--data-and-digital: ", v.status().message()));
@@ -406,7 +457,12 @@ void AddProvenance(CLI::App* parent, App& app) {
           }
           return status;
         },
-        RenderProvenance);
+        RenderProvenance,
+        [](const pv1::Provenance& p) {
+          std::vector<std::string> names;
+          for (const auto& c : p.changes()) names.push_back(absl::StrCat("changes/", c.change_id()));
+          return absl::StrJoin(names, "\n");
+        });
   });
 }
 
@@ -418,6 +474,7 @@ void AddRebuild(CLI::App* parent, App& app) {
     std::string source = "log-reader";
     bool no_wait = false;
     bool wait = true;
+    bool wait_running = false;
     std::string timeout = "10m";
   };
   auto f = std::make_shared<Flags>();
@@ -430,9 +487,15 @@ void AddRebuild(CLI::App* parent, App& app) {
       ->capture_default_str();
   // --wait is accepted for symmetry with --no-wait (waiting is the default).
   sub->add_flag("--wait", f->wait, "Wait until the rebuild has finished (the default)");
+  sub->add_flag("--wait-running", f->wait_running,
+                "When a rebuild is already running, wait for it to finish instead of failing "
+                "(the server does not restart a running rebuild)");
   sub->footer("\nA progress bar is drawn on stderr when it is a terminal; reads of the view answer\n"
-              "UNAVAILABLE until the rebuild has finished.\n" +
-              ExampleFooter({"changectl rebuild", "changectl rebuild --source kafka --no-wait"}));
+              "UNAVAILABLE until the rebuild has finished. A rebuild already running is not\n"
+              "restarted: the command fails saying which one runs, or with --wait-running waits\n"
+              "for it.\n" +
+              ExampleFooter({"changectl rebuild", "changectl rebuild --source kafka --no-wait",
+                             "changectl rebuild --wait-running"}));
   app.Define(sub, [&app, f] {
     pv1::RebuildRequest req;
     std::string source = absl::AsciiStrToLower(f->source);
@@ -453,6 +516,25 @@ void AddRebuild(CLI::App* parent, App& app) {
         app, "portfolio_office",
         [&](Stub& s, const Conn& conn, pv1::RebuildStatus* r) {
           grpc::Status status = s.Rebuild(conn.NewCall().get(), req, r);
+          if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
+            // Refused because one is running? Then that one is what to wait for.
+            pv1::RebuildStatus running;
+            const grpc::Status st =
+                s.GetRebuildStatus(conn.NewCall().get(), pv1::GetRebuildStatusRequest(), &running);
+            if (st.ok() && running.rebuilding()) {
+              if (!f->wait_running) {
+                return grpc::Status(status.error_code(),
+                                    absl::StrCat(status.error_message(),
+                                                 " (changectl rebuild --wait-running waits for it)"));
+              }
+              std::cerr << "changectl: a rebuild from "
+                        << EnumWord(pv1::RebuildSource_descriptor(), running.source()) << " started "
+                        << FigureTimestamp(running.started_at())
+                        << " is running; waiting for it instead of starting another\n";
+              *r = running;
+              status = grpc::Status::OK;
+            }
+          }
           if (!status.ok() || !wait) return status;
           ProgressBar bar("rebuilding the portfolio view", "events",
                           StderrIsTerminal() && !app.json());
@@ -462,7 +544,8 @@ void AddRebuild(CLI::App* parent, App& app) {
               return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
                                   "the rebuild did not finish in time");
             }
-            bar.Update(r->events_applied(), r->events_total());
+            // A total of 0 draws the count alone: the total is not known yet.
+            bar.Update(r->events_applied(), TotalKnown(*r) ? r->events_total() : 0);
             std::this_thread::sleep_for(std::chrono::milliseconds(250));
             status = s.GetRebuildStatus(conn.NewCall().get(), pv1::GetRebuildStatusRequest(), r);
             if (!status.ok()) return status;
@@ -497,13 +580,19 @@ void AddPortfolioCommands(CLI::App& cli, App& app) {
         "overlaps", "Teams shared by changes, and business areas linked through them (GetOverlaps)");
     auto as_of = std::make_shared<std::string>();
     auto max_teams = std::make_shared<int>(0);
+    auto statuses = std::make_shared<std::vector<std::string>>();
     sub->add_option("--as-of", *as_of, "As known on this date or at this time");
     sub->add_option("--max-teams", *max_teams, "Teams listed at most (default 100)");
-    sub->footer(ExampleFooter({"changectl portfolio overlaps --max-teams 10"}));
-    app.Define(sub, [&app, as_of, max_teams] {
+    sub->add_option("--status", *statuses,
+                    "Count changes with these statuses (repeat); default the ongoing baseline "
+                    "(registered, in_delivery)");
+    sub->footer(ExampleFooter({"changectl portfolio overlaps --max-teams 10",
+                               "changectl portfolio overlaps --status closed --status stopped"}));
+    app.Define(sub, [&app, as_of, max_teams, statuses] {
       int code = 0;
       pv1::GetOverlapsRequest req;
       if (!AsOf(app, "--as-of", *as_of, [&] { return req.mutable_as_of(); }, &code)) return code;
+      if (!ParseStatuses(app, *statuses, req.mutable_statuses(), &code)) return code;
       req.set_max_teams(*max_teams);
       return Call<pv1::Overlaps>(
           app, "auditor",
@@ -511,8 +600,9 @@ void AddPortfolioCommands(CLI::App& cli, App& app) {
             return s.GetOverlaps(conn.NewCall().get(), req, r);
           },
           [](const pv1::Overlaps& o) {
-            std::string out = absl::StrCat("Overlaps ", Stands(o.stands()), ": ", o.total_teams(),
-                                           " teams on two or more changes\n\n");
+            std::string out = absl::StrCat("Overlaps ", Stands(o.stands()), ": ",
+                                           Count(o.total_teams(), "team", "teams"),
+                                           " on two or more changes\n\n");
             Table t({"TEAM", "CHANGES", "AREAS"});
             t.AlignRight(1);
             for (const auto& team : o.teams()) {
@@ -544,35 +634,43 @@ void AddPortfolioCommands(CLI::App& cli, App& app) {
     sub->add_option("--from", *from, "First month, YYYY-MM");
     sub->add_option("--to", *to, "Last month, YYYY-MM");
     auto area = std::make_shared<std::string>();
-    sub->add_option("--area", *area,
-                    "Only proposals whose latest submission names this business area");
+    auto* area_option = sub->add_option(
+        "--area", *area,
+        "Only proposals whose latest submission names this business area ('' for submissions "
+        "that named none)");
     sub->footer(ExampleFooter({"changectl portfolio front-door --from 2021-04",
                                "changectl portfolio front-door --area MO"}));
-    app.Define(sub, [&app, as_of, from, to, area] {
+    app.Define(sub, [&app, as_of, from, to, area, area_option] {
       int code = 0;
       pv1::ListFrontDoorActivityRequest req;
       if (!AsOf(app, "--as-of", *as_of, [&] { return req.mutable_as_of(); }, &code)) return code;
       req.set_from_month(*from);
       req.set_to_month(*to);
-      if (!area->empty()) req.set_business_area(*area);
+      // Given, even empty: '' selects submissions that named no area.
+      if (area_option->count() > 0) req.set_business_area(*area);
       return Call<pv1::FrontDoorActivity>(
           app, "auditor",
           [&](Stub& s, const Conn& conn, pv1::FrontDoorActivity* r) {
             return s.ListFrontDoorActivity(conn.NewCall().get(), req, r);
           },
-          [area](const pv1::FrontDoorActivity& a) {
+          [req](const pv1::FrontDoorActivity& a) {
             Table t({"MONTH", "SUBMITTED", "APPROVED", "REJECTED", "DEFERRED", "RETURNED",
-                     "PENDING", "MEAN DAYS", "MEDIAN DAYS"});
-            for (size_t i = 1; i <= 8; ++i) t.AlignRight(i);
+                     "PENDING", "WITHDRAWN", "MEAN DAYS", "MEDIAN DAYS"});
+            for (size_t i = 1; i <= 9; ++i) t.AlignRight(i);
             for (const auto& p : a.periods()) {
               t.AddRow({p.month(), absl::StrCat(p.submitted()), absl::StrCat(p.approved()),
                         absl::StrCat(p.rejected()), absl::StrCat(p.deferred()),
                         absl::StrCat(p.returned()), absl::StrCat(p.pending()),
+                        absl::StrCat(p.withdrawn()),
                         absl::StrFormat("%.1f", p.mean_days_to_decision()),
                         absl::StrFormat("%.1f", p.median_days_to_decision())});
             }
-            const std::string scope =
-                area->empty() ? "" : absl::StrCat("(business area ", *area, ") ");
+            std::string scope;
+            if (req.has_business_area()) {
+              scope = req.business_area().empty()
+                          ? "(no business area) "
+                          : absl::StrCat("(business area ", req.business_area(), ") ");
+            }
             return absl::StrCat("Front door ", scope, Stands(a.stands()), "\n\n", t.Render());
           });
     });

@@ -17,7 +17,8 @@ ProgressBar::~ProgressBar() { Finish(); }
 
 std::string ProgressBar::Render(const std::string& label, const std::string& unit, uint64_t done,
                                 uint64_t total, int width) {
-  if (total == 0) return absl::StrCat(label, "  ", done, " ", unit);
+  // Total 0 means unknown (see Update): a count alone could pass for one.
+  if (total == 0) return absl::StrCat(label, "  ", done, " ", unit, " (total not known yet)");
   done = std::min(done, total);
   const int filled = static_cast<int>(done * static_cast<uint64_t>(width) / total);
   return absl::StrCat(label, "  [", std::string(filled, '#'), std::string(width - filled, '-'),

@@ -11,7 +11,8 @@ TEST(ProgressBarTest, RendersDoneOfTotalWithABar) {
   EXPECT_EQ(ProgressBar::Render("importing r", "rows", 250, 1000, 20),
             "importing r  [#####---------------]  250/1000 rows (25%)");
   EXPECT_EQ(ProgressBar::Render("x", "rows", 1200, 1000, 4), "x  [####]  1000/1000 rows (100%)");
-  EXPECT_EQ(ProgressBar::Render("rebuilding", "events", 7, 0), "rebuilding  7 events");
+  EXPECT_EQ(ProgressBar::Render("rebuilding", "events", 7, 0),
+            "rebuilding  7 events (total not known yet)");
 }
 
 TEST(ProgressBarTest, DrawsNothingWhenDisabled) {
