@@ -144,6 +144,19 @@ TEST_F(ChangectlE2eTest, FrontDoorCountsSubmissionsOverallAndPerArea) {
   auto table = stack_->Ctl({"portfolio", "front-door", "--area", "CS"});
   ASSERT_EQ(table.exit_code, 0) << table.err;
   EXPECT_THAT(table.out, testing::StartsWith("Front door (business area CS) as known now"));
+  EXPECT_THAT(table.out, HasSubstr("PENDING  WITHDRAWN"));
+
+  // Every submission counts once, where it stands.
+  auto json = stack_->Ctl({"portfolio", "front-door", "-o", "json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  for (const auto& period : nlohmann::json::parse(json.out)["periods"]) {
+    auto n = [&](const char* field) {
+      return period.contains(field) ? std::stoll(period[field].get<std::string>()) : 0;
+    };
+    EXPECT_EQ(n("submitted"), n("approved") + n("rejected") + n("deferred") + n("returned") +
+                                  n("pending") + n("withdrawn"))
+        << period;
+  }
 }
 
 TEST_F(ChangectlE2eTest, ImportWithBadRowsReportsEveryRowAndExits6) {
@@ -210,7 +223,7 @@ TEST_F(ChangectlE2eTest, BaselineTableAndJsonShowThePapersShape) {
   EXPECT_GE(changes, 318);
   EXPECT_THAT(table.out, testing::ContainsRegex(
                              "^Change baseline as known now \\(latest event recorded "
-                             "[0-9-]+T[0-9:]+Z\\)\n"));
+                             "[0-9-]+T[0-9:]+(\\.[0-9]+)?Z\\)\n"));
   EXPECT_THAT(table.out, HasSubstr("changes registered, in_delivery: " + std::to_string(changes) +
                                    " changes, 0 not yet classified, " + std::to_string(changes) +
                                    " classified by suggestion only (100%)\n"));
