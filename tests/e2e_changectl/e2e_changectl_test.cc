@@ -4,6 +4,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -339,6 +341,20 @@ TEST_F(ChangectlE2eTest, LoadingTheExampleAgainCreatesNothing) {
   auto after = stack_->Ctl({"proposals", "list", "-o", "name"});
   EXPECT_EQ(after.out, before.out);
   EXPECT_EQ(Lines(after.out), 8u);
+}
+
+// The tests below register changes of their own; they come after the ones
+// that check the example portfolio's baseline, which they would change.
+TEST_F(ChangectlE2eTest, ChangesGetTakesAnUpperCaseId) {
+  auto names = stack_->Ctl({"changes", "list", "--one-page", "--page-size", "1", "-o", "name"});
+  ASSERT_EQ(names.exit_code, 0) << names.err;
+  ASSERT_EQ(Lines(names.out), 1u);
+  const std::string name = names.out.substr(0, names.out.size() - 1);
+  std::string id = name.substr(std::string("changes/").size());
+  std::transform(id.begin(), id.end(), id.begin(), ::toupper);
+  auto get = stack_->Ctl({"changes", "get", id, "-o", "name"});
+  EXPECT_EQ(get.exit_code, 0) << get.err;
+  EXPECT_EQ(get.out, name + "\n");
 }
 
 // Last: stops the stack, checks the clean shutdown, starts it again on the

@@ -215,7 +215,7 @@ absl::StatusOr<std::string> ResourceName(absl::string_view collection, absl::str
     return absl::InvalidArgumentError(
         absl::StrCat("\"", text, "\" is not a ", collection, " id or name"));
   }
-  return absl::StrCat(collection, "/", id);
+  return absl::StrCat(collection, "/", absl::AsciiStrToLower(id));
 }
 
 std::string ResourceId(absl::string_view name) {

@@ -60,6 +60,12 @@ TEST(ValuesTest, ResourceNamesAcceptBareIds) {
   EXPECT_EQ(ResourceId("changes/abc"), "abc");
 }
 
+TEST(ValuesTest, ResourceNamesLowerCaseTheId) {
+  EXPECT_EQ(*ResourceName("changes", "65FB0B30-2B43-4C7A-9D1E-0A1B2C3D4E5F"),
+            "changes/65fb0b30-2b43-4c7a-9d1e-0a1b2c3d4e5f");
+  EXPECT_EQ(*ResourceName("proposals", "proposals/5F0C"), "proposals/5f0c");
+}
+
 TEST(ValuesTest, AsOfDateMeansTheEndOfThatDayInUtc) {
   using google::protobuf::util::TimeUtil;
   auto day = ParseAsOf("2021-05-12");

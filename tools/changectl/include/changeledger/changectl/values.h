@@ -62,7 +62,9 @@ std::string EnumWord(const google::protobuf::EnumDescriptor* descriptor, int val
 std::string ShortEnumName(absl::string_view full_name, absl::string_view prefix);
 
 // Accepts "proposals/<uuid>" or a bare "<uuid>" and returns
-// "<collection>/<uuid>". INVALID_ARGUMENT for another collection or an empty id.
+// "<collection>/<uuid>" with the id in lower case, as the services write
+// UUIDs (an id copied from a tool that prints them in upper case is the same
+// resource). INVALID_ARGUMENT for another collection or an empty id.
 absl::StatusOr<std::string> ResourceName(absl::string_view collection, absl::string_view text);
 // "changes/<uuid>" -> "<uuid>"; other text unchanged.
 std::string ResourceId(absl::string_view name);
