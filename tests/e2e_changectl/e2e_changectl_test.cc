@@ -345,6 +345,34 @@ TEST_F(ChangectlE2eTest, LoadingTheExampleAgainCreatesNothing) {
 
 // The tests below register changes of their own; they come after the ones
 // that check the example portfolio's baseline, which they would change.
+TEST_F(ChangectlE2eTest, ImportReportsCellsNotUtf8AndImportsTheOtherRows) {
+  const std::string file = *dir_ + "/e2e-latin1.csv";
+  {
+    std::ofstream out(file, std::ios::binary);
+    out << "record_reference,title,business_area,sponsor\n"
+        << "L-1,Good one,MO,S\n"
+        << "L-2,Caf\xE9 latin1,MO,S\n"  // Latin-1, not UTF-8
+        << "L-3,Good three,MO,S\n";
+  }
+  auto dry = stack_->Ctl({"import", file, "--dry-run"});
+  EXPECT_EQ(dry.exit_code, 6) << dry.err;
+  EXPECT_THAT(dry.out, HasSubstr("2 rows readable, 1 unreadable\n"));
+  EXPECT_THAT(dry.out, HasSubstr("\nline 3  L-2     title: not valid UTF-8 (byte 0xE9 at character 4)\n"));
+
+  auto first = stack_->Ctl({"import", file, "--batch-size", "1"});
+  EXPECT_EQ(first.exit_code, 6) << first.err;
+  EXPECT_EQ(first.err, "");
+  EXPECT_THAT(first.out, HasSubstr("return e2e-latin1: 2 registered, 0 already imported, "
+                                   "0 rejected, 1 unreadable (of 3 rows)\n"));
+  EXPECT_THAT(first.out, HasSubstr("\nline 3  L-2     title: not valid UTF-8 (byte 0xE9 at character 4)\n"));
+
+  auto again = stack_->Ctl({"import", file, "--batch-size", "1", "-o", "json"});
+  EXPECT_EQ(again.exit_code, 6) << again.err;
+  auto doc = nlohmann::json::parse(again.out);
+  EXPECT_EQ(doc["already_imported"], 2);
+  EXPECT_EQ(doc["unreadable"], 1);
+}
+
 TEST_F(ChangectlE2eTest, ChangesGetTakesAnUpperCaseId) {
   auto names = stack_->Ctl({"changes", "list", "--one-page", "--page-size", "1", "-o", "name"});
   ASSERT_EQ(names.exit_code, 0) << names.err;

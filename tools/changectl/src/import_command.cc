@@ -164,7 +164,8 @@ int RunImport(App& app, const ImportFlags& f) {
       j["errors"].push_back(
           {{"where", e.where}, {"record_reference", e.record_reference}, {"error", e.error}});
     }
-    std::cout << j.dump(2) << "\n";
+    // replace: a file name need not be UTF-8.
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else if (app.names()) {
     for (const auto& r : total.results()) {
       if (!r.change().empty()) std::cout << r.change() << "\n";
@@ -218,8 +219,9 @@ void AddImportCommand(CLI::App& cli, App& app) {
   sub->add_option("--errors-csv", f->errors_csv, "Also write the per-row error report to this CSV file");
   sub->footer(
       "\nEach row is checked on its own: unreadable rows (bad date, unknown word, repeated\n"
-      "record_reference) and rows the server rejects are listed with their line and\n"
-      "reason, the rest are registered. A change's id comes from (return, record), so\n"
+      "record_reference, text that is not UTF-8) and rows the server rejects are listed\n"
+      "with their line and reason, the rest are registered. A change's id comes from\n"
+      "(return, record), so\n"
       "importing the same return again registers nothing new; rows that differ from\n"
       "what was first imported are listed, not applied. A progress bar is drawn\n"
       "on stderr when it is a terminal. Exit code 6 when some rows were not imported.\n"

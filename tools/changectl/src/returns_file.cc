@@ -158,6 +158,78 @@ bool CheckRepeat(const std::string& where, const std::string& reference,
   return true;
 }
 
+// nlohmann::json refuses a whole document for one byte that is not UTF-8.
+// So that only the record holding it is refused, each such byte is first
+// replaced by a private-use character that encodes it (bytes 0x80..0xFF
+// become U+10FF80..U+10FFFF, "\xF4\x8F\xBE.." and "\xF4\x8F\xBF.."), and
+// strings holding one are reported with the original bytes put back.
+bool IsMarkerAt(absl::string_view text, size_t i) {
+  return i + 4 <= text.size() && text[i] == '\xF4' && text[i + 1] == '\x8F' &&
+         (text[i + 2] == '\xBE' || text[i + 2] == '\xBF');
+}
+
+bool HasMarker(absl::string_view text) {
+  for (size_t i = text.find('\xF4'); i != absl::string_view::npos; i = text.find('\xF4', i + 1)) {
+    if (IsMarkerAt(text, i)) return true;
+  }
+  return false;
+}
+
+std::string MarkInvalidBytes(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t bad = FirstInvalidUtf8(text); bad != absl::string_view::npos;
+       bad = FirstInvalidUtf8(text)) {
+    const auto byte = static_cast<unsigned char>(text[bad]);
+    out.append(text.data(), bad);
+    out += '\xF4';
+    out += '\x8F';
+    out += static_cast<char>(0xBC | (byte >> 6));
+    out += static_cast<char>(0x80 | (byte & 0x3F));
+    text.remove_prefix(bad + 1);
+  }
+  out.append(text.data(), text.size());
+  return out;
+}
+
+std::string UnmarkInvalidBytes(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    if (IsMarkerAt(text, i)) {
+      out += static_cast<char>(((text[i + 2] & 0x03) << 6) | (text[i + 3] & 0x3F));
+      i += 4;
+    } else {
+      out += text[i++];
+    }
+  }
+  return out;
+}
+
+// Adds "path: not valid UTF-8 (...)" for each marked string (or key) in `j`.
+void FindInvalidText(const nlohmann::json& j, const std::string& path,
+                     std::vector<std::string>* problems) {
+  if (j.is_string()) {
+    const auto& text = j.get_ref<const std::string&>();
+    if (HasMarker(text)) {
+      problems->push_back(absl::StrCat(path, ": ", Utf8Problem(UnmarkInvalidBytes(text))));
+    }
+  } else if (j.is_object()) {
+    for (const auto& [key, value] : j.items()) {
+      const std::string original = UnmarkInvalidBytes(key);
+      const std::string child = absl::StrCat(path, path.empty() ? "" : ".", ValidUtf8(original));
+      if (HasMarker(key)) {
+        problems->push_back(absl::StrCat(child, ": the field name is ", Utf8Problem(original)));
+      }
+      FindInvalidText(value, child, problems);
+    }
+  } else if (j.is_array()) {
+    for (size_t i = 0; i < j.size(); ++i) {
+      FindInvalidText(j[i], absl::StrCat(path, "[", i, "]"), problems);
+    }
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<std::vector<std::string>>> SplitCsv(absl::string_view text,
@@ -277,7 +349,13 @@ absl::StatusOr<ParsedReturn> ParseReturnsCsv(absl::string_view text) {
     for (size_t c = 0; c < fields.size() && c < header.size(); ++c) {
       const std::string& cell = fields[c];
       if (header[c] == "record_reference") {
-        record.set_record_reference(std::string(absl::StripAsciiWhitespace(cell)));
+        record.set_record_reference(ValidUtf8(absl::StripAsciiWhitespace(cell)));
+      }
+      // Protobuf does not send a string that is not UTF-8 (a file saved as
+      // Latin-1, say): the row is unreadable, not the whole import.
+      if (std::string bad = Utf8Problem(cell); !bad.empty()) {
+        problems.push_back(absl::StrCat(header[c], ": ", bad));
+        continue;
       }
       if (absl::StripAsciiWhitespace(cell).empty()) continue;
       if (header[c] == "estimated_cost") {
@@ -309,7 +387,10 @@ absl::StatusOr<ParsedReturn> ParseReturnsCsv(absl::string_view text) {
 }
 
 absl::StatusOr<ParsedReturn> ParseReturnsJson(absl::string_view text) {
-  nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false,
+  // A file that already holds the marker characters is parsed as it is: its
+  // bytes that are not UTF-8, if any, make it invalid JSON as a whole.
+  const std::string marked = HasMarker(text) ? std::string(text) : MarkInvalidBytes(text);
+  nlohmann::json doc = nlohmann::json::parse(marked, nullptr, /*allow_exceptions=*/false,
                                              /*ignore_comments=*/true);
   if (doc.is_discarded()) return absl::InvalidArgumentError("the file is not valid JSON");
   ParsedReturn out;
@@ -321,6 +402,10 @@ absl::StatusOr<ParsedReturn> ParseReturnsJson(absl::string_view text) {
           return absl::InvalidArgumentError("return_reference: must be a string");
         }
         out.return_reference = value.get<std::string>();
+        if (HasMarker(out.return_reference)) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "return_reference: ", Utf8Problem(UnmarkInvalidBytes(out.return_reference))));
+        }
       } else if (key != "records" && key != "comment" && key != "_comment") {
         return absl::InvalidArgumentError(absl::StrCat(
             "unknown key \"", key, "\" (expected return_reference, records, comment)"));
@@ -340,8 +425,17 @@ absl::StatusOr<ParsedReturn> ParseReturnsJson(absl::string_view text) {
     std::string reference;
     if (item.is_object()) {
       for (const char* key : {"record_reference", "recordReference"}) {
-        if (item.contains(key) && item[key].is_string()) reference = item[key].get<std::string>();
+        if (item.contains(key) && item[key].is_string()) {
+          reference = ValidUtf8(UnmarkInvalidBytes(item[key].get<std::string>()));
+        }
       }
+    }
+    std::vector<std::string> invalid_text;
+    FindInvalidText(item, "", &invalid_text);
+    if (!invalid_text.empty()) {
+      out.errors.push_back({where, reference, absl::StrJoin(invalid_text, "; ")});
+      CheckRepeat(where, reference, &seen, &out);
+      continue;
     }
     ReturnRecord record;
     google::protobuf::util::JsonParseOptions options;

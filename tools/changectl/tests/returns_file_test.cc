@@ -114,5 +114,51 @@ TEST(ReturnsFileTest, JsonFileLevelErrors) {
   EXPECT_TRUE(bare->return_reference.empty());
 }
 
+TEST(ReturnsFileTest, CsvCellNotUtf8MakesOnlyItsRowUnreadable) {
+  // Line 3 was saved as Latin-1: "Café" with é as the single byte 0xE9.
+  auto parsed = ParseReturnsCsv(
+      "record_reference,title,business_area,sponsor\n"
+      "R1,Good one,MO,S\n"
+      "R2,Caf\xE9 latin1,MO,S\n"
+      "R3,Good three,MO,Caf\xC3\xA9\n"
+      "R\xE9" "4,x,MO,\xFF\n");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_EQ(parsed->rows.size(), 2u);
+  EXPECT_EQ(parsed->rows[0].record.record_reference(), "R1");
+  EXPECT_EQ(parsed->rows[1].record.record_reference(), "R3");
+  ASSERT_EQ(parsed->errors.size(), 2u);
+  EXPECT_EQ(parsed->errors[0].where, "line 3");
+  EXPECT_EQ(parsed->errors[0].record_reference, "R2");
+  EXPECT_EQ(parsed->errors[0].error, "title: not valid UTF-8 (byte 0xE9 at character 4)");
+  // The reference is shown with U+FFFD so that the report itself is UTF-8.
+  EXPECT_EQ(parsed->errors[1].record_reference, "R\xEF\xBF\xBD" "4");
+  EXPECT_EQ(parsed->errors[1].error,
+            "record_reference: not valid UTF-8 (byte 0xE9 at character 2); "
+            "sponsor: not valid UTF-8 (byte 0xFF at character 1)");
+}
+
+TEST(ReturnsFileTest, JsonStringNotUtf8MakesOnlyItsRecordUnreadable) {
+  auto parsed = ParseReturnsJson(
+      "[{\"record_reference\": \"1\", \"attributes\": {\"title\": \"Caf\xC3\xA9\"}},\n"
+      " {\"record_reference\": \"2\", \"attributes\": {\"title\": \"Caf\xE9\", "
+      "\"teams\": [\"ok\", \"\xA3" "5\"]}},\n"
+      " {\"record_reference\": \"3\", \"attributes\": {\"title\": \"fine\"}}]");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_EQ(parsed->rows.size(), 2u);
+  EXPECT_EQ(parsed->rows[0].record.attributes().title(), "Caf\xC3\xA9");
+  EXPECT_EQ(parsed->rows[1].record.record_reference(), "3");
+  ASSERT_EQ(parsed->errors.size(), 1u);
+  EXPECT_EQ(parsed->errors[0].where, "record 2");
+  EXPECT_EQ(parsed->errors[0].record_reference, "2");
+  EXPECT_EQ(parsed->errors[0].error,
+            "attributes.teams[1]: not valid UTF-8 (byte 0xA3 at character 1); "
+            "attributes.title: not valid UTF-8 (byte 0xE9 at character 4)");
+
+  auto reference = ParseReturnsJson("{\"return_reference\": \"MO-\xE9\", \"records\": []}");
+  ASSERT_FALSE(reference.ok());
+  EXPECT_EQ(reference.status().message(),
+            "return_reference: not valid UTF-8 (byte 0xE9 at character 4)");
+}
+
 }  // namespace
 }  // namespace changeledger::changectl

@@ -16,13 +16,15 @@
 //   third_party_procurement (yes/no), public_or_political_interest
 //   (none | low | medium | high), impacted_stakeholder_groups (count),
 //   clarity_of_aims (clear | evolving | unclear).
-// Empty cells leave the field unset. An unknown column is a file error.
+// Empty cells leave the field unset. A cell that is not UTF-8 makes its row
+// unreadable. An unknown column is a file error.
 //
 // JSON: protobuf's JSON mapping of ImportReturnRequest, i.e.
 //   {"return_reference": "MO-2021-05-12",
 //    "records": [{"record_reference": "1", "status": "CHANGE_STATUS_IN_DELIVERY",
 //                 "attributes": {"title": "...", "business_area": "MO", ...}}]}
-// or a bare array of records. Each record is parsed on its own.
+// or a bare array of records. Each record is parsed on its own; a string in
+// it that is not UTF-8 makes it unreadable.
 #ifndef CHANGELEDGER_CHANGECTL_RETURNS_FILE_H_
 #define CHANGELEDGER_CHANGECTL_RETURNS_FILE_H_
 

@@ -69,6 +69,18 @@ absl::StatusOr<std::string> ResourceName(absl::string_view collection, absl::str
 // "changes/<uuid>" -> "<uuid>"; other text unchanged.
 std::string ResourceId(absl::string_view name);
 
+// The offset of the first byte of `text` that does not start a well-formed
+// UTF-8 sequence (RFC 3629: no overlong forms, surrogates or code points
+// above U+10FFFF), or absl::string_view::npos when all of it is UTF-8.
+// Protobuf refuses to send a string field that is not UTF-8.
+size_t FirstInvalidUtf8(absl::string_view text);
+// "" when `text` is UTF-8, else "not valid UTF-8 (byte 0xE9 at character 4)":
+// the first bad byte and its 1-based position counted in characters, as a
+// person looking at the cell counts.
+std::string Utf8Problem(absl::string_view text);
+// `text` with each byte that is not UTF-8 replaced by U+FFFD, for showing it.
+std::string ValidUtf8(absl::string_view text);
+
 }  // namespace changeledger::changectl
 
 #endif  // CHANGELEDGER_CHANGECTL_VALUES_H_
