@@ -373,6 +373,18 @@ TEST_F(ChangectlE2eTest, ImportReportsCellsNotUtf8AndImportsTheOtherRows) {
   EXPECT_EQ(doc["unreadable"], 1);
 }
 
+TEST_F(ChangectlE2eTest, ImportSkipsRowsOfEmptyCells) {
+  const std::string file = *dir_ + "/e2e-trailing-commas.csv";
+  {
+    std::ofstream out(file);
+    out << "record_reference,title,business_area,sponsor\nE-1,One,MO,S\n,,,\n,,,\n";
+  }
+  auto r = stack_->Ctl({"import", file});
+  EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_THAT(r.out, HasSubstr("1 registered, 0 already imported, 0 rejected, 0 unreadable "
+                               "(of 1 rows)\n"));
+}
+
 TEST_F(ChangectlE2eTest, ChangesGetTakesAnUpperCaseId) {
   auto names = stack_->Ctl({"changes", "list", "--one-page", "--page-size", "1", "-o", "name"});
   ASSERT_EQ(names.exit_code, 0) << names.err;

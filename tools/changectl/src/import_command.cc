@@ -220,8 +220,8 @@ void AddImportCommand(CLI::App& cli, App& app) {
   sub->footer(
       "\nEach row is checked on its own: unreadable rows (bad date, unknown word, repeated\n"
       "record_reference, text that is not UTF-8) and rows the server rejects are listed\n"
-      "with their line and reason, the rest are registered. A change's id comes from\n"
-      "(return, record), so\n"
+      "with their line and reason, the rest are registered; rows of empty cells are\n"
+      "skipped like blank lines. A change's id comes from (return, record), so\n"
       "importing the same return again registers nothing new; rows that differ from\n"
       "what was first imported are listed, not applied. A progress bar is drawn\n"
       "on stderr when it is a terminal. Exit code 6 when some rows were not imported.\n"

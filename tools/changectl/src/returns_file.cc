@@ -1,5 +1,6 @@
 #include "changeledger/changectl/returns_file.h"
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <set>
@@ -300,6 +301,11 @@ absl::StatusOr<std::vector<std::vector<std::string>>> SplitCsv(absl::string_view
       }
       field += c;
       ++i;
+    }
+    // Spreadsheets export rows below the data as ",,,": blank lines too.
+    if (std::all_of(fields.begin(), fields.end(),
+                    [](const std::string& f) { return absl::StripAsciiWhitespace(f).empty(); })) {
+      continue;
     }
     rows.push_back(std::move(fields));
     if (lines != nullptr) lines->push_back(start_line);

@@ -160,5 +160,19 @@ TEST(ReturnsFileTest, JsonStringNotUtf8MakesOnlyItsRecordUnreadable) {
             "return_reference: not valid UTF-8 (byte 0xE9 at character 4)");
 }
 
+TEST(ReturnsFileTest, RowsOfEmptyCellsAreBlankLines) {
+  auto parsed = ParseReturnsCsv(
+      "record_reference,title,business_area\n"
+      "A,x,MO\n"
+      ",,\n"
+      " , ,\"\"\n"
+      "B,y,MO\n"
+      ",,\n,,\n");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_TRUE(parsed->errors.empty()) << parsed->errors[0].where << ": " << parsed->errors[0].error;
+  ASSERT_EQ(parsed->rows.size(), 2u);
+  EXPECT_EQ(parsed->rows[1].where, "line 5");
+}
+
 }  // namespace
 }  // namespace changeledger::changectl

@@ -16,8 +16,9 @@
 //   third_party_procurement (yes/no), public_or_political_interest
 //   (none | low | medium | high), impacted_stakeholder_groups (count),
 //   clarity_of_aims (clear | evolving | unclear).
-// Empty cells leave the field unset. A cell that is not UTF-8 makes its row
-// unreadable. An unknown column is a file error.
+// Empty cells leave the field unset; rows of empty cells are skipped like
+// blank lines. A cell that is not UTF-8 makes its row unreadable. An unknown
+// column is a file error.
 //
 // JSON: protobuf's JSON mapping of ImportReturnRequest, i.e.
 //   {"return_reference": "MO-2021-05-12",
@@ -71,7 +72,8 @@ absl::StatusOr<ParsedReturn> ParseReturnsJson(absl::string_view text);
 absl::StatusOr<ParsedReturn> ParseReturns(absl::string_view text, ReturnsFormat format);
 
 // Splits CSV text into rows of fields (RFC 4180), skipping '#' comment
-// lines and blank lines. `lines` receives each row's starting line number.
+// lines, blank lines and rows whose fields are all empty or spaces. `lines`
+// receives each row's starting line number.
 absl::StatusOr<std::vector<std::vector<std::string>>> SplitCsv(absl::string_view text,
                                                               std::vector<int>* lines);
 
