@@ -373,6 +373,23 @@ TEST_F(ChangectlE2eTest, ImportReportsCellsNotUtf8AndImportsTheOtherRows) {
   EXPECT_EQ(doc["unreadable"], 1);
 }
 
+TEST_F(ChangectlE2eTest, ImportOfLongRowsSplitsBatchesUnderTheMessageLimit) {
+  // 450 rows of 10,000-character descriptions: 4.5 MB in one batch of
+  // --batch-size 1000, over the services' 4 MiB per message.
+  const std::string file = *dir_ + "/e2e-long-rows.csv";
+  {
+    std::ofstream out(file);
+    out << "record_reference,title,description,business_area,sponsor\n";
+    for (int i = 1; i <= 450; ++i) {
+      out << "LONG-" << i << ",Long row " << i << "," << std::string(10'000, 'd') << ",MO,S\n";
+    }
+  }
+  auto r = stack_->Ctl({"import", file, "--batch-size", "1000"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("return e2e-long-rows: 450 registered, 0 already imported, "
+                               "0 rejected, 0 unreadable (of 450 rows)\n"));
+}
+
 TEST_F(ChangectlE2eTest, ImportSkipsRowsOfEmptyCells) {
   const std::string file = *dir_ + "/e2e-trailing-commas.csv";
   {

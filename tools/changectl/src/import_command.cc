@@ -75,6 +75,7 @@ int RunImport(App& app, const ImportFlags& f) {
   for (const auto& row : parsed->rows) where_of[row.record.record_reference()] = row.where;
 
   std::vector<RowError> errors = parsed->errors;
+  size_t unreadable = parsed->errors.size();
   iv1::ImportReturnResponse total;
   total.set_return_reference(reference);
   const size_t rows = parsed->rows.size();
@@ -85,11 +86,21 @@ int RunImport(App& app, const ImportFlags& f) {
     auto stub = iv1::IntakeService::NewStub(conn->channel);
     ProgressBar bar(absl::StrCat("importing ", reference), "rows", StderrIsTerminal() && !app.json());
     bar.Update(0, rows);
-    for (size_t start = 0; start < rows; start += f.batch_size) {
+    size_t start = 0;
+    for (size_t end : PlanBatches(parsed->rows, reference, f.batch_size, kMaxImportMessageBytes)) {
       iv1::ImportReturnRequest request;
       request.set_return_reference(reference);
-      for (size_t i = start; i < rows && i < start + f.batch_size; ++i) {
-        *request.add_records() = parsed->rows[i].record;
+      for (size_t i = start; i < end; ++i) *request.add_records() = parsed->rows[i].record;
+      if (request.ByteSizeLong() > kMaxImportMessageBytes) {  // one row, too large to send
+        const ReturnRow& row = parsed->rows[start];
+        errors.push_back({row.where, row.record.record_reference(),
+                          absl::StrCat("too large to send (", request.ByteSizeLong(),
+                                       " bytes; at most ", kMaxImportMessageBytes,
+                                       " in one message)")});
+        ++unreadable;
+        start = end;
+        bar.Update(end, rows);
+        continue;
       }
       auto context = conn->NewCall();
       iv1::ImportReturnResponse response;
@@ -99,6 +110,12 @@ int RunImport(App& app, const ImportFlags& f) {
       grpc::Status status = writer->Finish();
       if (!status.ok()) {
         bar.Finish();
+        if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+          std::cerr << "changectl: the server refused a message of " << request.ByteSizeLong()
+                    << " bytes (" << request.records_size()
+                    << " rows); its grpc.max_receive_message_bytes may be set below "
+                    << kMaxImportMessageBytes << ": try a smaller --batch-size\n";
+        }
         if (start > 0) {
           std::cerr << "changectl: " << start << " of " << rows
                     << " rows were imported before the failure; import the file again to "
@@ -116,7 +133,8 @@ int RunImport(App& app, const ImportFlags& f) {
       total.set_already_imported_count(total.already_imported_count() +
                                        response.already_imported_count());
       total.set_rejected_count(total.rejected_count() + response.rejected_count());
-      bar.Update(std::min(rows, start + f.batch_size), rows);
+      bar.Update(end, rows);
+      start = end;
     }
     bar.Finish();
   }
@@ -128,7 +146,6 @@ int RunImport(App& app, const ImportFlags& f) {
   std::stable_sort(errors.begin(), errors.end(), [&](const RowError& a, const RowError& b) {
     return ordinal(a.where) < ordinal(b.where);
   });
-  const size_t unreadable = parsed->errors.size();
 
   if (!f.errors_csv.empty()) {
     std::ofstream out(f.errors_csv);
@@ -213,7 +230,11 @@ void AddImportCommand(CLI::App& cli, App& app) {
                   "The return's reference, e.g. MO-2021-05-12 (default: the JSON file's "
                   "return_reference, else the file name without extension)");
   sub->add_option("--format", f->format, "csv | json (default: from the file name)");
-  sub->add_option("--batch-size", f->batch_size, "Rows per ImportReturn call, 1..1000")
+  sub->add_option("--batch-size", f->batch_size,
+                  absl::StrCat("Rows per ImportReturn call, 1..1000; a batch is split further so "
+                               "that no call sends more than ",
+                               kMaxImportMessageBytes / (1024 * 1024),
+                               " MiB, under the services' default limit of 4 MiB per message"))
       ->capture_default_str();
   sub->add_flag("--dry-run", f->dry_run, "Only read the file and report unreadable rows");
   sub->add_option("--errors-csv", f->errors_csv, "Also write the per-row error report to this CSV file");

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/util/json_util.h>
 #include <nlohmann/json.hpp>
 
@@ -464,6 +465,31 @@ absl::StatusOr<ParsedReturn> ParseReturnsJson(absl::string_view text) {
 
 absl::StatusOr<ParsedReturn> ParseReturns(absl::string_view text, ReturnsFormat format) {
   return format == ReturnsFormat::kCsv ? ParseReturnsCsv(text) : ParseReturnsJson(text);
+}
+
+std::vector<size_t> PlanBatches(const std::vector<ReturnRow>& rows,
+                                absl::string_view return_reference, size_t max_records,
+                                size_t max_bytes) {
+  using google::protobuf::io::CodedOutputStream;
+  // Each field costs its one-byte tag, its length as a varint and its bytes.
+  const auto field_bytes = [](size_t size) {
+    return 1 + CodedOutputStream::VarintSize64(size) + size;
+  };
+  const size_t empty_message = field_bytes(return_reference.size());
+  std::vector<size_t> ends;
+  size_t bytes = empty_message, records = 0;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const size_t record_bytes = field_bytes(rows[i].record.ByteSizeLong());
+    if (records > 0 && (records == max_records || bytes + record_bytes > max_bytes)) {
+      ends.push_back(i);
+      bytes = empty_message;
+      records = 0;
+    }
+    bytes += record_bytes;
+    ++records;
+  }
+  if (records > 0) ends.push_back(rows.size());
+  return ends;
 }
 
 }  // namespace changeledger::changectl

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace changeledger::changectl {
 namespace {
 
@@ -172,6 +174,46 @@ TEST(ReturnsFileTest, RowsOfEmptyCellsAreBlankLines) {
   EXPECT_TRUE(parsed->errors.empty()) << parsed->errors[0].where << ": " << parsed->errors[0].error;
   ASSERT_EQ(parsed->rows.size(), 2u);
   EXPECT_EQ(parsed->rows[1].where, "line 5");
+}
+
+TEST(ReturnsFileTest, BatchesStayUnderTheByteLimitAsWellAsTheRecordLimit) {
+  std::vector<ReturnRow> rows;
+  for (int i = 0; i < 1000; ++i) {
+    ReturnRow row;
+    row.record.set_record_reference(std::to_string(i));
+    row.record.mutable_attributes()->set_title("A change");
+    row.record.mutable_attributes()->set_description(std::string(5000 + i % 7, 'd'));
+    rows.push_back(row);
+  }
+  const std::string reference = "MO-2021-05-12";
+  auto request_bytes = [&](size_t begin, size_t end) {
+    intake::v1::ImportReturnRequest request;
+    request.set_return_reference(reference);
+    for (size_t i = begin; i < end; ++i) *request.add_records() = rows[i].record;
+    return request.ByteSizeLong();
+  };
+  // 1000 rows of ~5 KB: over 4 MiB in one message of --batch-size 1000.
+  ASSERT_GT(request_bytes(0, rows.size()), 4u * 1024 * 1024);
+  for (size_t max_bytes : {kMaxImportMessageBytes, size_t{100'000}, size_t{5'100}}) {
+    const std::vector<size_t> ends = PlanBatches(rows, reference, 1000, max_bytes);
+    ASSERT_FALSE(ends.empty());
+    EXPECT_EQ(ends.back(), rows.size());
+    size_t begin = 0;
+    for (size_t end : ends) {
+      ASSERT_GT(end, begin);
+      EXPECT_LE(request_bytes(begin, end), max_bytes) << "rows " << begin << ".." << end;
+      if (end < rows.size()) {  // full: one more row would not have fitted
+        EXPECT_GT(request_bytes(begin, end + 1), max_bytes);
+      }
+      begin = end;
+    }
+  }
+  // The record limit still holds when the bytes allow more.
+  EXPECT_EQ(PlanBatches(rows, reference, 250, 1u << 30),
+            (std::vector<size_t>{250, 500, 750, 1000}));
+  // A row larger than the limit on its own goes by itself.
+  EXPECT_EQ(PlanBatches(rows, reference, 1000, 100).size(), rows.size());
+  EXPECT_TRUE(PlanBatches({}, reference, 1000, kMaxImportMessageBytes).empty());
 }
 
 }  // namespace

@@ -71,6 +71,20 @@ absl::StatusOr<ParsedReturn> ParseReturnsCsv(absl::string_view text);
 absl::StatusOr<ParsedReturn> ParseReturnsJson(absl::string_view text);
 absl::StatusOr<ParsedReturn> ParseReturns(absl::string_view text, ReturnsFormat format);
 
+// The largest ImportReturnRequest to send, in serialized bytes. The services
+// refuse a larger message than grpc.max_receive_message_bytes (default
+// 4 MiB, libs/config) with RESOURCE_EXHAUSTED; a quarter below it leaves
+// room for a server configured a little lower.
+inline constexpr size_t kMaxImportMessageBytes = 3 * 1024 * 1024;
+
+// Groups `rows` into consecutive batches, one ImportReturnRequest each
+// (with `return_reference`), of at most `max_records` records and at most
+// `max_bytes` serialized bytes. Returns the end (exclusive) of each batch, in
+// order. A row too large for `max_bytes` on its own is a batch by itself.
+std::vector<size_t> PlanBatches(const std::vector<ReturnRow>& rows,
+                                absl::string_view return_reference, size_t max_records,
+                                size_t max_bytes);
+
 // Splits CSV text into rows of fields (RFC 4180), skipping '#' comment
 // lines, blank lines and rows whose fields are all empty or spaces. `lines`
 // receives each row's starting line number.
