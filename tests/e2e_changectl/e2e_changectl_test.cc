@@ -402,6 +402,21 @@ TEST_F(ChangectlE2eTest, ImportSkipsRowsOfEmptyCells) {
                                "(of 1 rows)\n"));
 }
 
+TEST_F(ChangectlE2eTest, ImportSaysWhatIsWrongWithTheFileOrItsName) {
+  auto directory = stack_->Ctl({"import", *dir_});
+  EXPECT_EQ(directory.exit_code, 1);
+  EXPECT_EQ(directory.err, "changectl: " + *dir_ + " is a directory, not a returns file\n");
+
+  const std::string stem(129, 'r');
+  const std::string file = *dir_ + "/" + stem + ".csv";
+  std::ofstream(file) << "record_reference,title,business_area,sponsor\nN-1,One,MO,S\n";
+  auto named = stack_->Ctl({"import", file});
+  EXPECT_EQ(named.exit_code, 1);
+  EXPECT_EQ(named.err, "changectl: the return reference \"" + stem +
+                           "\" comes from the file name and is longer than 128 characters; "
+                           "give one with --reference\n");
+}
+
 TEST_F(ChangectlE2eTest, ChangesGetTakesAnUpperCaseId) {
   auto names = stack_->Ctl({"changes", "list", "--one-page", "--page-size", "1", "-o", "name"});
   ASSERT_EQ(names.exit_code, 0) << names.err;

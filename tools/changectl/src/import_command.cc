@@ -24,6 +24,9 @@ namespace {
 
 namespace iv1 = ::changeledger::intake::v1;
 
+// ImportReturnRequest.return_reference: 1..128 characters (intake.proto).
+constexpr size_t kMaxReturnReference = 128;
+
 struct ImportFlags {
   std::string file;
   std::string reference;
@@ -44,6 +47,11 @@ std::string CsvCell(const std::string& s) {
 }
 
 int RunImport(App& app, const ImportFlags& f) {
+  // A directory opens as an empty stream, which would read as "no header row".
+  std::error_code ec;
+  if (std::filesystem::is_directory(f.file, ec)) {
+    return app.Usage(absl::StrCat(f.file, " is a directory, not a returns file"));
+  }
   std::ifstream in(f.file, std::ios::binary);
   if (!in) return app.Usage(absl::StrCat("cannot read ", f.file));
   std::stringstream text;
@@ -63,11 +71,37 @@ int RunImport(App& app, const ImportFlags& f) {
   if (!parsed.ok()) return app.Usage(absl::StrCat(f.file, ": ", parsed.status().message()));
 
   std::string reference = f.reference;
-  if (reference.empty()) reference = parsed->return_reference;
-  if (reference.empty()) reference = std::filesystem::path(f.file).stem().string();
+  std::string reference_from = "--reference";
+  if (reference.empty()) {
+    reference = parsed->return_reference;
+    reference_from = "the file's return_reference";
+  }
   if (!parsed->return_reference.empty() && parsed->return_reference != reference) {
     return app.Usage(absl::StrCat("--reference ", reference, " differs from the file's ",
                                   parsed->return_reference));
+  }
+  if (reference.empty()) {
+    reference = std::filesystem::path(f.file).stem().string();
+    // The file name is a default people do not see, so its problems say
+    // where the reference came from and how to give one.
+    std::string problem = Utf8Problem(reference);
+    if (!problem.empty()) {
+      problem = absl::StrCat("is ", problem);
+    } else if (reference.size() > kMaxReturnReference) {
+      problem = absl::StrCat("is longer than ", kMaxReturnReference, " characters");
+    }
+    if (!problem.empty()) {
+      return app.Usage(absl::StrCat("the return reference \"", ValidUtf8(reference),
+                                    "\" comes from the file name and ", problem,
+                                    "; give one with --reference"));
+    }
+  }
+  if (std::string bad = Utf8Problem(reference); !bad.empty()) {
+    return app.Usage(absl::StrCat(reference_from, ": ", bad));
+  }
+  if (reference.size() > kMaxReturnReference) {
+    return app.Usage(
+        absl::StrCat(reference_from, ": longer than ", kMaxReturnReference, " characters"));
   }
   if (f.batch_size < 1 || f.batch_size > 1000) return app.Usage("--batch-size: 1..1000");
 
