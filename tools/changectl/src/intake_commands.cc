@@ -157,7 +157,9 @@ struct CommandFlags {
   uint64_t expected_version = 0;
   void Register(CLI::App* sub, bool versioned = true) {
     sub->add_option("--request-id", request_id,
-                    "Idempotency key: repeating the command with the same key changes nothing");
+                    "Idempotency key: a fresh one per command (e.g. a UUID); reuse it only to "
+                    "retry the same command. A reused key stores nothing new and answers with "
+                    "the resource as it stands, even for a different command");
     if (versioned) {
       sub->add_option("--expected-version", expected_version,
                       "Fail with ABORTED unless the resource is at this version (0: do not check)");
@@ -201,8 +203,9 @@ void AddProposalCommands(CLI::App& cli, App& app) {
     attrs->Register(sub);
     flags->Register(sub, false);
     sub->footer(std::string(kProposalFooterCreate) +
-                ExampleFooter({"changectl proposals create --request-id nlp-poc --title 'NLP proof "
-                               "of concept' --area MO --tests-hypothesis yes --aims evolving"}));
+                ExampleFooter({"changectl proposals create --request-id \"$(uuidgen)\" --title 'NLP "
+                               "proof of concept' --area MO --tests-hypothesis yes --aims "
+                               "evolving"}));
     app.Define(sub, [&app, attrs, flags] {
       iv1::CreateProposalRequest req;
       req.set_request_id(flags->request_id);
@@ -256,7 +259,7 @@ void AddProposalCommands(CLI::App& cli, App& app) {
   for (const Simple& simple : {
            Simple{"submit", "Submit a draft or returned proposal to the front door "
                             "(SubmitProposal; role proposer)",
-                  "proposer", "changectl proposals submit 5f0c... --request-id nlp-poc-submit"},
+                  "proposer", "changectl proposals submit 5f0c... --request-id \"$(uuidgen)\""},
            Simple{"start-assessment", "Take a submitted or deferred proposal into assessment "
                                       "(StartAssessment; role panel)",
                   "panel", "changectl proposals start-assessment 5f0c..."},
@@ -478,9 +481,9 @@ void AddChangeCommands(CLI::App& cli, App& app) {
     flags->Register(sub, false);
     sub->add_option("--note", *note, "Why it is registered directly");
     sub->footer("\n--title, --area and --sponsor are required.\n" +
-                ExampleFooter({"changectl changes register --request-id sop-2021 --title 'Update "
-                               "stop and search SOP' --area MO --sponsor 'Supt A. Jones' "
-                               "--improves-established-service yes --scope local"}));
+                ExampleFooter({"changectl changes register --request-id \"$(uuidgen)\" --title "
+                               "'Update stop and search SOP' --area MO --sponsor 'Supt A. "
+                               "Jones' --improves-established-service yes --scope local"}));
     app.Define(sub, [&app, attrs, flags, note] {
       iv1::RegisterChangeRequest req;
       req.set_request_id(flags->request_id);
