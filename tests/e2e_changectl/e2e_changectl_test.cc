@@ -429,6 +429,37 @@ TEST_F(ChangectlE2eTest, ChangesGetTakesAnUpperCaseId) {
   EXPECT_EQ(get.out, name + "\n");
 }
 
+TEST_F(ChangectlE2eTest, OnePageListsGiveTheNextPageTokenOnStderr) {
+  for (const char* output : {"table", "name"}) {
+    auto page = stack_->Ctl({"changes", "list", "--one-page", "--page-size", "2", "-o", output});
+    ASSERT_EQ(page.exit_code, 0) << page.err;
+    std::smatch token;
+    ASSERT_TRUE(std::regex_match(page.err, token, std::regex("next page: --page-token (\\S+)\n")))
+        << output << ": " << page.err;
+    if (std::string(output) == "name") {
+      EXPECT_EQ(Lines(page.out), 2u);
+      auto next = stack_->Ctl({"changes", "list", "--page-size", "2", "--page-token", token[1],
+                               "-o", "name"});
+      ASSERT_EQ(next.exit_code, 0) << next.err;
+      EXPECT_EQ(Lines(next.out), 2u);
+      EXPECT_NE(next.out, page.out);
+    }
+  }
+  auto proposals = stack_->Ctl({"proposals", "list", "--one-page", "--page-size", "1"});
+  ASSERT_EQ(proposals.exit_code, 0) << proposals.err;
+  EXPECT_THAT(proposals.err, testing::StartsWith("next page: --page-token "));
+
+  auto all = stack_->Ctl({"changes", "list", "--area", "MO", "-o", "name"});
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  EXPECT_EQ(all.err, "");
+}
+
+TEST_F(ChangectlE2eTest, EmptyListPrintsNoNames) {
+  auto none = stack_->Ctl({"changes", "list", "--return", "e2e-no-such-return", "-o", "name"});
+  EXPECT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_EQ(none.out, "");
+}
+
 // Last: stops the stack, checks the clean shutdown, starts it again on the
 // same data and checks nothing was loaded twice.
 TEST_F(ChangectlE2eTest, ZzRestartKeepsDataAndDoesNotLoadTwice) {

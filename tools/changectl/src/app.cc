@@ -24,6 +24,10 @@ std::string ExampleFooter(const std::vector<std::string>& examples) {
   return out;
 }
 
+void PrintNextPage(const std::string& token) {
+  if (!token.empty()) std::cerr << "next page: --page-token " << token << std::endl;
+}
+
 absl::Status App::Resolve() {
   if (resolved_) return absl::OkStatus();
   std::error_code ec;

@@ -90,7 +90,9 @@ int CallService(App& app, const std::string& service, const std::string& role,
   if (app.json()) {
     app.PrintJson(response);
   } else if (app.names() && name) {
-    std::cout << name(response) << "\n";
+    // Nothing at all for no names: `wc -l` and `while read` count no line.
+    const std::string names = name(response);
+    if (!names.empty()) std::cout << names << "\n";
   } else {
     std::cout << table(response);
   }
@@ -105,6 +107,11 @@ void AddOpsCommands(CLI::App& cli, App& app);
 
 // Shared help text pieces.
 std::string ExampleFooter(const std::vector<std::string>& examples);
+
+// For one page of a list shown as a table or names: "next page:
+// --page-token TOKEN" on stderr when there is a next page (nothing when
+// `token` is empty), so that stdout holds only the list.
+void PrintNextPage(const std::string& token);
 
 }  // namespace changeledger::changectl
 

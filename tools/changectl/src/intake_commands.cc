@@ -453,8 +453,12 @@ void AddProposalCommands(CLI::App& cli, App& app) {
             }
             return status;
           },
-          RenderProposals,
           [](const iv1::ListProposalsResponse& r) {
+            PrintNextPage(r.next_page_token());
+            return RenderProposals(r);
+          },
+          [](const iv1::ListProposalsResponse& r) {
+            PrintNextPage(r.next_page_token());
             std::vector<std::string> names;
             for (const auto& p : r.proposals()) names.push_back(p.name());
             return absl::StrJoin(names, "\n");
@@ -661,8 +665,12 @@ void AddChangeCommands(CLI::App& cli, App& app) {
             }
             return status;
           },
-          RenderChanges,
           [](const iv1::ListChangesResponse& r) {
+            PrintNextPage(r.next_page_token());
+            return RenderChanges(r);
+          },
+          [](const iv1::ListChangesResponse& r) {
+            PrintNextPage(r.next_page_token());
             std::vector<std::string> names;
             for (const auto& c : r.changes()) names.push_back(c.name());
             return absl::StrJoin(names, "\n");
