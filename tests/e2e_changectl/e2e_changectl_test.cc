@@ -460,6 +460,15 @@ TEST_F(ChangectlE2eTest, EmptyListPrintsNoNames) {
   EXPECT_EQ(none.out, "");
 }
 
+TEST_F(ChangectlE2eTest, UnknownCommandIsNamed) {
+  auto top = stack_->Ctl({"nonsense"});
+  EXPECT_EQ(top.exit_code, 1);
+  EXPECT_EQ(top.err, "changectl: unknown command \"nonsense\"; see changectl --help\n");
+  auto nested = stack_->Ctl({"changes", "nonsense"});
+  EXPECT_EQ(nested.exit_code, 1);
+  EXPECT_EQ(nested.err, "changectl: unknown command \"nonsense\"; see changectl changes --help\n");
+}
+
 // Last: stops the stack, checks the clean shutdown, starts it again on the
 // same data and checks nothing was loaded twice.
 TEST_F(ChangectlE2eTest, ZzRestartKeepsDataAndDoesNotLoadTwice) {

@@ -24,6 +24,24 @@ std::string ExampleFooter(const std::vector<std::string>& examples) {
   return out;
 }
 
+std::string CommandLineError(const CLI::App* cli, const CLI::Error& error) {
+  // The last command given; it is the one missing its subcommand, if any is.
+  const CLI::App* command = cli;
+  std::string path = cli->get_name();
+  while (!command->get_subcommands().empty()) {
+    command = command->get_subcommands().front();
+    absl::StrAppend(&path, " ", command->get_name());
+  }
+  // Words no command took end up with the root (commands fall through to it).
+  const std::vector<std::string> extra = cli->remaining(/*recurse=*/true);
+  if (command->get_require_subcommand_min() > 0 && !extra.empty()) {
+    const bool option = extra.front().starts_with("-");
+    return absl::StrCat("changectl: unknown ", option ? "option" : "command", " \"",
+                        extra.front(), "\"; see ", path, " --help\n");
+  }
+  return CLI::FailureMessage::simple(cli, error);
+}
+
 void PrintNextPage(const std::string& token) {
   if (!token.empty()) std::cerr << "next page: --page-token " << token << std::endl;
 }

@@ -108,6 +108,13 @@ void AddOpsCommands(CLI::App& cli, App& app);
 // Shared help text pieces.
 std::string ExampleFooter(const std::vector<std::string>& examples);
 
+// What changectl prints for a command line CLI11 cannot parse (for
+// CLI::App::failure_message): a word where a command is required is named,
+// `changectl: unknown command "nonsense"; see changectl --help`, where CLI11
+// would only say that a subcommand is required; other errors as CLI11 puts
+// them.
+std::string CommandLineError(const CLI::App* cli, const CLI::Error& error);
+
 // For one page of a list shown as a table or names: "next page:
 // --page-token TOKEN" on stderr when there is a next page (nothing when
 // `token` is empty), so that stdout holds only the list.

@@ -706,6 +706,9 @@ void AddBusinessAreasCommand(CLI::App& cli, App& app) {
 }  // namespace
 
 void AddIntakeCommands(CLI::App& cli, App& app) {
+  // main() adds the intake commands to the root first; the failure message
+  // set here is the root's (subcommands copy it when they are added).
+  cli.failure_message(CommandLineError);
   AddProposalCommands(cli, app);
   AddChangeCommands(cli, app);
   AddBusinessAreasCommand(cli, app);
