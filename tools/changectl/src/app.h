@@ -108,6 +108,13 @@ void AddOpsCommands(CLI::App& cli, App& app);
 // Shared help text pieces.
 std::string ExampleFooter(const std::vector<std::string>& examples);
 
+// The help of every command's --request-id. The services scope a key by
+// principal, RPC and the resource named, so only a retry should reuse one.
+inline constexpr char kRequestIdHelp[] =
+    "Idempotency key: a fresh one per command (e.g. a UUID); reuse it only to retry the same "
+    "command. A key reused on the same resource stores nothing new and answers with the "
+    "resource as it stands, even if the command was not the same";
+
 // What changectl prints for a command line CLI11 cannot parse (for
 // CLI::App::failure_message): a word where a command is required is named,
 // `changectl: unknown command "nonsense"; see changectl --help`, where CLI11

@@ -321,7 +321,7 @@ void AddClassificationCommands(CLI::App& cli, App& app) {
     sub->add_option("--expected-version", *version,
                     "The classification's version you read (see `get`); required")->required();
     sub->add_option("--note", *note, "A note kept with the confirmation");
-    sub->add_option("--request-id", *request_id, "Idempotency key");
+    sub->add_option("--request-id", *request_id, kRequestIdHelp);
     sub->footer(ExampleFooter({"changectl classification confirm 7d1e... --expected-version 1"}));
     app.Define(sub, [&app, name, note, request_id, version] {
       int code = 0;
@@ -356,7 +356,7 @@ void AddClassificationCommands(CLI::App& cli, App& app) {
     sub->add_option("--rationale", f->rationale, "Why (required)")->required();
     sub->add_option("--expected-version", f->version,
                     "The classification's version you read (see `get`); required")->required();
-    sub->add_option("--request-id", f->request_id, "Idempotency key");
+    sub->add_option("--request-id", f->request_id, kRequestIdHelp);
     sub->footer(ExampleFooter({"changectl classification override 7d1e... --tier mandated "
                                "--complexity high --type structural --type socio_political "
                                "--rationale 'public interest is high' --expected-version 2"}));

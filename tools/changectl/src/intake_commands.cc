@@ -156,10 +156,7 @@ struct CommandFlags {
   std::string request_id;
   uint64_t expected_version = 0;
   void Register(CLI::App* sub, bool versioned = true) {
-    sub->add_option("--request-id", request_id,
-                    "Idempotency key: a fresh one per command (e.g. a UUID); reuse it only to "
-                    "retry the same command. A reused key stores nothing new and answers with "
-                    "the resource as it stands, even for a different command");
+    sub->add_option("--request-id", request_id, kRequestIdHelp);
     if (versioned) {
       sub->add_option("--expected-version", expected_version,
                       "Fail with ABORTED unless the resource is at this version (0: do not check)");
@@ -706,9 +703,6 @@ void AddBusinessAreasCommand(CLI::App& cli, App& app) {
 }  // namespace
 
 void AddIntakeCommands(CLI::App& cli, App& app) {
-  // main() adds the intake commands to the root first; the failure message
-  // set here is the root's (subcommands copy it when they are added).
-  cli.failure_message(CommandLineError);
   AddProposalCommands(cli, app);
   AddChangeCommands(cli, app);
   AddBusinessAreasCommand(cli, app);

@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
       "changectl");
   cli.fallthrough();
   cli.require_subcommand(1);
+  // Set before the commands are added: each copies the root's failure message.
+  cli.failure_message(changeledger::changectl::CommandLineError);
   cli.set_help_all_flag("--help-all", "Show every command's help");
   cli.add_option("--config", app.config_flag,
                  "Client config file (default: $CHANGECTL_CONFIG, else .run/changectl.yaml in "
