@@ -134,6 +134,13 @@ void ValidateScore(FieldErrors& errors, absl::string_view field, bool present,
 const AttributeRules kProposalRules{.require_sponsor = false};
 const AttributeRules kChangeRules{.require_sponsor = true};
 
+// Trims `attributes` to what is stored, then checks them.
+void CheckAttributes(FieldErrors& errors, v1::ChangeAttributes& attributes,
+                     const CommandContext& context, const AttributeRules& rules) {
+  TrimAttributes(attributes);
+  ValidateAttributes(errors, attributes, *context.areas, rules);
+}
+
 template <typename T>
 absl::Status Unpack(const Envelope& event, T& message) {
   if (!event.payload().UnpackTo(&message)) {
@@ -285,12 +292,13 @@ absl::StatusOr<std::vector<PendingEvent>> DecideCreateProposal(
     const CommandContext& context) {
   FieldErrors errors;
   ValidateRequestId(errors, request.request_id());
-  ValidateAttributes(errors, request.attributes(), *context.areas, kProposalRules);
+  v1::ChangeAttributes attributes = request.attributes();
+  CheckAttributes(errors, attributes, context, kProposalRules);
   CL_RETURN_IF_ERROR(errors.ToStatus());
   v1::ProposalDrafted e;
   e.set_proposal_id(std::string(proposal_id));
   e.set_proposer(context.actor);
-  *e.mutable_attributes() = request.attributes();
+  *e.mutable_attributes() = std::move(attributes);
   return std::vector<PendingEvent>{Event(ProposalStream(proposal_id), e, context.now)};
 }
 
@@ -308,7 +316,7 @@ absl::StatusOr<std::vector<PendingEvent>> DecideUpdateProposal(
       RequireState(state, {v1::PROPOSAL_STATE_DRAFT, v1::PROPOSAL_STATE_RETURNED}, "amend"));
   CL_ASSIGN_OR_RETURN(v1::ChangeAttributes after,
                       ApplyUpdate(state.attributes(), request.attributes(), request.update_mask()));
-  ValidateAttributes(errors, after, *context.areas, kProposalRules);
+  CheckAttributes(errors, after, context, kProposalRules);
   CL_RETURN_IF_ERROR(errors.ToStatus());
   std::vector<std::string> changed = ChangedPaths(state.attributes(), after);
   if (changed.empty()) return std::vector<PendingEvent>{};
@@ -421,7 +429,8 @@ absl::StatusOr<std::vector<PendingEvent>> DecideProposalDecision(
     errors.Add("meeting_date", absl::StrCat("before the proposal was submitted (",
                                             absl::FormatCivilTime(submitted), ")"));
   }
-  CheckText(errors, "chair", request.chair(), kMaxName, /*required=*/true);
+  const std::string chair(TrimWhitespace(request.chair()));
+  CheckLine(errors, "chair", chair, kMaxName, /*required=*/true);
   CheckText(errors, "rationale", request.rationale(), kMaxText, /*required=*/false);
   if (request.conditions_size() > static_cast<int>(kMaxConditions)) {
     errors.Add("conditions", absl::StrCat("more than ", kMaxConditions, " entries"));
@@ -448,7 +457,7 @@ absl::StatusOr<std::vector<PendingEvent>> DecideProposalDecision(
   decided.set_outcome(request.outcome());
   *decided.mutable_conditions() = request.conditions();
   *decided.mutable_meeting_date() = request.meeting_date();
-  decided.set_chair(request.chair());
+  decided.set_chair(chair);
   decided.set_rationale(request.rationale());
   if (approved) decided.set_change_id(std::string(change_id));
   std::vector<PendingEvent> events;
@@ -470,12 +479,13 @@ absl::StatusOr<std::vector<PendingEvent>> DecideRegisterChange(
     const CommandContext& context) {
   FieldErrors errors;
   ValidateRequestId(errors, request.request_id());
-  ValidateAttributes(errors, request.attributes(), *context.areas, kChangeRules);
+  v1::ChangeAttributes attributes = request.attributes();
+  CheckAttributes(errors, attributes, context, kChangeRules);
   CheckText(errors, "note", request.note(), kMaxText, /*required=*/false);
   CL_RETURN_IF_ERROR(errors.ToStatus());
   v1::ChangeRegistered e;
   e.set_change_id(std::string(change_id));
-  *e.mutable_attributes() = request.attributes();
+  *e.mutable_attributes() = std::move(attributes);
   e.mutable_origin()->set_direct_note(request.note());
   return std::vector<PendingEvent>{Event(ChangeStream(change_id), e, context.now)};
 }
@@ -493,7 +503,7 @@ absl::StatusOr<std::vector<PendingEvent>> DecideAmendChange(
       state, {v1::CHANGE_STATUS_REGISTERED, v1::CHANGE_STATUS_IN_DELIVERY}, "amend"));
   CL_ASSIGN_OR_RETURN(v1::ChangeAttributes after,
                       ApplyUpdate(state.attributes(), request.attributes(), request.update_mask()));
-  ValidateAttributes(errors, after, *context.areas, kChangeRules);
+  CheckAttributes(errors, after, context, kChangeRules);
   CL_RETURN_IF_ERROR(errors.ToStatus());
   std::vector<std::string> changed = ChangedPaths(state.attributes(), after);
   if (changed.empty()) return std::vector<PendingEvent>{};
@@ -551,7 +561,7 @@ absl::StatusOr<std::vector<PendingEvent>> DecideStopChange(
 
 absl::Status ValidateReturnReference(absl::string_view return_reference) {
   FieldErrors errors;
-  CheckText(errors, "return_reference", return_reference, kMaxReference, /*required=*/true);
+  CheckReference(errors, "return_reference", return_reference);
   return errors.ToStatus();
 }
 
@@ -559,9 +569,9 @@ absl::StatusOr<std::vector<PendingEvent>> DecideImportRecord(
     absl::string_view return_reference, const v1::ReturnRecord& record,
     absl::string_view change_id, const CommandContext& context) {
   FieldErrors errors;
-  CheckText(errors, "record_reference", record.record_reference(), kMaxReference,
-            /*required=*/true);
-  ValidateAttributes(errors, record.attributes(), *context.areas, kChangeRules);
+  CheckReference(errors, "record_reference", record.record_reference());
+  v1::ChangeAttributes attributes = record.attributes();
+  CheckAttributes(errors, attributes, context, kChangeRules);
   if (record.status() != v1::CHANGE_STATUS_UNSPECIFIED &&
       record.status() != v1::CHANGE_STATUS_REGISTERED &&
       record.status() != v1::CHANGE_STATUS_IN_DELIVERY) {
@@ -570,7 +580,7 @@ absl::StatusOr<std::vector<PendingEvent>> DecideImportRecord(
   CL_RETURN_IF_ERROR(errors.ToStatus());
   v1::ChangeRegistered registered;
   registered.set_change_id(std::string(change_id));
-  *registered.mutable_attributes() = record.attributes();
+  *registered.mutable_attributes() = std::move(attributes);
   auto* origin = registered.mutable_origin()->mutable_return_record();
   origin->set_return_reference(std::string(return_reference));
   origin->set_record_reference(record.record_reference());

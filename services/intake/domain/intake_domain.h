@@ -8,7 +8,9 @@
 // actor come in through the arguments.
 //
 // Errors every Decide* may return:
-//   INVALID_ARGUMENT     bad input; the message names each bad field.
+//   INVALID_ARGUMENT     bad input; the message names each bad field
+//                        (validation.h: single-line text is stored
+//                        trimmed, control characters are refused).
 //   NOT_FOUND            the state is empty (version 0).
 //   ABORTED              expected_version set and not the state's version.
 //   FAILED_PRECONDITION  the command does not fit the lifecycle state.
@@ -118,7 +120,8 @@ absl::StatusOr<std::vector<PendingEvent>> DecideStopChange(
 absl::StatusOr<std::vector<PendingEvent>> DecideImportRecord(
     absl::string_view return_reference, const v1::ReturnRecord& record,
     absl::string_view change_id, const CommandContext& context);
-// The return reference itself: 1..128 characters.
+// The return reference itself: 1..128 characters, no control character,
+// no white space at either end (see CheckReference).
 absl::Status ValidateReturnReference(absl::string_view return_reference);
 
 }  // namespace changeledger::intake::domain

@@ -1,7 +1,8 @@
 #include "domain/validation.h"
 
-#include <set>
+#include <map>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -16,19 +17,151 @@ int DaysInMonth(int year, int month) {
   return kDays[month - 1];
 }
 
-bool IsCurrencyCode(absl::string_view code) {
-  if (code.size() != 3) return false;
-  for (char c : code) {
-    if (c < 'A' || c > 'Z') return false;
+// --- UTF-8 -------------------------------------------------------------------
+
+struct CodePoint {
+  char32_t value;
+  size_t length;  // bytes
+};
+
+// The code point that starts at text[i] (i < text.size()). A byte that does
+// not start a complete sequence decodes as U+FFFD of length 1, so loops
+// always advance and never read past the end.
+CodePoint DecodeAt(absl::string_view text, size_t i) {
+  const auto lead = static_cast<unsigned char>(text[i]);
+  if (lead < 0x80) return {lead, 1};
+  size_t length;
+  char32_t value;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+    value = lead & 0x1F;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    value = lead & 0x0F;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    value = lead & 0x07;
+  } else {
+    return {0xFFFD, 1};
   }
-  return true;
+  if (i + length > text.size()) return {0xFFFD, 1};
+  for (size_t k = 1; k < length; ++k) {
+    const auto next = static_cast<unsigned char>(text[i + k]);
+    if ((next & 0xC0) != 0x80) return {0xFFFD, 1};
+    value = (value << 6) | (next & 0x3F);
+  }
+  return {value, length};
 }
 
-bool HasControlCharacters(absl::string_view value) {
-  for (unsigned char c : value) {
-    if (c < 0x20 || c == 0x7f) return true;
+// Unicode's White_Space property.
+bool IsWhiteSpace(char32_t c) {
+  return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
+         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
+         c == 0x205F || c == 0x3000;
+}
+
+// C0, DEL and C1.
+bool IsControl(char32_t c) { return c < 0x20 || (c >= 0x7F && c <= 0x9F); }
+
+// Unicode's simple case folding (CaseFolding.txt, status C and S) of
+// ASCII, Latin-1, Latin Extended-A, the paired letters of Latin Extended-B
+// (Romanian, Vietnamese, pinyin), the Greek alphabet and Cyrillic up to
+// U+052F; every other code point folds to itself. Enough for team names in
+// European languages without a Unicode library.
+char32_t FoldCase(char32_t c) {
+  // Ranges of upper/lower-case pairs, capitals at the even code point
+  // (or the odd one where `odd` says so).
+  struct Pairs {
+    char32_t first, last;
+    bool odd;
+  };
+  static constexpr Pairs kPairs[] = {
+      {0x100, 0x12F, false}, {0x132, 0x137, false}, {0x139, 0x148, true},
+      {0x14A, 0x177, false}, {0x179, 0x17E, true},  {0x1A0, 0x1A5, false},
+      {0x1CD, 0x1DC, true},  {0x1DE, 0x1EF, false}, {0x1F8, 0x21F, false},
+      {0x222, 0x233, false}, {0x460, 0x481, false}, {0x48A, 0x4BF, false},
+      {0x4C1, 0x4CE, true},  {0x4D0, 0x52F, false},
+  };
+  if (c >= 'A' && c <= 'Z') return c + 0x20;
+  if (c < 0xB5) return c;
+  if (c == 0xB5) return 0x3BC;  // micro sign -> mu
+  if ((c >= 0xC0 && c <= 0xD6) || (c >= 0xD8 && c <= 0xDE)) return c + 0x20;
+  for (const Pairs& p : kPairs) {
+    if (c >= p.first && c <= p.last) return (c % 2 == 1) == p.odd ? c + 1 : c;
+  }
+  switch (c) {
+    case 0x178: return 0xFF;    // Y with diaeresis
+    case 0x17F: return 's';     // long s
+    case 0x1AF: return 0x1B0;   // U with horn
+    case 0x386: return 0x3AC;   // Greek capitals with tonos
+    case 0x38C: return 0x3CC;
+    case 0x3C2: return 0x3C3;   // final sigma
+    case 0x4C0: return 0x4CF;   // palochka
+    default: break;
+  }
+  if (c >= 0x388 && c <= 0x38A) return c + 0x25;
+  if (c == 0x38E || c == 0x38F) return c + 0x3F;
+  if ((c >= 0x391 && c <= 0x3A1) || (c >= 0x3A3 && c <= 0x3AB)) return c + 0x20;
+  if (c >= 0x400 && c <= 0x40F) return c + 0x50;
+  if (c >= 0x410 && c <= 0x42F) return c + 0x20;
+  return c;
+}
+
+std::u32string FoldedCase(absl::string_view text) {
+  std::u32string folded;
+  for (size_t i = 0; i < text.size();) {
+    const CodePoint c = DecodeAt(text, i);
+    folded.push_back(FoldCase(c.value));
+    i += c.length;
+  }
+  return folded;
+}
+
+size_t CodePointCount(absl::string_view text) {
+  size_t count = 0;
+  for (size_t i = 0; i < text.size(); i += DecodeAt(text, i).length) ++count;
+  return count;
+}
+
+// The first control character in `text` that `allowed` does not let through.
+bool FindControl(absl::string_view text, bool (*allowed)(char32_t), char32_t* found) {
+  for (size_t i = 0; i < text.size();) {
+    const CodePoint c = DecodeAt(text, i);
+    if (IsControl(c.value) && !allowed(c.value)) {
+      *found = c.value;
+      return true;
+    }
+    i += c.length;
   }
   return false;
+}
+
+bool NoneAllowed(char32_t) { return false; }
+bool LineBreaksAndTabsAllowed(char32_t c) { return c == '\n' || c == '\r' || c == '\t'; }
+
+// The common part of CheckLine and CheckText.
+bool CheckString(FieldErrors& errors, absl::string_view field, absl::string_view value,
+                 size_t max, bool required, bool (*allowed_control)(char32_t)) {
+  if (IsBlank(value)) {
+    if (required) {
+      errors.Add(field, "required");
+      return false;
+    }
+    if (value.empty()) return true;
+  }
+  if (CodePointCount(value) > max) {
+    errors.Add(field, absl::StrCat("longer than ", max, " characters"));
+    return false;
+  }
+  char32_t control;
+  if (FindControl(value, allowed_control, &control)) {
+    errors.Add(field, absl::StrCat("contains control character U+",
+                                   absl::AsciiStrToUpper(absl::StrCat(
+                                       absl::Hex(static_cast<uint32_t>(control),
+                                                 absl::kZeroPad4)))));
+    return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -44,17 +177,35 @@ absl::Status FieldErrors::ToStatus(absl::StatusCode code) const {
   return absl::Status(code, Join());
 }
 
-void CheckText(FieldErrors& errors, absl::string_view field, absl::string_view value,
-               size_t max, bool required) {
-  if (value.empty()) {
-    if (required) errors.Add(field, "required");
-    return;
+absl::string_view TrimWhitespace(absl::string_view value) {
+  size_t begin = 0;
+  while (begin < value.size()) {
+    const CodePoint c = DecodeAt(value, begin);
+    if (!IsWhiteSpace(c.value)) break;
+    begin += c.length;
   }
-  if (value.size() > max) {
-    errors.Add(field, absl::StrCat("longer than ", max, " characters"));
+  size_t end = value.size();
+  while (end > begin) {
+    size_t start = end - 1;  // back to the lead byte of the last code point
+    while (start > begin && (static_cast<unsigned char>(value[start]) & 0xC0) == 0x80) --start;
+    const CodePoint c = DecodeAt(value, start);
+    if (start + c.length != end || !IsWhiteSpace(c.value)) break;
+    end = start;
   }
+  return value.substr(begin, end - begin);
 }
 
+bool IsBlank(absl::string_view value) { return TrimWhitespace(value).empty(); }
+
+bool CheckLine(FieldErrors& errors, absl::string_view field, absl::string_view value,
+               size_t max, bool required) {
+  return CheckString(errors, field, value, max, required, &NoneAllowed);
+}
+
+bool CheckText(FieldErrors& errors, absl::string_view field, absl::string_view value,
+               size_t max, bool required) {
+  return CheckString(errors, field, value, max, required, &LineBreaksAndTabsAllowed);
+}
 bool IsValidDate(const common::v1::Date& date) {
   if (date.year() < 1 || date.year() > 9999) return false;
   if (date.month() < 1 || date.month() > 12) return false;
@@ -87,33 +238,54 @@ common::v1::Date TimeToDate(absl::Time time) {
   return date;
 }
 
+void TrimAttributes(v1::ChangeAttributes& attributes) {
+  auto trim = [](std::string* value) { *value = std::string(TrimWhitespace(*value)); };
+  trim(attributes.mutable_title());
+  trim(attributes.mutable_business_area());
+  trim(attributes.mutable_sponsor());
+  for (std::string& team : *attributes.mutable_teams()) trim(&team);
+  if (attributes.has_estimated_cost()) {
+    trim(attributes.mutable_estimated_cost()->mutable_currency_code());
+  }
+}
+
 void ValidateAttributes(FieldErrors& errors, const v1::ChangeAttributes& attributes,
                         const BusinessAreaCatalog& areas, const AttributeRules& rules) {
-  CheckText(errors, "title", attributes.title(), kMaxTitle, /*required=*/true);
+  CheckLine(errors, "title", attributes.title(), kMaxTitle, /*required=*/true);
   CheckText(errors, "description", attributes.description(), kMaxDescription, false);
-  if (attributes.business_area().empty()) {
-    errors.Add("business_area", "required");
-  } else if (!areas.Contains(attributes.business_area())) {
+  // Quoted back only once it is short and printable.
+  if (CheckLine(errors, "business_area", attributes.business_area(), kMaxReference,
+                /*required=*/true) &&
+      !areas.Contains(attributes.business_area())) {
     errors.Add("business_area",
                absl::StrCat("unknown business area \"", attributes.business_area(), "\""));
   }
-  CheckText(errors, "sponsor", attributes.sponsor(), kMaxName, rules.require_sponsor);
+  CheckLine(errors, "sponsor", attributes.sponsor(), kMaxName, rules.require_sponsor);
 
   if (attributes.teams_size() > static_cast<int>(kMaxTeams)) {
     errors.Add("teams", absl::StrCat("more than ", kMaxTeams, " entries"));
   }
-  std::set<std::string> seen;
+  // Folded name -> index of its first team.
+  std::map<std::u32string, int> seen;
   for (int i = 0; i < attributes.teams_size(); ++i) {
     const std::string& team = attributes.teams(i);
     const std::string field = absl::StrCat("teams[", i, "]");
-    CheckText(errors, field, team, kMaxName, /*required=*/true);
-    if (!team.empty() && !seen.insert(team).second) errors.Add(field, "duplicate");
+    if (!CheckLine(errors, field, team, kMaxName, /*required=*/true)) continue;
+    const auto [first, inserted] = seen.emplace(FoldedCase(team), i);
+    if (inserted) continue;
+    const std::string& earlier = attributes.teams(first->second);
+    errors.Add(field, absl::StrCat("duplicate of teams[", first->second, "]",
+                                   earlier == team ? "" : " (letter case aside)"));
   }
 
   if (attributes.has_estimated_cost()) {
     const auto& cost = attributes.estimated_cost();
-    if (!IsCurrencyCode(cost.currency_code())) {
-      errors.Add("estimated_cost.currency_code", "must be an ISO 4217 code such as GBP");
+    constexpr absl::string_view kField = "estimated_cost.currency_code";
+    if (CheckLine(errors, kField, cost.currency_code(), kMaxReference, /*required=*/false) &&
+        cost.currency_code() != kReportingCurrency) {
+      errors.Add(kField, absl::StrCat("must be ", kReportingCurrency,
+                                      ", the currency the portfolio reports in (got \"",
+                                      cost.currency_code(), "\")"));
     }
     if (cost.amount_minor() < 0) errors.Add("estimated_cost.amount_minor", "negative");
   }
@@ -147,18 +319,23 @@ void ValidateAttributes(FieldErrors& errors, const v1::ChangeAttributes& attribu
 
 void CheckComplete(FieldErrors& errors, const v1::ChangeAttributes& attributes) {
   constexpr absl::string_view kNeeded = "required for submission";
-  if (attributes.description().empty()) errors.Add("description", kNeeded);
-  if (attributes.sponsor().empty()) errors.Add("sponsor", kNeeded);
+  // Attributes stored before they were trimmed may be blank rather than empty.
+  if (IsBlank(attributes.title())) errors.Add("title", kNeeded);
+  if (IsBlank(attributes.description())) errors.Add("description", kNeeded);
+  if (IsBlank(attributes.sponsor())) errors.Add("sponsor", kNeeded);
   if (!attributes.has_estimated_cost()) errors.Add("estimated_cost", kNeeded);
   if (!attributes.has_planned_start()) errors.Add("planned_start", kNeeded);
   if (!attributes.has_planned_end()) errors.Add("planned_end", kNeeded);
 }
 
 void ValidateRequestId(FieldErrors& errors, absl::string_view request_id) {
-  if (request_id.size() > kMaxReference) {
-    errors.Add("request_id", absl::StrCat("longer than ", kMaxReference, " characters"));
-  } else if (HasControlCharacters(request_id)) {
-    errors.Add("request_id", "contains control characters");
+  CheckLine(errors, "request_id", request_id, kMaxReference, /*required=*/false);
+}
+
+void CheckReference(FieldErrors& errors, absl::string_view field, absl::string_view reference) {
+  if (CheckLine(errors, field, reference, kMaxReference, /*required=*/true) &&
+      TrimWhitespace(reference).size() != reference.size()) {
+    errors.Add(field, "begins or ends with white space");
   }
 }
 

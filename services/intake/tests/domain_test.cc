@@ -680,6 +680,277 @@ TEST_F(IntakeDomainTest, ImportRecordRejectsBadRecordNamingFields) {
   EXPECT_TRUE(ValidateReturnReference("MO-2021-05-12").ok());
 }
 
+// ---- text on every path --------------------------------------------------------
+
+TEST_F(IntakeDomainTest, CreateStoresSingleLineTextTrimmedAndMultiLineTextAsGiven) {
+  v1::CreateProposalRequest request;
+  auto* a = request.mutable_attributes();
+  a->set_title("  Forensic terminals \t");
+  a->set_business_area(" MO");
+  a->set_sponsor(" Commander Forensics ");
+  a->add_teams(" Forensic Services");
+  a->set_description("  Procurement:\n\t- 24 terminals\n");
+  auto events = DecideCreateProposal(kProposalId, request, proposer_);
+  ASSERT_TRUE(events.ok()) << events.status();
+  const auto stored = Payload<v1::ProposalDrafted>((*events)[0]).attributes();
+  EXPECT_EQ(stored.title(), "Forensic terminals");
+  EXPECT_EQ(stored.business_area(), "MO");
+  EXPECT_EQ(stored.sponsor(), "Commander Forensics");
+  EXPECT_THAT(stored.teams(), ElementsAre("Forensic Services"));
+  EXPECT_EQ(stored.description(), "  Procurement:\n\t- 24 terminals\n");
+}
+
+TEST_F(IntakeDomainTest, BlankTitleAndSponsorAreRequired) {
+  v1::CreateProposalRequest create;
+  create.mutable_attributes()->set_title("   ");
+  create.mutable_attributes()->set_business_area("MO");
+  EXPECT_EQ(DecideCreateProposal(kProposalId, create, proposer_).status().message(),
+            "title: required");
+  v1::RegisterChangeRequest request;
+  request.mutable_attributes()->set_title("   ");
+  request.mutable_attributes()->set_business_area("MO");
+  request.mutable_attributes()->set_sponsor("  ");
+  request.mutable_attributes()->add_teams(" ");
+  auto result = DecideRegisterChange(kChangeId, request, office_);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(result.status().message(), "title: required; sponsor: required; teams[0]: required");
+}
+
+TEST_F(IntakeDomainTest, BlankProposalCannotBeSubmitted) {
+  v1::ChangeAttributes blank = CompleteAttributes();
+  blank.set_description(" ");
+  blank.set_sponsor(" ");
+  Draft(blank);
+  EXPECT_EQ(proposal().attributes().sponsor(), "");
+  EXPECT_EQ(proposal().attributes().description(), " ");
+  auto result = DecideSubmitProposal(proposal(), {}, proposer_);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(result.status().message(),
+            "proposal is incomplete: description: required for submission; sponsor: required "
+            "for submission");
+}
+
+// Proposals drafted before text was trimmed may hold blank values.
+TEST_F(IntakeDomainTest, StoredBlankProposalCannotBeSubmitted) {
+  v1::ProposalDrafted drafted;
+  drafted.set_proposal_id(kProposalId);
+  drafted.set_proposer("alice");
+  *drafted.mutable_attributes() = CompleteAttributes(" ");
+  drafted.mutable_attributes()->set_description(" ");
+  drafted.mutable_attributes()->set_sponsor(" ");
+  PendingEvent event;
+  event.stream = stream();
+  event.type = v1::ProposalDrafted::descriptor()->full_name();
+  event.payload.PackFrom(drafted);
+  event.occurred_at = proposer_.now;
+  ASSERT_TRUE(log_.Commit({event}, "alice", proposer_.now).ok());
+  auto result = DecideSubmitProposal(proposal(), {}, proposer_);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(result.status().message(),
+            "proposal is incomplete: title: required for submission; description: required "
+            "for submission; sponsor: required for submission");
+}
+
+TEST_F(IntakeDomainTest, TeamsThatDifferOnlyInCaseOrPaddingAreDuplicates) {
+  v1::CreateProposalRequest request;
+  *request.mutable_attributes() = CompleteAttributes();
+  request.mutable_attributes()->clear_teams();
+  request.mutable_attributes()->add_teams("Digital Policing");
+  request.mutable_attributes()->add_teams("digital policing");
+  request.mutable_attributes()->add_teams(" Digital Policing ");
+  auto result = DecideCreateProposal(kProposalId, request, proposer_);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(result.status().message(),
+            "teams[1]: duplicate of teams[0] (letter case aside); "
+            "teams[2]: duplicate of teams[0]");
+}
+
+TEST_F(IntakeDomainTest, ControlCharactersAreRefusedNamingFieldAndCharacter) {
+  v1::CreateProposalRequest request;
+  request.mutable_attributes()->set_title("tab\there \x1b[31mred");
+  request.mutable_attributes()->set_business_area("MO");
+  request.mutable_attributes()->set_description("ok\nbut \x1b[2J");
+  request.mutable_attributes()->set_sponsor("Commander\u009b");
+  auto result = DecideCreateProposal(kProposalId, request, proposer_);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(result.status().message(),
+            "title: contains control character U+0009; "
+            "description: contains control character U+001B; "
+            "sponsor: contains control character U+009B");
+}
+
+TEST_F(IntakeDomainTest, TitleLimitCountsCharactersNotBytes) {
+  v1::CreateProposalRequest request;
+  *request.mutable_attributes() = CompleteAttributes();
+  std::string title;
+  for (int i = 0; i < 200; ++i) title += "\u00e9";
+  request.mutable_attributes()->set_title(title);
+  EXPECT_TRUE(DecideCreateProposal(kProposalId, request, proposer_).ok());
+  request.mutable_attributes()->set_title(title + "\u00e9");
+  EXPECT_EQ(DecideCreateProposal(kProposalId, request, proposer_).status().message(),
+            "title: longer than 200 characters");
+}
+
+TEST_F(IntakeDomainTest, UpdateWithMaskTrimsAndChecksTheNamedFields) {
+  Draft();
+  v1::UpdateProposalRequest request;
+  request.mutable_attributes()->set_title("  24 forensic terminals ");
+  request.mutable_update_mask()->add_paths("title");
+  auto events = DecideUpdateProposal(proposal(), request, proposer_);
+  ASSERT_TRUE(events.ok()) << events.status();
+  const auto amended = Payload<v1::ProposalAmended>((*events)[0]);
+  EXPECT_EQ(amended.attributes().title(), "24 forensic terminals");
+  EXPECT_THAT(amended.changed_paths(), ElementsAre("title"));
+  // Padding alone changes nothing.
+  Commit(events, proposer_);
+  request.mutable_attributes()->set_title("24 forensic terminals\u00a0");
+  events = DecideUpdateProposal(proposal(), request, proposer_);
+  ASSERT_TRUE(events.ok()) << events.status();
+  EXPECT_TRUE(events->empty());
+
+  request.mutable_attributes()->set_title("\x1b]0;owned\x07");
+  request.mutable_attributes()->add_teams("Forensic services");
+  request.mutable_attributes()->add_teams("FORENSIC SERVICES");
+  request.mutable_attributes()->mutable_estimated_cost()->set_currency_code("USD");
+  request.mutable_update_mask()->add_paths("teams");
+  request.mutable_update_mask()->add_paths("estimated_cost");
+  EXPECT_EQ(DecideUpdateProposal(proposal(), request, proposer_).status().message(),
+            "title: contains control character U+001B; "
+            "teams[1]: duplicate of teams[0] (letter case aside); "
+            "estimated_cost.currency_code: must be GBP, the currency the portfolio reports in "
+            "(got \"USD\")");
+}
+
+TEST_F(IntakeDomainTest, RegisterAndAmendRefuseCostsNotInPounds) {
+  v1::RegisterChangeRequest request;
+  *request.mutable_attributes() = CompleteAttributes();
+  request.mutable_attributes()->mutable_estimated_cost()->set_currency_code("XYZ");
+  request.set_note("from the\nMarch baseline");
+  EXPECT_EQ(DecideRegisterChange(kChangeId, request, office_).status().message(),
+            "estimated_cost.currency_code: must be GBP, the currency the portfolio reports in "
+            "(got \"XYZ\")");
+  RegisterChange();
+  v1::AmendChangeRequest amend;
+  amend.mutable_attributes()->mutable_estimated_cost()->set_currency_code("EUR");
+  amend.mutable_attributes()->mutable_estimated_cost()->set_amount_minor(100);
+  amend.mutable_update_mask()->add_paths("estimated_cost");
+  EXPECT_EQ(DecideAmendChange(change(), amend, office_).status().message(),
+            "estimated_cost.currency_code: must be GBP, the currency the portfolio reports in "
+            "(got \"EUR\")");
+  amend.mutable_attributes()->mutable_estimated_cost()->set_currency_code(" GBP ");
+  auto events = DecideAmendChange(change(), amend, office_);
+  ASSERT_TRUE(events.ok()) << events.status();
+  EXPECT_EQ(Payload<v1::ChangeAmended>((*events)[0]).attributes().estimated_cost().currency_code(),
+            "GBP");
+}
+
+TEST_F(IntakeDomainTest, AmendChangeWithMaskTrimsAndRequiresTheSponsor) {
+  RegisterChange();
+  v1::AmendChangeRequest amend;
+  amend.mutable_attributes()->set_sponsor(" \t ");
+  amend.mutable_update_mask()->add_paths("sponsor");
+  EXPECT_EQ(DecideAmendChange(change(), amend, office_).status().message(),
+            "sponsor: required");
+  amend.mutable_attributes()->set_sponsor(" Director of Commercial ");
+  amend.mutable_attributes()->add_teams(" Procurement ");
+  amend.mutable_update_mask()->add_paths("teams");
+  auto events = DecideAmendChange(change(), amend, office_);
+  ASSERT_TRUE(events.ok()) << events.status();
+  const auto amended = Payload<v1::ChangeAmended>((*events)[0]);
+  EXPECT_EQ(amended.attributes().sponsor(), "Director of Commercial");
+  EXPECT_THAT(amended.attributes().teams(), ElementsAre("Procurement"));
+}
+
+TEST_F(IntakeDomainTest, DecisionTrimsTheChairAndChecksConditionsAndRationale) {
+  Draft();
+  Submit();
+  StartAssessment();
+  Assess(panel_);
+  v1::DecideProposalRequest request = Decision(v1::DECISION_OUTCOME_APPROVED);
+  request.set_chair("   ");
+  request.add_conditions(" \n ");
+  request.add_conditions("see \x1b[8mhidden");
+  request.set_rationale("strong case\u0085");
+  auto result = DecideProposalDecision(proposal(), request, kChangeId, panel_);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(result.status().message(),
+            "chair: required; rationale: contains control character U+0085; "
+            "conditions[1]: required; conditions[2]: contains control character U+001B");
+  request = Decision(v1::DECISION_OUTCOME_APPROVED);
+  request.set_chair(" DAC Corporate Services\t");
+  request.set_rationale("Strong case.\r\n\tSee minutes.");
+  Commit(DecideProposalDecision(proposal(), request, kChangeId, panel_), panel_);
+  EXPECT_EQ(proposal().decision().chair(), "DAC Corporate Services");
+  EXPECT_EQ(proposal().decision().rationale(), "Strong case.\r\n\tSee minutes.");
+}
+
+TEST_F(IntakeDomainTest, AssessmentRationaleMayNotBeBlankOrHoldControls) {
+  Draft();
+  Submit();
+  StartAssessment();
+  auto request = Scores(3, 3, 3);
+  request.mutable_desirable()->set_rationale("  \n");
+  request.mutable_affordable()->set_rationale("fine\x1b[0m");
+  EXPECT_EQ(DecideRecordAssessment(proposal(), request, panel_).status().message(),
+            "desirable.rationale: required; "
+            "affordable.rationale: contains control character U+001B");
+  request.mutable_desirable()->set_rationale("fits:\n- strategy\n- estate plan");
+  request.mutable_affordable()->set_rationale("within budget");
+  EXPECT_TRUE(DecideRecordAssessment(proposal(), request, panel_).ok());
+}
+
+TEST_F(IntakeDomainTest, ReasonsSummaryAndNoteRefuseControlCharacters) {
+  Draft();
+  v1::WithdrawProposalRequest withdraw;
+  withdraw.set_reason("merged\x1b[K");
+  EXPECT_EQ(DecideWithdrawProposal(proposal(), withdraw, proposer_).status().message(),
+            "reason: contains control character U+001B");
+  v1::RegisterChangeRequest request;
+  *request.mutable_attributes() = CompleteAttributes();
+  request.set_note("\x7f");
+  EXPECT_EQ(DecideRegisterChange(kChangeId, request, office_).status().message(),
+            "note: contains control character U+007F");
+  RegisterChange();
+  v1::StopChangeRequest stop;
+  stop.set_reason("\n\t ");
+  EXPECT_EQ(DecideStopChange(change(), stop, office_).status().message(), "reason: required");
+  Commit(DecideStartDelivery(change(), {}, office_), office_);
+  v1::CloseChangeRequest close;
+  close.set_summary("done\u009d");
+  EXPECT_EQ(DecideCloseChange(change(), close, office_).status().message(),
+            "summary: contains control character U+009D");
+}
+
+TEST_F(IntakeDomainTest, ImportRecordGoesThroughTheSameChecks) {
+  v1::ReturnRecord record;
+  record.set_record_reference("row-9");
+  *record.mutable_attributes() = CompleteAttributes("  NUMS contract renewal ");
+  record.mutable_attributes()->add_teams("forensic services");
+  auto events = DecideImportRecord("MO-2021-05-12", record, kChangeId, office_);
+  EXPECT_EQ(events.status().message(), "teams[2]: duplicate of teams[0] (letter case aside)");
+  record.mutable_attributes()->mutable_teams()->RemoveLast();
+  events = DecideImportRecord("MO-2021-05-12", record, kChangeId, office_);
+  ASSERT_TRUE(events.ok()) << events.status();
+  EXPECT_EQ(Payload<v1::ChangeRegistered>((*events)[0]).attributes().title(),
+            "NUMS contract renewal");
+
+  record.set_record_reference(" row-9");
+  record.mutable_attributes()->set_title(" ");
+  record.mutable_attributes()->set_sponsor("Commander\x1b[31m");
+  record.mutable_attributes()->mutable_estimated_cost()->set_currency_code("EUR");
+  events = DecideImportRecord("MO-2021-05-12", record, kChangeId, office_);
+  EXPECT_EQ(events.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(events.status().message(),
+            "record_reference: begins or ends with white space; title: required; "
+            "sponsor: contains control character U+001B; "
+            "estimated_cost.currency_code: must be GBP, the currency the portfolio reports in "
+            "(got \"EUR\")");
+  EXPECT_EQ(ValidateReturnReference("MO-2021\x1b").message(),
+            "return_reference: contains control character U+001B");
+  EXPECT_EQ(ValidateReturnReference("MO-2021 ").message(),
+            "return_reference: begins or ends with white space");
+}
+
 // ---- folds -------------------------------------------------------------------
 
 TEST_F(IntakeDomainTest, FoldIgnoresUnknownTypesButCountsThem) {
