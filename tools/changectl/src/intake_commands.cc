@@ -48,7 +48,9 @@ struct AttributeFlags {
     options["teams"] = sub->add_option("--team", teams, "A team or department involved (repeat)");
     add("data_and_digital", "--data-and-digital", &data_and_digital, "yes/no: data and digital change");
     add("estimated_cost", "--cost", &cost, "Estimated cost in major units, e.g. 1250000.00");
-    sub->add_option("--currency", currency, "ISO 4217 currency of --cost")->capture_default_str();
+    sub->add_option("--currency", currency,
+                    "Currency of --cost: intake accepts GBP only, the currency the portfolio "
+                    "reports in")->capture_default_str();
     add("planned_start", "--start", &start, "Planned start, YYYY-MM-DD");
     add("planned_end", "--end", &end, "Planned end, YYYY-MM-DD");
     add("features.interdependent_projects", "--interdependent-projects", &interdependent,

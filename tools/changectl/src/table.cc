@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_format.h"
+
 namespace changeledger::changectl {
 
 size_t DisplayWidth(absl::string_view text) {
@@ -14,11 +16,29 @@ size_t DisplayWidth(absl::string_view text) {
 
 namespace {
 
-std::string Clean(std::string cell) {
-  for (char& c : cell) {
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+// One line of text a terminal shows as it is: line breaks and tabs become
+// spaces, and every other control character (C0, DEL, and C1, which UTF-8
+// writes as 0xC2 0x80-0x9F) is shown escaped, so that text stored by any
+// service (a title, a rationale) cannot move the cursor, recolour or retitle
+// the reader's terminal.
+std::string Clean(const std::string& cell) {
+  std::string out;
+  out.reserve(cell.size());
+  for (size_t i = 0; i < cell.size(); ++i) {
+    const auto c = static_cast<unsigned char>(cell[i]);
+    if (c == '\n' || c == '\r' || c == '\t') {
+      out += ' ';
+    } else if (c < 0x20 || c == 0x7F) {
+      out += absl::StrFormat("\\x%02x", c);
+    } else if (c == 0xC2 && i + 1 < cell.size() &&
+               static_cast<unsigned char>(cell[i + 1]) >= 0x80 &&
+               static_cast<unsigned char>(cell[i + 1]) <= 0x9F) {
+      out += absl::StrFormat("\\u%04x", static_cast<unsigned char>(cell[++i]));
+    } else {
+      out += cell[i];
+    }
   }
-  return cell;
+  return out;
 }
 
 void RenderLine(const std::vector<std::string>& cells, const std::vector<size_t>& widths,
@@ -52,7 +72,7 @@ void Table::AlignRight(size_t column) {
 
 void Table::AddRow(std::vector<std::string> cells) {
   cells.resize(headers_.size());
-  for (std::string& cell : cells) cell = Clean(std::move(cell));
+  for (std::string& cell : cells) cell = Clean(cell);
   rows_.push_back(std::move(cells));
 }
 

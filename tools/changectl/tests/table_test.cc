@@ -30,6 +30,15 @@ TEST(TableTest, ReplacesNewlinesAndPadsMissingCells) {
   EXPECT_EQ(t.Render(), "A    B\nx y\n");
 }
 
+TEST(TableTest, ControlCharactersAreShownEscapedNotSentToTheTerminal) {
+  Table t({"TITLE"});
+  t.AddRow({"red \x1b[31mtext\x7f and \xc2\x9b" "31m"});
+  EXPECT_EQ(t.Render(), "TITLE\nred \\x1b[31mtext\\x7f and \\u009b31m\n");
+  EXPECT_EQ(RenderFields({{"title", "bell\a"}}), "title:  bell\\x07\n");
+  // Other non-ASCII text is kept.
+  EXPECT_EQ(RenderFields({{"title", "caf\xc3\xa9"}}), "title:  caf\xc3\xa9\n");
+}
+
 TEST(TableTest, RenderFieldsAlignsKeys) {
   EXPECT_EQ(RenderFields({{"name", "changes/1"}, {"business area", "MO"}}),
             "name:           changes/1\n"
