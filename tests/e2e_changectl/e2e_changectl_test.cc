@@ -151,7 +151,8 @@ TEST_F(ChangectlE2eTest, FrontDoorCountsSubmissionsOverallAndPerArea) {
   // Every submission counts once, where it stands.
   auto json = stack_->Ctl({"portfolio", "front-door", "-o", "json"});
   ASSERT_EQ(json.exit_code, 0) << json.err;
-  for (const auto& period : nlohmann::json::parse(json.out)["periods"]) {
+  const nlohmann::json answer = nlohmann::json::parse(json.out);
+  for (const auto& period : answer["periods"]) {
     auto n = [&](const char* field) {
       return period.contains(field) ? std::stoll(period[field].get<std::string>()) : 0;
     };
