@@ -118,6 +118,15 @@ absl::Status RequireProposer(const v1::Proposal& state, const CommandContext& co
       absl::StrCat("only the proposer may ", action, " this proposal"));
 }
 
+// Separation of duties: a principal who holds both the proposer and the
+// panel role must not score or decide a proposal of their own.
+absl::Status RequireNotProposer(const v1::Proposal& state, const CommandContext& context,
+                                absl::string_view action) {
+  if (state.proposer() != context.actor) return absl::OkStatus();
+  return absl::PermissionDeniedError(
+      absl::StrCat("the proposer may not ", action, " their own proposal"));
+}
+
 void ValidateScore(FieldErrors& errors, absl::string_view field, bool present,
                    const v1::Score& score) {
   if (!present) {
@@ -394,6 +403,7 @@ absl::StatusOr<std::vector<PendingEvent>> DecideRecordAssessment(
   ValidateScore(errors, "affordable", request.has_affordable(), request.affordable());
   CL_RETURN_IF_ERROR(CheckCommand(errors, request.request_id(), state.version(),
                                   request.expected_version(), "proposal"));
+  CL_RETURN_IF_ERROR(RequireNotProposer(state, context, "assess"));
   CL_RETURN_IF_ERROR(
       RequireState(state, {v1::PROPOSAL_STATE_UNDER_ASSESSMENT}, "record an assessment of"));
   const std::string id = state.name().substr(kProposalPrefix.size());
@@ -441,6 +451,7 @@ absl::StatusOr<std::vector<PendingEvent>> DecideProposalDecision(
   }
   CL_RETURN_IF_ERROR(CheckCommand(errors, request.request_id(), state.version(),
                                   request.expected_version(), "proposal"));
+  CL_RETURN_IF_ERROR(RequireNotProposer(state, context, "decide"));
   CL_RETURN_IF_ERROR(RequireState(state, {v1::PROPOSAL_STATE_UNDER_ASSESSMENT}, "decide"));
   const bool approved = request.outcome() == v1::DECISION_OUTCOME_APPROVED;
   if (approved && state.assessments_size() == 0) {

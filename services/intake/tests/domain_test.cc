@@ -266,6 +266,27 @@ TEST_F(IntakeDomainTest, OnlyTheProposerMayAmendSubmitOrWithdraw) {
             absl::StatusCode::kPermissionDenied);
 }
 
+// A principal with both the proposer and the panel role (possible in the
+// tokens file) may sit on the panel, but not for a proposal of their own.
+TEST_F(IntakeDomainTest, TheProposerMayNotAssessOrDecideTheirOwnProposal) {
+  Draft();
+  Submit();
+  StartAssessment();
+  CommandContext proposer_on_panel = proposer_;
+  proposer_on_panel.now = panel_.now;
+  const auto assessed = DecideRecordAssessment(proposal(), Scores(5, 5, 5), proposer_on_panel);
+  EXPECT_EQ(assessed.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(assessed.status().message(), "the proposer may not assess their own proposal");
+  Assess(panel_);
+  EXPECT_EQ(DecideProposalDecision(proposal(), Decision(v1::DECISION_OUTCOME_APPROVED), kChangeId,
+                                   proposer_on_panel)
+                .status()
+                .code(),
+            absl::StatusCode::kPermissionDenied);
+  Decide(v1::DECISION_OUTCOME_APPROVED);
+  EXPECT_EQ(proposal().state(), v1::PROPOSAL_STATE_APPROVED);
+}
+
 TEST_F(IntakeDomainTest, CommandsOnAnUnknownProposalAreNotFound) {
   const v1::Proposal empty;
   EXPECT_EQ(DecideSubmitProposal(empty, {}, proposer_).status().code(),
