@@ -71,6 +71,13 @@ absl::Status FoldCommitted(const std::vector<domain::PendingEvent>& events,
   return absl::OkStatus();
 }
 
+// The domain knows only that "proposal" or "change" is missing; the caller
+// is told which one.
+absl::Status NamedNotFound(const absl::Status& status, const std::string& name) {
+  if (status.code() != absl::StatusCode::kNotFound) return status;
+  return absl::NotFoundError(absl::StrCat(name, " not found"));
+}
+
 // `resource` is the stream the command acts on, empty for a create.
 std::string KeyFor(const std::string& actor, absl::string_view method, absl::string_view resource,
                    const std::string& request_id) {
@@ -213,12 +220,13 @@ grpc::Status IntakeServiceImpl::Command(grpc::ServerContext* context, absl::stri
                                                   : domain::ParseChangeName(request.name()));
     CL_ASSIGN_OR_RETURN(Caller caller, CallerOf(context));
     const std::string stream = kProposal ? domain::ProposalStream(id) : domain::ChangeStream(id);
-    CL_ASSIGN_OR_RETURN(*response,
-                        Run<State>(stream, KeyFor(caller.actor, method, stream, request.request_id()),
-                                   request.expected_version(), caller.actor,
-                                   [&](const State& state) {
-                                     return decide(state, request, caller.context);
-                                   }));
+    absl::StatusOr<State> result =
+        Run<State>(stream, KeyFor(caller.actor, method, stream, request.request_id()),
+                   request.expected_version(), caller.actor, [&](const State& state) {
+                     return decide(state, request, caller.context);
+                   });
+    if (!result.ok()) return NamedNotFound(result.status(), request.name());
+    *response = *std::move(result);
     return absl::OkStatus();
   }());
 }
@@ -259,8 +267,7 @@ grpc::Status IntakeServiceImpl::DecideProposal(grpc::ServerContext* context,
     CL_ASSIGN_OR_RETURN(std::string id, domain::ParseProposalName(request->name()));
     CL_ASSIGN_OR_RETURN(Caller caller, CallerOf(context));
     const std::string change_id = NewUuid();
-    CL_ASSIGN_OR_RETURN(
-        *response,
+    absl::StatusOr<v1::Proposal> result =
         Run<v1::Proposal>(domain::ProposalStream(id),
                           KeyFor(caller.actor, "DecideProposal", domain::ProposalStream(id),
                                  request->request_id()),
@@ -268,7 +275,9 @@ grpc::Status IntakeServiceImpl::DecideProposal(grpc::ServerContext* context,
                           [&](const v1::Proposal& state) {
                             return domain::DecideProposalDecision(state, *request, change_id,
                                                                   caller.context);
-                          }));
+                          });
+    if (!result.ok()) return NamedNotFound(result.status(), request->name());
+    *response = *std::move(result);
     return absl::OkStatus();
   }());
 }

@@ -245,8 +245,10 @@ TEST_F(IntakeServiceTest, UnknownAndMalformedNames) {
   get.set_name("proposal/1");
   EXPECT_EQ(service_->GetProposal(&c2, &get, &proposal).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(Submit("proposals/00000000-0000-4000-8000-000000000000").error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  const grpc::Status submit = Submit("proposals/00000000-0000-4000-8000-000000000000");
+  EXPECT_EQ(submit.error_code(), grpc::StatusCode::NOT_FOUND);
+  // Commands name the resource they could not find, as gets do.
+  EXPECT_EQ(submit.error_message(), "proposals/00000000-0000-4000-8000-000000000000 not found");
 }
 
 TEST_F(IntakeServiceTest, AnotherProposerCannotSubmit) {
