@@ -2,7 +2,6 @@
 // rebuild): one subcommand per PortfolioService RPC.
 #include <cmath>
 #include <cstdio>
-#include <ctime>
 #include <iostream>
 #include <thread>
 
@@ -50,28 +49,11 @@ std::string Count(int64_t n, const std::string& one, const std::string& many) {
   return absl::StrCat(n, " ", n == 1 ? one : many);
 }
 
-// RFC 3339 in UTC with as many fractional digits as the time has (none
-// when whole seconds) and a four-digit year: typed back as --as-of it
-// selects the same events.
-std::string FigureTimestamp(const google::protobuf::Timestamp& ts) {
-  std::time_t t = static_cast<std::time_t>(ts.seconds());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  std::string out = absl::StrFormat("%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-                                    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-  if (ts.nanos() != 0) {
-    std::string frac = absl::StrFormat("%09d", ts.nanos());
-    frac.erase(frac.find_last_not_of('0') + 1);
-    absl::StrAppend(&out, ".", frac);
-  }
-  return out + "Z";
-}
-
 std::string Stands(const pv1::FigureTime& t) {
-  std::string out = t.has_as_of() ? absl::StrCat("as of ", FigureTimestamp(t.as_of()))
+  std::string out = t.has_as_of() ? absl::StrCat("as of ", FormatExactTimestamp(t.as_of()))
                                   : std::string("as known now");
   if (t.has_latest_recorded_at()) {
-    absl::StrAppend(&out, " (latest event recorded ", FigureTimestamp(t.latest_recorded_at()), ")");
+    absl::StrAppend(&out, " (latest event recorded ", FormatExactTimestamp(t.latest_recorded_at()), ")");
   } else {
     absl::StrAppend(&out, " (no events yet)");
   }
@@ -191,7 +173,7 @@ std::string EventRows(const google::protobuf::RepeatedPtrField<pv1::Event>& even
   for (const auto& e : events) {
     std::string type = e.type();
     if (size_t dot = type.rfind('.'); dot != std::string::npos) type = type.substr(dot + 1);
-    t.AddRow({FigureTimestamp(e.recorded_at()), e.source(), type, e.actor(), e.summary()});
+    t.AddRow({FormatExactTimestamp(e.recorded_at()), e.source(), type, e.actor(), e.summary()});
   }
   return t.Render();
 }
@@ -226,8 +208,8 @@ std::string RenderRebuild(const pv1::RebuildStatus& s) {
   return RenderFields({{"rebuilding", s.rebuilding() ? "yes" : "no"},
                        {"source", EnumWord(pv1::RebuildSource_descriptor(), s.source())},
                        {"events", events},
-                       {"started", s.has_started_at() ? FigureTimestamp(s.started_at()) : ""},
-                       {"finished", s.has_finished_at() ? FigureTimestamp(s.finished_at()) : ""},
+                       {"started", s.has_started_at() ? FormatExactTimestamp(s.started_at()) : ""},
+                       {"finished", s.has_finished_at() ? FormatExactTimestamp(s.finished_at()) : ""},
                        {"message", s.message()}});
 }
 
@@ -529,7 +511,7 @@ void AddRebuild(CLI::App* parent, App& app) {
               }
               std::cerr << "changectl: a rebuild from "
                         << EnumWord(pv1::RebuildSource_descriptor(), running.source()) << " started "
-                        << FigureTimestamp(running.started_at())
+                        << FormatExactTimestamp(running.started_at())
                         << " is running; waiting for it instead of starting another\n";
               *r = running;
               status = grpc::Status::OK;

@@ -2,6 +2,8 @@
 
 #include <ctime>
 
+#include <google/protobuf/util/time_util.h>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "changeledger/changectl/table.h"
@@ -68,6 +70,10 @@ std::string FormatTimestamp(const google::protobuf::Timestamp& ts) {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
+}
+
+std::string FormatExactTimestamp(const google::protobuf::Timestamp& ts) {
+  return google::protobuf::util::TimeUtil::ToString(ts);
 }
 
 std::string OriginText(const intake::v1::ChangeOrigin& origin) {
