@@ -1,18 +1,11 @@
 #include "ids.h"
 
-#include <uuid/uuid.h>
-
 #include "absl/strings/str_cat.h"
+#include "changeledger/uuid/name_uuid.h"
 #include "changeledger/uuid/random_uuid.h"
 
 namespace changeledger::intake {
 namespace {
-
-std::string Unparse(const uuid_t uuid) {
-  char text[37];
-  uuid_unparse_lower(uuid, text);
-  return std::string(text);
-}
 
 // Namespace of intake's name-based ids (a fixed random UUID).
 constexpr char kNamespace[] = "5b0f5c3e-3d2a-4a8e-9d61-0c6f5e1b7a42";
@@ -22,11 +15,7 @@ constexpr char kNamespace[] = "5b0f5c3e-3d2a-4a8e-9d61-0c6f5e1b7a42";
 std::string NewUuid() { return uuid::RandomUuid(); }
 
 std::string NameUuid(absl::string_view name) {
-  uuid_t ns;
-  uuid_parse(kNamespace, ns);
-  uuid_t uuid;
-  uuid_generate_sha1(uuid, ns, name.data(), name.size());
-  return Unparse(uuid);
+  return uuid::NameUuid(kNamespace, std::string_view(name.data(), name.size()));
 }
 
 std::string ImportedChangeId(absl::string_view return_reference,

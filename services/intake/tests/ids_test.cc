@@ -22,6 +22,9 @@ TEST(IdsTest, ImportedChangeIdIsDeterministicAndUnambiguous) {
   const std::string id = ImportedChangeId("MO-2021-05-12", "row-1");
   EXPECT_EQ(id, ImportedChangeId("MO-2021-05-12", "row-1"));
   EXPECT_EQ(id[14], '5') << "version 5";
+  // Fixed across releases: a return imported again after an upgrade must
+  // find the changes it registered before.
+  EXPECT_EQ(id, "8a9d3b70-5cf7-58b8-8d4a-30501aea8b3b");
   EXPECT_NE(id, ImportedChangeId("MO-2021-05-12", "row-2"));
   EXPECT_NE(id, ImportedChangeId("FP-2021-05-12", "row-1"));
   EXPECT_NE(ImportedChangeId("a:b", "c"), ImportedChangeId("a", "b:c"));
