@@ -41,6 +41,9 @@ namespace ipb = ::changeledger::intake::v1;
 constexpr char kOfficeToken[] = "office-token-0123456789";
 constexpr char kProposerToken[] = "proposer-token-0123456789";
 constexpr char kAuditorToken[] = "auditor-token-0123456789";
+// A principal with a long name (as a directory's distinguished name can be).
+constexpr char kLongNamedOfficeToken[] = "long-named-office-token-0123456789";
+const std::string kLongPrincipal = "cn=" + std::string(120, 'o') + ",ou=portfolio-office";
 
 bool WaitFor(const std::function<bool()>& pred, absl::Duration timeout = absl::Seconds(40)) {
   const absl::Time deadline = absl::Now() + timeout;
@@ -84,7 +87,9 @@ class ClassificationServerTest : public ::testing::Test {
         << "tokens:\n"
         << "  - {principal: office, token: \"" << kOfficeToken << "\", roles: [portfolio_office]}\n"
         << "  - {principal: pat, token: \"" << kProposerToken << "\", roles: [proposer]}\n"
-        << "  - {principal: audit, token: \"" << kAuditorToken << "\", roles: [auditor]}\n";
+        << "  - {principal: audit, token: \"" << kAuditorToken << "\", roles: [auditor]}\n"
+        << "  - {principal: \"" << kLongPrincipal << "\", token: \"" << kLongNamedOfficeToken
+        << "\", roles: [portfolio_office]}\n";
     // A consumer group per test: each test's service reads intake from the
     // start, independent of the other tests.
     group_ = absl::StrCat("classification-", ::testing::UnitTest::GetInstance()
@@ -522,6 +527,42 @@ TEST_F(ClassificationServerTest, ARequestIdIsScopedByTheChangeItNames) {
   EXPECT_EQ(Get("d")->history_size(), 2);
   EXPECT_EQ(ReadOwnLog("e").size(), 2u);  // the suggestion and the override
   EXPECT_EQ(ReadOwnLog("d").size(), 2u);
+}
+
+TEST_F(ClassificationServerTest, ALongPrincipalsLongestRequestIdIsStoredAndRetried) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  // Changes registered by intake have UUIDs for ids.
+  const std::string id = "0b5c8f8e-6a5e-4a57-9d0b-4c7a3f1f2f10";
+  Register(id, /*experiment=*/false);
+  ASSERT_TRUE(WaitFor([&] { return Get(id).ok(); }));
+  v1::OverrideClassificationRequest ov;
+  ov.set_name("classifications/" + id);
+  ov.set_expected_version(1);
+  ov.mutable_classification()->set_tier(v1::TIER_MANDATED);
+  ov.mutable_classification()->set_complexity(v1::COMPLEXITY_LOW);
+  ov.set_rationale("statutory");
+  ov.set_request_id(std::string(128, 'r'));
+
+  v1::ChangeClassification first;
+  grpc::Status st = stub_->OverrideClassification(Ctx(kLongNamedOfficeToken).get(), ov, &first);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(first.status(), v1::CLASSIFICATION_STATUS_OVERRIDDEN);
+  EXPECT_EQ(first.decision().decided_by(), kLongPrincipal);
+
+  v1::ChangeClassification again;
+  st = stub_->OverrideClassification(Ctx(kLongNamedOfficeToken).get(), ov, &again);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(again.SerializeAsString(), first.SerializeAsString());
+  EXPECT_EQ(ReadOwnLog(id).size(), 2u);  // the suggestion and one override
+
+  // The same key from another principal is that principal's own command.
+  ov.set_expected_version(2);
+  ov.mutable_classification()->set_tier(v1::TIER_INCREMENTAL);
+  v1::ChangeClassification other;
+  st = stub_->OverrideClassification(Ctx(kOfficeToken).get(), ov, &other);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(other.classification().tier(), v1::TIER_INCREMENTAL);
+  EXPECT_EQ(ReadOwnLog(id).size(), 3u);
 }
 
 TEST_F(ClassificationServerTest, ChangesRegisteredWhileDownAreClassifiedOnRestartWithoutDuplicates) {
