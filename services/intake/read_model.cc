@@ -188,6 +188,7 @@ absl::Status ReadModel::ApplyLocked(const eventstore::Envelope& event) {
     if (!event.causation_id().empty()) {
       it->second.causations.push_back(CausationHash(event.causation_id()));
     }
+    RecordArea(it->second.resource.attributes().business_area());
   } else if (stream.rfind("change-", 0) == 0) {
     auto [it, created] = changes_.try_emplace(stream);
     if (created) change_order_.emplace(event.global_position(), stream);
@@ -195,10 +196,20 @@ absl::Status ReadModel::ApplyLocked(const eventstore::Envelope& event) {
     if (!event.causation_id().empty()) {
       it->second.causations.push_back(CausationHash(event.causation_id()));
     }
+    RecordArea(it->second.resource.attributes().business_area());
   }
   if (!status.ok()) return status;
   position_ = event.global_position();
   return absl::OkStatus();
+}
+
+void ReadModel::RecordArea(const std::string& area) {
+  if (!area.empty() && !recorded_areas_.contains(area)) recorded_areas_.insert(area);
+}
+
+bool ReadModel::HasRecordedArea(const std::string& area) const {
+  std::lock_guard lock(mu_);
+  return recorded_areas_.contains(area);
 }
 
 template <typename Resource>

@@ -18,9 +18,10 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
-#include <thread>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -63,6 +64,10 @@ class ReadModel {
       const v1::ListProposalsRequest& request) const;
   absl::StatusOr<v1::ListChangesResponse> ListChanges(const v1::ListChangesRequest& request) const;
 
+  // Whether some proposal or change has, or once had, business area `area`
+  // (so that an area retired from the catalog is still a known filter).
+  bool HasRecordedArea(const std::string& area) const;
+
   // The resource of `stream` as folded from its events 1..`version`: true
   // and `out` set only while the model is healthy and has applied exactly
   // `version` events of that stream (false while it lags, or is ahead of
@@ -90,6 +95,7 @@ class ReadModel {
 
   void Run();
   absl::Status ApplyLocked(const eventstore::Envelope& event);
+  void RecordArea(const std::string& area);
 
   eventstore::EventStore* store_;
   mutable std::mutex mu_;
@@ -105,6 +111,8 @@ class ReadModel {
   std::unordered_map<std::string, Entry<v1::Change>> changes_;
   std::map<uint64_t, std::string> proposal_order_;
   std::map<uint64_t, std::string> change_order_;
+  // Every business area a proposal or change has had.
+  std::set<std::string, std::less<>> recorded_areas_;
   bool stop_ = false;
   std::thread thread_;
 };

@@ -307,6 +307,15 @@ TEST_F(IntakeServiceTest, AnUnknownBusinessAreaFilterIsRefusedNotAnsweredEmpty) 
   areas_ = domain::BusinessAreaCatalog(std::vector<v1::BusinessArea>{});
   ASSERT_TRUE(list("MO", &page).ok());
   EXPECT_EQ(page.proposals_size(), 1);
+  // ... and is an empty answer, not an unknown area, when other filters
+  // leave none of them.
+  v1::ListProposalsRequest approved;
+  approved.set_business_area("MO");
+  approved.set_state(v1::PROPOSAL_STATE_APPROVED);
+  grpc::ServerContext approved_context;
+  const grpc::Status status = service_->ListProposals(&approved_context, &approved, &page);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(page.proposals_size(), 0);
 }
 
 TEST_F(IntakeServiceTest, ConcurrentAmendmentsWithoutVersionsAllLand) {
