@@ -107,14 +107,21 @@ char32_t FoldCase(char32_t c) {
   return c;
 }
 
-std::u32string FoldedCase(absl::string_view text) {
-  std::u32string folded;
+// The form in which two team names are the same team: case folded, and
+// each run of white space one space (text is trimmed before it is checked).
+std::u32string ComparableName(absl::string_view text) {
+  std::u32string comparable;
   for (size_t i = 0; i < text.size();) {
     const CodePoint c = DecodeAt(text, i);
-    folded.push_back(FoldCase(c.value));
     i += c.length;
+    if (IsWhiteSpace(c.value)) {
+      if (!comparable.empty() && comparable.back() == U' ') continue;
+      comparable.push_back(U' ');
+    } else {
+      comparable.push_back(FoldCase(c.value));
+    }
   }
-  return folded;
+  return comparable;
 }
 
 size_t CodePointCount(absl::string_view text) {
@@ -265,17 +272,17 @@ void ValidateAttributes(FieldErrors& errors, const v1::ChangeAttributes& attribu
   if (attributes.teams_size() > static_cast<int>(kMaxTeams)) {
     errors.Add("teams", absl::StrCat("more than ", kMaxTeams, " entries"));
   }
-  // Folded name -> index of its first team.
+  // Comparable name -> index of its first team.
   std::map<std::u32string, int> seen;
   for (int i = 0; i < attributes.teams_size(); ++i) {
     const std::string& team = attributes.teams(i);
     const std::string field = absl::StrCat("teams[", i, "]");
     if (!CheckLine(errors, field, team, kMaxName, /*required=*/true)) continue;
-    const auto [first, inserted] = seen.emplace(FoldedCase(team), i);
+    const auto [first, inserted] = seen.emplace(ComparableName(team), i);
     if (inserted) continue;
     const std::string& earlier = attributes.teams(first->second);
     errors.Add(field, absl::StrCat("duplicate of teams[", first->second, "]",
-                                   earlier == team ? "" : " (letter case aside)"));
+                                   earlier == team ? "" : " (letter case and spacing aside)"));
   }
 
   if (attributes.has_estimated_cost()) {

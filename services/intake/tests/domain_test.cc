@@ -782,7 +782,7 @@ TEST_F(IntakeDomainTest, TeamsThatDifferOnlyInCaseOrPaddingAreDuplicates) {
   auto result = DecideCreateProposal(kProposalId, request, proposer_);
   EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(result.status().message(),
-            "teams[1]: duplicate of teams[0] (letter case aside); "
+            "teams[1]: duplicate of teams[0] (letter case and spacing aside); "
             "teams[2]: duplicate of teams[0]");
 }
 
@@ -837,7 +837,7 @@ TEST_F(IntakeDomainTest, UpdateWithMaskTrimsAndChecksTheNamedFields) {
   request.mutable_update_mask()->add_paths("estimated_cost");
   EXPECT_EQ(DecideUpdateProposal(proposal(), request, proposer_).status().message(),
             "title: contains control character U+001B; "
-            "teams[1]: duplicate of teams[0] (letter case aside); "
+            "teams[1]: duplicate of teams[0] (letter case and spacing aside); "
             "estimated_cost.currency_code: must be GBP, the currency the portfolio reports in "
             "(got \"USD\")");
 }
@@ -948,7 +948,7 @@ TEST_F(IntakeDomainTest, ImportRecordGoesThroughTheSameChecks) {
   *record.mutable_attributes() = CompleteAttributes("  NUMS contract renewal ");
   record.mutable_attributes()->add_teams("forensic services");
   auto events = DecideImportRecord("MO-2021-05-12", record, kChangeId, office_);
-  EXPECT_EQ(events.status().message(), "teams[2]: duplicate of teams[0] (letter case aside)");
+  EXPECT_EQ(events.status().message(), "teams[2]: duplicate of teams[0] (letter case and spacing aside)");
   record.mutable_attributes()->mutable_teams()->RemoveLast();
   events = DecideImportRecord("MO-2021-05-12", record, kChangeId, office_);
   ASSERT_TRUE(events.ok()) << events.status();

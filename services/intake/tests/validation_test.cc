@@ -236,22 +236,23 @@ TEST(ValidationTest, TrimAttributesTrimsSingleLineFieldsOnly) {
   EXPECT_FALSE(no_cost.has_estimated_cost());
 }
 
-TEST(ValidationTest, TeamsDifferingOnlyInLetterCaseAreDuplicates) {
+TEST(ValidationTest, TeamsDifferingOnlyInLetterCaseOrSpacingAreDuplicates) {
   auto attributes = testing::CompleteAttributes();
   attributes.clear_teams();
   for (const char* team : {"Digital Policing", "digital policing", "Digital Policing",
                            "\u00c9quipe Num\u00e9rique", "\u00c9QUIPE NUM\u00c9RIQUE",
                            "\u0421\u0423\u0414", "\u0441\u0443\u0434",
-                           "Digital Policing Unit"}) {
+                           "Digital Policing Unit", "Digital\u00a0 Policing  Unit"}) {
     attributes.add_teams(team);
   }
   FieldErrors errors;
   ValidateAttributes(errors, attributes, BusinessAreaCatalog::Default(), {});
   EXPECT_EQ(errors.Join(),
-            "teams[1]: duplicate of teams[0] (letter case aside); "
+            "teams[1]: duplicate of teams[0] (letter case and spacing aside); "
             "teams[2]: duplicate of teams[0]; "
-            "teams[4]: duplicate of teams[3] (letter case aside); "
-            "teams[6]: duplicate of teams[5] (letter case aside)");
+            "teams[4]: duplicate of teams[3] (letter case and spacing aside); "
+            "teams[6]: duplicate of teams[5] (letter case and spacing aside); "
+            "teams[8]: duplicate of teams[7] (letter case and spacing aside)");
 }
 
 TEST(ValidationTest, EstimatedCostMustBeInPoundsSterling) {
