@@ -5,9 +5,16 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "changeledger/text/utf8.h"
 
 namespace changeledger::intake::domain {
 namespace {
+
+using ::changeledger::text::CodePoint;
+using ::changeledger::text::CountCodePoints;
+using ::changeledger::text::DecodeUtf8;
+using ::changeledger::text::IsControl;
+using ::changeledger::text::IsWhiteSpace;
 
 bool IsLeapYear(int year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
 
@@ -16,52 +23,6 @@ int DaysInMonth(int year, int month) {
   if (month == 2 && IsLeapYear(year)) return 29;
   return kDays[month - 1];
 }
-
-// --- UTF-8 -------------------------------------------------------------------
-
-struct CodePoint {
-  char32_t value;
-  size_t length;  // bytes
-};
-
-// The code point that starts at text[i] (i < text.size()). A byte that does
-// not start a complete sequence decodes as U+FFFD of length 1, so loops
-// always advance and never read past the end.
-CodePoint DecodeAt(absl::string_view text, size_t i) {
-  const auto lead = static_cast<unsigned char>(text[i]);
-  if (lead < 0x80) return {lead, 1};
-  size_t length;
-  char32_t value;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-    value = lead & 0x1F;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    value = lead & 0x0F;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    value = lead & 0x07;
-  } else {
-    return {0xFFFD, 1};
-  }
-  if (i + length > text.size()) return {0xFFFD, 1};
-  for (size_t k = 1; k < length; ++k) {
-    const auto next = static_cast<unsigned char>(text[i + k]);
-    if ((next & 0xC0) != 0x80) return {0xFFFD, 1};
-    value = (value << 6) | (next & 0x3F);
-  }
-  return {value, length};
-}
-
-// Unicode's White_Space property.
-bool IsWhiteSpace(char32_t c) {
-  return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
-         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
-         c == 0x205F || c == 0x3000;
-}
-
-// C0, DEL and C1.
-bool IsControl(char32_t c) { return c < 0x20 || (c >= 0x7F && c <= 0x9F); }
 
 // Unicode's simple case folding (CaseFolding.txt, status C and S) of
 // ASCII, Latin-1, Latin Extended-A, the paired letters of Latin Extended-B
@@ -112,7 +73,7 @@ char32_t FoldCase(char32_t c) {
 std::u32string ComparableName(absl::string_view text) {
   std::u32string comparable;
   for (size_t i = 0; i < text.size();) {
-    const CodePoint c = DecodeAt(text, i);
+    const CodePoint c = DecodeUtf8(text, i);
     i += c.length;
     if (IsWhiteSpace(c.value)) {
       if (!comparable.empty() && comparable.back() == U' ') continue;
@@ -124,16 +85,10 @@ std::u32string ComparableName(absl::string_view text) {
   return comparable;
 }
 
-size_t CodePointCount(absl::string_view text) {
-  size_t count = 0;
-  for (size_t i = 0; i < text.size(); i += DecodeAt(text, i).length) ++count;
-  return count;
-}
-
 // The first control character in `text` that `allowed` does not let through.
 bool FindControl(absl::string_view text, bool (*allowed)(char32_t), char32_t* found) {
   for (size_t i = 0; i < text.size();) {
-    const CodePoint c = DecodeAt(text, i);
+    const CodePoint c = DecodeUtf8(text, i);
     if (IsControl(c.value) && !allowed(c.value)) {
       *found = c.value;
       return true;
@@ -156,7 +111,7 @@ bool CheckString(FieldErrors& errors, absl::string_view field, absl::string_view
     }
     if (value.empty()) return true;
   }
-  if (CodePointCount(value) > max) {
+  if (CountCodePoints(value) > max) {
     errors.Add(field, absl::StrCat("longer than ", max, " characters"));
     return false;
   }
@@ -187,7 +142,7 @@ absl::Status FieldErrors::ToStatus(absl::StatusCode code) const {
 absl::string_view TrimWhitespace(absl::string_view value) {
   size_t begin = 0;
   while (begin < value.size()) {
-    const CodePoint c = DecodeAt(value, begin);
+    const CodePoint c = DecodeUtf8(value, begin);
     if (!IsWhiteSpace(c.value)) break;
     begin += c.length;
   }
@@ -195,7 +150,7 @@ absl::string_view TrimWhitespace(absl::string_view value) {
   while (end > begin) {
     size_t start = end - 1;  // back to the lead byte of the last code point
     while (start > begin && (static_cast<unsigned char>(value[start]) & 0xC0) == 0x80) --start;
-    const CodePoint c = DecodeAt(value, start);
+    const CodePoint c = DecodeUtf8(value, start);
     if (start + c.length != end || !IsWhiteSpace(c.value)) break;
     end = start;
   }

@@ -16,9 +16,12 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "changeledger/changectl/values.h"
+#include "changeledger/text/utf8.h"
 
 namespace changeledger::changectl {
 namespace {
+
+using ::changeledger::text::FirstInvalidUtf8;
 
 using intake::v1::ReturnRecord;
 

@@ -3,16 +3,11 @@
 #include <algorithm>
 
 #include "absl/strings/str_format.h"
+#include "changeledger/text/utf8.h"
 
 namespace changeledger::changectl {
 
-size_t DisplayWidth(absl::string_view text) {
-  size_t width = 0;
-  for (unsigned char c : text) {
-    if ((c & 0xC0) != 0x80) ++width;  // count lead bytes only
-  }
-  return width;
-}
+size_t DisplayWidth(absl::string_view text) { return ::changeledger::text::CountCodePoints(text); }
 
 namespace {
 

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
+#include "changeledger/text/utf8.h"
 
 namespace changeledger::changectl {
 namespace {
@@ -225,53 +226,10 @@ std::string ResourceId(absl::string_view name) {
   return std::string(name);
 }
 
-namespace {
-
-// The length of the well-formed UTF-8 sequence starting at text[i], or 0.
-size_t Utf8SequenceLength(absl::string_view text, size_t i) {
-  const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
-  const unsigned char lead = byte(i);
-  if (lead < 0x80) return 1;
-  size_t length = 0;
-  // The second byte's range excludes overlong forms (E0, F0), surrogates
-  // (ED) and code points above U+10FFFF (F4).
-  unsigned char low = 0x80, high = 0xBF;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    if (lead == 0xE0) low = 0xA0;
-    if (lead == 0xED) high = 0x9F;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    if (lead == 0xF0) low = 0x90;
-    if (lead == 0xF4) high = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + length > text.size() || byte(i + 1) < low || byte(i + 1) > high) return 0;
-  for (size_t k = 2; k < length; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-  }
-  return length;
-}
-
-}  // namespace
-
-size_t FirstInvalidUtf8(absl::string_view text) {
-  for (size_t i = 0; i < text.size();) {
-    const size_t length = Utf8SequenceLength(text, i);
-    if (length == 0) return i;
-    i += length;
-  }
-  return absl::string_view::npos;
-}
-
 std::string Utf8Problem(absl::string_view text) {
-  const size_t bad = FirstInvalidUtf8(text);
+  const size_t bad = ::changeledger::text::FirstInvalidUtf8(text);
   if (bad == absl::string_view::npos) return "";
-  size_t characters = 0;
-  for (size_t i = 0; i < bad; i += Utf8SequenceLength(text, i)) ++characters;
+  const size_t characters = ::changeledger::text::CountCodePoints(text.substr(0, bad));
   char byte[8];
   std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(text[bad]));
   return absl::StrCat("not valid UTF-8 (byte ", byte, " at character ", characters + 1, ")");
@@ -281,14 +239,13 @@ std::string ValidUtf8(absl::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (size_t i = 0; i < text.size();) {
-    const size_t length = Utf8SequenceLength(text, i);
-    if (length == 0) {
-      out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
-      ++i;
+    const auto c = ::changeledger::text::DecodeUtf8(text, i);
+    if (c.valid) {
+      out.append(text.data() + i, c.length);
     } else {
-      out.append(text.data() + i, length);
-      i += length;
+      out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
     }
+    i += c.length;
   }
   return out;
 }

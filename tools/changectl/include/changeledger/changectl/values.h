@@ -69,11 +69,8 @@ absl::StatusOr<std::string> ResourceName(absl::string_view collection, absl::str
 // "changes/<uuid>" -> "<uuid>"; other text unchanged.
 std::string ResourceId(absl::string_view name);
 
-// The offset of the first byte of `text` that does not start a well-formed
-// UTF-8 sequence (RFC 3629: no overlong forms, surrogates or code points
-// above U+10FFFF), or absl::string_view::npos when all of it is UTF-8.
-// Protobuf refuses to send a string field that is not UTF-8.
-size_t FirstInvalidUtf8(absl::string_view text);
+// Protobuf refuses to send a string field that is not UTF-8 (RFC 3629,
+// libs/text), so cells are checked before they are sent.
 // "" when `text` is UTF-8, else "not valid UTF-8 (byte 0xE9 at character 4)":
 // the first bad byte and its 1-based position counted in characters, as a
 // person looking at the cell counts.
