@@ -286,7 +286,7 @@ absl::StatusOr<State> Classifier::Override(const OverrideClassification& cmd,
   std::lock_guard<std::mutex> lock(mu_);
   if (auto replay = Replayed(request_id); replay) return *replay;
   const State state = states_.count(cmd.change_id) ? states_.at(cmd.change_id) : State{};
-  CL_ASSIGN_OR_RETURN(std::vector<Event> events, Decide(state, cmd));
+  CL_ASSIGN_OR_RETURN(std::vector<Event> events, Decide(state, cmd, *ruleset_));
   return AppendAndApply(cmd.change_id, state.version, events, actor, request_id,
                         CommandCauses(request_id));
 }

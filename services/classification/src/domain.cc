@@ -170,7 +170,8 @@ absl::StatusOr<std::vector<Event>> Decide(const State& state, const ConfirmClass
   return out;
 }
 
-absl::StatusOr<std::vector<Event>> Decide(const State& state, const OverrideClassification& cmd) {
+absl::StatusOr<std::vector<Event>> Decide(const State& state, const OverrideClassification& cmd,
+                                          const Ruleset& ruleset) {
   std::vector<std::string> errors;
   CheckChangeId(cmd.change_id, errors);
   if (cmd.expected_version == 0) {
@@ -186,6 +187,11 @@ absl::StatusOr<std::vector<Event>> Decide(const State& state, const OverrideClas
     errors.push_back("classification.complexity: required");
   } else if (ComplexityName(c.complexity) == "UNSPECIFIED") {
     errors.push_back("classification.complexity: unknown value");
+  } else if (const Complexity floor = ruleset.ComplexityFloor(c.tier); c.complexity < floor) {
+    errors.push_back(absl::StrCat("classification.complexity: a ", TierName(c.tier),
+                                  " change is at least ", ComplexityName(floor),
+                                  " (the tier's complexity floor in ruleset ", ruleset.id(),
+                                  " v", ruleset.version(), ")"));
   }
   for (size_t i = 0; i < c.types.size(); ++i) {
     if (ComplexityTypeName(c.types[i]) == "UNSPECIFIED") {

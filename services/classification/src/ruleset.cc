@@ -427,6 +427,10 @@ TierGuidance Ruleset::GuidanceFor(Tier tier) const {
   const TierProfile& p = it->second;
   return {p.change_approach, p.governance, p.leadership, p.resourcing_demand};
 }
+Complexity Ruleset::ComplexityFloor(Tier tier) const {
+  auto it = impl_->tiers.find(tier);
+  return it == impl_->tiers.end() ? Complexity::kUnspecified : it->second.complexity_floor;
+}
 size_t Ruleset::complexity_rule_count() const { return impl_->complexity_rules.size(); }
 std::vector<std::string> Ruleset::rule_ids() const {
   std::vector<std::string> ids;

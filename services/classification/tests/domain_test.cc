@@ -162,7 +162,7 @@ TEST_F(ClassificationDomainTest, OverrideRecordsClassificationAndRationale) {
                                              ComplexityType::kStructural,
                                              ComplexityType::kStructural}},
                              "  Part of the CONNECT programme.  "};
-  auto r = Decide(s, cmd);
+  auto r = Decide(s, cmd, *ruleset_);
   ASSERT_TRUE(r.ok()) << r.status();
   const auto& ev = std::get<ClassificationOverridden>((*r)[0]);
   EXPECT_THAT(ev.classification.types,
@@ -181,7 +181,7 @@ TEST_F(ClassificationDomainTest, OverrideValidationNamesEachField) {
                              Classification{Tier::kUnspecified, Complexity::kUnspecified,
                                             {ComplexityType::kUnspecified}},
                              "   "};
-  auto r = Decide(s, cmd);
+  auto r = Decide(s, cmd, *ruleset_);
   ASSERT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   const std::string msg(r.status().message());
   EXPECT_THAT(msg, HasSubstr("classification.tier: required"));
@@ -193,7 +193,7 @@ TEST_F(ClassificationDomainTest, OverrideValidationNamesEachField) {
                                Classification{static_cast<Tier>(9), static_cast<Complexity>(7),
                                               {static_cast<ComplexityType>(5)}},
                                std::string(4001, 'r')};
-  r = Decide(s, cmd);
+  r = Decide(s, cmd, *ruleset_);
   ASSERT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(r.status().message()), HasSubstr("classification.tier: unknown value"));
   EXPECT_THAT(std::string(r.status().message()),
@@ -205,14 +205,33 @@ TEST_F(ClassificationDomainTest, OverrideRejectsStaleVersionAndUnknownChange) {
   State s = Registered();
   OverrideClassification cmd{"c1", 5, Classification{Tier::kMandated, Complexity::kLow, {}},
                              "why"};
-  EXPECT_EQ(Decide(s, cmd).status().code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(Decide(s, cmd, *ruleset_).status().code(), absl::StatusCode::kAborted);
   State unknown;
   cmd.expected_version = 1;
-  EXPECT_EQ(Decide(unknown, cmd).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Decide(unknown, cmd, *ruleset_).status().code(),
+            absl::StatusCode::kFailedPrecondition);
   cmd.expected_version = 0;
-  auto missing = Decide(s, cmd);
+  auto missing = Decide(s, cmd, *ruleset_);
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(missing.status().message()), HasSubstr("expected_version: required"));
+}
+
+TEST_F(ClassificationDomainTest, OverrideRespectsTheTiersComplexityFloor) {
+  // 3.13a: transformational change deals with high levels of complexity;
+  // 3.15: the transform tier is exclusively of high and medium complexity.
+  State s = Registered();
+  OverrideClassification cmd{"c1", 1,
+                             Classification{Tier::kTransformational, Complexity::kLow, {}},
+                             "SRO appointed"};
+  auto low = Decide(s, cmd, *ruleset_);
+  ASSERT_EQ(low.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(low.status().message()),
+              HasSubstr("classification.complexity: a TRANSFORMATIONAL change is at least MEDIUM"));
+  cmd.classification.complexity = Complexity::kMedium;
+  EXPECT_TRUE(Decide(s, cmd, *ruleset_).ok());
+  // Tiers without a floor take any complexity.
+  cmd.classification = Classification{Tier::kIncremental, Complexity::kLow, {}};
+  EXPECT_TRUE(Decide(s, cmd, *ruleset_).ok());
 }
 
 TEST_F(ClassificationDomainTest, AmendedFeaturesNeverSilentlyReplaceConfirmedClassification) {
@@ -257,7 +276,8 @@ TEST_F(ClassificationDomainTest, OverriddenClassificationStandsAgainstNewSuggest
   State s = Registered(Mandated());
   Commit(s, *Decide(s, OverrideClassification{
                            "c1", 1, Classification{Tier::kIncremental, Complexity::kLow, {}},
-                           "local contract only"}));
+                           "local contract only"},
+                    *ruleset_));
   Commit(s, *DecideOnIntake(s, Fact(IntakeFact::Kind::kAmended, 2, Experiment()), *ruleset_));
   EXPECT_EQ(s.status, Status::kOverridden);
   EXPECT_EQ(s.Effective()->tier, Tier::kIncremental);
@@ -266,7 +286,8 @@ TEST_F(ClassificationDomainTest, OverriddenClassificationStandsAgainstNewSuggest
   Commit(s, *Decide(s, OverrideClassification{
                            "c1", 3, Classification{Tier::kMandated, Complexity::kMedium,
                                                    {ComplexityType::kStructural}},
-                           "scope grew"}));
+                           "scope grew"},
+                    *ruleset_));
   EXPECT_EQ(s.version, 4u);
   EXPECT_EQ(s.in_force->classification.tier, Tier::kMandated);
   EXPECT_EQ(s.in_force->rationale, "scope grew");
@@ -292,7 +313,8 @@ TEST_F(ClassificationDomainTest, ClosedOrStoppedChangeRejectsCommandsAndFurtherS
                 HasSubstr(kind == IntakeFact::Kind::kStopped ? "stopped" : "closed"));
     auto override_cmd = Decide(
         s, OverrideClassification{"c1", 2, Classification{Tier::kMandated, Complexity::kLow, {}},
-                                  "r"});
+                                  "r"},
+        *ruleset_);
     EXPECT_EQ(override_cmd.status().code(), absl::StatusCode::kFailedPrecondition);
     auto later = DecideOnIntake(s, Fact(IntakeFact::Kind::kAmended, 3, Experiment()), *ruleset_);
     ASSERT_TRUE(later.ok());

@@ -199,13 +199,16 @@ struct OverrideClassification {
 //   ABORTED              expected_version differs from the stream version.
 absl::StatusOr<std::vector<Event>> Decide(const State& state, const ConfirmClassification& cmd);
 
+// The complexity may not be below the tier's complexity floor in `ruleset`
+// (a transformational change is at least medium, 3.13a and 3.15).
 // Errors:
 //   INVALID_ARGUMENT     naming each bad field (change_id, expected_version,
 //                        classification.tier, classification.complexity,
 //                        classification.types[i], rationale).
 //   FAILED_PRECONDITION  unknown, closed or stopped change.
 //   ABORTED              expected_version differs from the stream version.
-absl::StatusOr<std::vector<Event>> Decide(const State& state, const OverrideClassification& cmd);
+absl::StatusOr<std::vector<Event>> Decide(const State& state, const OverrideClassification& cmd,
+                                          const Ruleset& ruleset);
 
 // --- queue and what-if (read side, pure) ---
 
