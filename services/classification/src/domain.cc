@@ -14,6 +14,16 @@ constexpr size_t kMaxChangeId = 128;
 constexpr size_t kMaxNote = 2000;
 constexpr size_t kMaxRationale = 4000;
 
+// Length in Unicode code points, as the API states its limits (protobuf
+// strings are UTF-8: count every byte that does not continue a sequence).
+size_t Characters(absl::string_view text) {
+  size_t n = 0;
+  for (char ch : text) {
+    if ((static_cast<unsigned char>(ch) & 0xC0) != 0x80) ++n;
+  }
+  return n;
+}
+
 void CheckChangeId(std::string_view change_id, std::vector<std::string>& errors) {
   if (change_id.empty()) {
     errors.push_back("change_id: required");
@@ -151,7 +161,7 @@ absl::StatusOr<std::vector<Event>> Decide(const State& state, const ConfirmClass
   if (cmd.expected_version == 0) {
     errors.push_back("expected_version: required (the version last read)");
   }
-  if (cmd.note.size() > kMaxNote) {
+  if (Characters(cmd.note) > kMaxNote) {
     errors.push_back(absl::StrCat("note: at most ", kMaxNote, " characters"));
   }
   if (!errors.empty()) return Invalid(errors);
@@ -201,7 +211,7 @@ absl::StatusOr<std::vector<Event>> Decide(const State& state, const OverrideClas
   const absl::string_view rationale = absl::StripAsciiWhitespace(cmd.rationale);
   if (rationale.empty()) {
     errors.push_back("rationale: required: say why the suggestion is overridden");
-  } else if (cmd.rationale.size() > kMaxRationale) {
+  } else if (Characters(rationale) > kMaxRationale) {
     errors.push_back(absl::StrCat("rationale: at most ", kMaxRationale, " characters"));
   }
   if (!errors.empty()) return Invalid(errors);

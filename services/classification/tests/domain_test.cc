@@ -201,6 +201,23 @@ TEST_F(ClassificationDomainTest, OverrideValidationNamesEachField) {
   EXPECT_THAT(std::string(r.status().message()), HasSubstr("rationale: at most 4000"));
 }
 
+TEST_F(ClassificationDomainTest, NoteAndRationaleLimitsCountCharactersNotBytes) {
+  // "é" is two bytes in UTF-8: 2000 and 4000 of them are within the limits.
+  std::string e2000;
+  for (int i = 0; i < 2000; ++i) e2000 += "\xC3\xA9";
+  State s = Registered();
+  EXPECT_TRUE(Decide(s, ConfirmClassification{"c1", 1, e2000}).ok());
+  auto long_note = Decide(s, ConfirmClassification{"c1", 1, e2000 + "x"});
+  EXPECT_THAT(std::string(long_note.status().message()), HasSubstr("note: at most 2000"));
+
+  OverrideClassification cmd{"c1", 1, Classification{Tier::kMandated, Complexity::kLow, {}},
+                             e2000 + e2000};
+  EXPECT_TRUE(Decide(s, cmd, *ruleset_).ok());
+  cmd.rationale += "x";
+  auto long_rationale = Decide(s, cmd, *ruleset_);
+  EXPECT_THAT(std::string(long_rationale.status().message()), HasSubstr("rationale: at most 4000"));
+}
+
 TEST_F(ClassificationDomainTest, OverrideRejectsStaleVersionAndUnknownChange) {
   State s = Registered();
   OverrideClassification cmd{"c1", 5, Classification{Tier::kMandated, Complexity::kLow, {}},
