@@ -146,6 +146,9 @@ v1::ChangeClassification ToApi(const State& s, const std::vector<RecordedEvent>&
     guidance->set_governance(g.governance);
     guidance->set_leadership(g.leadership);
     guidance->set_resourcing_demand(g.resourcing_demand);
+    for (std::string& line : ruleset.TypeGuidanceFor(effective->types)) {
+      guidance->add_type_guidance(std::move(line));
+    }
   }
   if (s.in_force) {
     v1::ClassificationDecision* d = out.mutable_decision();

@@ -427,6 +427,16 @@ TierGuidance Ruleset::GuidanceFor(Tier tier) const {
   const TierProfile& p = it->second;
   return {p.change_approach, p.governance, p.leadership, p.resourcing_demand};
 }
+std::vector<std::string> Ruleset::TypeGuidanceFor(const std::vector<ComplexityType>& types) const {
+  std::vector<std::string> lines;
+  for (ComplexityType t : types) {
+    auto it = impl_->type_guidance.find(t);
+    if (it != impl_->type_guidance.end()) {
+      lines.push_back(absl::StrCat(ComplexityTypeName(t), ": ", it->second));
+    }
+  }
+  return lines;
+}
 Complexity Ruleset::ComplexityFloor(Tier tier) const {
   auto it = impl_->tiers.find(tier);
   return it == impl_->tiers.end() ? Complexity::kUnspecified : it->second.complexity_floor;
@@ -657,12 +667,7 @@ Suggestion Ruleset::Evaluate(const ChangeFacts& facts) const {
   s.governance = profile.governance;
   s.leadership = profile.leadership;
   s.resourcing_demand = profile.resourcing_demand;
-  for (ComplexityType t : c.types) {
-    auto it = r.type_guidance.find(t);
-    if (it != r.type_guidance.end()) {
-      s.type_guidance.push_back(absl::StrCat(ComplexityTypeName(t), ": ", it->second));
-    }
-  }
+  s.type_guidance = TypeGuidanceFor(c.types);
   return s;
 }
 

@@ -35,6 +35,7 @@
 namespace changeledger::classification {
 namespace {
 
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 namespace ipb = ::changeledger::intake::v1;
 
@@ -368,6 +369,9 @@ TEST_F(ClassificationServerTest, IntakeToKafkaToClassificationAndTheApi) {
   EXPECT_EQ(out.guidance().change_approach(), mandated_approach);
   EXPECT_EQ(Get("c2")->guidance().change_approach(), mandated_approach);
   EXPECT_EQ(Get("c2")->latest_suggestion().change_approach(), experimental_approach);
+  // Guidance per complexity type follows the types in force too.
+  EXPECT_THAT(out.guidance().type_guidance(), ElementsAre(HasSubstr("SOCIO_POLITICAL: ")));
+  EXPECT_THAT(Get("c2")->guidance().type_guidance(), ElementsAre(HasSubstr("SOCIO_POLITICAL: ")));
 
   // Filters.
   v1::ListClassificationsRequest list;

@@ -60,6 +60,7 @@ std::string RenderClassification(const cv1::ChangeClassification& c) {
     f.push_back({"governance", c.guidance().governance()});
     f.push_back({"leadership", c.guidance().leadership()});
     f.push_back({"resourcing demand", c.guidance().resourcing_demand()});
+    for (const std::string& line : c.guidance().type_guidance()) f.push_back({"type guidance", line});
   }
   if (c.has_decision() && c.decision().kind() != 0) {
     f.push_back({"decided", absl::StrCat(StatusWord(c.decision().kind()), " by ",

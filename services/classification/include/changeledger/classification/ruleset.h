@@ -116,6 +116,9 @@ class Ruleset {
   Suggestion Evaluate(const ChangeFacts& facts) const;
   // The ruleset's profile of `tier`; empty for Tier::kUnspecified.
   TierGuidance GuidanceFor(Tier tier) const;
+  // One line of approach guidance per type in `types` that the ruleset
+  // gives guidance for, e.g. "EMERGENT: work iteratively ...".
+  std::vector<std::string> TypeGuidanceFor(const std::vector<ComplexityType>& types) const;
   // The least complexity a change of `tier` has (the profile's
   // complexity_floor); Complexity::kUnspecified when the tier has none.
   Complexity ComplexityFloor(Tier tier) const;
