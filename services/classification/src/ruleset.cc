@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <functional>
@@ -181,6 +182,15 @@ bool Holds(const Condition& c, const ChangeFacts& facts,
     matched->push_back({c.feature->info.name, c.text, FormatValue(*c.feature, v)});
   }
   return ok;
+}
+
+// Every feature `c` reads, each once, in the order first read.
+void CollectFeatures(const Condition& c, std::vector<const FeatureDef*>& out) {
+  if (c.kind == Condition::Kind::kLeaf) {
+    if (std::find(out.begin(), out.end(), c.feature) == out.end()) out.push_back(c.feature);
+    return;
+  }
+  for (const Condition& child : c.children) CollectFeatures(child, out);
 }
 
 struct TierProfile {
@@ -405,6 +415,8 @@ struct Ruleset::Impl {
   std::string source;
   std::map<Tier, TierProfile> tiers;
   std::vector<TierRule> tier_rules;
+  // The features the tier rules read: what the default tier explains.
+  std::vector<const FeatureDef*> tier_features;
   Tier default_tier = Tier::kUnspecified;
   std::string default_description;
   int32_t medium_from = 0;
@@ -519,6 +531,7 @@ void ParseInto(const YAML::Node& root, Ruleset::Impl& r) {
     }
     tr.tier = *t;
     tr.when = ParseCondition(Required(rule, w, "when"), Join(w, "when"), 0);
+    CollectFeatures(tr.when, r.tier_features);
     r.tier_rules.push_back(std::move(tr));
   }
 
@@ -632,6 +645,17 @@ Suggestion Ruleset::Evaluate(const ChangeFacts& facts) const {
     fired.description = r.default_description;
     fired.effect = absl::StrCat("tier ", TierName(tier));
     fired.decisive = true;
+    // No rule held: show what the tier rules saw, and which of it was
+    // never stated (a count, cost or level left at zero).
+    for (const FeatureDef* def : r.tier_features) {
+      const double v = def->get(facts);
+      const std::string& name = def->info.name;
+      const std::string shown = FormatValue(*def, v);
+      const bool unstated = v == 0 && def->info.kind != FeatureInfo::Kind::kBool;
+      fired.matched.push_back(
+          {name, unstated ? absl::StrCat(name, " not stated") : absl::StrCat(name, " == ", shown),
+           shown});
+    }
     s.fired_rules.push_back(std::move(fired));
   }
 

@@ -196,6 +196,26 @@ TEST_F(ShippedRulesetTest, ExplanationNamesTheMatchedFeatureValues) {
   EXPECT_EQ(s.type_points.at("STRUCTURAL"), 4);  // S3 + S8 + S9
 }
 
+TEST_F(ShippedRulesetTest, DefaultTierExplainsWhatTheTierRulesSawAndWhatWasNotStated) {
+  ChangeFacts f;
+  f.improves_established_service = true;
+  f.third_party_procurement = true;  // keeps T3 from holding
+  const Suggestion s = ruleset_->Evaluate(f);
+  const FiredRule* d = FindFired(s, "default-tier");
+  ASSERT_NE(d, nullptr);
+  EXPECT_TRUE(d->decisive);
+  std::vector<std::string> seen;
+  for (const MatchedCondition& m : d->matched) seen.push_back(m.condition + " (" + m.actual + ")");
+  EXPECT_THAT(seen, testing::IsSupersetOf({"improves_established_service == true (true)",
+                                           "third_party_procurement == true (true)",
+                                           "has_business_case == false (false)",
+                                           "organisational_scope not stated (UNSPECIFIED)",
+                                           "estimated_cost_gbp not stated (0)"}));
+  // Each feature once, though several tier rules read it.
+  std::set<std::string> features;
+  for (const MatchedCondition& m : d->matched) EXPECT_TRUE(features.insert(m.feature).second);
+}
+
 TEST_F(ShippedRulesetTest, TypeGuidanceFollowsPresentTypes) {
   ChangeFacts f;
   f.public_or_political_interest = Interest::kHigh;

@@ -72,7 +72,9 @@ struct Suggestion {
   // One line per complexity type present, from the ruleset's type guidance.
   std::vector<std::string> type_guidance;
   // Tier rules first (file order), then complexity rules (file order). When
-  // no tier rule held, a pseudo rule "default-tier" is listed as decisive.
+  // no tier rule held, a pseudo rule "default-tier" is listed as decisive,
+  // matching every feature the tier rules read ("<feature> not stated"
+  // for a level, count or cost left at zero).
   std::vector<FiredRule> fired_rules;
   // Total complexity points and points per type ("STRUCTURAL" -> 3).
   int32_t complexity_points = 0;
