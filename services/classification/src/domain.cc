@@ -149,8 +149,14 @@ absl::StatusOr<std::vector<Event>> DecideOnIntake(const State& state, const Inta
   ev.facts = fact.facts;
   ev.suggestion = ruleset.Evaluate(fact.facts);
   ev.trigger = fact.trigger;
+  // A suggestion that differs from the decision in force needs review,
+  // unless it is the one the office decided on already: an amendment that
+  // leaves the suggestion as it was (planned dates, say) does not send an
+  // overridden change back to the queue. A review already pending stays.
   ev.review_required =
-      state.in_force && !(state.in_force->classification == ev.suggestion.classification);
+      state.in_force && !(state.in_force->classification == ev.suggestion.classification) &&
+      (state.review_pending || !state.latest_suggestion ||
+       !(state.latest_suggestion->suggestion.classification == ev.suggestion.classification));
   out.push_back(std::move(ev));
   return out;
 }

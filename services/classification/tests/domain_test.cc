@@ -311,6 +311,38 @@ TEST_F(ClassificationDomainTest, OverriddenClassificationStandsAgainstNewSuggest
   EXPECT_FALSE(s.review_pending);
 }
 
+TEST_F(ClassificationDomainTest, AmendmentLeavingTheSuggestionDoesNotRequeueAnOverride) {
+  State s = Registered(Mandated());
+  Commit(s, *Decide(s, OverrideClassification{
+                           "c1", 1, Classification{Tier::kIncremental, Complexity::kLow, {}},
+                           "local contract only"},
+                    *ruleset_));
+  // The planned end moves: new facts, the same suggestion the office
+  // overrode already.
+  ChangeFacts later = Mandated();
+  later.planned_duration_months = 18;
+  auto r = DecideOnIntake(s, Fact(IntakeFact::Kind::kAmended, 2, later), *ruleset_);
+  ASSERT_TRUE(r.ok());
+  ASSERT_THAT(*r, SizeIs(1));
+  EXPECT_FALSE(std::get<ClassificationSuggested>((*r)[0]).review_required);
+  Commit(s, *r);
+  EXPECT_FALSE(s.review_pending);
+  EXPECT_THAT(Queue({s}), IsEmpty());
+
+  // A different suggestion does need review, and stays pending through an
+  // amendment that leaves it as it is.
+  Commit(s, *DecideOnIntake(s, Fact(IntakeFact::Kind::kAmended, 3, Experiment()), *ruleset_));
+  EXPECT_TRUE(s.review_pending);
+  ChangeFacts experiment_later = Experiment();
+  experiment_later.planned_duration_months = 6;
+  r = DecideOnIntake(s, Fact(IntakeFact::Kind::kAmended, 4, experiment_later), *ruleset_);
+  ASSERT_TRUE(r.ok());
+  ASSERT_THAT(*r, SizeIs(1));
+  EXPECT_TRUE(std::get<ClassificationSuggested>((*r)[0]).review_required);
+  Commit(s, *r);
+  EXPECT_TRUE(s.review_pending);
+}
+
 TEST_F(ClassificationDomainTest, ClosedOrStoppedChangeRejectsCommandsAndFurtherSuggestions) {
   for (auto kind : {IntakeFact::Kind::kClosed, IntakeFact::Kind::kStopped}) {
     State s = Registered();

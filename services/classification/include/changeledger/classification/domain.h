@@ -12,8 +12,10 @@
 //     confirmation (it is in the queue);
 //   * once confirmed or overridden, the classification in force is never
 //     replaced by a later suggestion: a new suggestion that differs from it
-//     is recorded as pending review (the change is back in the queue); the
-//     one in force stands until it is confirmed or overridden again;
+//     is recorded as pending review (the change is back in the queue),
+//     unless it is the same as the suggestion before it and no review is
+//     pending (the office decided on it already); the one in force stands
+//     until it is confirmed or overridden again;
 //   * a closed or stopped change is closed for classification.
 #ifndef CHANGELEDGER_CLASSIFICATION_DOMAIN_H_
 #define CHANGELEDGER_CLASSIFICATION_DOMAIN_H_
@@ -56,7 +58,8 @@ struct ClassificationSuggested {
   Suggestion suggestion;
   TriggerRef trigger;
   // True when a confirmed or overridden classification is in force and this
-  // suggestion differs from it: it waits for review and replaces nothing.
+  // suggestion differs from it (and from the suggestion before it, unless a
+  // review is pending already): it waits for review and replaces nothing.
   bool review_required = false;
 
   friend bool operator==(const ClassificationSuggested&, const ClassificationSuggested&) = default;
