@@ -370,8 +370,7 @@ Condition ParseCondition(const YAML::Node& node, const std::string& where, int d
   }
   c.op = *op;
   const bool is_set = c.op == Op::kIn || c.op == Op::kNotIn;
-  const bool ordered = c.op != Op::kEq && c.op != Op::kNe && !is_set;
-  if (ordered && c.feature->info.kind == FeatureInfo::Kind::kBool) {
+  if (c.op != Op::kEq && c.op != Op::kNe && c.feature->info.kind == FeatureInfo::Kind::kBool) {
     Fail(Join(where, "op"), absl::StrCat("operator \"", op_text, "\" does not apply to true/false",
                                          " feature \"", name, "\" (use == or !=)"));
   }

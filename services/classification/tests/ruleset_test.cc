@@ -459,6 +459,11 @@ TEST(InvalidRulesetTest, OrderedOperatorOnBooleanFeature) {
                              "    when: {feature: sro_led, op: \">=\", value: true}\n",
                              kNoRules),
                  {"when.op", "does not apply to true/false feature \"sro_led\""});
+  // Nor do in and not_in: true/false take == and != only.
+  ExpectRejected(MakeRuleset("  - id: R1\n    description: d\n    tier: MANDATED\n"
+                             "    when: {feature: sro_led, op: in, values: [true]}\n",
+                             kNoRules),
+                 {"when.op", "operator \"in\" does not apply to true/false feature \"sro_led\""});
 }
 
 TEST(InvalidRulesetTest, ValueOfTheWrongKind) {
