@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "changeledger/text/utf8.h"
 
 namespace changeledger::classification {
 namespace {
@@ -13,16 +14,6 @@ namespace {
 constexpr size_t kMaxChangeId = 128;
 constexpr size_t kMaxNote = 2000;
 constexpr size_t kMaxRationale = 4000;
-
-// Length in Unicode code points, as the API states its limits (protobuf
-// strings are UTF-8: count every byte that does not continue a sequence).
-size_t Characters(absl::string_view text) {
-  size_t n = 0;
-  for (char ch : text) {
-    if ((static_cast<unsigned char>(ch) & 0xC0) != 0x80) ++n;
-  }
-  return n;
-}
 
 void CheckChangeId(std::string_view change_id, std::vector<std::string>& errors) {
   if (change_id.empty()) {
@@ -167,7 +158,7 @@ absl::StatusOr<std::vector<Event>> Decide(const State& state, const ConfirmClass
   if (cmd.expected_version == 0) {
     errors.push_back("expected_version: required (the version last read)");
   }
-  if (Characters(cmd.note) > kMaxNote) {
+  if (text::CountCodePoints(cmd.note) > kMaxNote) {
     errors.push_back(absl::StrCat("note: at most ", kMaxNote, " characters"));
   }
   if (!errors.empty()) return Invalid(errors);
@@ -217,7 +208,7 @@ absl::StatusOr<std::vector<Event>> Decide(const State& state, const OverrideClas
   const absl::string_view rationale = absl::StripAsciiWhitespace(cmd.rationale);
   if (rationale.empty()) {
     errors.push_back("rationale: required: say why the suggestion is overridden");
-  } else if (Characters(rationale) > kMaxRationale) {
+  } else if (text::CountCodePoints(rationale) > kMaxRationale) {
     errors.push_back(absl::StrCat("rationale: at most ", kMaxRationale, " characters"));
   }
   if (!errors.empty()) return Invalid(errors);
