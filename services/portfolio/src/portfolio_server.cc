@@ -61,6 +61,11 @@ class PortfolioProbe {
   metrics::Counter rebuilds_;
 };
 
+// Present from the start of a rebuild until it has caught up; its value
+// is the source's name. A view found with it at start holds a part of a
+// rebuild only, and is rebuilt again rather than served.
+constexpr char kRebuildMarkerKey[] = "m/portfolio/rebuilding";
+
 std::string DefaultGroupId(const std::string& data_dir) {
   char host[256] = {0};
   gethostname(host, sizeof(host) - 1);
@@ -111,6 +116,8 @@ class PortfolioServerImpl final : public PortfolioServer, public ViewControl {
                                     return false;
                                   });
     if (!scanned.ok()) return scanned;
+    auto marker = store_->Get(kRebuildMarkerKey);
+    if (!marker.ok()) return marker.status();
 
     metrics::RegisterProcessMetrics(registry_);
     if (!options_.common.metrics_listen.empty()) {
@@ -128,7 +135,32 @@ class PortfolioServerImpl final : public PortfolioServer, public ViewControl {
     server_->DeclareDependency("view_store", rpc::DependencyKind::kRequired, true);
     server_->DeclareDependency("source", rpc::DependencyKind::kRequired, true);
 
-    if (options_.source != "none") {
+    pb::RebuildSource interrupted = pb::REBUILD_SOURCE_UNSPECIFIED;
+    if (marker->has_value() && !pb::RebuildSource_Parse(**marker, &interrupted)) {
+      interrupted = pb::REBUILD_SOURCE_UNSPECIFIED;
+    }
+    if (marker->has_value()) {
+      // The process stopped before the rebuild had caught up: the view
+      // holds a part of the log only. Start it again, from the source it
+      // was started from when that is still configured.
+      pb::RebuildSource source = interrupted;
+      if (!SourceConfigured(source)) {
+        source = options_.source == "kafka"        ? pb::REBUILD_SOURCE_KAFKA
+                 : options_.source == "log_reader" ? pb::REBUILD_SOURCE_LOG_READER
+                                                   : pb::REBUILD_SOURCE_UNSPECIFIED;
+      }
+      if (!SourceConfigured(source)) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "the view holds an unfinished rebuild from ", **marker,
+            " and no source to rebuild it from is configured"));
+      }
+      spdlog::warn("msg=\"unfinished rebuild found: rebuilding again\" interrupted={} source={}",
+                   **marker, pb::RebuildSource_Name(source));
+      std::lock_guard lock(mu_);
+      if (auto s = bus::WipeProjection(*store_, PortfolioProjection::kName); !s.ok()) return s;
+      holder_.Reset();
+      if (auto s = StartRunnersLocked(source, /*rebuild=*/true); !s.ok()) return s;
+    } else if (options_.source != "none") {
       const pb::RebuildSource source = options_.source == "kafka" ? pb::REBUILD_SOURCE_KAFKA
                                                                   : pb::REBUILD_SOURCE_LOG_READER;
       std::lock_guard lock(mu_);
@@ -207,6 +239,11 @@ class PortfolioServerImpl final : public PortfolioServer, public ViewControl {
   }
 
  private:
+  bool SourceConfigured(pb::RebuildSource source) const {
+    return (source == pb::REBUILD_SOURCE_KAFKA && !options_.common.kafka_bootstrap_servers.empty()) ||
+           (source == pb::REBUILD_SOURCE_LOG_READER && !options_.log_readers.empty());
+  }
+
   RebuildInfo RebuildInfoLocked() const {
     RebuildInfo info = info_;
     if (!info.rebuilding) return info;
@@ -220,6 +257,12 @@ class PortfolioServerImpl final : public PortfolioServer, public ViewControl {
       caught_up = caught_up && !r->rebuilding();
     }
     if (caught_up) {
+      kv::WriteBatch done;
+      done.Delete(kRebuildMarkerKey);
+      if (const absl::Status s = store_->Write(done, /*sync=*/true); !s.ok()) {
+        // Still marked: the next start rebuilds once more.
+        spdlog::error("msg=\"cannot clear the rebuild marker\" error=\"{}\"", s.ToString());
+      }
       info.rebuilding = false;
       info.finished_at = absl::Now();
       info.events_total = info.events_applied;
@@ -265,6 +308,11 @@ class PortfolioServerImpl final : public PortfolioServer, public ViewControl {
       }
     }
     if (rebuild) {
+      // Marked before the first fact is applied, so that a restart before
+      // the rebuild has caught up does not serve a part of the log.
+      kv::WriteBatch mark;
+      mark.Put(kRebuildMarkerKey, pb::RebuildSource_Name(source));
+      if (auto s = store_->Write(mark, /*sync=*/true); !s.ok()) return s;
       // Every runner wipes (an already empty view) and marks itself
       // rebuilding before any of them starts applying.
       for (auto& r : runners) {

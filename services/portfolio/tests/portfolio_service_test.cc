@@ -846,5 +846,43 @@ TEST(PortfolioServerTest, RebuildWhileRebuildingIsRefusedNamingTheRunningOne) {
   std::filesystem::remove_all(dir);
 }
 
+// A restart before a rebuild has caught up must not serve the part of the
+// log applied so far as the view: the rebuild starts again, and reads say
+// so until it is done.
+TEST(PortfolioServerTest, ARebuildInterruptedByARestartStartsAgain) {
+  char pattern[] = "/tmp/portfolio_service_test.XXXXXX";
+  ASSERT_NE(mkdtemp(pattern), nullptr);
+  const std::string dir = pattern;
+  std::ofstream(dir + "/tokens.yaml")
+      << "tokens:\n  - {principal: office, token: \"office-token-0123456789\", roles: [portfolio_office]}\n";
+  PortfolioServerOptions options;
+  options.common.service_name = "portfolio";
+  options.common.data_dir = dir + "/portfolio";
+  options.common.tokens_file = dir + "/tokens.yaml";
+  options.common.metrics_listen = "";
+  options.source = "none";
+  options.log_readers = {{"intake", "127.0.0.1:1"}};  // nothing listens there
+  {
+    auto server = PortfolioServer::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    ASSERT_TRUE((*server)->control().Rebuild(pb::REBUILD_SOURCE_LOG_READER).ok());
+    ASSERT_TRUE((*server)->control().GetRebuildInfo().rebuilding);
+    (*server)->Stop(std::chrono::milliseconds(0));
+  }
+  {
+    auto server = PortfolioServer::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    const RebuildInfo info = (*server)->control().GetRebuildInfo();
+    EXPECT_TRUE(info.rebuilding);
+    EXPECT_EQ(info.source, pb::REBUILD_SOURCE_LOG_READER);
+    (*server)->Stop(std::chrono::milliseconds(0));
+  }
+  // Nothing left to rebuild from: the view is not served as if whole.
+  options.log_readers.clear();
+  EXPECT_EQ(PortfolioServer::Start(options).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace changeledger::portfolio
