@@ -425,6 +425,9 @@ struct PortfolioModel::Impl {
   // override's rationale, a stop's reason, ...), by event index: kept
   // beside the records so that every other event pays nothing for them.
   absl::flat_hash_map<uint32_t, std::string> notes;
+  // The title each registration or amendment gave, by event index, so
+  // that a figure as of D names a change as it was named on D.
+  absl::flat_hash_map<uint32_t, std::string> titles;
   std::vector<ChangeRec> changes;
   std::vector<ProposalRec> proposals;
   uint64_t duplicates = 0;
@@ -700,6 +703,9 @@ struct PortfolioModel::Impl {
     // Keyed by the index the event is about to take.
     std::string note = NoteText(f);
     if (!note.empty()) notes.emplace(static_cast<uint32_t>(events.size()), std::move(note));
+    if (IsIntakeAttributes(f.kind)) {
+      titles.emplace(static_cast<uint32_t>(events.size()), f.attributes.title);
+    }
 
     if (change_kind) {
       const uint32_t ci = ChangeIndex(f.change_id);
@@ -931,16 +937,30 @@ struct PortfolioModel::Impl {
     Baseline b = Build(current, mandated, top_n);
     b.latest_recorded_at = Latest(latest_recorded);
     b.change_events_included = change_events;
-    FillMandatedComplexity(b, kForever);
+    FillMandatedAsOf(b, kForever);
     return b;
   }
 
-  void FillMandatedComplexity(Baseline& b, int64_t at) const {
+  // The title of `c` after its first `k` steps: the latest registration's
+  // or amendment's among them.
+  const std::string& TitleAt(const ChangeRec& c, size_t k) const {
+    for (size_t i = k; i-- > 0;) {
+      if (!IsIntakeAttributes(events[c.steps[i].event].kind)) continue;
+      if (auto it = titles.find(c.steps[i].event); it != titles.end()) return it->second;
+    }
+    return c.title;
+  }
+
+  // The complexity and the title of each listed change as they stood at
+  // `at`.
+  void FillMandatedAsOf(Baseline& b, int64_t at) const {
     for (auto& area : b.top_mandated) {
       for (auto& m : area.changes) {
         const ChangeRec& c = changes[*change_ids.Find(m.change_id)];
         const size_t k = c.CountAt(at);
-        if (k > 0) m.complexity = static_cast<Complexity>(c.steps[k - 1].state.complexity);
+        if (k == 0) continue;
+        m.complexity = static_cast<Complexity>(c.steps[k - 1].state.complexity);
+        m.title = TitleAt(c, k);
       }
     }
   }
@@ -971,7 +991,7 @@ struct PortfolioModel::Impl {
     Baseline b = Build(t, mandated, top_n);
     b.latest_recorded_at = Latest(latest);
     b.change_events_included = included;
-    FillMandatedComplexity(b, at);
+    FillMandatedAsOf(b, at);
     return b;
   }
 
@@ -1114,7 +1134,7 @@ absl::StatusOr<Provenance> PortfolioModel::GetProvenance(const CellFilter& cell,
     if (!s.In(statuses) || !m.Matches(s, cell)) continue;
     ProvenanceEntry entry;
     entry.change_id = m.change_ids.Get(c.id);
-    entry.title = c.title;
+    entry.title = m.TitleAt(c, k);
     entry.state = m.StateView(s, true, statuses);
     for (uint32_t ei : m.ContributingEvents(c, k)) entry.events.push_back(m.View(ei));
     p.changes.push_back(std::move(entry));

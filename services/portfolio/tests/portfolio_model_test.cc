@@ -187,6 +187,31 @@ TEST_F(PortfolioModelTest, BaselineCountsTierComplexityAreaAndDataDigital) {
   EXPECT_FALSE(b.as_of.has_value());
 }
 
+// A figure as of D names its changes as they were named on D: what the
+// board was shown then, not a title given later.
+TEST_F(PortfolioModelTest, AsOfNamesChangesByTheirTitleThen) {
+  Apply(make_.Registered("c1", Day(1), "MO", {}, false, 500));
+  Apply(make_.Suggested("c1", Day(1, 1), Tier::kMandated, Complexity::kMedium));
+  Apply(make_.Amended("c1", Day(5), "MO", {}, false, 500));
+
+  const Baseline then = AsOf(Day(2));
+  ASSERT_THAT(then.top_mandated, SizeIs(1));
+  ASSERT_THAT(then.top_mandated[0].changes, SizeIs(1));
+  EXPECT_EQ(then.top_mandated[0].changes[0].title, "Change c1");
+  EXPECT_EQ(Current().top_mandated[0].changes[0].title, "Change c1 (amended)");
+  EXPECT_EQ(AsOf(Day(5)).top_mandated[0].changes[0].title, "Change c1 (amended)");
+
+  CellFilter mandated;
+  mandated.tier = Tier::kMandated;
+  auto p = model_.GetProvenance(mandated, Day(2));
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_THAT(p->changes, SizeIs(1));
+  EXPECT_EQ(p->changes[0].title, "Change c1");
+  EXPECT_EQ(model_.GetProvenance(mandated, std::nullopt)->changes[0].title,
+            "Change c1 (amended)");
+  EXPECT_EQ(model_.GetChangeHistory("c1")->title, "Change c1 (amended)");
+}
+
 TEST_F(PortfolioModelTest, ClosedAndStoppedChangesAreNotOngoing) {
   Apply(make_.Registered("c1", Day(1), "MO"));
   Apply(make_.Registered("c2", Day(1), "MO"));

@@ -106,7 +106,7 @@ struct AreaCount {
 
 struct MandatedChange {
   std::string change_id;
-  std::string title;  // the title known now
+  std::string title;  // the title it had at the baseline's time
   int64_t estimated_cost_minor = 0;
   std::string currency_code;  // empty: not known
   Complexity complexity = Complexity::kUnspecified;
@@ -170,7 +170,7 @@ struct CellFilter {
 
 struct ProvenanceEntry {
   std::string change_id;
-  std::string title;
+  std::string title;  // the title it had at the provenance's time
   ChangeStateView state;
   // The events that put the change in the cell: its registration, the
   // latest attributes (area, teams), the latest status change and the
