@@ -3,6 +3,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "changeledger/classification/v1/events.pb.h"
 #include "changeledger/intake/v1/events.pb.h"
 #include "google/protobuf/util/time_util.h"
@@ -151,6 +153,16 @@ void RegisterIntakeAdapters(AdapterRegistry& r) {
                f.kind = FactKind::kChangeRegistered;
                f.change_id = m->change_id();
                if (m->origin().has_proposal_id()) f.proposal_id = m->origin().proposal_id();
+               // Where it came from, unless a proposal (whose events the
+               // history shows): a return's record, or why it was
+               // registered directly.
+               if (m->origin().has_return_record()) {
+                 const auto& r = m->origin().return_record();
+                 f.note = absl::StrCat("return=\"", ShortNote(r.return_reference()), "\" record=\"",
+                                       ShortNote(r.record_reference()), "\"");
+               } else if (!m->origin().direct_note().empty()) {
+                 f.note = absl::StrCat("note=\"", ShortNote(m->origin().direct_note()), "\"");
+               }
                FillAttributes(m->attributes(), f.attributes);
                return true;
              });
@@ -217,6 +229,21 @@ void RegisterIntakeAdapters(AdapterRegistry& r) {
                  case intake::DECISION_OUTCOME_RETURNED: f.outcome = ProposalOutcome::kReturned; break;
                  default: f.outcome = ProposalOutcome::kUnspecified; break;
                }
+               // Who decided, when, on what conditions and why.
+               f.note = absl::StrCat("chair=\"", ShortNote(m->chair()), "\"");
+               if (m->has_meeting_date()) {
+                 absl::StrAppend(&f.note, absl::StrFormat(" meeting_date=%04d-%02d-%02d",
+                                                          m->meeting_date().year(),
+                                                          m->meeting_date().month(),
+                                                          m->meeting_date().day()));
+               }
+               if (!m->conditions().empty()) {
+                 absl::StrAppend(&f.note, " conditions=\"",
+                                 ShortNote(absl::StrJoin(m->conditions(), "; ")), "\"");
+               }
+               if (!m->rationale().empty()) {
+                 absl::StrAppend(&f.note, " rationale=\"", ShortNote(m->rationale()), "\"");
+               }
                return true;
              });
   // History only: the audit trail of a change includes its proposal's life.
@@ -246,7 +273,21 @@ void RegisterIntakeAdapters(AdapterRegistry& r) {
                return true;
              });
   proposal_other(intake::AssessmentStarted::descriptor(), intake::AssessmentStarted());
-  proposal_other(intake::AssessmentRecorded::descriptor(), intake::AssessmentRecorded());
+  r.Register(TypeName(intake::AssessmentRecorded::descriptor()),
+             [](const Envelope& e, Fact& f) -> absl::StatusOr<bool> {
+               auto m_or = Unpack<intake::AssessmentRecorded>(e);
+               if (!m_or.ok()) return m_or.status();
+               const auto* m = *m_or;
+               if (auto s = RequireId(e, m->proposal_id(), "proposal_id"); !s.ok()) return s;
+               f.kind = FactKind::kProposalOther;
+               f.proposal_id = m->proposal_id();
+               // The scores (the assessor is the event's actor).
+               const intake::Assessment& a = m->assessment();
+               f.note = absl::StrCat("desirable=", a.desirable().score(),
+                                     " deliverable=", a.deliverable().score(),
+                                     " affordable=", a.affordable().score());
+               return true;
+             });
 }
 
 void RegisterClassificationAdapters(AdapterRegistry& r) {

@@ -1,6 +1,21 @@
 #include "changeledger/portfolio/facts.h"
 
+#include <algorithm>
+
 namespace changeledger::portfolio {
+
+std::string ShortNote(std::string_view text) {
+  std::string out(text.substr(0, std::min(text.size(), kNoteBytes + 1)));
+  for (char& c : out) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  }
+  if (text.size() <= kNoteBytes) return out;
+  size_t cut = kNoteBytes - 3;
+  while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
+  out.resize(cut);
+  out.append("...");
+  return out;
+}
 
 const char* TierName(Tier tier) {
   switch (tier) {

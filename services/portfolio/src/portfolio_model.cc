@@ -42,21 +42,6 @@ int64_t Nanos(absl::Time t) {
 }
 absl::Time FromNanos(int64_t ns) { return absl::FromUnixNanos(ns); }
 
-// The history's words from an event's free text: one line, at most
-// kNoteBytes bytes (cut on a UTF-8 character boundary, "..." appended).
-constexpr size_t kNoteBytes = 120;
-std::string ShortNote(std::string_view text) {
-  std::string out(text.substr(0, std::min(text.size(), kNoteBytes + 1)));
-  for (char& c : out) {
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  }
-  if (text.size() <= kNoteBytes) return out;
-  size_t cut = kNoteBytes - 3;
-  while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
-  out.resize(cut);
-  out.append("...");
-  return out;
-}
 
 // Strings stored once; ids are dense, in order of first sight.
 //
@@ -736,12 +721,27 @@ struct PortfolioModel::Impl {
 
   // ---- views -----------------------------------------------------------
   // The words of `f` the history shows beside its figures ("" for none):
-  // what changed in an amendment, the free text an event gave (shortened).
+  // what changed in an amendment (with the new title when it changed), the
+  // free text an event gave (shortened).
   static std::string NoteText(const Fact& f) {
     switch (f.kind) {
-      case FactKind::kChangeAmended:
+      case FactKind::kChangeAmended: {
         if (f.changed_paths.empty()) return "";
-        return absl::StrCat("changed=", ShortNote(absl::StrJoin(f.changed_paths, ",")));
+        std::string out =
+            absl::StrCat("changed=", ShortNote(absl::StrJoin(f.changed_paths, ",")));
+        if (std::find(f.changed_paths.begin(), f.changed_paths.end(), "title") !=
+            f.changed_paths.end()) {
+          absl::StrAppend(&out, " title=\"", ShortNote(f.attributes.title), "\"");
+        }
+        return out;
+      }
+      // The adapter put these in words already, each value shortened: a
+      // registration's origin, a decision's chair, date, conditions and
+      // rationale, an assessment's scores.
+      case FactKind::kChangeRegistered:
+      case FactKind::kProposalDecided:
+      case FactKind::kProposalOther:
+        return f.note;
       case FactKind::kChangeStatusChanged:
         if (f.note.empty()) return "";
         if (f.status == ChangeStatus::kStopped) return absl::StrCat("reason=\"", ShortNote(f.note), "\"");
@@ -763,6 +763,12 @@ struct PortfolioModel::Impl {
 
   std::string Summary(uint32_t event_index) const {
     std::string out = BaseSummary(events[event_index]);
+    // A registration names the change as it was registered.
+    if (events[event_index].kind == FactKind::kChangeRegistered) {
+      if (auto it = titles.find(event_index); it != titles.end()) {
+        out = absl::StrCat("title=\"", ShortNote(it->second), "\" ", out);
+      }
+    }
     if (auto it = notes.find(event_index); it != notes.end()) {
       // An amendment says first what it changed.
       if (events[event_index].kind == FactKind::kChangeAmended) return absl::StrCat(it->second, " ", out);

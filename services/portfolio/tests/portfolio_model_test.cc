@@ -898,9 +898,12 @@ TEST_F(PortfolioModelTest, ChangeHistoryIsCompleteInLogOrderAndSaysWhy) {
                                  FactKind::kChangeRegistered, FactKind::kChangeAmended,
                                  FactKind::kClassificationOverridden, FactKind::kChangeStatusChanged,
                                  FactKind::kClassificationClosed));
-  EXPECT_EQ(h->events[3].summary,
-            "changed=title,teams business_area=MO teams=t1 data_and_digital=false "
+  EXPECT_EQ(h->events[2].summary,
+            "title=\"Change c1\" business_area=MO teams= data_and_digital=false "
             "estimated_cost_minor=0");
+  EXPECT_EQ(h->events[3].summary,
+            "changed=title,teams title=\"Change c1 (amended)\" business_area=MO teams=t1 "
+            "data_and_digital=false estimated_cost_minor=0");
   EXPECT_EQ(h->events[4].summary, "tier=MANDATED complexity=HIGH types=NONE rationale=\"" +
                                       std::string(117, 'x') + "...\"");
   EXPECT_EQ(h->events[5].summary, "status=STOPPED reason=\"funding withdrawn\"");

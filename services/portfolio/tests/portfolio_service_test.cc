@@ -29,6 +29,8 @@ namespace {
 
 namespace cls = ::changeledger::classification::v1;
 namespace intake = ::changeledger::intake::v1;
+using ::testing::AllOf;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 absl::Time Day(int day) {
@@ -744,6 +746,86 @@ TEST_F(PortfolioServiceTest, HistoryIsThisChangesEventsToTheNanosecond) {
   ASSERT_TRUE(service_.GetBaseline(&ctx_, &breq, &b).ok());
   EXPECT_EQ(b.total(), 1);
   EXPECT_EQ(b.stands().latest_recorded_at().nanos(), 646734412);
+}
+
+// The history says who decided, when and why, where a change came from,
+// how its proposal was scored and what a new title was: the words the
+// events carry, also after the view is loaded again from its store.
+TEST_F(PortfolioServiceTest, HistorySaysWhyAChangeWasApprovedAndWhereItCameFrom) {
+  intake::AssessmentRecorded assessed;
+  assessed.set_proposal_id("p1");
+  assessed.mutable_assessment()->set_assessor("panel-1");
+  assessed.mutable_assessment()->mutable_desirable()->set_score(4);
+  assessed.mutable_assessment()->mutable_deliverable()->set_score(3);
+  assessed.mutable_assessment()->mutable_affordable()->set_score(2);
+  intake::ProposalDecided decided;
+  decided.set_proposal_id("p1");
+  decided.set_outcome(intake::DECISION_OUTCOME_APPROVED);
+  decided.add_conditions("benefits profile by Q3");
+  decided.add_conditions("quarterly report");
+  decided.mutable_meeting_date()->set_year(2021);
+  decided.mutable_meeting_date()->set_month(3);
+  decided.mutable_meeting_date()->set_day(2);
+  decided.set_chair("DAC Corporate Services");
+  decided.set_rationale("fits the strategy");
+  decided.set_change_id("c1");
+  intake::ChangeRegistered approved;
+  approved.set_change_id("c1");
+  approved.mutable_attributes()->set_title("Digital case file");
+  approved.mutable_attributes()->set_business_area("MO");
+  approved.mutable_origin()->set_proposal_id("p1");
+  intake::ChangeAmended renamed;
+  renamed.set_change_id("c1");
+  *renamed.mutable_attributes() = approved.attributes();
+  renamed.mutable_attributes()->set_title("Digital case file for the CPS");
+  renamed.add_changed_paths("title");
+  intake::ChangeRegistered direct = approved;
+  direct.set_change_id("c2");
+  direct.mutable_origin()->set_direct_note("mandated by the board on 1 March");
+  intake::ChangeRegistered returned = approved;
+  returned.set_change_id("c3");
+  returned.mutable_origin()->mutable_return_record()->set_return_reference("MO-2021-05-12");
+  returned.mutable_origin()->mutable_return_record()->set_record_reference("row 7");
+  Feed({make_.Submitted("p1", Day(1), "MO"), make_.Make("intake", "proposal-p1", Day(2), assessed),
+        make_.Make("intake", "proposal-p1", Day(3), decided),
+        make_.Make("intake", "change-c1", Day(3), approved),
+        make_.Make("intake", "change-c1", Day(4), renamed),
+        make_.Make("intake", "change-c2", Day(4), direct),
+        make_.Make("intake", "change-c3", Day(4), returned)});
+
+  const auto summaries = [](const PortfolioModel& m, const std::string& id) {
+    std::vector<std::string> out;
+    absl::StatusOr<ChangeHistory> h = m.GetChangeHistory(id);
+    EXPECT_TRUE(h.ok()) << h.status();
+    if (!h.ok()) return out;
+    for (const EventView& e : h->events) out.push_back(e.summary);
+    return out;
+  };
+  const auto check = [&](const PortfolioModel& m) {
+    EXPECT_THAT(summaries(m, "c1"),
+                ElementsAre("business_area=MO", "desirable=4 deliverable=3 affordable=2",
+                            "outcome=APPROVED chair=\"DAC Corporate Services\" "
+                            "meeting_date=2021-03-02 conditions=\"benefits profile by Q3; "
+                            "quarterly report\" rationale=\"fits the strategy\"",
+                            HasSubstr("title=\"Digital case file\" business_area=MO"),
+                            HasSubstr("changed=title title=\"Digital case file for the CPS\" "
+                                      "business_area=MO")));
+    EXPECT_THAT(summaries(m, "c2"),
+                ElementsAre(AllOf(HasSubstr("title=\"Digital case file\""),
+                                  HasSubstr("note=\"mandated by the board on 1 March\""))));
+    EXPECT_THAT(summaries(m, "c3"),
+                ElementsAre(HasSubstr("return=\"MO-2021-05-12\" record=\"row 7\"")));
+  };
+  holder_.Read([&](const PortfolioModel& m) {
+    check(m);
+    return 0;
+  });
+  ModelHolder reloaded;
+  ASSERT_TRUE(PortfolioProjection::Load(*store_, reloaded).ok());
+  reloaded.Read([&](const PortfolioModel& m) {
+    check(m);
+    return 0;
+  });
 }
 
 TEST_F(PortfolioServiceTest, EmptyBaselineMakesNoPyramidStatement) {

@@ -89,6 +89,11 @@ const char* StatusName(ChangeStatus status);  // "REGISTERED", ...
 const char* OutcomeName(ProposalOutcome outcome);
 const char* FactKindName(FactKind kind);
 
+// The history's words from an event's free text: one line, at most
+// kNoteBytes bytes (cut on a UTF-8 character boundary, "..." appended).
+inline constexpr size_t kNoteBytes = 120;
+std::string ShortNote(std::string_view text);
+
 // Where the fact came from: the envelope's descriptive fields.
 struct EventMeta {
   std::string event_id;  // UUID text, or any non-empty id
@@ -142,7 +147,12 @@ struct Fact {
   uint64_t suggestion_version = 0;
   // Words the history shows with the event, as the event gave them: an
   // override's rationale, a stop's reason, a close's summary, a
-  // withdrawal's reason. Empty: none.
+  // withdrawal's reason. For a registration, a decision and an assessment
+  // the adapter writes them out with their names, each value shortened
+  // (ShortNote): a registration's origin (return="..." record="..." or
+  // note="..."), a decision's chair="..." meeting_date=... conditions="..."
+  // rationale="...", an assessment's desirable=N deliverable=N
+  // affordable=N. Empty: none.
   std::string note;
   // kChangeAmended: the attribute paths whose value changed, e.g. "title".
   std::vector<std::string> changed_paths;
