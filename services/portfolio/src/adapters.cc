@@ -301,6 +301,8 @@ void RegisterClassificationAdapters(AdapterRegistry& r) {
                f.kind = FactKind::kClassificationSuggested;
                f.change_id = m->change_id();
                f.classification = ToClassification(m->suggestion().classification());
+               // A decision differs from it and stands until reviewed.
+               if (m->review_required()) f.note = "review_required=true";
                return true;
              });
   r.Register(TypeName(cls::ClassificationConfirmed::descriptor()),

@@ -737,10 +737,11 @@ struct PortfolioModel::Impl {
       }
       // The adapter put these in words already, each value shortened: a
       // registration's origin, a decision's chair, date, conditions and
-      // rationale, an assessment's scores.
+      // rationale, an assessment's scores, a suggestion's review_required.
       case FactKind::kChangeRegistered:
       case FactKind::kProposalDecided:
       case FactKind::kProposalOther:
+      case FactKind::kClassificationSuggested:
         return f.note;
       case FactKind::kChangeStatusChanged:
         if (f.note.empty()) return "";
@@ -802,7 +803,7 @@ struct PortfolioModel::Impl {
         std::string out = absl::StrCat("tier=", TierName(static_cast<Tier>(p.tier)),
                                        " complexity=", ComplexityName(static_cast<Complexity>(p.complexity)),
                                        " types=", TypesText(p.types));
-        if (e.kind == FactKind::kClassificationConfirmed && p.suggestion_version != 0) {
+        if (e.kind != FactKind::kClassificationSuggested && p.suggestion_version != 0) {
           absl::StrAppend(&out, " suggestion_version=", p.suggestion_version);
         }
         return out;

@@ -828,6 +828,39 @@ TEST_F(PortfolioServiceTest, HistorySaysWhyAChangeWasApprovedAndWhereItCameFrom)
   });
 }
 
+// A suggestion made under a decision it differs from says that it waits
+// for review, and an override says which suggestion it set aside, so the
+// history explains why the figures keep the decision.
+TEST_F(PortfolioServiceTest, HistorySaysWhichSuggestionWasOverriddenAndWhichWaitsForReview) {
+  cls::ClassificationOverridden overridden;
+  overridden.set_change_id("c1");
+  overridden.mutable_classification()->set_tier(cls::TIER_TRANSFORMATIONAL);
+  overridden.mutable_classification()->set_complexity(cls::COMPLEXITY_HIGH);
+  overridden.set_rationale("a programme");
+  overridden.set_suggestion_version(1);
+  cls::ClassificationSuggested again;
+  again.set_change_id("c1");
+  again.mutable_suggestion()->mutable_classification()->set_tier(cls::TIER_EXPERIMENTAL);
+  again.mutable_suggestion()->mutable_classification()->set_complexity(cls::COMPLEXITY_LOW);
+  again.set_review_required(true);
+  Feed({make_.Registered("c1", Day(1), "MO"),
+        make_.Suggested("c1", Day(2), cls::TIER_MANDATED, cls::COMPLEXITY_HIGH),
+        make_.Make("classification", "classification-c1", Day(3), overridden),
+        make_.Make("classification", "classification-c1", Day(4), again)});
+  pb::GetChangeHistoryRequest req;
+  req.set_change_id("c1");
+  pb::ChangeHistory h;
+  ASSERT_TRUE(service_.GetChangeHistory(&ctx_, &req, &h).ok());
+  ASSERT_EQ(h.events_size(), 4);
+  EXPECT_EQ(h.events(1).summary(), "tier=MANDATED complexity=HIGH types=STRUCTURAL");
+  EXPECT_EQ(h.events(2).summary(),
+            "tier=TRANSFORMATIONAL complexity=HIGH types=NONE suggestion_version=1 "
+            "rationale=\"a programme\"");
+  EXPECT_EQ(h.events(3).summary(),
+            "tier=EXPERIMENTAL complexity=LOW types=NONE review_required=true");
+  EXPECT_EQ(h.current().tier(), cls::TIER_TRANSFORMATIONAL);
+}
+
 TEST_F(PortfolioServiceTest, EmptyBaselineMakesNoPyramidStatement) {
   Feed({make_.Registered("c1", Day(5), "MO")});
   for (const bool before_any : {true, false}) {

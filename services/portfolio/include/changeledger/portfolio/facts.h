@@ -152,7 +152,7 @@ struct Fact {
   // (ShortNote): a registration's origin (return="..." record="..." or
   // note="..."), a decision's chair="..." meeting_date=... conditions="..."
   // rationale="...", an assessment's desirable=N deliverable=N
-  // affordable=N. Empty: none.
+  // affordable=N, a suggestion's review_required=true. Empty: none.
   std::string note;
   // kChangeAmended: the attribute paths whose value changed, e.g. "title".
   std::vector<std::string> changed_paths;
