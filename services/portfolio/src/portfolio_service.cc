@@ -1,10 +1,11 @@
 #include "changeledger/portfolio/portfolio_service.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -226,11 +227,15 @@ pb::DiffKind DiffKindProto(DiffKind k) {
   return static_cast<pb::DiffKind>(static_cast<int>(k) + 1);
 }
 
+// Exactly four digits, '-', two digits: not " 202-01", "+202-01" or
+// "2021-+1", which a number parser would read as a year and a month.
 absl::StatusOr<YearMonth> ParseMonth(const std::string& s, const char* field) {
   int year = 0, month = 0;
-  char extra = 0;
-  if (s.size() != 7 || std::sscanf(s.c_str(), "%4d-%2d%c", &year, &month, &extra) != 2 ||
-      s[4] != '-' || year < 1 || month < 1 || month > 12) {
+  const bool digits = s.size() == 7 && s[4] == '-' &&
+                      std::all_of(s.begin(), s.begin() + 4, absl::ascii_isdigit) &&
+                      std::all_of(s.begin() + 5, s.end(), absl::ascii_isdigit);
+  if (!digits || !absl::SimpleAtoi(s.substr(0, 4), &year) ||
+      !absl::SimpleAtoi(s.substr(5), &month) || year < 1 || month < 1 || month > 12) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": expected YYYY-MM"));
   }
   return YearMonth{year, month};

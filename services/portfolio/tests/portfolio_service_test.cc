@@ -294,6 +294,26 @@ TEST_F(PortfolioServiceTest, InvalidArgumentsNameTheField) {
   EXPECT_EQ(control_.rebuilds, 0);
 }
 
+TEST_F(PortfolioServiceTest, FrontDoorMonthsAreExactlyYyyyDashMm) {
+  pb::FrontDoorActivity fd;
+  for (const char* month : {" 202-01", "+202-01", "2021-+1", "2021- 1", "2021-1 ", "-001-01"}) {
+    pb::ListFrontDoorActivityRequest req;
+    req.set_from_month(month);
+    const grpc::Status from = service_.ListFrontDoorActivity(&ctx_, &req, &fd);
+    EXPECT_EQ(from.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << month;
+    EXPECT_THAT(from.error_message(), HasSubstr("from_month: expected YYYY-MM")) << month;
+    req.clear_from_month();
+    req.set_to_month(month);
+    EXPECT_THAT(service_.ListFrontDoorActivity(&ctx_, &req, &fd).error_message(),
+                HasSubstr("to_month: expected YYYY-MM"))
+        << month;
+  }
+  pb::ListFrontDoorActivityRequest req;
+  req.set_from_month("0001-01");
+  req.set_to_month("2021-12");
+  EXPECT_TRUE(service_.ListFrontDoorActivity(&ctx_, &req, &fd).ok());
+}
+
 TEST_F(PortfolioServiceTest, FrontDoorActivityFiltersByBusinessArea) {
   Feed({make_.Submitted("p1", Day(1), "MO"), make_.Submitted("p2", Day(2), "DI"),
         make_.Submitted("p3", Day(3), "MO")});
