@@ -96,6 +96,33 @@ IntakeServiceImpl::IntakeServiceImpl(eventstore::EventStore* store, const ReadMo
       probe_(probe),
       options_(std::move(options)) {}
 
+class IntakeServiceImpl::StreamTurn {
+ public:
+  StreamTurn(IntakeServiceImpl* service, const std::string& stream)
+      : service_(service), stream_(stream) {
+    {
+      std::lock_guard lock(service_->stream_locks_mu_);
+      auto& entry = service_->stream_locks_[stream_];
+      if (entry == nullptr) entry = std::make_unique<StreamLock>();
+      ++entry->holders;
+      lock_ = entry.get();
+    }
+    lock_->mu.lock();
+  }
+  ~StreamTurn() {
+    lock_->mu.unlock();
+    std::lock_guard lock(service_->stream_locks_mu_);
+    if (--lock_->holders == 0) service_->stream_locks_.erase(stream_);
+  }
+  StreamTurn(const StreamTurn&) = delete;
+  StreamTurn& operator=(const StreamTurn&) = delete;
+
+ private:
+  IntakeServiceImpl* const service_;
+  const std::string& stream_;
+  StreamLock* lock_ = nullptr;
+};
+
 absl::StatusOr<IntakeServiceImpl::Caller> IntakeServiceImpl::CallerOf(
     const grpc::ServerContext* context) const {
   CL_ASSIGN_OR_RETURN(std::string actor, options_.principal_of(context));
@@ -156,6 +183,10 @@ template <typename State, typename Decide>
 absl::StatusOr<State> IntakeServiceImpl::Run(const std::string& stream, const std::string& key,
                                              uint64_t client_expected, const std::string& actor,
                                              Decide&& decide) {
+  // Commands on this stream, e.g. concurrent amendments of one change, run
+  // one at a time: without it, each would read the same version and all
+  // but one be refused by the store, again and again under sustained load.
+  const StreamTurn turn(this, stream);
   for (int attempt = 1;; ++attempt) {
     bool already_done = false;
     CL_ASSIGN_OR_RETURN(State state, Load<State>(stream, key, &already_done));

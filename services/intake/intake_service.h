@@ -5,8 +5,11 @@
 // from the event store and folded), asks the pure domain
 // (domain/intake_domain.h) for events, and appends them
 // with the folded version as the expected version; it answers only after
-// the append is durable. Without a client expected_version, a concurrent
-// writer's ABORTED is retried (re-read, re-decide) a few times.
+// the append is durable. Commands on one stream take turns (a lock per
+// stream with a command in flight; commands on other streams do not wait),
+// so a command without a client expected_version never loses that race
+// to another command, however many keep coming; an ABORTED from the store
+// all the same is retried (re-read, re-decide) a few times.
 //
 // Idempotency: a command's request_id becomes the store's request id,
 // scoped by principal, method and resource (ids.h); the same key is also recorded as
@@ -22,7 +25,9 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include "absl/status/statusor.h"
 #include "absl/time/clock.h"
@@ -116,6 +121,13 @@ class IntakeServiceImpl final : public v1::IntakeService::Service {
   };
   absl::StatusOr<Caller> CallerOf(const grpc::ServerContext* context) const;
 
+  // A stream's turn for one command (see Run): held from load to append.
+  class StreamTurn;
+  struct StreamLock {
+    std::mutex mu;
+    int holders = 0;  // commands holding or waiting for `mu`
+  };
+
   template <typename State>
   absl::StatusOr<State> Load(const std::string& stream, const std::string& key,
                              bool* already_done) const;
@@ -147,6 +159,8 @@ class IntakeServiceImpl final : public v1::IntakeService::Service {
   const domain::BusinessAreaCatalog* areas_;
   IntakeProbe* probe_;
   IntakeServiceOptions options_;
+  std::mutex stream_locks_mu_;  // guards stream_locks_ (not the locks' mu)
+  std::unordered_map<std::string, std::unique_ptr<StreamLock>> stream_locks_;
 };
 
 }  // namespace changeledger::intake

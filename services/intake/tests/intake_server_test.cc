@@ -12,7 +12,10 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "changeledger/bus/log_reader_service.h"
 #include "changeledger/devbroker/devbroker_process.h"
 #include "changeledger/intake/v1/intake.grpc.pb.h"
@@ -311,6 +314,49 @@ TEST_F(IntakeServerTest, RestartRebuildsListsAndKeepsIdempotency) {
   ASSERT_TRUE(stub_->ListChanges(As(kProposerToken).get(), list, &page).ok());
   ASSERT_EQ(page.changes_size(), 1);
   EXPECT_EQ(page.changes(0).name(), first.name());
+}
+
+// Clients that keep amending one change without a version (0: "do not
+// check") are never told ABORTED, however long the contention lasts: over
+// the synced RocksDB store each append takes long enough for the others
+// to read the same version meanwhile.
+TEST_F(IntakeServerTest, SustainedContentionWithoutVersionsIsNeverAborted) {
+  v1::RegisterChangeRequest reg;
+  *reg.mutable_attributes() = testing::CompleteAttributes();
+  v1::Change change;
+  ASSERT_TRUE(stub_->RegisterChange(As(kOfficeToken).get(), reg, &change).ok());
+  constexpr int kThreads = 8;
+  constexpr int kEach = 25;
+  std::vector<std::thread> threads;
+  std::mutex mu;
+  int ok = 0;
+  std::vector<std::string> failures;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        v1::AmendChangeRequest amend;
+        amend.set_name(change.name());
+        amend.mutable_attributes()->set_title(absl::StrCat("Amendment ", t, ".", i));
+        amend.mutable_update_mask()->add_paths("title");
+        v1::Change out;
+        const grpc::Status status = stub_->AmendChange(As(kOfficeToken).get(), amend, &out);
+        std::lock_guard lock(mu);
+        if (status.ok()) {
+          ++ok;
+        } else {
+          failures.push_back(status.error_message());
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok, kThreads * kEach) << failures.size() << " failed, e.g. "
+                                  << (failures.empty() ? "" : failures.front());
+  v1::GetChangeRequest get;
+  get.set_name(change.name());
+  v1::Change now;
+  ASSERT_TRUE(stub_->GetChange(As(kAuditorToken).get(), get, &now).ok());
+  EXPECT_EQ(now.version(), 1u + kThreads * kEach);
 }
 
 // grpc.health.v1.Health/Check without the health proto: HealthCheckRequest
