@@ -314,8 +314,19 @@ double ParseOperand(const FeatureDef& def, const YAML::Node& node, const std::st
                            "\" (values: ", absl::StrJoin(def.info.values, ", "), ")"));
 }
 
-Condition ParseCondition(const YAML::Node& node, const std::string& where, int depth) {
+// Conditions in a whole ruleset, counted as parsed. YAML aliases let a few
+// lines name one condition many times over (`any: [*a, *a, *a]` with `a`
+// itself such a list), so a 10 KiB WhatIfRuleset, which any role may call,
+// could ask for billions of them. The shipped ruleset has about 50.
+constexpr size_t kMaxConditions = 10000;
+
+Condition ParseCondition(const YAML::Node& node, const std::string& where, int depth,
+                         size_t& conditions) {
   if (depth > 16) Fail(where, "conditions nested deeper than 16 levels");
+  if (++conditions > kMaxConditions) {
+    Fail(where, absl::StrCat("more than ", kMaxConditions,
+                             " conditions in the ruleset (counting each use of a YAML alias)"));
+  }
   if (!node.IsMap()) {
     Fail(where, "a condition must be a mapping with one of: all, any, not, feature");
   }
@@ -336,7 +347,8 @@ Condition ParseCondition(const YAML::Node& node, const std::string& where, int d
     c.kind = has_all ? Condition::Kind::kAll : Condition::Kind::kAny;
     std::vector<std::string> texts;
     for (size_t i = 0; i < list.size(); ++i) {
-      c.children.push_back(ParseCondition(list[i], absl::StrFormat("%s[%d]", w, i), depth + 1));
+      c.children.push_back(
+          ParseCondition(list[i], absl::StrFormat("%s[%d]", w, i), depth + 1, conditions));
       texts.push_back(c.children.back().children.empty()
                           ? c.children.back().text
                           : absl::StrCat("(", c.children.back().text, ")"));
@@ -347,7 +359,7 @@ Condition ParseCondition(const YAML::Node& node, const std::string& where, int d
   if (has_not) {
     CheckKeys(node, where, {"not"});
     c.kind = Condition::Kind::kNot;
-    c.children.push_back(ParseCondition(node["not"], Join(where, "not"), depth + 1));
+    c.children.push_back(ParseCondition(node["not"], Join(where, "not"), depth + 1, conditions));
     c.text = absl::StrCat("not (", c.children[0].text, ")");
     return c;
   }
@@ -513,6 +525,7 @@ void ParseInto(const YAML::Node& root, Ruleset::Impl& r) {
     return id;
   };
 
+  size_t conditions = 0;  // see kMaxConditions
   const YAML::Node tier_rules = Required(root, "", "tier_rules");
   if (!tier_rules.IsSequence()) Fail("tier_rules", "must be a list of rules");
   for (size_t i = 0; i < tier_rules.size(); ++i) {
@@ -529,7 +542,7 @@ void ParseInto(const YAML::Node& root, Ruleset::Impl& r) {
                                          " EXPERIMENTAL, INCREMENTAL)"));
     }
     tr.tier = *t;
-    tr.when = ParseCondition(Required(rule, w, "when"), Join(w, "when"), 0);
+    tr.when = ParseCondition(Required(rule, w, "when"), Join(w, "when"), 0, conditions);
     CollectFeatures(tr.when, r.tier_features);
     r.tier_rules.push_back(std::move(tr));
   }
@@ -573,7 +586,7 @@ void ParseInto(const YAML::Node& root, Ruleset::Impl& r) {
     cr.type = *t;
     cr.points = static_cast<int32_t>(Integer(Required(rule, w, "points"), Join(w, "points"), -100, 100));
     if (cr.points == 0) Fail(Join(w, "points"), "must not be 0");
-    cr.when = ParseCondition(Required(rule, w, "when"), Join(w, "when"), 0);
+    cr.when = ParseCondition(Required(rule, w, "when"), Join(w, "when"), 0, conditions);
     r.complexity_rules.push_back(std::move(cr));
   }
 

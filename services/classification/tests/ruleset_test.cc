@@ -13,6 +13,8 @@
 #include <set>
 #include <string>
 
+#include "absl/strings/str_cat.h"
+
 namespace changeledger::classification {
 namespace {
 
@@ -530,6 +532,27 @@ TEST(InvalidRulesetTest, ConditionShapes) {
                              "    when: {feature: teams, op: in, value: 1}\n",
                              kNoRules),
                  {"use \"values\" (a list) with in/not_in"});
+}
+
+// `any: [*a, *a, *a, *a]` nested `depth` deep, with `a` the level below:
+// a few hundred bytes naming 4^depth conditions (16 deep: billions).
+std::string AliasBomb(int depth) {
+  std::string node = "&l0 {feature: sro_led, op: \"==\", value: true}";
+  for (int d = 1; d <= depth; ++d) {
+    const std::string below = absl::StrCat("*l", d - 1);
+    node = absl::StrCat("&l", d, " {any: [", node, ", ", below, ", ", below, ", ", below, "]}");
+  }
+  return absl::StrCat("  - id: R1\n    description: d\n    tier: MANDATED\n    when: ", node,
+                      "\n");
+}
+
+TEST(InvalidRulesetTest, AliasesCannotMultiplyConditionsWithoutBound) {
+  // 4^8 leaves: past the bound, yet quick to expand were it not there.
+  ExpectRejected(MakeRuleset(AliasBomb(8), kNoRules),
+                 {"tier_rules[0] (id \"R1\").when", "more than 10000 conditions"});
+  // Aliases within the bound are still fine: 4^5 leaves.
+  auto small = LoadRuleset(MakeRuleset(AliasBomb(5), kNoRules), "rulesets/aliases.yaml");
+  EXPECT_TRUE(small.ok()) << small.status();
 }
 
 TEST(InvalidRulesetTest, MissingTierProfileAndBadThresholds) {
