@@ -474,8 +474,46 @@ std::vector<std::string> Ruleset::rule_ids() const {
 
 namespace {
 
+// YAML aliases repeat a node wherever they are used, so a small text can
+// stand for a huge document: a long description aliased by thousands of
+// rules, or a list of lists of itself. What ParseInto reads, aliases
+// expanded, stays within these bounds (the shipped ruleset: about 500
+// nodes, 7 KB of text, 8 levels).
+constexpr size_t kMaxExpandedNodes = 100000;
+constexpr size_t kMaxExpandedBytes = 4 << 20;
+constexpr int kMaxNesting = 64;
+
+void CheckExpandedSize(const YAML::Node& node, int depth, size_t& nodes, size_t& bytes) {
+  if (depth > kMaxNesting) {
+    Fail("", absl::StrCat("nested deeper than ", kMaxNesting, " levels"));
+  }
+  if (++nodes > kMaxExpandedNodes) {
+    Fail("", absl::StrCat("more than ", kMaxExpandedNodes,
+                          " YAML nodes, counting each use of an alias"));
+  }
+  if (node.IsScalar()) {
+    bytes += node.Scalar().size();
+    if (bytes > kMaxExpandedBytes) {
+      Fail("", absl::StrCat("more than ", kMaxExpandedBytes,
+                            " bytes of text, counting each use of an alias"));
+    }
+    return;
+  }
+  if (node.IsMap()) {
+    for (const auto& kv : node) {
+      CheckExpandedSize(kv.first, depth + 1, nodes, bytes);
+      CheckExpandedSize(kv.second, depth + 1, nodes, bytes);
+    }
+  } else if (node.IsSequence()) {
+    for (const auto& child : node) CheckExpandedSize(child, depth + 1, nodes, bytes);
+  }
+}
+
 void ParseInto(const YAML::Node& root, Ruleset::Impl& r) {
   if (!root.IsMap()) Fail("", "the ruleset must be a YAML mapping");
+  size_t nodes = 0;
+  size_t bytes = 0;
+  CheckExpandedSize(root, 0, nodes, bytes);
   CheckKeys(root, "", {"id", "version", "title", "description", "source", "tiers", "tier_rules",
                        "default_tier", "complexity", "complexity_rules", "type_guidance"});
   r.id = RequiredString(root, "", "id");

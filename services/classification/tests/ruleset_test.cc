@@ -547,12 +547,35 @@ std::string AliasBomb(int depth) {
 }
 
 TEST(InvalidRulesetTest, AliasesCannotMultiplyConditionsWithoutBound) {
-  // 4^8 leaves: past the bound, yet quick to expand were it not there.
-  ExpectRejected(MakeRuleset(AliasBomb(8), kNoRules),
+  // 4^8 leaves: past every bound, yet quick to expand were they not there.
+  ExpectRejected(MakeRuleset(AliasBomb(8), kNoRules), {"counting each use of an alias"});
+  // Few YAML nodes per condition (15 nots above a comparison), many uses:
+  // 16 * 700 conditions.
+  std::string chain = "{feature: sro_led, op: \"==\", value: true}";
+  for (int i = 0; i < 15; ++i) chain = absl::StrCat("{not: ", chain, "}");
+  std::string uses;
+  for (int i = 1; i < 700; ++i) uses += ", *x";
+  ExpectRejected(MakeRuleset(absl::StrCat("  - id: R1\n    description: d\n    tier: MANDATED\n"
+                                          "    when: {any: [&x ",
+                                          chain, uses, "]}\n"),
+                             kNoRules),
                  {"tier_rules[0] (id \"R1\").when", "more than 10000 conditions"});
-  // Aliases within the bound are still fine: 4^5 leaves.
+  // Aliases within the bounds are still fine: 4^5 leaves.
   auto small = LoadRuleset(MakeRuleset(AliasBomb(5), kNoRules), "rulesets/aliases.yaml");
   EXPECT_TRUE(small.ok()) << small.status();
+}
+
+// One long description aliased by every rule: 100 KB written once, read
+// 50 times over.
+TEST(InvalidRulesetTest, AliasesCannotMultiplyTextWithoutBound) {
+  std::string rules = absl::StrCat("  - id: R0\n    description: &d ", std::string(100000, 'd'),
+                                   "\n    tier: MANDATED\n",
+                                   "    when: {feature: sro_led, op: \"==\", value: true}\n");
+  for (int i = 1; i < 50; ++i) {
+    absl::StrAppend(&rules, "  - id: R", i, "\n    description: *d\n    tier: MANDATED\n",
+                    "    when: {feature: sro_led, op: \"==\", value: true}\n");
+  }
+  ExpectRejected(MakeRuleset(rules, kNoRules), {"bytes of text, counting each use of an alias"});
 }
 
 TEST(InvalidRulesetTest, MissingTierProfileAndBadThresholds) {
