@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "changeledger/eventstore/in_memory_event_store.h"
 #include "domain/intake_domain.h"
 #include "ids.h"
@@ -103,6 +104,35 @@ TEST_F(ReadModelTest, FiltersCombine) {
   EXPECT_THAT(AllPages(request), ::testing::ElementsAre(c));
   request.set_status(v1::CHANGE_STATUS_IN_DELIVERY);
   EXPECT_THAT(AllPages(request), ::testing::IsEmpty());
+}
+
+// 400 changes with 10000-character descriptions are 8 MB: a page of them
+// stops short of page_size, within what a gRPC client receives by default
+// (4 MiB), and the next pages bring the rest.
+TEST_F(ReadModelTest, PagesFitAClientsDefaultMessageLimit) {
+  std::string description;
+  for (int i = 0; i < 10000; ++i) description += "\xC5\xB5";  // ŵ, two bytes
+  std::vector<std::string> expected;
+  for (int i = 0; i < 400; ++i) {
+    v1::ReturnRecord record;
+    record.set_record_reference(absl::StrCat("r", i));
+    *record.mutable_attributes() = testing::CompleteAttributes();
+    record.mutable_attributes()->set_description(description);
+    const std::string id = NewUuid();
+    Append(*domain::DecideImportRecord("R", record, id, context_));
+    expected.push_back(domain::ChangeName(id));
+  }
+  model_.Start();
+  ASSERT_TRUE(model_.WaitFor(store_->LastPosition(), absl::Now() + absl::Seconds(5)));
+  v1::ListChangesRequest request;
+  request.set_page_size(1000);
+  auto first = model_.ListChanges(request);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_GT(first->changes_size(), 0);
+  EXPECT_LT(first->changes_size(), 400);
+  EXPECT_LE(first->ByteSizeLong(), size_t{4} << 20);
+  EXPECT_FALSE(first->next_page_token().empty());
+  EXPECT_EQ(AllPages(request), expected);
 }
 
 TEST_F(ReadModelTest, PageTokensAreBoundToTheirFilters) {
