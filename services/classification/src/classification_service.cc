@@ -89,6 +89,15 @@ absl::StatusOr<int32_t> PageSize(int32_t requested) {
   return requested == 0 ? kDefaultPageSize : requested;
 }
 
+// A page or a what-if report ends early rather than pass this many bytes,
+// so that it fits the 4 MiB a gRPC client receives by default (500
+// classifications with long override rationales, or 10000 what-if items,
+// would not).
+constexpr size_t kMaxAnswerBytes = 3 << 20;
+
+// The bytes `item` adds to an answer: its own, its field tag and length.
+size_t AnswerBytes(const google::protobuf::Message& item) { return item.ByteSizeLong() + 16; }
+
 // Page tokens: web-safe base64 of "<fingerprint of the filters>\n<cursor>".
 std::string MakeToken(const std::string& fingerprint, const std::string& cursor) {
   return absl::WebSafeBase64Escape(absl::StrCat(fingerprint, "\n", cursor));
@@ -256,14 +265,19 @@ grpc::Status ClassificationServiceImpl::ListClassifications(
     matching.push_back(&s);
   }
   response->set_total_size(static_cast<int32_t>(matching.size()));
+  size_t bytes = 0;
   for (const State* s : matching) {
     if (!after->empty() && s->change_id <= *after) continue;
-    if (response->classifications_size() == *page_size) {
+    v1::ChangeClassification item = ToApi(*s, {}, classifier_->ruleset());
+    const size_t item_bytes = AnswerBytes(item);
+    if (response->classifications_size() == *page_size ||
+        (response->classifications_size() > 0 && bytes + item_bytes > kMaxAnswerBytes)) {
       response->set_next_page_token(
           MakeToken(fingerprint, response->classifications().rbegin()->name().substr(16)));
       break;
     }
-    *response->add_classifications() = ToApi(*s, {}, classifier_->ruleset());
+    *response->add_classifications() = std::move(item);
+    bytes += item_bytes;
   }
   return grpc::Status::OK;
 }
@@ -324,14 +338,19 @@ grpc::Status ClassificationServiceImpl::ListClassificationQueue(
   const std::vector<State> queue = classifier_->QueueSnapshot();
   response->set_total_size(static_cast<int32_t>(queue.size()));
   const State* last = nullptr;
+  size_t bytes = 0;
   for (const State& s : queue) {
     if (from && cursor(s) <= *from) continue;
-    if (response->classifications_size() == *page_size) {
+    v1::ChangeClassification item = ToApi(s, {}, classifier_->ruleset());
+    const size_t item_bytes = AnswerBytes(item);
+    if (response->classifications_size() == *page_size ||
+        (last != nullptr && bytes + item_bytes > kMaxAnswerBytes)) {
       response->set_next_page_token(MakeToken(
           "queue", absl::StrCat(absl::ToUnixNanos(last->awaiting_since), "/", last->change_id)));
       break;
     }
-    *response->add_classifications() = ToApi(s, {}, classifier_->ruleset());
+    *response->add_classifications() = std::move(item);
+    bytes += item_bytes;
     last = &s;
   }
   return grpc::Status::OK;
@@ -359,21 +378,26 @@ grpc::Status ClassificationServiceImpl::WhatIfRuleset(grpc::ServerContext*,
   response->set_changed(static_cast<int32_t>(report.changed));
   response->set_current_ruleset_id(classifier_->ruleset().id());
   response->set_current_ruleset_version(classifier_->ruleset().version());
+  size_t bytes = response->ByteSizeLong();
   for (const WhatIfItem& item : report.items) {
-    if (static_cast<size_t>(response->items_size()) == max_items) {
+    v1::WhatIfItem out;
+    out.set_name(ResourceName(item.change_id));
+    *out.mutable_current() = ToProto(item.current);
+    if (item.in_force) *out.mutable_in_force() = ToProto(*item.in_force);
+    out.set_status(ToApi(item.status));
+    out.set_would_need_review(item.would_need_review);
+    *out.mutable_proposed() = ToProto(item.proposed);
+    out.set_tier_changed(item.tier_changed);
+    out.set_complexity_changed(item.complexity_changed);
+    out.set_types_changed(item.types_changed);
+    const size_t item_bytes = AnswerBytes(out);
+    if (static_cast<size_t>(response->items_size()) == max_items ||
+        (response->items_size() > 0 && bytes + item_bytes > kMaxAnswerBytes)) {
       response->set_truncated(true);
       break;
     }
-    v1::WhatIfItem* out = response->add_items();
-    out->set_name(ResourceName(item.change_id));
-    *out->mutable_current() = ToProto(item.current);
-    if (item.in_force) *out->mutable_in_force() = ToProto(*item.in_force);
-    out->set_status(ToApi(item.status));
-    out->set_would_need_review(item.would_need_review);
-    *out->mutable_proposed() = ToProto(item.proposed);
-    out->set_tier_changed(item.tier_changed);
-    out->set_complexity_changed(item.complexity_changed);
-    out->set_types_changed(item.types_changed);
+    *response->add_items() = std::move(out);
+    bytes += item_bytes;
   }
   return grpc::Status::OK;
 }

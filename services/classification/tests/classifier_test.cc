@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "changeledger/classification/classification_service.h"
 #include "changeledger/classification/codec.h"
 #include "changeledger/eventstore/in_memory_event_store.h"
 #include "changeledger/intake/v1/events.pb.h"
@@ -348,6 +350,46 @@ TEST_F(ClassifierTest, WorkerThreadDrainsInboxWhenNotified) {
   EXPECT_TRUE(classifier_->Get("c1").has_value());
   classifier_->Stop();
   EXPECT_TRUE(classifier_->worker_status().ok());
+}
+
+// 450 overridden classifications with 4000-character rationales are 3.6
+// MB of answer: a page of them stops short of page_size, within what a
+// gRPC client receives by default (4 MiB), and the next pages bring the
+// rest.
+TEST_F(ClassifierTest, ListPagesFitAClientsDefaultMessageLimit) {
+  std::string rationale;
+  for (int i = 0; i < 4000; ++i) rationale += "\xC5\xB5";  // ŵ, two bytes
+  std::vector<std::string> expected;
+  for (int i = 0; i < 450; ++i) {
+    const std::string id = absl::StrFormat("c%03d", i);
+    DeliverAndDrain(Registered(id));
+    ASSERT_TRUE(classifier_
+                    ->Override({id, 1, Classification{Tier::kMandated, Complexity::kLow, {}},
+                                rationale},
+                               "alice", "")
+                    .ok());
+    expected.push_back(ResourceName(id));
+  }
+  ClassificationServiceImpl service(classifier_.get(), {});
+  grpc::ServerContext context;
+  v1::ListClassificationsRequest request;
+  request.set_page_size(500);
+  v1::ListClassificationsResponse first;
+  ASSERT_TRUE(service.ListClassifications(&context, &request, &first).ok());
+  EXPECT_GT(first.classifications_size(), 0);
+  EXPECT_LT(first.classifications_size(), 450);
+  EXPECT_LE(first.ByteSizeLong(), size_t{4} << 20);
+  EXPECT_EQ(first.total_size(), 450);
+  std::vector<std::string> listed;
+  v1::ListClassificationsResponse page = first;
+  for (int guard = 0; guard < 10; ++guard) {
+    for (const auto& c : page.classifications()) listed.push_back(c.name());
+    if (page.next_page_token().empty()) break;
+    request.set_page_token(page.next_page_token());
+    page.Clear();
+    ASSERT_TRUE(service.ListClassifications(&context, &request, &page).ok());
+  }
+  EXPECT_EQ(listed, expected);
 }
 
 }  // namespace
