@@ -82,17 +82,30 @@ class GuardedHandler final : public grpc::internal::MethodHandler {
       return;
     }
 
+    void* request = nullptr;
+    grpc::Status status = param.status;
+    if (has_request_) {
+      request = inner_->Deserialize(param.call->call(), payload, &status, nullptr);
+      if (!status.ok()) {
+        // Bytes that do not parse as the request message (a client built
+        // from other protos, or a string field that is not UTF-8) are the
+        // client's mistake, not the server's INTERNAL error.
+        spdlog::info("msg=\"rpc rejected\" method={} code=INVALID_ARGUMENT principal={} "
+                     "reason=\"request does not parse\"",
+                     method_, principal->name);
+        Reject<grpc::StatusCode::INVALID_ARGUMENT>(
+            param, absl::StrCat("request: not a valid request message for ", method_,
+                                " (malformed, or a string field that is not UTF-8)"));
+        return;
+      }
+    }
+
     CallRecord record{principal, context->deadline()};
     bool watched = false;
     if (record.deadline == std::chrono::system_clock::time_point::max()) {
       record.deadline = std::chrono::system_clock::now() + guard_->default_deadline;
       guard_->watchdog->Watch(context, record.deadline);
       watched = true;
-    }
-    void* request = nullptr;
-    grpc::Status status = param.status;
-    if (has_request_) {
-      request = inner_->Deserialize(param.call->call(), payload, &status, nullptr);
     }
     CallRegistry::Add(context, &record);
     inner_->RunHandler(HandlerParameter(param.call, param.server_context, request, status,

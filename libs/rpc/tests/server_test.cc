@@ -1,6 +1,7 @@
 #include "changeledger/rpc/server.h"
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/codegen/client_unary_call.h>
 
 #include <chrono>
 #include <thread>
@@ -8,6 +9,7 @@
 #include "changeledger/metrics/metrics.h"
 #include "changeledger/metrics/scrape.h"
 #include "changeledger/rpc/client.h"
+#include "google/protobuf/wrappers.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "test_service.h"
@@ -102,6 +104,28 @@ TEST_F(ServerTest, AuthMatrixRejectsBeforeTheHandlerRuns) {
   EXPECT_TRUE(Echo(testing::kAliceToken).ok());  // proposer
   EXPECT_TRUE(Echo(testing::kRootToken).ok());   // admin, listed for Echo
   EXPECT_EQ(service_.calls.load(), 2);
+}
+
+// EchoRequest.text sent as bytes that are not UTF-8 (BytesValue has the
+// same field number): the client's mistake, INVALID_ARGUMENT, not INTERNAL.
+TEST_F(ServerTest, RequestThatDoesNotParseIsInvalidArgument) {
+  StartServer();
+  static const grpc::internal::RpcMethod kEcho("/changeledger.testing.v1.TestService/Echo",
+                                               grpc::internal::RpcMethod::NORMAL_RPC);
+  google::protobuf::BytesValue request;
+  request.set_value("\xff\xfe not UTF-8");
+  pb::EchoResponse response;
+  const grpc::Status status = grpc::internal::BlockingUnaryCall(
+      channel_.get(), kEcho, Context(testing::kAliceToken).get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("request: not a valid request message"));
+  EXPECT_EQ(service_.calls.load(), 0);
+  // Still checked after authentication: no token, no parse.
+  EXPECT_EQ(grpc::internal::BlockingUnaryCall(channel_.get(), kEcho, Context("").get(), request,
+                                              &response)
+                .error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(Echo(testing::kAliceToken).ok());
 }
 
 TEST_F(ServerTest, PrincipalReachesTheHandler) {
