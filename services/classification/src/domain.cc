@@ -40,9 +40,9 @@ absl::Status CheckWritable(const State& state, const std::string& change_id,
         absl::StrCat("change ", change_id, " is unknown to classification (not registered yet)"));
   }
   if (expected_version != state.version) {
-    return absl::AbortedError(absl::StrCat("stream ", StreamFor(change_id), " is at version ",
-                                           state.version, ", not ", expected_version,
-                                           ": read it again"));
+    return absl::AbortedError(absl::StrCat("classifications/", change_id, " is at version ",
+                                           state.version, ", not the expected ",
+                                           expected_version, ": read it again"));
   }
   return absl::OkStatus();
 }
