@@ -42,6 +42,11 @@ std::pair<std::string, std::string> SplitMethod(const std::string& full_method) 
   return {full_method.substr(1, slash - 1), full_method.substr(slash + 1)};
 }
 
+void RpcProbe::AddMethod(std::string full_method) {
+  std::lock_guard lock(mu_);
+  served_.insert(std::move(full_method));
+}
+
 void RpcProbe::Finished(std::string_view full_method, grpc::StatusCode code, double seconds) {
   if (registry_ == nullptr) return;
   // Codes outside the known range count as UNKNOWN, as StatusCodeName names them.
@@ -50,17 +55,22 @@ void RpcProbe::Finished(std::string_view full_method, grpc::StatusCode code, dou
   metrics::Histogram histogram;
   {
     std::lock_guard lock(mu_);
-    auto it = methods_.find(absl::string_view(full_method.data(), full_method.size()));
+    absl::string_view key(full_method.data(), full_method.size());
+    auto it = methods_.find(key);
     if (it == methods_.end()) {
-      auto [service, method] = SplitMethod(std::string(full_method));
-      it = methods_.try_emplace(std::string(full_method)).first;
+      if (!served_.contains(key)) key = "/unknown/unknown";
+      it = methods_.find(key);
+    }
+    if (it == methods_.end()) {
+      auto [service, method] = SplitMethod(std::string(key));
+      it = methods_.try_emplace(std::string(key)).first;
       it->second.duration = registry_->AddHistogram(
           "changeledger_rpc_duration_seconds", "Time from receiving an RPC to sending its status.",
           metrics::LatencyBuckets(), {{"service", service}, {"method", method}});
     }
     MethodSeries& series = it->second;
     if (!series.requests[index]) {
-      auto [service, method] = SplitMethod(std::string(full_method));
+      auto [service, method] = SplitMethod(it->first);
       series.requests[index] = registry_->AddCounter(
           "changeledger_rpc_requests_total", "RPCs finished, by service, method and status code.",
           {{"service", service},

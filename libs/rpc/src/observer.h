@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 
 #include "changeledger/metrics/metrics.h"
 
@@ -22,9 +23,15 @@ namespace changeledger::rpc::internal {
 // Handles of changeledger_rpc_requests_total and
 // changeledger_rpc_duration_seconds, created per series on first use and
 // kept per method, so a finished call costs one look-up without copies.
+// Only methods the server serves get series of their own: a call to any
+// other name (answered UNIMPLEMENTED, before any token is checked) counts
+// under service="unknown", method="unknown", so that no client can add
+// series at will.
 class RpcProbe {
  public:
   explicit RpcProbe(metrics::Registry* registry) : registry_(registry) {}
+  // Declares a served method, "/pkg.Service/Method"; before the first call.
+  void AddMethod(std::string full_method);
   void Finished(std::string_view full_method, grpc::StatusCode code, double seconds);
 
  private:
@@ -35,6 +42,7 @@ class RpcProbe {
   };
   metrics::Registry* registry_;
   std::mutex mu_;
+  absl::flat_hash_set<std::string> served_;                 // guarded by mu_
   absl::flat_hash_map<std::string, MethodSeries> methods_;  // guarded by mu_
 };
 

@@ -40,6 +40,10 @@ class ServerImpl final : public Server {
     guard->watchdog = &watchdog_;
     guard_ = std::move(guard);
     probe_ = std::make_shared<internal::RpcProbe>(options_.metrics);
+    // Served by gRPC itself (Start enables both).
+    probe_->AddMethod("/grpc.health.v1.Health/Check");
+    probe_->AddMethod("/grpc.health.v1.Health/Watch");
+    probe_->AddMethod("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo");
   }
 
   ~ServerImpl() override { Shutdown(std::chrono::milliseconds(0)); }
@@ -54,6 +58,7 @@ class ServerImpl final : public Server {
     services_.push_back(service);
     for (const auto& method : methods) {
       service_names_.insert(internal::SplitMethod(method).first);
+      probe_->AddMethod(method);
     }
     return absl::OkStatus();
   }

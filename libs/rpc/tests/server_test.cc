@@ -1,9 +1,11 @@
 #include "changeledger/rpc/server.h"
 
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/impl/codegen/client_unary_call.h>
 
 #include <chrono>
+#include <future>
 #include <thread>
 
 #include "changeledger/metrics/metrics.h"
@@ -330,6 +332,47 @@ TEST_F(ServerTest, RpcMetricsAreScrapedAndPassPromtool) {
     absl::Status check = scrape::PromtoolCheck(*promtool, *body);
     EXPECT_TRUE(check.ok()) << check;
   }
+}
+
+TEST_F(ServerTest, CallsToMethodsNotServedShareOneSeries) {
+  auto exposer = metrics::Exposer::Start("127.0.0.1:0", registry_);
+  ASSERT_TRUE(exposer.ok()) << exposer.status();
+  StartServer();
+  // Anyone can name any method, without a token: each name must not become
+  // a series of its own.
+  grpc::GenericStub generic(channel_);
+  for (const char* name :
+       {"/no.Such/Method1", "/no.Such/Method2", "/changeledger.testing.v1.TestService/Nope"}) {
+    grpc::ClientContext context;
+    grpc::Slice empty("");
+    grpc::ByteBuffer request(&empty, 1), response;
+    std::promise<grpc::Status> done;
+    generic.UnaryCall(&context, name, grpc::StubOptions(), &request, &response,
+                      [&done](grpc::Status status) { done.set_value(std::move(status)); });
+    EXPECT_EQ(done.get_future().get().error_code(), grpc::StatusCode::UNIMPLEMENTED) << name;
+  }
+  ASSERT_TRUE(Echo(testing::kAliceToken).ok());
+  EXPECT_EQ(testing::HealthStatus(channel_, ""), kServing);
+
+  auto body = scrape::HttpGet((*exposer)->port(), "/metrics");
+  ASSERT_TRUE(body.ok()) << body.status();
+  EXPECT_THAT(*body, ::testing::Not(HasSubstr("Method1")));
+  EXPECT_THAT(*body, ::testing::Not(HasSubstr("no.Such")));
+  EXPECT_THAT(*body, ::testing::Not(HasSubstr("Nope")));
+  auto samples = scrape::ParseExposition(*body);
+  ASSERT_TRUE(samples.ok()) << samples.status();
+  EXPECT_EQ((*samples)[scrape::SeriesKey(
+                "changeledger_rpc_requests_total",
+                {{"service", "unknown"}, {"method", "unknown"}, {"code", "UNIMPLEMENTED"}})],
+            3);
+  EXPECT_EQ((*samples)[scrape::SeriesKey(
+                "changeledger_rpc_requests_total",
+                {{"service", kService}, {"method", "Echo"}, {"code", "OK"}})],
+            1);
+  EXPECT_EQ((*samples)[scrape::SeriesKey(
+                "changeledger_rpc_requests_total",
+                {{"service", "grpc.health.v1.Health"}, {"method", "Check"}, {"code", "OK"}})],
+            1);
 }
 
 TEST_F(ServerTest, ShutdownLetsInFlightCallsFinish) {
