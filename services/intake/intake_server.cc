@@ -41,12 +41,7 @@ class IntakeServerImpl final : public IntakeServer {
     if (options.common.data_dir.empty()) {
       return absl::InvalidArgumentError("data.dir: required (the intake event store lives there)");
     }
-    std::error_code error;
-    std::filesystem::create_directories(options.common.data_dir, error);
-    if (error) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "data.dir: cannot create ", options.common.data_dir, ": ", error.message()));
-    }
+    CL_RETURN_IF_ERROR(config::ClaimDataDir(options.common.data_dir, "intake", {"events"}));
     registry_ = std::make_unique<metrics::Registry>();
     metrics::RegisterProcessMetrics(*registry_);
     CL_ASSIGN_OR_RETURN(areas_, LoadBusinessAreas(options.business_areas_file));

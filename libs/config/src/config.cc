@@ -1,12 +1,17 @@
 #include "changeledger/config/config.h"
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <set>
@@ -476,6 +481,94 @@ void AddCommonOptions(Settings& settings, CommonOptions& options) {
         }
         return "";
       });
+}
+
+namespace {
+
+constexpr char kOwnerFile[] = "SERVICE";
+
+// Writes `path` with `text` durably: a temporary file, fsync, rename, and an
+// fsync of the directory. Returns "" or what failed.
+std::string WriteFileDurably(const std::filesystem::path& path, const std::string& text) {
+  const std::filesystem::path tmp = path.string() + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return absl::StrCat("cannot create ", tmp.string(), ": ", std::strerror(errno));
+  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  const int write_errno = errno;
+  const bool synced = written && ::fsync(fd) == 0;
+  const int sync_errno = errno;
+  ::close(fd);
+  if (!written || !synced) {
+    ::unlink(tmp.c_str());
+    return absl::StrCat("cannot write ", tmp.string(), ": ",
+                        std::strerror(written ? sync_errno : write_errno));
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    return absl::StrCat("cannot rename ", tmp.string(), ": ", std::strerror(errno));
+  }
+  int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+  return "";
+}
+
+}  // namespace
+
+absl::Status ClaimDataDir(const std::string& dir, std::string_view service,
+                          const std::vector<std::string>& entries) {
+  namespace fs = std::filesystem;
+  const std::string name(service);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("data.dir: cannot create ", dir, ": ", ec.message()));
+  }
+  const fs::path owner_file = fs::path(dir) / kOwnerFile;
+  if (fs::exists(owner_file, ec)) {
+    std::ifstream in(owner_file);
+    std::string owner;
+    if (!in || !std::getline(in, owner)) {
+      return absl::UnavailableError(
+          absl::StrCat("data.dir: cannot read ", owner_file.string()));
+    }
+    absl::StripAsciiWhitespace(&owner);
+    if (owner != name) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "data.dir: ", dir, " is the data directory of ", owner.empty() ? "(empty)" : owner,
+          " (", owner_file.string(), "), not of ", name,
+          "; give each service a directory of its own"));
+    }
+    return absl::OkStatus();
+  }
+  // Made before the owner file existed, or new: claim it only if nothing in
+  // it belongs to someone else.
+  std::vector<std::string> foreign;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string entry = it->path().filename().string();
+    if (entry == "lost+found" || entry == absl::StrCat(kOwnerFile, ".tmp") ||
+        std::find(entries.begin(), entries.end(), entry) != entries.end()) {
+      continue;
+    }
+    foreign.push_back(std::move(entry));
+  }
+  if (ec) {
+    return absl::UnavailableError(absl::StrCat("data.dir: cannot list ", dir, ": ", ec.message()));
+  }
+  if (!foreign.empty()) {
+    std::sort(foreign.begin(), foreign.end());
+    return absl::FailedPreconditionError(absl::StrCat(
+        "data.dir: ", dir, " holds ", absl::StrJoin(foreign, ", "), ", which ", name,
+        " does not keep there (", name, " keeps ", absl::StrJoin(entries, ", "),
+        "): it looks like another service's data directory; give each service one of its own"));
+  }
+  if (std::string error = WriteFileDurably(owner_file, absl::StrCat(name, "\n"));
+      !error.empty()) {
+    return absl::UnavailableError(absl::StrCat("data.dir: ", error));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace changeledger::config

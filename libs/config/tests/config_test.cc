@@ -212,5 +212,47 @@ TEST(ValidatorTest, HostPort) {
   EXPECT_EQ(HostPortValidator(true)(""), "");
 }
 
+class ClaimDataDirTest : public ConfigTest {
+ protected:
+  std::string Dir(const std::string& name) { return (dir_ / name).string(); }
+};
+
+TEST_F(ClaimDataDirTest, CreatesAndMarksANewDirectory) {
+  const std::string dir = Dir("a/intake");
+  ASSERT_TRUE(ClaimDataDir(dir, "intake", {"events"}).ok());
+  std::ifstream in(std::filesystem::path(dir) / "SERVICE");
+  std::string owner;
+  ASSERT_TRUE(std::getline(in, owner));
+  EXPECT_EQ(owner, "intake");
+  // Restarts find their own mark, with their stores beside it.
+  std::filesystem::create_directories(std::filesystem::path(dir) / "events");
+  EXPECT_TRUE(ClaimDataDir(dir, "intake", {"events"}).ok());
+}
+
+TEST_F(ClaimDataDirTest, AnotherServicesDirectoryIsRefused) {
+  const std::string dir = Dir("classification");
+  ASSERT_TRUE(ClaimDataDir(dir, "classification", {"events", "view"}).ok());
+  absl::Status s = ClaimDataDir(dir, "intake", {"events"});
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(s.message(), HasSubstr("is the data directory of classification"));
+  EXPECT_THAT(s.message(), HasSubstr(dir));
+  // A directory of the same service's stores only, made before the mark
+  // existed, is claimed; one with another service's stores is not.
+  const std::string old_portfolio = Dir("old-portfolio");
+  std::filesystem::create_directories(std::filesystem::path(old_portfolio) / "view");
+  std::filesystem::create_directories(std::filesystem::path(old_portfolio) / "lost+found");
+  s = ClaimDataDir(old_portfolio, "intake", {"events"});
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(s.message(), HasSubstr("holds view"));
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(old_portfolio) / "SERVICE"));
+  EXPECT_TRUE(ClaimDataDir(old_portfolio, "portfolio", {"view"}).ok());
+  EXPECT_FALSE(ClaimDataDir(old_portfolio, "classification", {"events", "view"}).ok());
+}
+
+TEST_F(ClaimDataDirTest, AFileIsNoDirectory) {
+  const std::string file = WriteFile("plain", "x");
+  EXPECT_EQ(ClaimDataDir(file, "intake", {"events"}).code(), absl::StatusCode::kUnavailable);
+}
+
 }  // namespace
 }  // namespace changeledger::config

@@ -56,12 +56,8 @@ class ClassificationServerImpl final : public ClassificationServer {
       return absl::InvalidArgumentError("data.dir: required (the classification store lives there)");
     }
     CL_ASSIGN_OR_RETURN(std::string yaml, ReadFile(options.ruleset_file));
-    std::error_code ec;
-    std::filesystem::create_directories(options.common.data_dir, ec);
-    if (ec) {
-      return absl::UnavailableError(
-          absl::StrCat("data.dir: cannot create ", options.common.data_dir, ": ", ec.message()));
-    }
+    CL_RETURN_IF_ERROR(
+        config::ClaimDataDir(options.common.data_dir, "classification", {"events", "view"}));
     CL_ASSIGN_OR_RETURN(std::unique_ptr<Ruleset> ruleset,
                         LoadRuleset(yaml, options.ruleset_file));
 

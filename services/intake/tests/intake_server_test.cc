@@ -359,6 +359,33 @@ TEST_F(IntakeServerTest, SustainedContentionWithoutVersionsIsNeverAborted) {
   EXPECT_EQ(now.version(), 1u + kThreads * kEach);
 }
 
+TEST_F(IntakeServerTest, AnotherServicesDataDirectoryIsRefused) {
+  server_->Stop(std::chrono::seconds(2));
+  server_.reset();
+  // An operator points intake at classification's directory: intake must
+  // not take that event store (and its outbox) for its own.
+  const std::string classification = dir_ + "/classification";
+  std::filesystem::create_directories(classification + "/view");
+  std::ofstream(classification + "/SERVICE") << "classification\n";
+  IntakeServerOptions options;
+  options.common.grpc_listen = "127.0.0.1:0";
+  options.common.metrics_listen = "";
+  options.common.data_dir = classification;
+  options.common.tokens_file = dir_ + "/tokens.yaml";
+  auto refused = IntakeServer::Start(options);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(refused.status().message()),
+              HasSubstr("is the data directory of classification"));
+  EXPECT_FALSE(std::filesystem::exists(classification + "/events"));
+  // Its own directory, marked at the first start, opens again.
+  StartServer();
+  std::ifstream owner(dir_ + "/data/SERVICE");
+  std::string name;
+  ASSERT_TRUE(std::getline(owner, name));
+  EXPECT_EQ(name, "intake");
+}
+
 // grpc.health.v1.Health/Check without the health proto: HealthCheckRequest
 // is {string service = 1} and HealthCheckResponse {enum status = 1}, the
 // same wire format as StringValue and Int32Value. 1 = SERVING,

@@ -91,12 +91,8 @@ class PortfolioServerImpl final : public PortfolioServer, public ViewControl {
       return absl::InvalidArgumentError("portfolio.source: must be kafka, log_reader or none");
     }
     if (options_.group_id.empty()) options_.group_id = DefaultGroupId(options_.common.data_dir);
-    std::error_code ec;
-    std::filesystem::create_directories(options_.common.data_dir, ec);
-    if (ec) {
-      return absl::UnavailableError(
-          absl::StrCat("data.dir ", options_.common.data_dir, ": cannot create: ", ec.message()));
-    }
+    absl::Status claimed = config::ClaimDataDir(options_.common.data_dir, "portfolio", {"view"});
+    if (!claimed.ok()) return claimed;
     kv::RocksDbKvStoreOptions kv_options;
     kv_options.path = options_.common.data_dir + "/view";
     kv_options.write_buffer_size = options_.write_buffer_size;

@@ -160,6 +160,19 @@ struct CommonOptions {
 // certificate together, client CA only with TLS) on `settings`.
 void AddCommonOptions(Settings& settings, CommonOptions& options);
 
+// Makes `dir` (created with its parents if missing) the data directory of
+// `service`, before any store in it is opened. The directory's file
+// `SERVICE` names the service it belongs to; it is written on the first
+// start. A directory whose `SERVICE` names another service is refused, and
+// so is one made before that file existed that holds anything besides
+// `entries` (the service's own stores, e.g. {"events", "view"}) and
+// `lost+found`: a service pointed at another one's directory must not open,
+// write or publish that service's stores. Errors: FAILED_PRECONDITION
+// naming the directory and its owner; UNAVAILABLE when it cannot be
+// created, read or marked.
+absl::Status ClaimDataDir(const std::string& dir, std::string_view service,
+                          const std::vector<std::string>& entries);
+
 }  // namespace changeledger::config
 
 #endif  // CHANGELEDGER_CONFIG_CONFIG_H_
