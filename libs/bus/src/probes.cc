@@ -111,7 +111,10 @@ RunnerProbe::RunnerProbe(metrics::Registry* r, const std::string& projection) {
                           "1 while the projection is being rebuilt", l);
   commit_errors_ = MakeCounter(r, "changeledger_projection_commit_errors_total",
                                "Failed applies or commits that stopped the runner", l);
+  source_up_ = MakeGauge(r, "changeledger_projection_source_up",
+                         "1 while the source (Kafka brokers, log reader) is reachable", l);
   progress_.Set(1.0);
+  source_up_.Set(1.0);
 }
 
 void RunnerProbe::Applied(uint64_t n) { applied_.Increment(static_cast<double>(n)); }
@@ -125,5 +128,6 @@ void RunnerProbe::Rebuild(bool rebuilding, double progress) {
   progress_.Set(progress);
 }
 void RunnerProbe::CommitError() { commit_errors_.Increment(); }
+void RunnerProbe::SourceUp(bool up) { source_up_.Set(up ? 1.0 : 0.0); }
 
 }  // namespace changeledger::bus

@@ -97,6 +97,8 @@ class RunnerBase : public ProjectionRunner {
     return status_;
   }
 
+  bool source_up() const override { return source_up_.load(); }
+
   RunnerStats stats() const override {
     RunnerStats s;
     s.applied = applied_.load();
@@ -149,6 +151,17 @@ class RunnerBase : public ProjectionRunner {
       spdlog::info("projection {}: rebuild done", name_);
     }
     if (probe_ != nullptr) probe_->Rebuild(rebuilding_.load(), progress);
+  }
+
+  // Records whether the source is reachable; logs and reports changes.
+  void SetSourceUp(bool up, std::string_view why) {
+    if (source_up_.exchange(up) == up) return;
+    if (up) {
+      spdlog::info("projection {}: source reachable again", name_);
+    } else {
+      spdlog::warn("projection {}: source unreachable: {}", name_, why);
+    }
+    if (probe_ != nullptr) probe_->SourceUp(up);
   }
 
   void SetError(const absl::Status& s) {
@@ -267,6 +280,7 @@ class RunnerBase : public ProjectionRunner {
   std::atomic<uint64_t> gaps_{0};
   std::atomic<uint64_t> commits_{0};
   std::atomic<int64_t> lag_{0};
+  std::atomic<bool> source_up_{true};
 };
 
 // ---------------------------------------------------------------- Kafka
@@ -311,6 +325,30 @@ class KafkaRunner final : public RunnerBase {
         self->next_offsets_.erase({partitions->elems[i].topic, partitions->elems[i].partition});
       }
       rd_kafka_assign(rk, nullptr);
+    }
+  }
+
+  // Served inside the runner thread's polls (rd_kafka_poll_set_consumer).
+  static void OnError(rd_kafka_t* /*rk*/, int err, const char* reason, void* opaque) {
+    auto* self = static_cast<KafkaRunner*>(opaque);
+    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+      self->SetSourceUp(false, reason);
+    } else {
+      spdlog::warn("projection {}: kafka error {}: {}", self->name_,
+                   rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)), reason);
+    }
+  }
+
+  // While every broker is down, asks for metadata once a second: librdkafka
+  // reports the brokers going down but not coming back, and an idle
+  // consumer receives nothing that would say so.
+  void ProbeBrokers() {
+    if (source_up() || absl::Now() < next_broker_probe_) return;
+    next_broker_probe_ = absl::Now() + absl::Seconds(1);
+    const rd_kafka_metadata_t* metadata = nullptr;
+    if (rd_kafka_metadata(consumer_, 0, nullptr, &metadata, 500) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      rd_kafka_metadata_destroy(metadata);
+      SetSourceUp(true, "");
     }
   }
 
@@ -365,6 +403,7 @@ class KafkaRunner final : public RunnerBase {
     }
     rd_kafka_conf_set_opaque(*conf, this);
     rd_kafka_conf_set_rebalance_cb(*conf, &OnRebalance);
+    rd_kafka_conf_set_error_cb(*conf, &OnError);
     char errstr[512];
     consumer_ = rd_kafka_new(RD_KAFKA_CONSUMER, *conf, errstr, sizeof(errstr));
     if (consumer_ == nullptr) {
@@ -412,6 +451,7 @@ class KafkaRunner final : public RunnerBase {
       messages.clear();
       rd_kafka_message_t* first = rd_kafka_consumer_poll(consumer_, poll_ms);
       if (first == nullptr) {
+        ProbeBrokers();
         UpdateLag(/*idle=*/true);
         continue;
       }
@@ -468,6 +508,7 @@ class KafkaRunner final : public RunnerBase {
   // Runner thread only (the rebalance callback runs inside its polls).
   rd_kafka_t* consumer_ = nullptr;
   std::map<TopicPartition, int64_t> next_offsets_;  // assigned partitions
+  absl::Time next_broker_probe_ = absl::InfinitePast();
 };
 
 // ----------------------------------------------------------- Log reader
@@ -504,6 +545,7 @@ class LogRunner final : public RunnerBase {
       absl::StatusOr<eventlog::v1::GetLogHeadResponse> head =
           client_.GetLogHead(source_.metadata);
       if (head.ok()) {
+        SetSourceUp(true, "");
         const int64_t lag = static_cast<int64_t>(head->log_head()) - static_cast<int64_t>(from) + 1;
         ReportLag(std::max<int64_t>(lag, 0), lag <= 0);
       }
@@ -536,6 +578,7 @@ class LogRunner final : public RunnerBase {
         return;
       }
       if (stop_.load() || absl::IsCancelled(s)) continue;
+      SetSourceUp(false, s.ToString());
       spdlog::warn("projection {}: log reader {}: {}; reconnecting", name_,
                    source_.source_name, s.ToString());
       Sleep(source_.reconnect_backoff);

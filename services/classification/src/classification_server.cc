@@ -192,7 +192,8 @@ class ClassificationServerImpl final : public ClassificationServer {
       bool runner_ok = true;
       {
         std::lock_guard runner_lock(runner_mu_);
-        if (runner_) runner_ok = runner_->status().ok();
+        // The Kafka consumer of intake's events needs its brokers.
+        if (runner_) runner_ok = runner_->status().ok() && runner_->source_up();
       }
       const bool intake_ok = runner_ok && classifier_->worker_status().ok();
       server_->SetDependencyHealthy(kIntake, intake_ok);

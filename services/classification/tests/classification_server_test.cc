@@ -22,6 +22,7 @@
 #include "changeledger/classification/classifier.h"
 #include "changeledger/classification/v1/classification.grpc.pb.h"
 #include "changeledger/devbroker/devbroker_process.h"
+#include "changeledger/devbroker/mock_cluster.h"
 #include "changeledger/eventlog/v1/log_reader.grpc.pb.h"
 #include "changeledger/eventstore/in_memory_event_store.h"
 #include "changeledger/intake/v1/events.pb.h"
@@ -697,6 +698,37 @@ TEST_F(ClassificationServerTest, UnreachableIntakeLogReaderLeavesTheServiceServi
   Register("k", true);
   EXPECT_TRUE(WaitFor([&] { return Get("k").ok(); }));
   EXPECT_EQ(HealthStatus(channel_, ""), 1);
+}
+
+TEST_F(ClassificationServerTest, BrokersDownTurnTheServiceNotServingUntilTheyAreBack) {
+  // The consumer of intake's events needs Kafka: with every broker down the
+  // service says so in health and metrics, and serves again once they are
+  // back, without a restart.
+  devbroker::MockClusterOptions cluster_options;
+  cluster_options.partitions = 4;
+  auto cluster = devbroker::MockCluster::Start(cluster_options);
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  bootstrap_ = (*cluster)->bootstrap_servers();
+  ASSERT_NO_FATAL_FAILURE(RestartIntakeRelay(bootstrap_));
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  Register("before", true);
+  ASSERT_TRUE(WaitFor([&] { return Get("before").ok(); }));
+  EXPECT_EQ(HealthStatus(channel_, ""), 1);
+
+  for (int b = 1; b <= 3; ++b) ASSERT_TRUE((*cluster)->SetBrokerDown(b).ok());
+  EXPECT_TRUE(WaitFor([&] { return HealthStatus(channel_, "") == 2; }, absl::Seconds(30)));
+  EXPECT_EQ(HealthStatus(channel_, "dependency/intake"), 2);
+  auto text = metrics::testing::HttpGet(server_->metrics_port(), "/metrics");
+  ASSERT_TRUE(text.ok()) << text.status();
+  EXPECT_THAT(*text, HasSubstr(
+      "changeledger_projection_source_up{projection=\"classification-intake\"} 0"));
+
+  for (int b = 1; b <= 3; ++b) ASSERT_TRUE((*cluster)->SetBrokerUp(b).ok());
+  EXPECT_TRUE(WaitFor([&] { return HealthStatus(channel_, "") == 1; }, absl::Seconds(30)));
+  Register("after", false);
+  EXPECT_TRUE(WaitFor([&] { return Get("after").ok(); }));
+  StopServer();
+  intake_relay_->Stop();
 }
 
 }  // namespace

@@ -340,14 +340,18 @@ class PortfolioServerImpl final : public PortfolioServer, public ViewControl {
       bool healthy = true;
       {
         std::lock_guard l(mu_);
+        bool failed = false;
         for (const auto& r : runners_) {
           const absl::Status s = r->status();
           if (!s.ok()) {
-            healthy = false;
+            failed = true;
             if (!reported_failure_) spdlog::error("msg=\"runner stopped\" error=\"{}\"", s.ToString());
           }
+          // Brokers (or a log reader) out of reach: the view falls behind.
+          if (!r->source_up()) healthy = false;
         }
-        reported_failure_ = !healthy;
+        reported_failure_ = failed;
+        if (failed) healthy = false;
       }
       server_->SetDependencyHealthy("source", healthy);
     }

@@ -80,6 +80,7 @@ class RelayProbe {
 //   changeledger_projection_rebuild_progress_ratio    gauge 0..1 (1 when not rebuilding)
 //   changeledger_projection_rebuilding                gauge (0/1)
 //   changeledger_projection_commit_errors_total       counter
+//   changeledger_projection_source_up                 gauge (0/1: the source is reachable)
 class RunnerProbe {
  public:
   RunnerProbe(metrics::Registry* registry, const std::string& projection);
@@ -90,6 +91,7 @@ class RunnerProbe {
   void Lag(int64_t messages);
   void Rebuild(bool rebuilding, double progress);
   void CommitError();
+  void SourceUp(bool up);
 
  private:
   metrics::Counter applied_;
@@ -99,6 +101,7 @@ class RunnerProbe {
   metrics::Gauge progress_;
   metrics::Gauge rebuilding_;
   metrics::Counter commit_errors_;
+  metrics::Gauge source_up_;
 };
 
 }  // namespace changeledger::bus

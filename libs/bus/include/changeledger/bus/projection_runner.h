@@ -121,6 +121,12 @@ class ProjectionRunner {
 
   // Last error that stopped the runner (an Apply or commit failure), or OK.
   virtual absl::Status status() const = 0;
+  // False while the source cannot be reached. Kafka: from librdkafka's
+  // report that every broker is down until a metadata request succeeds
+  // again (asked once a second meanwhile); log reader: from a failed read
+  // until the next one connects. A consumer needs its source: services
+  // report it through health (NOT_SERVING) and metrics.
+  virtual bool source_up() const = 0;
   virtual RunnerStats stats() const = 0;
 
   // ProjectionStateHash of this runner's projection.
