@@ -1,11 +1,14 @@
 // End to end: the stack as tools/run.sh starts it (dev broker and every
 // service built, generated config, example portfolio loaded through the
 // public API), and what changectl prints against it.
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -468,6 +471,90 @@ TEST_F(ChangectlE2eTest, UnknownCommandIsNamed) {
   auto nested = stack_->Ctl({"changes", "nonsense"});
   EXPECT_EQ(nested.exit_code, 1);
   EXPECT_EQ(nested.err, "changectl: unknown command \"nonsense\"; see changectl changes --help\n");
+}
+
+// The readiness probe of k8s/base: inside the pod changectl reaches the
+// service at 127.0.0.1 over TLS, whose certificate names the service
+// ("intake"), not that address. Without the stack: intake alone, with TLS.
+TEST(ChangectlTlsProbeTest, HealthOverTlsChecksTheCertificateAgainstTheNameGiven) {
+  if (std::system("command -v openssl >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "openssl CLI not installed";
+  }
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("e2e_tls_probe_" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string d = dir.string();
+  std::ofstream(dir / "server.ext") << "subjectAltName=DNS:intake\n";
+  std::ofstream(dir / "tokens.yaml")
+      << "tokens:\n  - {principal: a, token: \"auditor-token-0123456789\", roles: [auditor]}\n";
+  const std::string request = "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+  const std::vector<std::string> commands = {
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
+      "-subj /CN=ca -keyout ca.key -out ca.crt",
+      request + " -subj /CN=intake -keyout tls.key -out tls.csr",
+      "openssl x509 -req -in tls.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 "
+      "-extfile server.ext -out tls.crt",
+  };
+  for (const std::string& command : commands) {
+    ASSERT_EQ(std::system(("cd " + d + " && " + command + " >/dev/null 2>&1").c_str()), 0)
+        << command;
+  }
+  const std::string address = "127.0.0.1:" + std::to_string(FreePort());
+  std::vector<std::string> server = {BuildDir() + "/services/intake/intake",
+                                     "--grpc-listen", address,
+                                     "--metrics-listen", "",
+                                     "--data-dir", d + "/data",
+                                     "--auth-tokens-file", d + "/tokens.yaml",
+                                     "--tls-cert-file", d + "/tls.crt",
+                                     "--tls-key-file", d + "/tls.key"};
+  std::vector<char*> server_argv;
+  for (std::string& arg : server) server_argv.push_back(arg.data());
+  server_argv.push_back(nullptr);
+  const int log = open((d + "/intake.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  ASSERT_GE(log, 0);
+  const pid_t intake = fork();
+  ASSERT_GE(intake, 0);
+  if (intake == 0) {
+    dup2(log, STDOUT_FILENO);
+    dup2(log, STDERR_FILENO);
+    execv(server_argv[0], server_argv.data());
+    _exit(127);
+  }
+  close(log);
+  // Whatever fails below, the server does not outlive the test.
+  struct Reaper {
+    pid_t pid;
+    ~Reaper() {
+      if (pid <= 0) return;
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+  } reaper{intake};
+  const std::vector<std::string> probe = {ChangectlPath(), "--intake", address, "--tls-ca",
+                                          d + "/ca.crt", "--timeout", "2s"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> argv = probe;
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return RunCommand(argv);
+  };
+  const CommandResult ready =
+      with({"--tls-server-name", "intake", "health", "--services", "intake", "--wait", "60s"});
+  EXPECT_EQ(ready.exit_code, 0) << ready.out << ready.err;
+  EXPECT_THAT(ready.out, HasSubstr("serving"));
+  // The address alone is not a name the certificate carries.
+  const CommandResult unnamed = with({"health", "--services", "intake"});
+  EXPECT_EQ(unnamed.exit_code, 5) << unnamed.out << unnamed.err;
+  const CommandResult wrong = with({"--tls-server-name", "portfolio", "health", "--services",
+                                    "intake"});
+  EXPECT_EQ(wrong.exit_code, 5) << wrong.out << wrong.err;
+
+  kill(intake, SIGTERM);
+  int status = 0;
+  ASSERT_EQ(waitpid(intake, &status, 0), intake);
+  reaper.pid = -1;
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  std::filesystem::remove_all(dir);
 }
 
 // Last: stops the stack, checks the clean shutdown, starts it again on the

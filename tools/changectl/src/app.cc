@@ -78,6 +78,7 @@ absl::Status App::Resolve() {
     config_.timeout = *d;
   }
   if (!ca_file_flag.empty()) config_.tls_ca_file = ca_file_flag;
+  if (!tls_server_name_flag.empty()) config_.tls_server_name = tls_server_name_flag;
   resolved_ = true;
   return absl::OkStatus();
 }

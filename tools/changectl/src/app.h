@@ -42,6 +42,7 @@ class App {
   std::string timeout_flag;
   std::string output = "table";
   std::string ca_file_flag;
+  std::string tls_server_name_flag;
 
   // The command chosen on the command line; set by its callback.
   std::function<int()> action;

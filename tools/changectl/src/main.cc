@@ -34,6 +34,9 @@ int main(int argc, char** argv) {
                  "portfolio_office, owner, auditor, admin)");
   cli.add_option("--timeout", app.timeout_flag, "Deadline of each call, e.g. 10s (default 10s)");
   cli.add_option("--tls-ca", app.ca_file_flag, "PEM CA bundle: connect with TLS");
+  cli.add_option("--tls-server-name", app.tls_server_name_flag,
+                 "Name the server's certificate must carry, when it differs from the address's "
+                 "host (e.g. --intake 127.0.0.1:50051 --tls-server-name intake)");
   cli.add_option("-o,--output", app.output, "table (for people), json (protobuf JSON), name")
       ->check(CLI::IsMember({"table", "json", "name"}))
       ->capture_default_str();
