@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "changeledger/classification/codec.h"
 #include "changeledger/errors/grpc_status.h"
+#include "changeledger/text/utf8.h"
 #include "changeledger/uuid/name_uuid.h"
 #include "changeledger/eventlog/v1/log_reader.grpc.pb.h"
 #include "google/protobuf/util/time_util.h"
@@ -56,7 +57,7 @@ absl::StatusOr<std::pair<std::string, std::string>> Caller(const grpc::ServerCon
                                                            const std::string& request_id) {
   const rpc::Principal* principal = rpc::GetPrincipal(context);
   if (principal == nullptr) return absl::UnauthenticatedError("no authenticated principal");
-  if (request_id.size() > kMaxRequestId) {
+  if (text::CountCodePoints(request_id) > kMaxRequestId) {
     return absl::InvalidArgumentError("request_id: at most 128 characters");
   }
   // A change id never holds '/', so the part after it is the client's key.

@@ -534,7 +534,7 @@ TEST_F(ClassificationServerTest, ARequestIdIsScopedByTheChangeItNames) {
   EXPECT_EQ(ReadOwnLog("d").size(), 2u);
 }
 
-TEST_F(ClassificationServerTest, ALongPrincipalsLongestRequestIdIsStoredAndRetried) {
+TEST_F(ClassificationServerTest, ALongPrincipalsLongestRequestIdsAreStoredAndRetried) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
   // Changes registered by intake have UUIDs for ids.
   const std::string id = "0b5c8f8e-6a5e-4a57-9d0b-4c7a3f1f2f10";
@@ -560,14 +560,33 @@ TEST_F(ClassificationServerTest, ALongPrincipalsLongestRequestIdIsStoredAndRetri
   EXPECT_EQ(again.SerializeAsString(), first.SerializeAsString());
   EXPECT_EQ(ReadOwnLog(id).size(), 2u);  // the suggestion and one override
 
-  // The same key from another principal is that principal's own command.
+  // The limit counts characters: 128 of two bytes each are a valid key.
+  std::string accented;
+  for (int i = 0; i < 128; ++i) accented += "\xC3\xA9";  // é
+  ov.set_request_id(accented);
   ov.set_expected_version(2);
+  ov.mutable_classification()->set_complexity(v1::COMPLEXITY_MEDIUM);
+  v1::ChangeClassification accented_out;
+  st = stub_->OverrideClassification(Ctx(kLongNamedOfficeToken).get(), ov, &accented_out);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  st = stub_->OverrideClassification(Ctx(kLongNamedOfficeToken).get(), ov, &again);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(again.SerializeAsString(), accented_out.SerializeAsString());
+  EXPECT_EQ(ReadOwnLog(id).size(), 3u);
+  ov.set_request_id(accented + "e");
+  EXPECT_EQ(stub_->OverrideClassification(Ctx(kLongNamedOfficeToken).get(), ov, &again)
+                .error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  ov.set_request_id(std::string(128, 'r'));
+
+  // The same key from another principal is that principal's own command.
+  ov.set_expected_version(3);
   ov.mutable_classification()->set_tier(v1::TIER_INCREMENTAL);
   v1::ChangeClassification other;
   st = stub_->OverrideClassification(Ctx(kOfficeToken).get(), ov, &other);
   ASSERT_TRUE(st.ok()) << st.error_message();
   EXPECT_EQ(other.classification().tier(), v1::TIER_INCREMENTAL);
-  EXPECT_EQ(ReadOwnLog(id).size(), 3u);
+  EXPECT_EQ(ReadOwnLog(id).size(), 4u);
 }
 
 TEST_F(ClassificationServerTest, ChangesRegisteredWhileDownAreClassifiedOnRestartWithoutDuplicates) {
