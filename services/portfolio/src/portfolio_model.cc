@@ -410,8 +410,9 @@ struct PortfolioModel::Impl {
   // override's rationale, a stop's reason, ...), by event index: kept
   // beside the records so that every other event pays nothing for them.
   absl::flat_hash_map<uint32_t, std::string> notes;
-  // The title each registration or amendment gave, by event index, so
-  // that a figure as of D names a change as it was named on D.
+  // The title each registration or title amendment gave (SetsTitle), by
+  // event index, so that a figure as of D names a change as it was named
+  // on D.
   absl::flat_hash_map<uint32_t, std::string> titles;
   std::vector<ChangeRec> changes;
   std::vector<ProposalRec> proposals;
@@ -688,9 +689,7 @@ struct PortfolioModel::Impl {
     // Keyed by the index the event is about to take.
     std::string note = NoteText(f);
     if (!note.empty()) notes.emplace(static_cast<uint32_t>(events.size()), std::move(note));
-    if (IsIntakeAttributes(f.kind)) {
-      titles.emplace(static_cast<uint32_t>(events.size()), f.attributes.title);
-    }
+    if (SetsTitle(f)) titles.emplace(static_cast<uint32_t>(events.size()), f.attributes.title);
 
     if (change_kind) {
       const uint32_t ci = ChangeIndex(f.change_id);
@@ -948,8 +947,19 @@ struct PortfolioModel::Impl {
     return b;
   }
 
-  // The title of `c` after its first `k` steps: the latest registration's
-  // or amendment's among them.
+  // Whether `f` names the change's title: a registration, or an amendment
+  // of the title (or one from before amendments listed their paths). The
+  // other amendments repeat the title in force, so it is not kept again.
+  static bool SetsTitle(const Fact& f) {
+    if (f.kind == FactKind::kChangeRegistered) return true;
+    if (f.kind != FactKind::kChangeAmended) return false;
+    return f.changed_paths.empty() ||
+           std::find(f.changed_paths.begin(), f.changed_paths.end(), "title") !=
+               f.changed_paths.end();
+  }
+
+  // The title of `c` after its first `k` steps: the latest one a
+  // registration or amendment among them gave (SetsTitle).
   const std::string& TitleAt(const ChangeRec& c, size_t k) const {
     for (size_t i = k; i-- > 0;) {
       if (!IsIntakeAttributes(events[c.steps[i].event].kind)) continue;

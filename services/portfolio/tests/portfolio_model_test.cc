@@ -210,6 +210,21 @@ TEST_F(PortfolioModelTest, AsOfNamesChangesByTheirTitleThen) {
   EXPECT_EQ(model_.GetProvenance(mandated, std::nullopt)->changes[0].title,
             "Change c1 (amended)");
   EXPECT_EQ(model_.GetChangeHistory("c1")->title, "Change c1 (amended)");
+
+  // A later amendment of something else keeps the title in force, as of
+  // every date, and so does an earlier one that arrives late.
+  Fact cost = make_.Amended("c1", Day(8), "MO", {}, false, 700);
+  cost.changed_paths = {"estimated_cost"};
+  Apply(cost);
+  Fact teams = make_.Amended("c1", Day(3), "MO", {"Fleet"}, false, 500);
+  teams.attributes.title = "Change c1";
+  teams.changed_paths = {"teams"};
+  Apply(teams);
+  EXPECT_EQ(AsOf(Day(2)).top_mandated[0].changes[0].title, "Change c1");
+  EXPECT_EQ(AsOf(Day(4)).top_mandated[0].changes[0].title, "Change c1");
+  EXPECT_EQ(AsOf(Day(6)).top_mandated[0].changes[0].title, "Change c1 (amended)");
+  EXPECT_EQ(AsOf(Day(9)).top_mandated[0].changes[0].title, "Change c1 (amended)");
+  EXPECT_EQ(Current().top_mandated[0].changes[0].title, "Change c1 (amended)");
 }
 
 TEST_F(PortfolioModelTest, ClosedAndStoppedChangesAreNotOngoing) {
