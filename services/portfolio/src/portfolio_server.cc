@@ -131,19 +131,13 @@ class PortfolioServerImpl final : public PortfolioServer, public ViewControl {
     server_->DeclareDependency("view_store", rpc::DependencyKind::kRequired, true);
     server_->DeclareDependency("source", rpc::DependencyKind::kRequired, true);
 
-    pb::RebuildSource interrupted = pb::REBUILD_SOURCE_UNSPECIFIED;
-    if (marker->has_value() && !pb::RebuildSource_Parse(**marker, &interrupted)) {
-      interrupted = pb::REBUILD_SOURCE_UNSPECIFIED;
-    }
     if (marker->has_value()) {
       // The process stopped before the rebuild had caught up: the view
       // holds a part of the log only. Start it again, from the source it
       // was started from when that is still configured.
-      pb::RebuildSource source = interrupted;
-      if (!SourceConfigured(source)) {
-        source = options_.source == "kafka"        ? pb::REBUILD_SOURCE_KAFKA
-                 : options_.source == "log_reader" ? pb::REBUILD_SOURCE_LOG_READER
-                                                   : pb::REBUILD_SOURCE_UNSPECIFIED;
+      pb::RebuildSource source = pb::REBUILD_SOURCE_UNSPECIFIED;
+      if (!pb::RebuildSource_Parse(**marker, &source) || !SourceConfigured(source)) {
+        source = ConfiguredSource();
       }
       if (!SourceConfigured(source)) {
         return absl::FailedPreconditionError(absl::StrCat(
@@ -156,9 +150,8 @@ class PortfolioServerImpl final : public PortfolioServer, public ViewControl {
       if (auto s = bus::WipeProjection(*store_, PortfolioProjection::kName); !s.ok()) return s;
       holder_.Reset();
       if (auto s = StartRunnersLocked(source, /*rebuild=*/true); !s.ok()) return s;
-    } else if (options_.source != "none") {
-      const pb::RebuildSource source = options_.source == "kafka" ? pb::REBUILD_SOURCE_KAFKA
-                                                                  : pb::REBUILD_SOURCE_LOG_READER;
+    } else if (const pb::RebuildSource source = ConfiguredSource();
+               source != pb::REBUILD_SOURCE_UNSPECIFIED) {
       std::lock_guard lock(mu_);
       // Facts stored in an earlier format lack what it did not keep (times
       // finer than microseconds, currencies, the history's words) and the
@@ -235,6 +228,13 @@ class PortfolioServerImpl final : public PortfolioServer, public ViewControl {
   }
 
  private:
+  // The source portfolio.source names; UNSPECIFIED for "none".
+  pb::RebuildSource ConfiguredSource() const {
+    if (options_.source == "kafka") return pb::REBUILD_SOURCE_KAFKA;
+    if (options_.source == "log_reader") return pb::REBUILD_SOURCE_LOG_READER;
+    return pb::REBUILD_SOURCE_UNSPECIFIED;
+  }
+
   bool SourceConfigured(pb::RebuildSource source) const {
     return (source == pb::REBUILD_SOURCE_KAFKA && !options_.common.kafka_bootstrap_servers.empty()) ||
            (source == pb::REBUILD_SOURCE_LOG_READER && !options_.log_readers.empty());
