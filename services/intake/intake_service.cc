@@ -342,13 +342,11 @@ absl::Status CatchUp(const ReadModel& model, const eventstore::EventStore& store
   return absl::OkStatus();
 }
 
-// A filter on a business area that neither the catalog nor any record
-// holds is a mistake (a typo, a code in the wrong case), not an empty
-// answer. Checked only when the first page came back empty, so that a code
-// retired from the catalog still lists what was recorded under it.
-// An area filter must name an area of the catalog or one that a record
-// has had (a retired area still lists its records). Checked only after an
-// empty first page, which is the only answer an unknown area can give.
+// A filter on a business area that neither the catalog nor any record has
+// ever had is a mistake (a typo, a code in the wrong case), not an empty
+// answer; a code retired from the catalog still lists what was recorded
+// under it. Checked only after an empty first page, the only answer an
+// unknown area can give.
 absl::Status CheckAreaFilter(const domain::BusinessAreaCatalog& areas, const ReadModel& records,
                              const std::string& area, const std::string& page_token,
                              bool empty) {
@@ -369,8 +367,8 @@ grpc::Status IntakeServiceImpl::ListProposals(grpc::ServerContext* context,
     CL_RETURN_IF_ERROR(CallerOf(context).status());
     CL_RETURN_IF_ERROR(CatchUp(*read_model_, *store_, options_.list_catch_up));
     CL_ASSIGN_OR_RETURN(*response, read_model_->ListProposals(*request));
-    CL_RETURN_IF_ERROR(CheckAreaFilter(*areas_, *read_model_, request->business_area(), request->page_token(),
-                                       response->proposals().empty()));
+    CL_RETURN_IF_ERROR(CheckAreaFilter(*areas_, *read_model_, request->business_area(),
+                                       request->page_token(), response->proposals().empty()));
     return absl::OkStatus();
   }());
 }
@@ -437,8 +435,8 @@ grpc::Status IntakeServiceImpl::ListChanges(grpc::ServerContext* context,
     CL_RETURN_IF_ERROR(CallerOf(context).status());
     CL_RETURN_IF_ERROR(CatchUp(*read_model_, *store_, options_.list_catch_up));
     CL_ASSIGN_OR_RETURN(*response, read_model_->ListChanges(*request));
-    CL_RETURN_IF_ERROR(CheckAreaFilter(*areas_, *read_model_, request->business_area(), request->page_token(),
-                                       response->changes().empty()));
+    CL_RETURN_IF_ERROR(CheckAreaFilter(*areas_, *read_model_, request->business_area(),
+                                       request->page_token(), response->changes().empty()));
     return absl::OkStatus();
   }());
 }

@@ -12,6 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "changeledger/rpc/answer_size.h"
 #include "domain/intake_domain.h"
 
 namespace changeledger::intake {
@@ -19,10 +20,6 @@ namespace {
 
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 1000;
-// A page ends early rather than pass this many bytes, so that it fits the
-// 4 MiB a gRPC client receives by default: 1000 changes with long
-// descriptions would make a page of up to 40 MB that no client could read.
-constexpr size_t kMaxPageBytes = 3 << 20;
 constexpr size_t kTailBatch = 1000;
 // Events applied per hold of the lock: handlers looking a stream up
 // (StateAt) wait behind at most this many.
@@ -91,8 +88,10 @@ uint64_t FilterFingerprint(Request request) {
 }
 
 // Walks `order` after `after`, collecting up to `size` items that pass
-// `keep` (fewer when they would pass kMaxPageBytes; at least one); returns
-// the token for the next page ("" when none is left).
+// `keep` (fewer when they would pass rpc::kMaxAnswerBytes, at least one:
+// 1000 changes with long descriptions would make a page of up to 40 MB that
+// no client could read); returns the token for the next page ("" when none
+// is left).
 template <typename Entries, typename Keep, typename Add>
 std::string Page(const std::map<uint64_t, std::string>& order, const Entries& items,
                  uint64_t after, int size, absl::string_view kind, uint64_t fingerprint,
@@ -103,9 +102,8 @@ std::string Page(const std::map<uint64_t, std::string>& order, const Entries& it
   for (auto it = order.upper_bound(after); it != order.end(); ++it) {
     const auto& item = items.at(it->second).resource;
     if (!keep(item)) continue;
-    // The item's bytes plus its field tag and length prefix.
-    const size_t item_bytes = item.ByteSizeLong() + 16;
-    if (taken == size || (taken > 0 && bytes + item_bytes > kMaxPageBytes)) {
+    const size_t item_bytes = rpc::AnswerItemBytes(item);
+    if (taken == size || (taken > 0 && bytes + item_bytes > rpc::kMaxAnswerBytes)) {
       return MakeToken(kind, fingerprint, last);
     }
     add(item);

@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "changeledger/classification/codec.h"
 #include "changeledger/errors/grpc_status.h"
+#include "changeledger/rpc/answer_size.h"
 #include "changeledger/text/utf8.h"
 #include "changeledger/uuid/name_uuid.h"
 #include "changeledger/eventlog/v1/log_reader.grpc.pb.h"
@@ -90,14 +91,11 @@ absl::StatusOr<int32_t> PageSize(int32_t requested) {
   return requested == 0 ? kDefaultPageSize : requested;
 }
 
-// A page or a what-if report ends early rather than pass this many bytes,
-// so that it fits the 4 MiB a gRPC client receives by default (500
-// classifications with long override rationales, or 10000 what-if items,
-// would not).
-constexpr size_t kMaxAnswerBytes = 3 << 20;
-
-// The bytes `item` adds to an answer: its own, its field tag and length.
-size_t AnswerBytes(const google::protobuf::Message& item) { return item.ByteSizeLong() + 16; }
+// A page or a what-if report ends early rather than pass
+// rpc::kMaxAnswerBytes: 500 classifications with long override rationales,
+// or 10000 what-if items, would not fit what a client receives.
+using rpc::AnswerItemBytes;
+using rpc::kMaxAnswerBytes;
 
 // Page tokens: web-safe base64 of "<fingerprint of the filters>\n<cursor>".
 std::string MakeToken(const std::string& fingerprint, const std::string& cursor) {
@@ -270,7 +268,7 @@ grpc::Status ClassificationServiceImpl::ListClassifications(
   for (const State* s : matching) {
     if (!after->empty() && s->change_id <= *after) continue;
     v1::ChangeClassification item = ToApi(*s, {}, classifier_->ruleset());
-    const size_t item_bytes = AnswerBytes(item);
+    const size_t item_bytes = AnswerItemBytes(item);
     if (response->classifications_size() == *page_size ||
         (response->classifications_size() > 0 && bytes + item_bytes > kMaxAnswerBytes)) {
       response->set_next_page_token(
@@ -343,7 +341,7 @@ grpc::Status ClassificationServiceImpl::ListClassificationQueue(
   for (const State& s : queue) {
     if (from && cursor(s) <= *from) continue;
     v1::ChangeClassification item = ToApi(s, {}, classifier_->ruleset());
-    const size_t item_bytes = AnswerBytes(item);
+    const size_t item_bytes = AnswerItemBytes(item);
     if (response->classifications_size() == *page_size ||
         (last != nullptr && bytes + item_bytes > kMaxAnswerBytes)) {
       response->set_next_page_token(MakeToken(
@@ -391,7 +389,7 @@ grpc::Status ClassificationServiceImpl::WhatIfRuleset(grpc::ServerContext*,
     out.set_tier_changed(item.tier_changed);
     out.set_complexity_changed(item.complexity_changed);
     out.set_types_changed(item.types_changed);
-    const size_t item_bytes = AnswerBytes(out);
+    const size_t item_bytes = AnswerItemBytes(out);
     if (static_cast<size_t>(response->items_size()) == max_items ||
         (response->items_size() > 0 && bytes + item_bytes > kMaxAnswerBytes)) {
       response->set_truncated(true);
