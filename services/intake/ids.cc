@@ -1,6 +1,7 @@
 #include "ids.h"
 
 #include "absl/strings/str_cat.h"
+#include "changeledger/eventstore/event_store.h"
 #include "changeledger/uuid/name_uuid.h"
 #include "changeledger/uuid/random_uuid.h"
 
@@ -35,7 +36,9 @@ std::string IdempotencyKey(absl::string_view principal, absl::string_view method
                          request_id)
           : absl::StrCat("intake:", principal.size(), ":", principal, ":", method, ":",
                          resource.size(), ":", resource, ":", request_id);
-  if (key.size() > 256) key = absl::StrCat("intake-hashed:", NameUuid(key));
+  if (key.size() > eventstore::kMaxRequestIdBytes) {
+    key = absl::StrCat("intake-hashed:", NameUuid(key));
+  }
   return key;
 }
 

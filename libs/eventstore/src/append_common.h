@@ -20,7 +20,6 @@ namespace changeledger::eventstore::internal {
 inline absl::string_view Av(std::string_view s) { return {s.data(), s.size()}; }
 
 inline constexpr size_t kMaxStreamBytes = 256;
-inline constexpr size_t kMaxRequestIdBytes = 256;
 inline constexpr size_t kMaxEventIdBytes = 256;
 
 // INVALID_ARGUMENT naming the offending field, or OK.

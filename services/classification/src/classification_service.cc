@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "changeledger/classification/codec.h"
 #include "changeledger/errors/grpc_status.h"
+#include "changeledger/eventstore/event_store.h"
 #include "changeledger/rpc/answer_size.h"
 #include "changeledger/text/utf8.h"
 #include "changeledger/uuid/name_uuid.h"
@@ -26,8 +27,6 @@ using ::google::protobuf::util::TimeUtil;
 constexpr int32_t kDefaultPageSize = 50;
 constexpr int32_t kMaxPageSize = 500;
 constexpr size_t kMaxRequestId = 128;
-// The event store keeps request ids of at most this many bytes.
-constexpr size_t kMaxStoredRequestKey = 256;
 // Namespace of the name-based ids that stand in for longer keys (a fixed
 // random UUID).
 constexpr char kRequestKeyNamespace[] = "9e2f4c1a-7b3d-4e58-a6c0-d1f2e3b4a596";
@@ -69,7 +68,7 @@ absl::StatusOr<std::pair<std::string, std::string>> Caller(const grpc::ServerCon
   // A long principal name with a long request id would exceed what the
   // store keeps; such a key is replaced by its name-based UUID, which a
   // retry computes again.
-  if (scoped.size() > kMaxStoredRequestKey) {
+  if (scoped.size() > eventstore::kMaxRequestIdBytes) {
     scoped = absl::StrCat("hashed:", uuid::NameUuid(kRequestKeyNamespace, scoped));
   }
   return std::make_pair(principal->name, std::move(scoped));

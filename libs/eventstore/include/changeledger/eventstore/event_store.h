@@ -14,6 +14,7 @@
 #ifndef CHANGELEDGER_EVENTSTORE_EVENT_STORE_H_
 #define CHANGELEDGER_EVENTSTORE_EVENT_STORE_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -58,14 +59,17 @@ struct StreamAppend {
   std::vector<Envelope> events;  // at least one
 };
 
+// The longest request_id an append takes, in bytes.
+inline constexpr size_t kMaxRequestIdBytes = 256;
+
 struct AppendRequest {
   // One or more streams, committed atomically: either every stream's
   // events are stored or none is. A stream may appear only once.
   std::vector<StreamAppend> writes;
-  // Client-supplied idempotency key (at most 256 bytes). Empty: none. If an
-  // append with the same request_id was committed before (also before a
-  // restart), Append returns that first result with replayed = true and
-  // writes nothing, whatever the new request holds.
+  // Client-supplied idempotency key (at most kMaxRequestIdBytes). Empty:
+  // none. If an append with the same request_id was committed before (also
+  // before a restart), Append returns that first result with replayed =
+  // true and writes nothing, whatever the new request holds.
   std::string request_id;
 };
 
