@@ -16,6 +16,7 @@
 #include <regex>
 #include <set>
 #include <string>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -297,6 +298,41 @@ TEST_F(ChangectlE2eTest, AsOfAndDiffSeeOnlyWhatWasKnownThen) {
   EXPECT_THAT(history.out, HasSubstr("title:   E2E: a change registered after T\n"));
   EXPECT_THAT(history.out, testing::ContainsRegex("intake +ChangeRegistered +dev-portfolio-office"));
   EXPECT_THAT(history.out, testing::ContainsRegex("classification +ClassificationSuggested"));
+}
+
+// The diff since before the example is every change in the baseline,
+// entered: read in pages of 7, it is the same diff as in pages of 1000,
+// each change once.
+TEST_F(ChangectlE2eTest, DiffReadsEveryPage) {
+  auto settled = stack_->Ctl({"baseline", "--settle", "60s", "-o", "json"});
+  ASSERT_EQ(settled.exit_code, 0) << settled.err;
+  auto small = stack_->Ctl({"baseline", "--diff", "2000-01-01", "now", "--page-size", "7", "-o", "json"});
+  ASSERT_EQ(small.exit_code, 0) << small.err;
+  auto paged = nlohmann::json::parse(small.out);
+  EXPECT_EQ(paged.value("next_page_token", std::string()), "");  // every page read
+  std::vector<std::string> ids;
+  for (const auto& c : paged["changes"]) ids.push_back(c["change_id"]);
+  ASSERT_GT(ids.size(), 100u);  // the example's baseline: many pages
+  EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), ids.size());
+  EXPECT_EQ(paged["entered"], std::to_string(ids.size()));
+
+  // As of the same time, in pages of 1000: the same diff.
+  auto big = stack_->Ctl({"baseline", "--diff", "2000-01-01", paged["to"]["as_of"],
+                          "--page-size", "1000", "-o", "json"});
+  ASSERT_EQ(big.exit_code, 0) << big.err;
+  auto whole = nlohmann::json::parse(big.out);
+  std::vector<std::string> again;
+  for (const auto& c : whole["changes"]) again.push_back(c["change_id"]);
+  EXPECT_EQ(again, ids);
+
+  auto table = stack_->Ctl({"baseline", "--diff", "2000-01-01", "now", "--page-size", "7"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  for (const auto& id : {ids.front(), ids.back()}) EXPECT_THAT(table.out, HasSubstr("\n" + id + "  "));
+
+  auto bad = stack_->Ctl({"baseline", "--diff", "2000-01-01", "now", "--page-size", "0"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_THAT(bad.err, HasSubstr("--page-size"));
 }
 
 TEST_F(ChangectlE2eTest, StoppedServerGivesOneClearLine) {

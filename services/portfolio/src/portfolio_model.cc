@@ -1132,7 +1132,8 @@ absl::StatusOr<Baseline> PortfolioModel::GetBaseline(const BaselineQuery& query)
 
 absl::StatusOr<Provenance> PortfolioModel::GetProvenance(const CellFilter& cell,
                                                          std::optional<absl::Time> as_of,
-                                                         StatusMask statuses) const {
+                                                         StatusMask statuses,
+                                                         const ChangePage& page) const {
   if (cell.complexity_type_bit_index &&
       (*cell.complexity_type_bit_index < 0 || *cell.complexity_type_bit_index >= kComplexityTypeCount)) {
     return absl::InvalidArgumentError("cell.complexity_type: out of range");
@@ -1149,20 +1150,27 @@ absl::StatusOr<Provenance> PortfolioModel::GetProvenance(const CellFilter& cell,
     latest = std::max(latest, c.steps[k - 1].recorded_at);
     const State& s = c.steps[k - 1].state;
     if (!s.In(statuses) || !m.Matches(s, cell)) continue;
+    ++p.count;
+    const std::string& id = m.change_ids.Get(c.id);
+    if (!page.after.empty() && id <= page.after) continue;
+    if (p.changes.size() >= page.limit) {
+      p.more = true;
+      continue;
+    }
     ProvenanceEntry entry;
-    entry.change_id = m.change_ids.Get(c.id);
+    entry.change_id = id;
     entry.title = m.TitleAt(c, k);
     entry.state = m.StateView(s, true, statuses);
     for (uint32_t ei : m.ContributingEvents(c, k)) entry.events.push_back(m.View(ei));
     p.changes.push_back(std::move(entry));
   }
-  p.count = static_cast<int64_t>(p.changes.size());
   p.latest_recorded_at = Impl::Latest(latest);
   return p;
 }
 
 absl::StatusOr<BaselineDiff> PortfolioModel::Diff(absl::Time from, absl::Time to,
-                                                  StatusMask statuses) const {
+                                                  StatusMask statuses,
+                                                  const ChangePage& page) const {
   if (from > to) {
     return absl::InvalidArgumentError("from: must not be after to");
   }
@@ -1190,7 +1198,13 @@ absl::StatusOr<BaselineDiff> PortfolioModel::Diff(absl::Time from, absl::Time to
       if (sa.status != sb.status) cd.kinds.push_back(DiffKind::kStatusChanged), ++d.status_changed;
     }
     if (cd.kinds.empty()) continue;
-    cd.change_id = m.change_ids.Get(c.id);
+    const std::string& id = m.change_ids.Get(c.id);
+    if (!page.after.empty() && id <= page.after) continue;
+    if (d.changes.size() >= page.limit) {
+      d.more = true;
+      continue;
+    }
+    cd.change_id = id;
     cd.before = m.StateView(sa, ka > 0, statuses);
     cd.after = m.StateView(sb, true, statuses);
     for (size_t i = ka; i < kb; ++i) cd.events.push_back(m.View(c.steps[i].event));

@@ -1,7 +1,12 @@
 #include "changeledger/portfolio/portfolio_service.h"
 
 #include <algorithm>
+#include <initializer_list>
+#include <iterator>
+#include <memory>
+#include <tuple>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -9,7 +14,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "changeledger/errors/grpc_status.h"
+#include "changeledger/rpc/answer_size.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
@@ -221,6 +228,39 @@ void BaselineProto(const Baseline& b, pb::Baseline* out) {
       c->set_complexity(ComplexityProto(m.complexity));
     }
   }
+  // Past the answer limit, every area lists the same smaller number: the
+  // most that fits.
+  if (out->ByteSizeLong() > rpc::kMaxAnswerBytes) {
+    out->set_top_mandated_truncated(true);
+    size_t others = out->ByteSizeLong();
+    size_t longest = 0;
+    // rank_bytes[k]: the bytes the (k+1)-th change of every area adds.
+    std::vector<size_t> rank_bytes;
+    for (const auto& top : out->top_mandated()) {
+      for (int k = 0; k < top.changes_size(); ++k) {
+        // Its bytes, its tag's and its length's (rpc::AnswerItemBytes
+        // counts 16 more, too many here: the others are what is left).
+        const size_t size = top.changes(k).ByteSizeLong();
+        const size_t item = size + 1 + google::protobuf::io::CodedOutputStream::VarintSize64(size);
+        others -= std::min(others, item);
+        if (rank_bytes.size() <= static_cast<size_t>(k)) rank_bytes.resize(k + 1, 0);
+        rank_bytes[k] += item;
+      }
+      longest = std::max(longest, static_cast<size_t>(top.changes_size()));
+    }
+    size_t keep = 0, bytes = others;
+    while (keep < longest && bytes + rank_bytes[keep] <= rpc::kMaxAnswerBytes) bytes += rank_bytes[keep++];
+    // The estimate counts each change's tag and length generously; the
+    // answer's size decides.
+    do {
+      for (auto& top : *out->mutable_top_mandated()) {
+        if (static_cast<size_t>(top.changes_size()) > keep) {
+          top.mutable_changes()->DeleteSubrange(static_cast<int>(keep),
+                                                top.changes_size() - static_cast<int>(keep));
+        }
+      }
+    } while (out->ByteSizeLong() > rpc::kMaxAnswerBytes && keep-- > 0);
+  }
 }
 
 pb::DiffKind DiffKindProto(DiffKind k) {
@@ -241,41 +281,112 @@ absl::StatusOr<YearMonth> ParseMonth(const std::string& s, const char* field) {
   return YearMonth{year, month};
 }
 
-// Provenance page tokens: web-safe base64 of "<last change id>\n<the
-// request without page_token and page_size>", so that a token works only
-// for the filters it was made for, and the next page starts after the last
-// change listed whatever was recorded in between.
-std::string ProvenanceFingerprint(const pb::GetProvenanceRequest& req) {
-  pb::GetProvenanceRequest filters = req;
-  filters.clear_page_token();
-  filters.clear_page_size();
-  std::string out;
-  google::protobuf::io::StringOutputStream stream(&out);
-  google::protobuf::io::CodedOutputStream coded(&stream);
-  coded.SetSerializationDeterministic(true);
-  filters.SerializeToCodedStream(&coded);
-  coded.Trim();
+// Page tokens (AIP-158): web-safe base64 of "<cursor, web-safe base64>\n
+// <fingerprint>". The fingerprint is the request's type and every field
+// but the page token and size, so that a token works only for the request
+// it was made for; the cursor says where the previous page ended (its last
+// item), so the next page starts after it whatever was recorded between.
+std::string Fingerprint(const google::protobuf::Message& request,
+                        std::initializer_list<const char*> page_fields) {
+  std::unique_ptr<google::protobuf::Message> filters(request.New());
+  filters->CopyFrom(request);
+  const google::protobuf::Descriptor* descriptor = filters->GetDescriptor();
+  for (const char* name : page_fields) {
+    filters->GetReflection()->ClearField(filters.get(), descriptor->FindFieldByName(name));
+  }
+  std::string out = absl::StrCat(descriptor->full_name(), "\n");
+  {
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    filters->SerializeToCodedStream(&coded);
+  }
   return out;
 }
 
-std::string MakeProvenanceToken(const std::string& fingerprint, const std::string& last_change_id) {
-  return absl::WebSafeBase64Escape(absl::StrCat(last_change_id, "\n", fingerprint));
+std::string MakeToken(const std::string& fingerprint, const std::string& cursor) {
+  return absl::WebSafeBase64Escape(absl::StrCat(absl::WebSafeBase64Escape(cursor), "\n", fingerprint));
 }
 
-// The last change id of the previous page ("" for the first page).
-absl::StatusOr<std::string> ReadProvenanceToken(const std::string& token,
-                                                const std::string& fingerprint) {
+// The cursor of the previous page ("" for the first page).
+absl::StatusOr<std::string> ReadToken(const std::string& token, const std::string& fingerprint) {
   if (token.empty()) return std::string();
-  std::string raw;
+  std::string raw, cursor;
   const size_t newline = absl::WebSafeBase64Unescape(token, &raw) ? raw.find('\n') : std::string::npos;
-  if (newline == std::string::npos || newline == 0) {
+  if (newline == std::string::npos || newline == 0 ||
+      !absl::WebSafeBase64Unescape(raw.substr(0, newline), &cursor) || cursor.empty()) {
     return absl::InvalidArgumentError("page_token: malformed");
   }
   if (raw.compare(newline + 1, std::string::npos, fingerprint) != 0) {
     return absl::InvalidArgumentError(
         "page_token: not from this listing (the filters must stay the same)");
   }
-  return raw.substr(0, newline);
+  return cursor;
+}
+
+// A page size: 0 means `default_size`.
+absl::StatusOr<size_t> PageSize(int32_t requested, int32_t max, int32_t default_size,
+                                const char* field = "page_size") {
+  if (requested < 0 || requested > max) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": must be in 0..", max));
+  }
+  return static_cast<size_t>(requested == 0 ? default_size : requested);
+}
+
+// Whether an item of `item_bytes` joins an answer of `bytes` so far that
+// lists `listed` items: the first always does, so a page is never empty.
+bool Fits(size_t bytes, size_t item_bytes, size_t listed) {
+  return listed == 0 || bytes + item_bytes <= rpc::kMaxAnswerBytes;
+}
+
+// Drops the first of `events` until the item that holds them, of
+// `item_bytes` now, fits in `room` bytes. The events left are the latest.
+void DropEarliestEvents(size_t item_bytes, size_t room,
+                        google::protobuf::RepeatedPtrField<pb::Event>* events) {
+  int drop = 0;
+  while (item_bytes > room && drop < events->size()) {
+    // An event takes its bytes and 2 to 6 more: counting its bytes only
+    // drops enough.
+    item_bytes -= std::min(item_bytes, events->Get(drop).ByteSizeLong());
+    ++drop;
+  }
+  events->DeleteSubrange(0, drop);
+}
+
+// Where an event stands in a history's recorded order (the model's order:
+// recorded_at, then source, then the source's log order).
+struct EventKey {
+  int64_t recorded_at_nanos = 0;
+  std::string source;
+  uint64_t global_position = 0;
+  std::string stream;
+  uint64_t version = 0;
+  friend bool operator<(const EventKey& a, const EventKey& b) {
+    return std::tie(a.recorded_at_nanos, a.source, a.global_position, a.stream, a.version) <
+           std::tie(b.recorded_at_nanos, b.source, b.global_position, b.stream, b.version);
+  }
+};
+
+EventKey KeyOf(const EventView& e) {
+  return {absl::ToUnixNanos(e.recorded_at), e.source, e.global_position, e.stream, e.version};
+}
+
+// "<recorded_at nanos>\n<global position>\n<version>\n<source>\n<stream>".
+std::string EventKeyText(const EventKey& k) {
+  return absl::StrCat(k.recorded_at_nanos, "\n", k.global_position, "\n", k.version, "\n",
+                      k.source, "\n", k.stream);
+}
+
+absl::StatusOr<EventKey> ParseEventKey(const std::string& text) {
+  std::vector<std::string> parts = absl::StrSplit(text, absl::MaxSplits('\n', 4));
+  EventKey k;
+  if (parts.size() != 5 || !absl::SimpleAtoi(parts[0], &k.recorded_at_nanos) ||
+      !absl::SimpleAtoi(parts[1], &k.global_position) || !absl::SimpleAtoi(parts[2], &k.version)) {
+    return absl::InvalidArgumentError("page_token: malformed");
+  }
+  k.source = parts[3];
+  k.stream = parts[4];
+  return k;
 }
 
 std::string SourceName(pb::RebuildSource source) {
@@ -367,8 +478,14 @@ grpc::Status PortfolioServiceImpl::DiffBaseline(grpc::ServerContext*, const pb::
   if (*from > *to) return Grpc(absl::InvalidArgumentError("from: must not be after to"));
   auto mask = Statuses(req->statuses());
   if (!mask.ok()) return Grpc(mask.status());
+  auto page_size = PageSize(req->page_size(), 1000, 100);
+  if (!page_size.ok()) return Grpc(page_size.status());
+  const std::string fingerprint = Fingerprint(*req, {"page_token", "page_size"});
+  auto after = ReadToken(req->page_token(), fingerprint);
+  if (!after.ok()) return Grpc(after.status());
   if (auto s = Available(); !s.ok()) return Grpc(s);
-  auto d = holder_->Read([&](const PortfolioModel& m) { return m.Diff(*from, *to, *mask); });
+  const ChangePage page{*after, *page_size};
+  auto d = holder_->Read([&](const PortfolioModel& m) { return m.Diff(*from, *to, *mask, page); });
   if (!d.ok()) return Grpc(d.status());
   FillTime(d->from, d->latest_recorded_at_from, resp->mutable_from());
   FillTime(d->to, d->latest_recorded_at_to, resp->mutable_to());
@@ -377,14 +494,33 @@ grpc::Status PortfolioServiceImpl::DiffBaseline(grpc::ServerContext*, const pb::
   resp->set_reclassified(d->reclassified);
   resp->set_area_changed(d->area_changed);
   resp->set_status_changed(d->status_changed);
+  // Room for the token, whose cursor is a change id.
+  size_t bytes = resp->ByteSizeLong() + 1024;
+  bool more = d->more;
   for (const ChangeDiff& cd : d->changes) {
-    auto* c = resp->add_changes();
-    c->set_change_id(cd.change_id);
-    for (DiffKind k : cd.kinds) c->add_kinds(DiffKindProto(k));
-    StateProto(cd.before, c->mutable_before());
-    StateProto(cd.after, c->mutable_after());
-    for (const EventView& e : cd.events) EventProto(e, c->add_events());
+    pb::ChangeDiff c;
+    c.set_change_id(cd.change_id);
+    for (DiffKind k : cd.kinds) c.add_kinds(DiffKindProto(k));
+    StateProto(cd.before, c.mutable_before());
+    StateProto(cd.after, c.mutable_after());
+    for (const EventView& e : cd.events) EventProto(e, c.add_events());
+    c.set_event_count(static_cast<int64_t>(cd.events.size()));
+    size_t item_bytes = rpc::AnswerItemBytes(c);
+    if (!Fits(bytes, item_bytes, resp->changes_size())) {
+      more = true;
+      break;
+    }
+    if (bytes + item_bytes > rpc::kMaxAnswerBytes) {
+      // One change alone: thousands of events in the interval.
+      const size_t room = rpc::kMaxAnswerBytes - std::min(bytes, rpc::kMaxAnswerBytes);
+      DropEarliestEvents(item_bytes, room, c.mutable_events());
+      c.set_events_truncated(true);
+      item_bytes = rpc::AnswerItemBytes(c);
+    }
+    bytes += item_bytes;
+    *resp->add_changes() = std::move(c);
   }
+  if (more) resp->set_next_page_token(MakeToken(fingerprint, resp->changes().rbegin()->change_id()));
   return grpc::Status::OK;
 }
 
@@ -417,36 +553,34 @@ grpc::Status PortfolioServiceImpl::GetProvenance(grpc::ServerContext*, const pb:
   if (!as_of.ok()) return Grpc(as_of.status());
   auto mask = Statuses(req->statuses());
   if (!mask.ok()) return Grpc(mask.status());
-  if (req->page_size() < 0 || req->page_size() > 1000) {
-    return Grpc(absl::InvalidArgumentError("page_size: must be in 0..1000"));
-  }
-  const size_t page_size = req->page_size() == 0 ? 100 : static_cast<size_t>(req->page_size());
-  const std::string fingerprint = ProvenanceFingerprint(*req);
-  auto after = ReadProvenanceToken(req->page_token(), fingerprint);
+  auto page_size = PageSize(req->page_size(), 1000, 100);
+  if (!page_size.ok()) return Grpc(page_size.status());
+  const std::string fingerprint = Fingerprint(*req, {"page_token", "page_size"});
+  auto after = ReadToken(req->page_token(), fingerprint);
   if (!after.ok()) return Grpc(after.status());
   if (auto s = Available(); !s.ok()) return Grpc(s);
-  auto p = holder_->Read([&](const PortfolioModel& m) { return m.GetProvenance(cell, *as_of, *mask); });
+  const ChangePage page{*after, *page_size};
+  auto p = holder_->Read([&](const PortfolioModel& m) { return m.GetProvenance(cell, *as_of, *mask, page); });
   if (!p.ok()) return Grpc(p.status());
   FillTime(p->as_of, p->latest_recorded_at, resp->mutable_stands());
   resp->set_count(p->count);
-  // Changes are sorted by id: the page starts after the previous page's last.
-  const size_t offset = static_cast<size_t>(
-      std::upper_bound(p->changes.begin(), p->changes.end(), *after,
-                       [](const std::string& id, const ProvenanceEntry& e) { return id < e.change_id; }) -
-      p->changes.begin());
-  const size_t first = after->empty() ? 0 : offset;
-  const size_t end = std::min(p->changes.size(), first + page_size);
-  for (size_t i = first; i < end; ++i) {
-    const ProvenanceEntry& entry = p->changes[i];
-    auto* e = resp->add_changes();
-    e->set_change_id(entry.change_id);
-    e->set_title(entry.title);
-    StateProto(entry.state, e->mutable_state());
-    for (const EventView& ev : entry.events) EventProto(ev, e->add_events());
+  size_t bytes = resp->ByteSizeLong() + 1024;  // and the token
+  bool more = p->more;
+  for (const ProvenanceEntry& entry : p->changes) {
+    pb::ProvenanceEntry e;
+    e.set_change_id(entry.change_id);
+    e.set_title(entry.title);
+    StateProto(entry.state, e.mutable_state());
+    for (const EventView& ev : entry.events) EventProto(ev, e.add_events());
+    const size_t item_bytes = rpc::AnswerItemBytes(e);
+    if (!Fits(bytes, item_bytes, resp->changes_size())) {
+      more = true;
+      break;
+    }
+    bytes += item_bytes;
+    *resp->add_changes() = std::move(e);
   }
-  if (end < p->changes.size()) {
-    resp->set_next_page_token(MakeProvenanceToken(fingerprint, p->changes[end - 1].change_id));
-  }
+  if (more) resp->set_next_page_token(MakeToken(fingerprint, resp->changes().rbegin()->change_id()));
   return grpc::Status::OK;
 }
 
@@ -454,6 +588,17 @@ grpc::Status PortfolioServiceImpl::GetChangeHistory(grpc::ServerContext*,
                                                     const pb::GetChangeHistoryRequest* req,
                                                     pb::ChangeHistory* resp) {
   if (req->change_id().empty()) return Grpc(absl::InvalidArgumentError("change_id: required"));
+  auto page_size = PageSize(req->page_size(), 10000, 1000);
+  if (!page_size.ok()) return Grpc(page_size.status());
+  const std::string fingerprint = Fingerprint(*req, {"page_token", "page_size"});
+  auto token = ReadToken(req->page_token(), fingerprint);
+  if (!token.ok()) return Grpc(token.status());
+  std::optional<EventKey> after;
+  if (!token->empty()) {
+    auto key = ParseEventKey(*token);
+    if (!key.ok()) return Grpc(key.status());
+    after = *key;
+  }
   if (auto s = Available(); !s.ok()) return Grpc(s);
   auto h = holder_->Read([&](const PortfolioModel& m) { return m.GetChangeHistory(req->change_id()); });
   if (!h.ok()) return Grpc(h.status());
@@ -461,8 +606,28 @@ grpc::Status PortfolioServiceImpl::GetChangeHistory(grpc::ServerContext*,
   resp->set_title(h->title);
   resp->set_proposal_id(h->proposal_id);
   StateProto(h->current, resp->mutable_current());
-  for (const EventView& e : h->events) EventProto(e, resp->add_events());
   FillTime(std::nullopt, h->latest_recorded_at, resp->mutable_stands());
+  resp->set_event_count(static_cast<int64_t>(h->events.size()));
+  // Events are in recorded order: the page starts after the previous
+  // page's last.
+  auto it = h->events.begin();
+  if (after) {
+    it = std::upper_bound(h->events.begin(), h->events.end(), *after,
+                          [](const EventKey& key, const EventView& e) { return key < KeyOf(e); });
+  }
+  size_t bytes = resp->ByteSizeLong() + 1024;  // and the token
+  for (; it != h->events.end(); ++it) {
+    pb::Event e;
+    EventProto(*it, &e);
+    const size_t item_bytes = rpc::AnswerItemBytes(e);
+    if (static_cast<size_t>(resp->events_size()) == *page_size ||
+        !Fits(bytes, item_bytes, resp->events_size())) {
+      resp->set_next_page_token(MakeToken(fingerprint, EventKeyText(KeyOf(*std::prev(it)))));
+      break;
+    }
+    bytes += item_bytes;
+    *resp->add_events() = std::move(e);
+  }
   return grpc::Status::OK;
 }
 
@@ -472,27 +637,76 @@ grpc::Status PortfolioServiceImpl::GetOverlaps(grpc::ServerContext*, const pb::G
   if (!as_of.ok()) return Grpc(as_of.status());
   auto mask = Statuses(req->statuses());
   if (!mask.ok()) return Grpc(mask.status());
-  if (req->max_teams() < 0 || req->max_teams() > 10000) {
-    return Grpc(absl::InvalidArgumentError("max_teams: must be in 0..10000"));
+  auto max_teams = PageSize(req->max_teams(), 10000, 100, "max_teams");
+  if (!max_teams.ok()) return Grpc(max_teams.status());
+  const std::string fingerprint = Fingerprint(*req, {"page_token", "max_teams"});
+  auto token = ReadToken(req->page_token(), fingerprint);
+  if (!token.ok()) return Grpc(token.status());
+  // The cursor: "<changes>\n<team>" of the previous page's last team.
+  std::optional<std::pair<size_t, std::string>> after;
+  if (!token->empty()) {
+    std::vector<std::string> parts = absl::StrSplit(*token, absl::MaxSplits('\n', 1));
+    size_t changes = 0;
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &changes)) {
+      return Grpc(absl::InvalidArgumentError("page_token: malformed"));
+    }
+    after.emplace(changes, parts[1]);
   }
-  const size_t max_teams = req->max_teams() == 0 ? 100 : static_cast<size_t>(req->max_teams());
   if (auto s = Available(); !s.ok()) return Grpc(s);
   auto o = holder_->Read([&](const PortfolioModel& m) { return m.GetOverlaps(*as_of, *mask); });
   if (!o.ok()) return Grpc(o.status());
   FillTime(o->as_of, o->latest_recorded_at, resp->mutable_stands());
   resp->set_total_teams(static_cast<int32_t>(o->teams.size()));
-  for (size_t i = 0; i < o->teams.size() && i < max_teams; ++i) {
-    auto* t = resp->add_teams();
-    t->set_team(o->teams[i].team);
-    for (const auto& id : o->teams[i].change_ids) t->add_change_ids(id);
-    for (const auto& a : o->teams[i].business_areas) t->add_business_areas(a);
+  size_t bytes = resp->ByteSizeLong() + 1024;  // and the token
+  if (!after) {
+    for (const AreaInteraction& ai : o->interactions) {
+      pb::AreaInteraction i;
+      i.set_area_a(ai.area_a);
+      i.set_area_b(ai.area_b);
+      i.set_shared_changes(ai.shared_changes);
+      for (const auto& t : ai.teams) i.add_teams(t);
+      const size_t item_bytes = rpc::AnswerItemBytes(i);
+      if (bytes + item_bytes > rpc::kMaxAnswerBytes) {
+        resp->set_interactions_truncated(true);
+        break;
+      }
+      bytes += item_bytes;
+      *resp->add_interactions() = std::move(i);
+    }
   }
-  for (const AreaInteraction& ai : o->interactions) {
-    auto* i = resp->add_interactions();
-    i->set_area_a(ai.area_a);
-    i->set_area_b(ai.area_b);
-    i->set_shared_changes(ai.shared_changes);
-    for (const auto& t : ai.teams) i->add_teams(t);
+  // Teams are ordered most changes first, then by name: the page starts
+  // after the previous page's last team in that order.
+  auto before_or_at = [&after](const TeamOverlap& t) {
+    const size_t n = t.change_ids.size();
+    return n > after->first || (n == after->first && t.team <= after->second);
+  };
+  auto it = o->teams.begin();
+  if (after) it = std::partition_point(o->teams.begin(), o->teams.end(), before_or_at);
+  for (; it != o->teams.end(); ++it) {
+    pb::TeamOverlap t;
+    t.set_team(it->team);
+    t.set_change_count(static_cast<int32_t>(it->change_ids.size()));
+    for (const auto& a : it->business_areas) t.add_business_areas(a);
+    for (const auto& id : it->change_ids) t.add_change_ids(id);
+    size_t item_bytes = rpc::AnswerItemBytes(t);
+    if (static_cast<size_t>(resp->teams_size()) == *max_teams ||
+        !Fits(bytes, item_bytes, resp->teams_size())) {
+      const TeamOverlap& last = *std::prev(it);
+      resp->set_next_page_token(
+          MakeToken(fingerprint, absl::StrCat(last.change_ids.size(), "\n", last.team)));
+      break;
+    }
+    if (bytes + item_bytes > rpc::kMaxAnswerBytes) {
+      // One team alone, on tens of thousands of changes: its first ids.
+      const size_t room = rpc::kMaxAnswerBytes - std::min(bytes, rpc::kMaxAnswerBytes);
+      int keep = t.change_ids_size();
+      while (keep > 0 && item_bytes > room) item_bytes -= t.change_ids(--keep).size() + 1;
+      t.mutable_change_ids()->DeleteSubrange(keep, t.change_ids_size() - keep);
+      t.set_change_ids_truncated(true);
+      item_bytes = rpc::AnswerItemBytes(t);
+    }
+    bytes += item_bytes;
+    *resp->add_teams() = std::move(t);
   }
   return grpc::Status::OK;
 }

@@ -144,6 +144,10 @@ std::string RenderBaseline(const pv1::Baseline& b) {
     }
   }
   if (any_top) absl::StrAppend(&out, "\ntop mandated changes per area (by cost):\n", top.Render());
+  if (b.top_mandated_truncated()) {
+    absl::StrAppend(&out, "(fewer per area than asked: that many would not fit one answer; "
+                          "changectl provenance --tier mandated lists them all)\n");
+  }
   return out;
 }
 
@@ -161,11 +165,21 @@ std::string RenderDiff(const pv1::BaselineDiff& d) {
   if (d.changes_size() == 0) return out;
   Table t({"CHANGE", "WHAT", "BEFORE", "AFTER", "EVENTS"});
   t.AlignRight(4);
+  bool any_truncated = false;
   for (const auto& c : d.changes()) {
-    t.AddRow({c.change_id(), DiffKindsText(c), StateText(c.before()), StateText(c.after()),
-              absl::StrCat(c.events_size())});
+    // Servers before event_count sent every event.
+    std::string events = absl::StrCat(c.events_size());
+    if (c.events_truncated()) {
+      events = absl::StrCat(c.events_size(), " of ", c.event_count());
+      any_truncated = true;
+    }
+    t.AddRow({c.change_id(), DiffKindsText(c), StateText(c.before()), StateText(c.after()), events});
   }
-  return out + "\n" + t.Render();
+  out += "\n" + t.Render();
+  if (any_truncated) {
+    out += "(\"N of M\": only the latest events fit; changectl history CHANGE lists them all)\n";
+  }
+  return out;
 }
 
 std::string EventRows(const google::protobuf::RepeatedPtrField<pv1::Event>& events) {
@@ -176,6 +190,21 @@ std::string EventRows(const google::protobuf::RepeatedPtrField<pv1::Event>& even
     t.AddRow({FormatExactTimestamp(e.recorded_at()), e.source(), type, e.actor(), e.summary()});
   }
   return t.Render();
+}
+
+// Every page of `req`'s answer in one: `first` is the first page; each
+// next page's `Items` are appended. Returns the first error.
+template <typename Req, typename Resp, typename Rpc, typename Items>
+grpc::Status FollowPages(Req req, Resp* first, grpc::Status status, Rpc rpc, Items items) {
+  while (status.ok() && !first->next_page_token().empty()) {
+    req.set_page_token(first->next_page_token());
+    Resp page;
+    status = rpc(req, &page);
+    if (!status.ok()) break;
+    items(first)->MergeFrom(*items(&page));
+    first->set_next_page_token(page.next_page_token());
+  }
+  return status;
 }
 
 std::string RenderHistory(const pv1::ChangeHistory& h) {
@@ -260,6 +289,7 @@ void AddBaseline(CLI::App* parent, App& app) {
     std::string as_of, settle;
     std::vector<std::string> diff, statuses;
     int top = 0;
+    int page_size = 1000;
   };
   auto f = std::make_shared<Flags>();
   sub->add_option("--as-of", f->as_of,
@@ -271,12 +301,18 @@ void AddBaseline(CLI::App* parent, App& app) {
                   "Count changes with these statuses (repeat); default the ongoing baseline "
                   "(registered, in_delivery)");
   sub->add_option("--top", f->top, "Top mandated changes listed per area (default 5)");
+  sub->add_option("--page-size", f->page_size,
+                  "With --diff: changes per DiffBaseline call, 1..1000; every page is read "
+                  "and printed as one diff")
+      ->capture_default_str();
   sub->add_option("--settle", f->settle,
                   "First wait, up to this long (e.g. 30s; 0s: not at all), until the figures stop "
                   "moving: the view has caught up with what the services have recorded");
   sub->footer(
       "\nEvery figure says as of when it stands. The view is folded from the intake and\n"
-      "classification logs, so an as-of answer is what was known then.\n" +
+      "classification logs, so an as-of answer is what was known then. A diff comes from\n"
+      "the service in pages (DiffBaseline ends one at --page-size changes or 3 MiB); the\n"
+      "command reads them all and prints one diff, every change of it.\n" +
       ExampleFooter({"changectl baseline", "changectl baseline --as-of 2021-05-12 -o json",
                      "changectl baseline --diff 2021-05-01 2021-06-01"}));
   app.Define(sub, [&app, f] {
@@ -286,10 +322,18 @@ void AddBaseline(CLI::App* parent, App& app) {
       if (!AsOf(app, "--diff FROM", f->diff[0], [&] { return req.mutable_from(); }, &code)) return code;
       if (!AsOf(app, "--diff TO", f->diff[1], [&] { return req.mutable_to(); }, &code)) return code;
       if (!ParseStatuses(app, f->statuses, req.mutable_statuses(), &code)) return code;
+      if (f->page_size < 1 || f->page_size > 1000) return app.Usage("--page-size: must be in 1..1000");
+      req.set_page_size(f->page_size);
       return Call<pv1::BaselineDiff>(
           app, "auditor",
           [&](Stub& s, const Conn& conn, pv1::BaselineDiff* r) {
-            return s.DiffBaseline(conn.NewCall().get(), req, r);
+            // Every page (at most --page-size changes or 3 MiB each): the
+            // whole diff. The counts are the same on every page.
+            auto rpc = [&](const pv1::DiffBaselineRequest& q, pv1::BaselineDiff* out) {
+              return s.DiffBaseline(conn.NewCall().get(), q, out);
+            };
+            return FollowPages(req, r, rpc(req, r), rpc,
+                               [](pv1::BaselineDiff* d) { return d->mutable_changes(); });
           },
           RenderDiff);
     }
@@ -341,14 +385,21 @@ void AddHistory(CLI::App* parent, App& app) {
                  "(GetChangeHistory)");
   auto id = std::make_shared<std::string>();
   sub->add_option("CHANGE", *id, "Change id or changes/<id>")->required();
-  sub->footer(ExampleFooter({"changectl history 7d1e...", "changectl history 7d1e... -o json"}));
+  sub->footer("\nThe service answers in pages of at most 1000 events (or 3 MiB); the command\n"
+              "reads them all and prints the whole history.\n" +
+              ExampleFooter({"changectl history 7d1e...", "changectl history 7d1e... -o json"}));
   app.Define(sub, [&app, id] {
     pv1::GetChangeHistoryRequest req;
     req.set_change_id(ResourceId(*id));
     return Call<pv1::ChangeHistory>(
         app, "auditor",
         [&](Stub& s, const Conn& conn, pv1::ChangeHistory* r) {
-          return s.GetChangeHistory(conn.NewCall().get(), req, r);
+          // Every page: the whole history.
+          auto rpc = [&](const pv1::GetChangeHistoryRequest& q, pv1::ChangeHistory* out) {
+            return s.GetChangeHistory(conn.NewCall().get(), q, out);
+          };
+          return FollowPages(req, r, rpc(req, r), rpc,
+                             [](pv1::ChangeHistory* h) { return h->mutable_events(); });
         },
         RenderHistory,
         [](const pv1::ChangeHistory& h) { return absl::StrCat("changes/", h.change_id()); });
@@ -564,7 +615,7 @@ void AddPortfolioCommands(CLI::App& cli, App& app) {
     auto max_teams = std::make_shared<int>(0);
     auto statuses = std::make_shared<std::vector<std::string>>();
     sub->add_option("--as-of", *as_of, "As known on this date or at this time");
-    sub->add_option("--max-teams", *max_teams, "Teams listed at most (default 100)");
+    sub->add_option("--max-teams", *max_teams, "Teams listed at most, 1..10000 (default 100)");
     sub->add_option("--status", *statuses,
                     "Count changes with these statuses (repeat); default the ongoing baseline "
                     "(registered, in_delivery)");
@@ -579,7 +630,21 @@ void AddPortfolioCommands(CLI::App& cli, App& app) {
       return Call<pv1::Overlaps>(
           app, "auditor",
           [&](Stub& s, const Conn& conn, pv1::Overlaps* r) {
-            return s.GetOverlaps(conn.NewCall().get(), req, r);
+            // The top --max-teams teams: an answer ends early at 3 MiB,
+            // so ask on for the rest until there are that many.
+            const int wanted = *max_teams == 0 ? 100 : *max_teams;
+            grpc::Status status = s.GetOverlaps(conn.NewCall().get(), req, r);
+            while (status.ok() && !r->next_page_token().empty() && r->teams_size() < wanted) {
+              req.set_page_token(r->next_page_token());
+              req.set_max_teams(wanted - r->teams_size());
+              pv1::Overlaps page;
+              status = s.GetOverlaps(conn.NewCall().get(), req, &page);
+              if (!status.ok()) break;
+              r->mutable_teams()->MergeFrom(page.teams());
+              r->set_next_page_token(page.next_page_token());
+            }
+            r->clear_next_page_token();
+            return status;
           },
           [](const pv1::Overlaps& o) {
             std::string out = absl::StrCat("Overlaps ", Stands(o.stands()), ": ",
@@ -588,10 +653,15 @@ void AddPortfolioCommands(CLI::App& cli, App& app) {
             Table t({"TEAM", "CHANGES", "AREAS"});
             t.AlignRight(1);
             for (const auto& team : o.teams()) {
-              t.AddRow({team.team(), absl::StrCat(team.change_ids_size()),
-                        absl::StrJoin(team.business_areas(), ", ")});
+              // Servers before change_count: the ids are all there.
+              const int changes = std::max(team.change_count(), team.change_ids_size());
+              t.AddRow({team.team(), absl::StrCat(changes), absl::StrJoin(team.business_areas(), ", ")});
             }
             absl::StrAppend(&out, t.Render());
+            if (o.teams_size() < o.total_teams()) {
+              absl::StrAppend(&out, "(the first ", o.teams_size(), " of ", o.total_teams(),
+                              " teams: --max-teams lists more)\n");
+            }
             if (o.interactions_size() > 0) {
               Table i({"AREAS", "SHARED CHANGES", "THROUGH TEAMS"});
               i.AlignRight(1);
@@ -600,6 +670,10 @@ void AddPortfolioCommands(CLI::App& cli, App& app) {
                           absl::StrJoin(x.teams(), ", ")});
               }
               absl::StrAppend(&out, "\n", i.Render());
+            }
+            if (o.interactions_truncated()) {
+              absl::StrAppend(&out, "(the pairs of areas with the fewest shared changes are left out: "
+                                    "they would not fit one answer)\n");
             }
             return out;
           });

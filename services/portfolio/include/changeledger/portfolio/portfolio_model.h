@@ -32,6 +32,7 @@
 
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -168,6 +169,14 @@ struct CellFilter {
   std::optional<bool> data_and_digital;
 };
 
+// One page of a list ordered by change id: the changes after `after`
+// (from the first when empty), at most `limit` of them. Only the page's
+// changes are put together; the list's figures (counts) stay whole.
+struct ChangePage {
+  std::string after;
+  size_t limit = std::numeric_limits<size_t>::max();
+};
+
 struct ProvenanceEntry {
   std::string change_id;
   std::string title;  // the title it had at the provenance's time
@@ -183,7 +192,8 @@ struct Provenance {
   std::optional<absl::Time> as_of;
   std::optional<absl::Time> latest_recorded_at;
   int64_t count = 0;  // equals the baseline figure for the cell
-  std::vector<ProvenanceEntry> changes;  // sorted by change id
+  std::vector<ProvenanceEntry> changes;  // the page's, sorted by change id
+  bool more = false;  // changes in the cell after the page's last
 };
 
 enum class DiffKind : uint8_t {
@@ -208,7 +218,9 @@ struct BaselineDiff {
   absl::Time to;
   std::optional<absl::Time> latest_recorded_at_from;
   std::optional<absl::Time> latest_recorded_at_to;
-  std::vector<ChangeDiff> changes;  // sorted by change id
+  std::vector<ChangeDiff> changes;  // the page's, sorted by change id
+  bool more = false;  // changes in the diff after the page's last
+  // Of the whole diff, whatever the page.
   int64_t entered = 0, left = 0, reclassified = 0, area_changed = 0,
           status_changed = 0;
 };
@@ -310,15 +322,19 @@ class PortfolioModel {
   // Errors: INVALID_ARGUMENT (top_mandated_per_area out of range).
   absl::StatusOr<Baseline> GetBaseline(const BaselineQuery& query) const;
 
-  // The changes behind a figure, with the events that put them there.
+  // The changes behind a figure, with the events that put them there:
+  // the count of all of them, the entries of `page`.
   absl::StatusOr<Provenance> GetProvenance(const CellFilter& cell,
                                            std::optional<absl::Time> as_of,
-                                           StatusMask statuses = kOngoingStatuses) const;
+                                           StatusMask statuses = kOngoingStatuses,
+                                           const ChangePage& page = {}) const;
 
-  // What changed in the baseline between two dates.
+  // What changed in the baseline between two dates: the counts of the
+  // whole diff, the changes of `page`.
   // Errors: INVALID_ARGUMENT (from after to).
   absl::StatusOr<BaselineDiff> Diff(absl::Time from, absl::Time to,
-                                    StatusMask statuses = kOngoingStatuses) const;
+                                    StatusMask statuses = kOngoingStatuses,
+                                    const ChangePage& page = {}) const;
 
   // Errors: NOT_FOUND (no fact names the change).
   absl::StatusOr<ChangeHistory> GetChangeHistory(const std::string& change_id) const;
