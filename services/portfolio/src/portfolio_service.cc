@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <initializer_list>
 #include <iterator>
+#include <limits>
 #include <memory>
 #include <tuple>
 #include <utility>
@@ -250,16 +251,18 @@ void BaselineProto(const Baseline& b, pb::Baseline* out) {
     }
     size_t keep = 0, bytes = others;
     while (keep < longest && bytes + rank_bytes[keep] <= rpc::kMaxAnswerBytes) bytes += rank_bytes[keep++];
-    // The estimate counts each change's tag and length generously; the
-    // answer's size decides.
-    do {
+    auto trim = [out](size_t keep) {
       for (auto& top : *out->mutable_top_mandated()) {
         if (static_cast<size_t>(top.changes_size()) > keep) {
           top.mutable_changes()->DeleteSubrange(static_cast<int>(keep),
                                                 top.changes_size() - static_cast<int>(keep));
         }
       }
-    } while (out->ByteSizeLong() > rpc::kMaxAnswerBytes && keep-- > 0);
+    };
+    trim(keep);
+    // An area's own length may shrink by a byte or two: the answer's
+    // size decides.
+    while (keep > 0 && out->ByteSizeLong() > rpc::kMaxAnswerBytes) trim(--keep);
   }
 }
 
@@ -642,7 +645,8 @@ grpc::Status PortfolioServiceImpl::GetOverlaps(grpc::ServerContext*, const pb::G
   const std::string fingerprint = Fingerprint(*req, {"page_token", "max_teams"});
   auto token = ReadToken(req->page_token(), fingerprint);
   if (!token.ok()) return Grpc(token.status());
-  // The cursor: "<changes>\n<team>" of the previous page's last team.
+  // The cursor: "<changes>\n<team>" of the previous page's last team
+  // (a first page of interactions only: more changes than any team has).
   std::optional<std::pair<size_t, std::string>> after;
   if (!token->empty()) {
     std::vector<std::string> parts = absl::StrSplit(*token, absl::MaxSplits('\n', 1));
@@ -690,10 +694,12 @@ grpc::Status PortfolioServiceImpl::GetOverlaps(grpc::ServerContext*, const pb::G
     for (const auto& id : it->change_ids) t.add_change_ids(id);
     size_t item_bytes = rpc::AnswerItemBytes(t);
     if (static_cast<size_t>(resp->teams_size()) == *max_teams ||
-        !Fits(bytes, item_bytes, resp->teams_size())) {
-      const TeamOverlap& last = *std::prev(it);
-      resp->set_next_page_token(
-          MakeToken(fingerprint, absl::StrCat(last.change_ids.size(), "\n", last.team)));
+        !Fits(bytes, item_bytes, resp->teams_size() + resp->interactions_size())) {
+      const std::string cursor =
+          resp->teams_size() == 0
+              ? absl::StrCat(std::numeric_limits<size_t>::max(), "\n")
+              : absl::StrCat(std::prev(it)->change_ids.size(), "\n", std::prev(it)->team);
+      resp->set_next_page_token(MakeToken(fingerprint, cursor));
       break;
     }
     if (bytes + item_bytes > rpc::kMaxAnswerBytes) {

@@ -53,7 +53,8 @@ intake::ChangeAttributes Attributes(const std::string& title, const std::string&
 // `count` teams with names of `length` characters.
 std::vector<std::string> LongTeams(int count, int length) {
   std::vector<std::string> teams;
-  for (int t = 0; t < count; ++t) teams.push_back(absl::StrCat(t, "-", Repeat("t", length - 2)));
+  for (int t = 0; t < count; ++t)
+    teams.push_back(absl::StrCat(t, "-", Repeat("t", length - 2)));
   return teams;
 }
 
@@ -71,8 +72,8 @@ class PortfolioPagesTest : public ::testing::Test {
     builder.RegisterService(&service_);
     server_ = builder.BuildAndStart();
     // A client as anyone makes it: the default limits (4 MiB received).
-    stub_ = pb::PortfolioService::NewStub(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+    stub_ = pb::PortfolioService::NewStub(grpc::CreateChannel(
+        absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
   }
 
   ~PortfolioPagesTest() override { server_->Shutdown(); }
@@ -88,7 +89,8 @@ class PortfolioPagesTest : public ::testing::Test {
   }
 
   template <typename Req, typename Resp>
-  grpc::Status Call(grpc::Status (pb::PortfolioService::Stub::*rpc)(grpc::ClientContext*, const Req&, Resp*),
+  grpc::Status Call(grpc::Status (pb::PortfolioService::Stub::*rpc)(grpc::ClientContext*,
+                                                                    const Req&, Resp*),
                     const Req& req, Resp* resp) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
@@ -104,18 +106,22 @@ class PortfolioPagesTest : public ::testing::Test {
     const auto teams = LongTeams(15, 150);
     std::vector<bus::Envelope> events;
     for (int i = 0; i < 2000; ++i) {
-      events.push_back(make_.RegisteredWith(Id(i), Day(1), Attributes("Old " + Id(i), "MO", teams)));
-      events.push_back(make_.Suggested(Id(i), Day(1), cls::TIER_MANDATED, cls::COMPLEXITY_LOW));
+      events.push_back(
+          make_.RegisteredWith(Id(i), Day(1), Attributes("Old " + Id(i), "MO", teams)));
+      events.push_back(
+          make_.Suggested(Id(i), Day(1), cls::TIER_MANDATED, cls::COMPLEXITY_LOW));
     }
     for (int i = 0; i < 2000; ++i) {
       if (i < 1000) {
         events.push_back(make_.Closed(Id(i), Day(3)));
       } else {
-        events.push_back(make_.Overridden(Id(i), Day(3), cls::TIER_EXPERIMENTAL, cls::COMPLEXITY_LOW));
+        events.push_back(
+            make_.Overridden(Id(i), Day(3), cls::TIER_EXPERIMENTAL, cls::COMPLEXITY_LOW));
       }
     }
     for (int i = 2000; i < 3000; ++i) {
-      events.push_back(make_.RegisteredWith(Id(i), Day(3), Attributes("New " + Id(i), "DI", teams)));
+      events.push_back(
+          make_.RegisteredWith(Id(i), Day(3), Attributes("New " + Id(i), "DI", teams)));
     }
     Feed(events);
   }
@@ -232,8 +238,8 @@ TEST_F(PortfolioPagesTest, ADiffPageTokenWorksOnlyForItsOwnRequest) {
   ASSERT_FALSE(token.empty());
 
   // Malformed: not base64, no separator, an empty cursor, a cut token.
-  for (const std::string& bad :
-       std::vector<std::string>{"%%%", "YQ", "Cm5vdGhpbmc", token.substr(0, token.size() / 2)}) {
+  for (const std::string& bad : std::vector<std::string>{
+           "%%%", "YQ", "Cm5vdGhpbmc", token.substr(0, token.size() / 2)}) {
     pb::DiffBaselineRequest r = req;
     r.set_page_token(bad);
     pb::BaselineDiff d;
@@ -285,8 +291,10 @@ class ManyEventsTest : public PortfolioPagesTest {
     std::vector<std::string> teams;
     for (int t = 0; t < 50; ++t) teams.push_back(absl::StrCat(t, Repeat("n", 198)));
     std::vector<bus::Envelope> events;
-    events.push_back(make_.RegisteredWith(Id(1), Day(1), Attributes("Long running", "MO", teams)));
-    events.push_back(make_.Suggested(Id(1), Day(1), cls::TIER_MANDATED, cls::COMPLEXITY_LOW));
+    events.push_back(
+        make_.RegisteredWith(Id(1), Day(1), Attributes("Long running", "MO", teams)));
+    events.push_back(
+        make_.Suggested(Id(1), Day(1), cls::TIER_MANDATED, cls::COMPLEXITY_LOW));
     for (int i = 0; i < kAmendments; ++i) {
       teams[0] = absl::StrCat(i, Repeat("m", 190));
       // The last one moves it to another business area.
@@ -306,7 +314,8 @@ TEST_F(ManyEventsTest, HistoryPagesThroughEveryEvent) {
   size_t pages = 0, bytes = 0;
   for (;;) {
     pb::ChangeHistory page;
-    const grpc::Status s = Call(&pb::PortfolioService::Stub::GetChangeHistory, req, &page);
+    const grpc::Status s =
+        Call(&pb::PortfolioService::Stub::GetChangeHistory, req, &page);
     ASSERT_TRUE(s.ok()) << s.error_message();
     ++pages;
     bytes += page.ByteSizeLong();
@@ -341,7 +350,8 @@ TEST_F(ManyEventsTest, HistoryPagesThroughEveryEvent) {
   pb::GetChangeHistoryRequest other;
   other.set_change_id(Id(2));
   other.set_page_token(page.next_page_token());
-  const grpc::Status s = Call(&pb::PortfolioService::Stub::GetChangeHistory, other, &page);
+  const grpc::Status s =
+      Call(&pb::PortfolioService::Stub::GetChangeHistory, other, &page);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(s.error_message(), HasSubstr("page_token"));
 }
@@ -362,7 +372,8 @@ TEST_F(ManyEventsTest, ADiffOfOneChangeWithTooManyEventsListsTheLatest) {
   EXPECT_TRUE(c.events_truncated());
   EXPECT_GT(c.events_size(), 100);
   EXPECT_LT(c.events_size(), kAmendments);
-  EXPECT_EQ(c.events(c.events_size() - 1).event_id(), absl::StrCat("evt-", kAmendments + 2));
+  EXPECT_EQ(c.events(c.events_size() - 1).event_id(),
+            absl::StrCat("evt-", kAmendments + 2));
   EXPECT_LE(diff.ByteSizeLong(), rpc::kMaxAnswerBytes);
   EXPECT_TRUE(diff.next_page_token().empty());
 }
@@ -374,10 +385,11 @@ TEST_F(PortfolioPagesTest, OverlapsPageThroughEveryTeam) {
   const std::vector<std::string> areas = {"MO", "FP", "SO", "PS", "CS", "DI"};
   for (int i = 0; i < 30000; ++i) {
     std::vector<std::string> teams;
-    for (int k = 0; k < 4; ++k) teams.push_back(absl::StrFormat("team-%03d", (i + 75 * k) % 300));
+    for (int k = 0; k < 4; ++k)
+      teams.push_back(absl::StrFormat("team-%03d", (i + 75 * k) % 300));
     // A team's changes are in every area: 15 pairs of areas.
-    events.push_back(
-        make_.RegisteredWith(Id(i), Day(1), Attributes("t", areas[(i / 300) % areas.size()], teams)));
+    events.push_back(make_.RegisteredWith(
+        Id(i), Day(1), Attributes("t", areas[(i / 300) % areas.size()], teams)));
   }
   Feed(events);
   pb::GetOverlapsRequest req;
@@ -438,6 +450,48 @@ TEST_F(PortfolioPagesTest, OverlapsPageThroughEveryTeam) {
             grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+// 40 areas, a change in each, every change on the same 50 teams of 200
+// characters: 780 pairs of areas, each linked by 50 teams, are 8 MB of
+// interactions. The pairs that fit come first, and say that others are
+// left out; the teams come whole on the pages after.
+TEST_F(PortfolioPagesTest, InteractionsPastTheLimitAreCappedAndTheTeamsFollow) {
+  std::vector<std::string> teams;
+  for (int t = 0; t < 50; ++t) teams.push_back(absl::StrCat(t, Repeat("x", 198)));
+  std::vector<bus::Envelope> events;
+  for (int a = 0; a < 40; ++a) {
+    events.push_back(make_.RegisteredWith(
+        Id(a), Day(1), Attributes("t", absl::StrFormat("A%02d", a), teams)));
+  }
+  Feed(events);
+  pb::GetOverlapsRequest req;
+  std::set<std::string> listed;
+  size_t pages = 0;
+  for (;;) {
+    pb::Overlaps page;
+    const grpc::Status s = Call(&pb::PortfolioService::Stub::GetOverlaps, req, &page);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    ++pages;
+    EXPECT_LE(page.ByteSizeLong(), rpc::kMaxAnswerBytes + 1024);
+    EXPECT_EQ(page.total_teams(), 50);
+    if (pages == 1) {
+      EXPECT_TRUE(page.interactions_truncated());
+      EXPECT_GT(page.interactions_size(), 200);
+      EXPECT_LT(page.interactions_size(), 780);
+      for (const auto& i : page.interactions()) EXPECT_EQ(i.teams_size(), 50);
+    } else {
+      EXPECT_EQ(page.interactions_size(), 0);
+    }
+    for (const auto& t : page.teams()) {
+      EXPECT_TRUE(listed.insert(t.team()).second);
+      EXPECT_EQ(t.change_ids_size(), 40);
+    }
+    if (page.next_page_token().empty()) break;
+    ASSERT_LT(pages, 5u);
+    req.set_page_token(page.next_page_token());
+  }
+  EXPECT_EQ(listed.size(), 50u);
+}
+
 // 50 business areas with 100 mandated changes each, titled with 200
 // characters of four bytes: 4.3 MB of top mandated. Every area lists the
 // same smaller number and says so; the rest of the baseline is whole.
@@ -449,7 +503,8 @@ TEST_F(PortfolioPagesTest, TopMandatedIsCappedToFitTheAnswer) {
         Attributes(absl::StrCat(i % 10, title), absl::StrFormat("A%02d", i % 50), {"t"});
     a.mutable_estimated_cost()->set_amount_minor(i);
     events.push_back(make_.RegisteredWith(Id(i), Day(1), a));
-    events.push_back(make_.Suggested(Id(i), Day(1), cls::TIER_MANDATED, cls::COMPLEXITY_LOW));
+    events.push_back(
+        make_.Suggested(Id(i), Day(1), cls::TIER_MANDATED, cls::COMPLEXITY_LOW));
   }
   Feed(events);
   pb::GetBaselineRequest req;
@@ -468,8 +523,9 @@ TEST_F(PortfolioPagesTest, TopMandatedIsCappedToFitTheAnswer) {
   for (const auto& area : b.top_mandated()) {
     EXPECT_EQ(area.changes_size(), listed) << area.business_area();
     // Still the costliest first.
-    EXPECT_EQ(area.changes(0).estimated_cost().amount_minor(),
-              4950 + (area.business_area()[1] - '0') * 10 + (area.business_area()[2] - '0'));
+    EXPECT_EQ(
+        area.changes(0).estimated_cost().amount_minor(),
+        4950 + (area.business_area()[1] - '0') * 10 + (area.business_area()[2] - '0'));
   }
   // Nearly full: one more per area would not have fitted.
   EXPECT_GT(b.ByteSizeLong() + 50 * rpc::AnswerItemBytes(b.top_mandated(0).changes(0)),
@@ -488,8 +544,10 @@ TEST_F(PortfolioPagesTest, ProvenancePagesEndAtTheAnswerLimit) {
   std::vector<bus::Envelope> events;
   const std::string title = Repeat("\xC5\xB5", 200);  // ŵ
   for (int i = 0; i < 1000; ++i) {
-    events.push_back(make_.RegisteredWith(Id(i), Day(1), Attributes(title, "MO", LongTeams(14, 120))));
-    events.push_back(make_.Suggested(Id(i), Day(1), cls::TIER_MANDATED, cls::COMPLEXITY_LOW));
+    events.push_back(
+        make_.RegisteredWith(Id(i), Day(1), Attributes(title, "MO", LongTeams(14, 120))));
+    events.push_back(
+        make_.Suggested(Id(i), Day(1), cls::TIER_MANDATED, cls::COMPLEXITY_LOW));
   }
   Feed(events);
   pb::GetProvenanceRequest req;
@@ -524,14 +582,15 @@ TEST_F(PortfolioPagesTest, ProvenancePagesEndAtTheAnswerLimit) {
 TEST_F(PortfolioPagesTest, FrontDoorActivityOfACenturyIsOneSmallAnswer) {
   std::vector<bus::Envelope> events;
   for (int m = 0; m < 1200; ++m) {
-    const absl::Time at =
-        absl::FromCivil(absl::CivilDay(1925 + m / 12, 1 + m % 12, 15), absl::UTCTimeZone());
+    const absl::Time at = absl::FromCivil(absl::CivilDay(1925 + m / 12, 1 + m % 12, 15),
+                                          absl::UTCTimeZone());
     events.push_back(make_.Submitted(absl::StrCat("p", m), at, "MO"));
   }
   Feed(events);
   pb::FrontDoorActivity a;
   ASSERT_TRUE(Call(&pb::PortfolioService::Stub::ListFrontDoorActivity,
-                   pb::ListFrontDoorActivityRequest(), &a).ok());
+                   pb::ListFrontDoorActivityRequest(), &a)
+                  .ok());
   EXPECT_EQ(a.periods_size(), 1200);
   EXPECT_LT(a.ByteSizeLong(), size_t{100} << 10);
 }

@@ -33,7 +33,8 @@ inline void SetTime(absl::Time t, google::protobuf::Timestamp* ts) {
 class EnvelopeMaker {
  public:
   template <typename Msg>
-  bus::Envelope Make(const std::string& source, const std::string& stream, absl::Time at, const Msg& m) {
+  bus::Envelope Make(const std::string& source, const std::string& stream, absl::Time at,
+                     const Msg& m) {
     bus::Envelope e;
     e.set_event_id(absl::StrCat("evt-", ++ids_));
     e.set_stream(stream);
@@ -51,7 +52,8 @@ class EnvelopeMaker {
     return e;
   }
 
-  bus::Envelope Registered(const std::string& id, absl::Time at, const std::string& area, int64_t cost = 0) {
+  bus::Envelope Registered(const std::string& id, absl::Time at, const std::string& area,
+                           int64_t cost = 0) {
     intake::ChangeRegistered m;
     m.set_change_id(id);
     m.mutable_attributes()->set_title("Title " + id);
@@ -62,13 +64,15 @@ class EnvelopeMaker {
     return Make("intake", "change-" + id, at, m);
   }
   // A registration with the attributes given (title, area, teams...).
-  bus::Envelope RegisteredWith(const std::string& id, absl::Time at, const intake::ChangeAttributes& a) {
+  bus::Envelope RegisteredWith(const std::string& id, absl::Time at,
+                               const intake::ChangeAttributes& a) {
     intake::ChangeRegistered m;
     m.set_change_id(id);
     *m.mutable_attributes() = a;
     return Make("intake", "change-" + id, at, m);
   }
-  bus::Envelope Amended(const std::string& id, absl::Time at, const intake::ChangeAttributes& a,
+  bus::Envelope Amended(const std::string& id, absl::Time at,
+                        const intake::ChangeAttributes& a,
                         std::initializer_list<const char*> changed_paths) {
     intake::ChangeAmended m;
     m.set_change_id(id);
@@ -76,7 +80,8 @@ class EnvelopeMaker {
     for (const char* path : changed_paths) m.add_changed_paths(path);
     return Make("intake", "change-" + id, at, m);
   }
-  bus::Envelope Submitted(const std::string& proposal, absl::Time at, const std::string& area) {
+  bus::Envelope Submitted(const std::string& proposal, absl::Time at,
+                          const std::string& area) {
     intake::ProposalSubmitted m;
     m.set_proposal_id(proposal);
     m.set_business_area(area);
@@ -87,12 +92,14 @@ class EnvelopeMaker {
     m.set_change_id(id);
     return Make("intake", "change-" + id, at, m);
   }
-  bus::Envelope Suggested(const std::string& id, absl::Time at, cls::Tier tier, cls::Complexity c) {
+  bus::Envelope Suggested(const std::string& id, absl::Time at, cls::Tier tier,
+                          cls::Complexity c) {
     cls::ClassificationSuggested m;
     m.set_change_id(id);
     m.mutable_suggestion()->mutable_classification()->set_tier(tier);
     m.mutable_suggestion()->mutable_classification()->set_complexity(c);
-    m.mutable_suggestion()->mutable_classification()->add_types(cls::COMPLEXITY_TYPE_STRUCTURAL);
+    m.mutable_suggestion()->mutable_classification()->add_types(
+        cls::COMPLEXITY_TYPE_STRUCTURAL);
     return Make("classification", "classification-" + id, at, m);
   }
   bus::Envelope Withdrawn(const std::string& proposal, absl::Time at) {
@@ -101,8 +108,8 @@ class EnvelopeMaker {
     m.set_reason("superseded");
     return Make("intake", "proposal-" + proposal, at, m);
   }
-  bus::Envelope Confirmed(const std::string& id, absl::Time at, cls::Tier tier, cls::Complexity c,
-                          uint64_t suggestion_version) {
+  bus::Envelope Confirmed(const std::string& id, absl::Time at, cls::Tier tier,
+                          cls::Complexity c, uint64_t suggestion_version) {
     cls::ClassificationConfirmed m;
     m.set_change_id(id);
     m.mutable_classification()->set_tier(tier);
@@ -116,7 +123,8 @@ class EnvelopeMaker {
     m.set_end(cls::CHANGE_END_CLOSED);
     return Make("classification", "classification-" + id, at, m);
   }
-  bus::Envelope Overridden(const std::string& id, absl::Time at, cls::Tier tier, cls::Complexity c) {
+  bus::Envelope Overridden(const std::string& id, absl::Time at, cls::Tier tier,
+                           cls::Complexity c) {
     cls::ClassificationOverridden m;
     m.set_change_id(id);
     m.mutable_classification()->set_tier(tier);
