@@ -416,6 +416,34 @@ TEST_F(PortfolioModelTest, DiffNamesEnteredLeftReclassifiedAndTheirEvents) {
   EXPECT_THAT(model_.Diff(Day(2), Day(2))->changes, SizeIs(0));
 }
 
+// A page puts together only its changes; the counts stay the whole
+// diff's (and the whole cell's).
+TEST_F(PortfolioModelTest, APageOfADiffOrProvenanceKeepsTheWholeCounts) {
+  for (const char* id : {"c1", "c2", "c3", "c4", "c5"}) Apply(make_.Registered(id, Day(3), "MO"));
+  auto first = model_.Diff(Day(2), Day(5), kOngoingStatuses, {"", 2});
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->entered, 5);
+  ASSERT_THAT(first->changes, SizeIs(2));
+  EXPECT_EQ(first->changes[1].change_id, "c2");
+  EXPECT_TRUE(first->more);
+  auto last = model_.Diff(Day(2), Day(5), kOngoingStatuses, {"c2", 10});
+  EXPECT_EQ(last->entered, 5);
+  ASSERT_THAT(last->changes, SizeIs(3));
+  EXPECT_EQ(last->changes[0].change_id, "c3");
+  EXPECT_FALSE(last->more);
+  // Exactly as many as the limit left: no more.
+  EXPECT_FALSE(model_.Diff(Day(2), Day(5), kOngoingStatuses, {"c2", 3})->more);
+
+  CellFilter mo;
+  mo.business_area = "MO";
+  auto p = model_.GetProvenance(mo, std::nullopt, kOngoingStatuses, {"c4", 1});
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->count, 5);
+  ASSERT_THAT(p->changes, SizeIs(1));
+  EXPECT_EQ(p->changes[0].change_id, "c5");
+  EXPECT_FALSE(p->more);
+}
+
 TEST_F(PortfolioModelTest, ProvenanceOfCellMatchesFigureAndNamesEvents) {
   Apply(make_.Registered("c1", Day(1), "MO"));
   const Fact suggestion = make_.Suggested("c1", Day(1, 2), Tier::kMandated, Complexity::kMedium);
