@@ -333,23 +333,39 @@ class KafkaRunner final : public RunnerBase {
     auto* self = static_cast<KafkaRunner*>(opaque);
     if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
       self->SetSourceUp(false, reason);
+      self->next_broker_probe_ = absl::Now() + absl::Seconds(1);
     } else {
       spdlog::warn("projection {}: kafka error {}: {}", self->name_,
                    rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)), reason);
     }
   }
 
-  // While every broker is down, asks for metadata once a second: librdkafka
-  // reports the brokers going down but not coming back, and an idle
-  // consumer receives nothing that would say so.
+  // Asks the brokers for metadata: once a second while the source is down,
+  // and every idle_probe_interval while the runner is idle, because a
+  // broker that hangs keeps its connections open and an idle consumer
+  // would hear nothing to say so. Messages consumed count as an answer.
   void ProbeBrokers() {
-    if (source_up() || absl::Now() < next_broker_probe_) return;
-    next_broker_probe_ = absl::Now() + absl::Seconds(1);
+    const absl::Time now = absl::Now();
+    if (now < next_broker_probe_) return;
+    const bool up = source_up();
+    next_broker_probe_ = now + (up ? options_.idle_probe_interval : absl::Seconds(1));
+    const int timeout_ms = static_cast<int>(absl::ToInt64Milliseconds(options_.probe_timeout));
     const rd_kafka_metadata_t* metadata = nullptr;
-    if (rd_kafka_metadata(consumer_, 0, nullptr, &metadata, 500) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (rd_kafka_metadata(consumer_, 0, nullptr, &metadata, timeout_ms) ==
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
       rd_kafka_metadata_destroy(metadata);
-      SetSourceUp(true, "");
+      BrokersAnswered();
+      return;
     }
+    if (up && ++unanswered_probes_ >= 2) {
+      SetSourceUp(false, absl::StrCat("two metadata requests in a row got no answer within ",
+                                      absl::FormatDuration(options_.probe_timeout)));
+    }
+  }
+
+  void BrokersAnswered() {
+    unanswered_probes_ = 0;
+    SetSourceUp(true, "");
   }
 
   // Assigns `partitions` at the offsets stored in the KvStore (the
@@ -456,6 +472,12 @@ class KafkaRunner final : public RunnerBase {
         continue;
       }
       messages.push_back(first);
+      if (first->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        ProbeBrokers();
+      } else {
+        next_broker_probe_ = absl::Now() + options_.idle_probe_interval;
+        BrokersAnswered();
+      }
       while (messages.size() < options_.max_batch) {
         rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_, 0);
         if (m == nullptr) break;
@@ -509,6 +531,7 @@ class KafkaRunner final : public RunnerBase {
   rd_kafka_t* consumer_ = nullptr;
   std::map<TopicPartition, int64_t> next_offsets_;  // assigned partitions
   absl::Time next_broker_probe_ = absl::InfinitePast();
+  int unanswered_probes_ = 0;
 };
 
 // ----------------------------------------------------------- Log reader

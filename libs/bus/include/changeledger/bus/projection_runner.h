@@ -76,6 +76,13 @@ struct ProjectionRunnerOptions {
   // and their positions live in the same batch, so the default is false: a
   // machine crash loses a suffix, which is consumed again. Default: false.
   bool sync_commits = false;
+  // Kafka: an idle runner asks the brokers for metadata this often, since
+  // a broker that stops answering (hung, not down) closes no connection
+  // and librdkafka reports nothing. Default: 5 s.
+  absl::Duration idle_probe_interval = absl::Seconds(5);
+  // Kafka: how long such a request may take. Two unanswered in a row mark
+  // the source down; while down, one is asked every second. Default: 2 s.
+  absl::Duration probe_timeout = absl::Seconds(2);
 };
 
 struct RunnerStats {
@@ -122,9 +129,10 @@ class ProjectionRunner {
   // Last error that stopped the runner (an Apply or commit failure), or OK.
   virtual absl::Status status() const = 0;
   // False while the source cannot be reached. Kafka: from librdkafka's
-  // report that every broker is down until a metadata request succeeds
-  // again (asked once a second meanwhile); log reader: from a failed read
-  // until the next one connects. A consumer needs its source: services
+  // report that every broker is down, or from the second idle probe in a
+  // row that got no answer (see ProjectionRunnerOptions), until a metadata
+  // request succeeds again (asked once a second meanwhile); log reader:
+  // from a failed read until the next one connects. A consumer needs its source: services
   // report it through health (NOT_SERVING) and metrics.
   virtual bool source_up() const = 0;
   virtual RunnerStats stats() const = 0;
