@@ -74,11 +74,14 @@ absl::StatusOr<std::pair<std::string, std::string>> Caller(const grpc::ServerCon
   return std::make_pair(principal->name, std::move(scoped));
 }
 
+// Change ids are intake's UUIDs: "classifications/xyz" is malformed, not
+// the name of an unknown change.
 absl::StatusOr<std::string> ParseName(const std::string& name) {
+  if (name.empty()) return absl::InvalidArgumentError("name: required");
   std::optional<std::string> id = ChangeIdFromName(name);
   if (!id) {
     return absl::InvalidArgumentError(
-        absl::StrCat("name: want \"classifications/{change_id}\", got \"", name, "\""));
+        "name: must look like \"classifications/{change_id}\", the change id a UUID");
   }
   return *id;
 }

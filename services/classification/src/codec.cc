@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "changeledger/intake/v1/events.pb.h"
+#include "changeledger/uuid/uuid_text.h"
 
 namespace changeledger::classification {
 namespace {
@@ -338,7 +339,8 @@ std::string ResourceName(const std::string& change_id) {
 std::optional<std::string> ChangeIdFromName(const std::string& name) {
   if (!absl::StartsWith(name, kResourcePrefix)) return std::nullopt;
   std::string id = name.substr(sizeof(kResourcePrefix) - 1);
-  if (id.empty() || id.size() > 128 || id.find('/') != std::string::npos) return std::nullopt;
+  uuid::PackedUuid unused;
+  if (!uuid::ParseUuidText(id, &unused)) return std::nullopt;
   return id;
 }
 

@@ -15,6 +15,7 @@
 #include <functional>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "changeledger/bus/log_reader_service.h"
 #include "changeledger/bus/outbox_relay.h"
@@ -29,6 +30,8 @@
 #include "changeledger/kv/in_memory_kv_store.h"
 #include "changeledger/metrics/scrape.h"
 #include "changeledger/rpc/client.h"
+#include "changeledger/uuid/name_uuid.h"
+#include "changeledger/uuid/uuid_text.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/impl/codegen/client_unary_call.h"
@@ -46,6 +49,16 @@ constexpr char kAuditorToken[] = "auditor-token-0123456789";
 // A principal with a long name (as a directory's distinguished name can be).
 constexpr char kLongNamedOfficeToken[] = "long-named-office-token-0123456789";
 const std::string kLongPrincipal = "cn=" + std::string(120, 'o') + ",ou=portfolio-office";
+
+// Intake names changes by UUID; the tests by short labels ("c1"), each the
+// same name-based UUID on every run. A UUID stands for itself.
+std::string Id(const std::string& label) {
+  uuid::PackedUuid unused;
+  if (uuid::ParseUuidText(label, &unused)) return label;
+  return uuid::NameUuid("4a7d2c51-96e0-4f3b-8b1e-2f6c0d9a7e13", label);
+}
+
+std::string Name(const std::string& label) { return "classifications/" + Id(label); }
 
 bool WaitFor(const std::function<bool()>& pred, absl::Duration timeout = absl::Seconds(40)) {
   const absl::Time deadline = absl::Now() + timeout;
@@ -188,8 +201,9 @@ class ClassificationServerTest : public ::testing::Test {
     return ctx;
   }
 
-  // What intake does when it registers or amends a change.
-  void IntakeAppend(const std::string& id, const google::protobuf::Message& payload) {
+  // What intake does when it registers or amends the change `label`.
+  void IntakeAppend(const std::string& label, const google::protobuf::Message& payload) {
+    const std::string id = Id(label);
     eventstore::AppendRequest req;
     eventstore::StreamAppend& w = req.writes.emplace_back();
     w.stream = "change-" + id;
@@ -204,31 +218,35 @@ class ClassificationServerTest : public ::testing::Test {
     ASSERT_TRUE(intake_store_->Append(std::move(req)).ok());
   }
 
-  void Register(const std::string& id, bool experiment) {
+  void Register(const std::string& label, bool experiment) {
     ipb::ChangeRegistered p;
-    p.set_change_id(id);
-    p.mutable_attributes()->set_title(id);
+    p.set_change_id(Id(label));
+    p.mutable_attributes()->set_title(label);
     if (experiment) {
       p.mutable_attributes()->mutable_features()->set_tests_hypothesis(true);
     } else {
       p.mutable_attributes()->mutable_features()->set_has_business_case(true);
       p.mutable_attributes()->mutable_features()->set_third_party_procurement(true);
     }
-    IntakeAppend(id, p);
+    IntakeAppend(label, p);
   }
 
-  void Amend(const std::string& id, bool experiment) {
+  void Amend(const std::string& label, bool experiment) {
     ipb::ChangeAmended p;
-    p.set_change_id(id);
-    p.mutable_attributes()->set_title(id);
+    p.set_change_id(Id(label));
+    p.mutable_attributes()->set_title(label);
     p.mutable_attributes()->mutable_features()->set_tests_hypothesis(experiment);
     p.mutable_attributes()->mutable_features()->set_has_business_case(!experiment);
-    IntakeAppend(id, p);
+    IntakeAppend(label, p);
   }
 
-  absl::StatusOr<v1::ChangeClassification> Get(const std::string& id) {
+  absl::StatusOr<v1::ChangeClassification> Get(const std::string& label) {
+    return GetByName(Name(label));
+  }
+
+  absl::StatusOr<v1::ChangeClassification> GetByName(const std::string& name) {
     v1::GetClassificationRequest req;
-    req.set_name("classifications/" + id);
+    req.set_name(name);
     v1::ChangeClassification out;
     grpc::Status st = stub_->GetClassification(Ctx(kAuditorToken).get(), req, &out);
     if (!st.ok()) return absl::Status(static_cast<absl::StatusCode>(st.error_code()),
@@ -239,7 +257,8 @@ class ClassificationServerTest : public ::testing::Test {
   // The events of one change in classification's own log, read through
   // its LogReader as an auditor. (The log also holds the changes earlier
   // tests registered: the topic outlives them.)
-  std::vector<eventstore::Envelope> ReadOwnLog(const std::string& change_id) {
+  std::vector<eventstore::Envelope> ReadOwnLog(const std::string& label) {
+    const std::string change_id = Id(label);
     auto reader_stub = eventlog::v1::LogReader::NewStub(channel_);
     eventlog::v1::ReadLogRequest req;
     auto ctx = Ctx(kAuditorToken);
@@ -315,7 +334,8 @@ TEST_F(ClassificationServerTest, IntakeToKafkaToClassificationAndTheApi) {
 
   // Unknown and malformed names.
   EXPECT_EQ(Get("nope").status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(Get("a/b").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(GetByName("classifications/a/b").status().code(),
+            absl::StatusCode::kInvalidArgument);
 
   // The queue, oldest first.
   v1::ListClassificationQueueRequest qreq;
@@ -333,7 +353,7 @@ TEST_F(ClassificationServerTest, IntakeToKafkaToClassificationAndTheApi) {
 
   // Only the portfolio office writes.
   v1::ConfirmClassificationRequest confirm;
-  confirm.set_name("classifications/c1");
+  confirm.set_name(Name("c1"));
   confirm.set_expected_version(1);
   confirm.set_request_id("r-1");
   v1::ChangeClassification out;
@@ -353,7 +373,7 @@ TEST_F(ClassificationServerTest, IntakeToKafkaToClassificationAndTheApi) {
 
   // Override: every bad field named; then a reclassification.
   v1::OverrideClassificationRequest ov;
-  ov.set_name("classifications/c2");
+  ov.set_name(Name("c2"));
   ov.set_expected_version(1);
   st = stub_->OverrideClassification(Ctx(kOfficeToken).get(), ov, &out);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
@@ -380,7 +400,7 @@ TEST_F(ClassificationServerTest, IntakeToKafkaToClassificationAndTheApi) {
   v1::ListClassificationsResponse listed;
   ASSERT_TRUE(stub_->ListClassifications(Ctx(kAuditorToken).get(), list, &listed).ok());
   ASSERT_EQ(listed.classifications_size(), 1);
-  EXPECT_EQ(listed.classifications(0).name(), "classifications/c2");
+  EXPECT_EQ(listed.classifications(0).name(), Name("c2"));
   list.set_page_token("garbage");
   EXPECT_EQ(stub_->ListClassifications(Ctx(kAuditorToken).get(), list, &listed).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
@@ -406,7 +426,7 @@ TEST_F(ClassificationServerTest, IntakeToKafkaToClassificationAndTheApi) {
   ASSERT_TRUE(st.ok()) << st.error_message();
   EXPECT_EQ(report.evaluated(), 2);
   ASSERT_EQ(report.changed(), 1);
-  EXPECT_EQ(report.items(0).name(), "classifications/c1");
+  EXPECT_EQ(report.items(0).name(), Name("c1"));
   EXPECT_TRUE(report.items(0).complexity_changed());
   EXPECT_EQ(report.items(0).proposed().classification().complexity(), v1::COMPLEXITY_HIGH);
   EXPECT_EQ(Get("c1")->version(), 2u);
@@ -428,6 +448,50 @@ TEST_F(ClassificationServerTest, IntakeToKafkaToClassificationAndTheApi) {
   EXPECT_THAT(*text, HasSubstr("changeledger_eventstore_write_duration_seconds_bucket"));
 }
 
+// Intake's change ids are UUIDs: a name that holds anything else cannot
+// name a change, and is a bad argument on reads and commands alike. A
+// well-formed name of a change classification has not seen is NOT_FOUND
+// on a read and FAILED_PRECONDITION on a command.
+TEST_F(ClassificationServerTest, MalformedNamesAreInvalidArgumentNamingTheField) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  const std::string unknown = Id("never-registered");
+  for (const std::string& name :
+       {std::string("classifications/xyz"), "classifications/" + absl::AsciiStrToUpper(unknown),
+        "changes/" + unknown, "classifications/" + unknown + "/x", std::string()}) {
+    SCOPED_TRACE(name);
+    auto got = GetByName(name);
+    EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(got.status().message()), testing::StartsWith("name: "));
+
+    v1::ConfirmClassificationRequest confirm;
+    confirm.set_name(name);
+    confirm.set_expected_version(1);
+    v1::ChangeClassification out;
+    grpc::Status st = stub_->ConfirmClassification(Ctx(kOfficeToken).get(), confirm, &out);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(st.error_message(), testing::StartsWith("name: "));
+
+    v1::OverrideClassificationRequest ov;
+    ov.set_name(name);
+    ov.set_expected_version(1);
+    ov.mutable_classification()->set_tier(v1::TIER_MANDATED);
+    ov.mutable_classification()->set_complexity(v1::COMPLEXITY_LOW);
+    ov.set_rationale("statutory");
+    st = stub_->OverrideClassification(Ctx(kOfficeToken).get(), ov, &out);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(st.error_message(), testing::StartsWith("name: "));
+  }
+
+  EXPECT_EQ(GetByName("classifications/" + unknown).status().code(),
+            absl::StatusCode::kNotFound);
+  v1::ConfirmClassificationRequest confirm;
+  confirm.set_name("classifications/" + unknown);
+  confirm.set_expected_version(1);
+  v1::ChangeClassification out;
+  EXPECT_EQ(stub_->ConfirmClassification(Ctx(kOfficeToken).get(), confirm, &out).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+}
+
 absl::Time ToTime(const google::protobuf::Timestamp& t) {
   return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
 }
@@ -440,13 +504,13 @@ TEST_F(ClassificationServerTest, EventsCarryWhenTheyOccurredAndWhatCausedThem) {
   Register("o1", /*experiment=*/false);
   ASSERT_TRUE(WaitFor([&] { return Get("o1").ok(); }));
   v1::ConfirmClassificationRequest confirm;
-  confirm.set_name("classifications/o1");
+  confirm.set_name(Name("o1"));
   confirm.set_expected_version(1);
   v1::ChangeClassification out;
   grpc::Status st = stub_->ConfirmClassification(Ctx(kOfficeToken).get(), confirm, &out);
   ASSERT_TRUE(st.ok()) << st.error_message();
   v1::OverrideClassificationRequest ov;
-  ov.set_name("classifications/o1");
+  ov.set_name(Name("o1"));
   ov.set_expected_version(2);
   ov.mutable_classification()->set_tier(v1::TIER_EXPERIMENTAL);
   ov.mutable_classification()->set_complexity(v1::COMPLEXITY_LOW);
@@ -464,10 +528,10 @@ TEST_F(ClassificationServerTest, EventsCarryWhenTheyOccurredAndWhatCausedThem) {
     EXPECT_LE(ToTime(e.occurred_at()), after) << e.type();
     EXPECT_LE(ToTime(e.occurred_at()), ToTime(e.recorded_at())) << e.type();
   }
-  auto intake_event = intake_store_->ReadStream("change-o1", 1, 1);
+  auto intake_event = intake_store_->ReadStream("change-" + Id("o1"), 1, 1);
   ASSERT_TRUE(intake_event.ok() && intake_event->size() == 1);
   EXPECT_EQ(log[0].type(), "changeledger.classification.v1.ClassificationSuggested");
-  EXPECT_EQ(log[0].correlation_id(), "intake-corr-o1");
+  EXPECT_EQ(log[0].correlation_id(), "intake-corr-" + Id("o1"));
   EXPECT_EQ(log[0].causation_id(), (*intake_event)[0].event_id());
   // Without a request id: a correlation id of its own, no causation.
   EXPECT_EQ(log[1].type(), "changeledger.classification.v1.ClassificationConfirmed");
@@ -491,7 +555,7 @@ TEST_F(ClassificationServerTest, ARequestIdIsScopedByTheChangeItNames) {
   auto override_request = [](const std::string& id, v1::Tier tier, v1::Complexity complexity,
                              const std::string& rationale) {
     v1::OverrideClassificationRequest ov;
-    ov.set_name("classifications/" + id);
+    ov.set_name(Name(id));
     ov.set_expected_version(1);
     ov.mutable_classification()->set_tier(tier);
     ov.mutable_classification()->set_complexity(complexity);
@@ -510,7 +574,7 @@ TEST_F(ClassificationServerTest, ARequestIdIsScopedByTheChangeItNames) {
   v1::ChangeClassification d_out;
   st = stub_->OverrideClassification(Ctx(kOfficeToken).get(), on_d, &d_out);
   ASSERT_TRUE(st.ok()) << st.error_message();
-  EXPECT_EQ(d_out.name(), "classifications/d");
+  EXPECT_EQ(d_out.name(), Name("d"));
   EXPECT_EQ(d_out.status(), v1::CLASSIFICATION_STATUS_OVERRIDDEN);
   EXPECT_EQ(d_out.classification().tier(), v1::TIER_EXPERIMENTAL);
   EXPECT_EQ(d_out.decision().rationale(), "other");
@@ -541,7 +605,7 @@ TEST_F(ClassificationServerTest, ALongPrincipalsLongestRequestIdsAreStoredAndRet
   Register(id, /*experiment=*/false);
   ASSERT_TRUE(WaitFor([&] { return Get(id).ok(); }));
   v1::OverrideClassificationRequest ov;
-  ov.set_name("classifications/" + id);
+  ov.set_name(Name(id));
   ov.set_expected_version(1);
   ov.mutable_classification()->set_tier(v1::TIER_MANDATED);
   ov.mutable_classification()->set_complexity(v1::COMPLEXITY_LOW);

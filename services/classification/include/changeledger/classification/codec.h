@@ -56,7 +56,9 @@ absl::StatusOr<std::optional<IntakeFact>> IntakeFactFromEnvelope(
 pb::PendingIntakeFact ToProto(const IntakeFact& fact);
 IntakeFact FromProto(const pb::PendingIntakeFact& fact);
 
-// "classifications/<change_id>" and back (nullopt when malformed).
+// "classifications/<change_id>" and back. A change id is one intake made:
+// a UUID in canonical lower-case text; any other name is malformed
+// (nullopt), not the name of a change that happens to be unknown.
 std::string ResourceName(const std::string& change_id);
 std::optional<std::string> ChangeIdFromName(const std::string& name);
 
