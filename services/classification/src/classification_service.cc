@@ -50,16 +50,14 @@ v1::ClassificationStatus ToApi(Status s) {
 // The principal of the call, and the request id scoped by it, the RPC and
 // the change the request names: the same key on another change is another
 // command, not a retry of the first (which would answer with the first
-// change's classification and leave this one untouched).
+// change's classification and leave this one untouched). The request id
+// was checked with the request's other fields.
 absl::StatusOr<std::pair<std::string, std::string>> Caller(const grpc::ServerContext* context,
                                                            const char* rpc,
                                                            const std::string& change_id,
                                                            const std::string& request_id) {
   const rpc::Principal* principal = rpc::GetPrincipal(context);
   if (principal == nullptr) return absl::UnauthenticatedError("no authenticated principal");
-  if (text::CountCodePoints(request_id) > kMaxRequestId) {
-    return absl::InvalidArgumentError("request_id: at most 128 characters");
-  }
   // A change id never holds '/', so the part after it is the client's key.
   std::string scoped = request_id.empty()
                            ? ""
@@ -74,16 +72,31 @@ absl::StatusOr<std::pair<std::string, std::string>> Caller(const grpc::ServerCon
   return std::make_pair(principal->name, std::move(scoped));
 }
 
+// The change id `name` names, or "" with the problem added to `errors`.
 // Change ids are intake's UUIDs: "classifications/xyz" is malformed, not
 // the name of an unknown change.
-absl::StatusOr<std::string> ParseName(const std::string& name) {
-  if (name.empty()) return absl::InvalidArgumentError("name: required");
+std::string ChangeIdOf(const std::string& name, std::vector<std::string>& errors) {
+  if (name.empty()) {
+    errors.push_back("name: required");
+    return "";
+  }
   std::optional<std::string> id = ChangeIdFromName(name);
   if (!id) {
-    return absl::InvalidArgumentError(
-        "name: must look like \"classifications/{change_id}\", the change id a UUID");
+    errors.push_back("name: must look like \"classifications/{change_id}\", the change id a UUID");
+    return "";
   }
   return *id;
+}
+
+void CheckRequestId(const std::string& request_id, std::vector<std::string>& errors) {
+  if (text::CountCodePoints(request_id) > kMaxRequestId) {
+    errors.push_back(absl::StrCat("request_id: at most ", kMaxRequestId, " characters"));
+  }
+}
+
+// Every problem in `errors` in one answer ("a: x; b: y"); OK when none.
+grpc::Status InvalidIfAny(const std::vector<std::string>& errors) {
+  return errors.empty() ? grpc::Status::OK : Invalid(absl::StrJoin(errors, "; "));
 }
 
 absl::StatusOr<int32_t> PageSize(int32_t requested) {
@@ -215,14 +228,15 @@ ClassificationServiceImpl::ClassificationServiceImpl(Classifier* classifier,
 grpc::Status ClassificationServiceImpl::GetClassification(
     grpc::ServerContext*, const v1::GetClassificationRequest* request,
     v1::ChangeClassification* response) {
-  absl::StatusOr<std::string> id = ParseName(request->name());
-  if (!id.ok()) return errors::ToGrpcStatus(id.status());
-  std::optional<State> state = classifier_->Get(*id);
+  std::vector<std::string> errors;
+  const std::string id = ChangeIdOf(request->name(), errors);
+  if (grpc::Status invalid = InvalidIfAny(errors); !invalid.ok()) return invalid;
+  std::optional<State> state = classifier_->Get(id);
   if (!state) {
     return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                        absl::StrCat("no classification for change ", *id));
+                        absl::StrCat("no classification for change ", id));
   }
-  absl::StatusOr<std::vector<RecordedEvent>> history = classifier_->History(*id);
+  absl::StatusOr<std::vector<RecordedEvent>> history = classifier_->History(id);
   if (!history.ok()) return errors::ToGrpcStatus(history.status());
   *response = ToApi(*state, *history, classifier_->ruleset());
   return grpc::Status::OK;
@@ -286,14 +300,17 @@ grpc::Status ClassificationServiceImpl::ListClassifications(
 grpc::Status ClassificationServiceImpl::ConfirmClassification(
     grpc::ServerContext* context, const v1::ConfirmClassificationRequest* request,
     v1::ChangeClassification* response) {
-  absl::StatusOr<std::string> id = ParseName(request->name());
-  if (!id.ok()) return errors::ToGrpcStatus(id.status());
-  auto caller = Caller(context, "ConfirmClassification", *id, request->request_id());
+  // Every bad field in one answer: the name, the command's own fields, the
+  // request id.
+  std::vector<std::string> errors;
+  const classification::ConfirmClassification cmd{ChangeIdOf(request->name(), errors),
+                                                   request->expected_version(), request->note()};
+  for (std::string& e : FieldErrors(cmd)) errors.push_back(std::move(e));
+  CheckRequestId(request->request_id(), errors);
+  if (grpc::Status invalid = InvalidIfAny(errors); !invalid.ok()) return invalid;
+  auto caller = Caller(context, "ConfirmClassification", cmd.change_id, request->request_id());
   if (!caller.ok()) return errors::ToGrpcStatus(caller.status());
-  absl::StatusOr<State> state = classifier_->Confirm(
-      classification::ConfirmClassification{*id, request->expected_version(), request->note()},
-      caller->first,
-      caller->second);
+  absl::StatusOr<State> state = classifier_->Confirm(cmd, caller->first, caller->second);
   if (!state.ok()) return errors::ToGrpcStatus(state.status());
   *response = ToApi(*state, {}, classifier_->ruleset());
   return grpc::Status::OK;
@@ -302,15 +319,17 @@ grpc::Status ClassificationServiceImpl::ConfirmClassification(
 grpc::Status ClassificationServiceImpl::OverrideClassification(
     grpc::ServerContext* context, const v1::OverrideClassificationRequest* request,
     v1::ChangeClassification* response) {
-  absl::StatusOr<std::string> id = ParseName(request->name());
-  if (!id.ok()) return errors::ToGrpcStatus(id.status());
-  auto caller = Caller(context, "OverrideClassification", *id, request->request_id());
+  // Every bad field in one answer, as for a confirmation.
+  std::vector<std::string> errors;
+  const classification::OverrideClassification cmd{
+      ChangeIdOf(request->name(), errors), request->expected_version(),
+      FromProto(request->classification()), request->rationale()};
+  for (std::string& e : FieldErrors(cmd, classifier_->ruleset())) errors.push_back(std::move(e));
+  CheckRequestId(request->request_id(), errors);
+  if (grpc::Status invalid = InvalidIfAny(errors); !invalid.ok()) return invalid;
+  auto caller = Caller(context, "OverrideClassification", cmd.change_id, request->request_id());
   if (!caller.ok()) return errors::ToGrpcStatus(caller.status());
-  absl::StatusOr<State> state = classifier_->Override(
-      classification::OverrideClassification{*id, request->expected_version(),
-                                              FromProto(request->classification()),
-                                              request->rationale()},
-      caller->first, caller->second);
+  absl::StatusOr<State> state = classifier_->Override(cmd, caller->first, caller->second);
   if (!state.ok()) return errors::ToGrpcStatus(state.status());
   *response = ToApi(*state, {}, classifier_->ruleset());
   return grpc::Status::OK;
@@ -319,23 +338,26 @@ grpc::Status ClassificationServiceImpl::OverrideClassification(
 grpc::Status ClassificationServiceImpl::ListClassificationQueue(
     grpc::ServerContext*, const v1::ListClassificationQueueRequest* request,
     v1::ListClassificationQueueResponse* response) {
+  std::vector<std::string> errors;
   absl::StatusOr<int32_t> page_size = PageSize(request->page_size());
-  if (!page_size.ok()) return errors::ToGrpcStatus(page_size.status());
+  if (!page_size.ok()) errors.emplace_back(page_size.status().message());
   absl::StatusOr<std::string> after = ReadToken(request->page_token(), "queue");
-  if (!after.ok()) return errors::ToGrpcStatus(after.status());
+  if (!after.ok()) errors.emplace_back(after.status().message());
   // Cursor: "<awaiting_since unix nanos>/<change id>", the queue's order.
   auto cursor = [](const State& s) {
     return std::make_pair(absl::ToUnixNanos(s.awaiting_since), s.change_id);
   };
   std::optional<std::pair<int64_t, std::string>> from;
-  if (!after->empty()) {
+  if (after.ok() && !after->empty()) {
     std::vector<std::string> parts = absl::StrSplit(*after, absl::MaxSplits('/', 1));
     int64_t nanos = 0;
     if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &nanos)) {
-      return Invalid("page_token: malformed");
+      errors.push_back("page_token: malformed");
+    } else {
+      from = std::make_pair(nanos, parts[1]);
     }
-    from = std::make_pair(nanos, parts[1]);
   }
+  if (grpc::Status invalid = InvalidIfAny(errors); !invalid.ok()) return invalid;
   const std::vector<State> queue = classifier_->QueueSnapshot();
   response->set_total_size(static_cast<int32_t>(queue.size()));
   const State* last = nullptr;
@@ -364,14 +386,19 @@ grpc::Status ClassificationServiceImpl::WhatIfRuleset(grpc::ServerContext*,
     return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                         absl::StrCat("ruleset_yaml: at most ", options_.max_what_if_bytes, " bytes"));
   }
-  if (request->ruleset_yaml().empty()) return Invalid("ruleset_yaml: required");
-  if (request->max_items() < 0 || request->max_items() > 10000) {
-    return Invalid("max_items: 0..10000");
-  }
-  const size_t max_items = request->max_items() == 0 ? 1000 : request->max_items();
+  // The ruleset's own error and max_items' are answered together.
+  std::vector<std::string> errors;
   absl::StatusOr<std::unique_ptr<Ruleset>> proposed =
-      LoadRuleset(request->ruleset_yaml(), "ruleset_yaml");
-  if (!proposed.ok()) return errors::ToGrpcStatus(proposed.status());
+      absl::InvalidArgumentError("ruleset_yaml: required");
+  if (!request->ruleset_yaml().empty()) {
+    proposed = LoadRuleset(request->ruleset_yaml(), "ruleset_yaml");
+  }
+  if (!proposed.ok()) errors.emplace_back(proposed.status().message());
+  if (request->max_items() < 0 || request->max_items() > 10000) {
+    errors.push_back("max_items: 0..10000");
+  }
+  if (grpc::Status invalid = InvalidIfAny(errors); !invalid.ok()) return invalid;
+  const size_t max_items = request->max_items() == 0 ? 1000 : request->max_items();
   const WhatIfReport report = classifier_->WhatIf(**proposed);
   response->set_ruleset_id(report.ruleset_id);
   response->set_ruleset_version(report.ruleset_version);

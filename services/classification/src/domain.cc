@@ -1,6 +1,7 @@
 #include "changeledger/classification/domain.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -21,6 +22,17 @@ void CheckChangeId(std::string_view change_id, std::vector<std::string>& errors)
   } else if (change_id.size() > kMaxChangeId) {
     errors.push_back(absl::StrCat("change_id: at most ", kMaxChangeId, " characters"));
   }
+}
+
+void CheckExpectedVersion(uint64_t expected_version, std::vector<std::string>& errors) {
+  if (expected_version == 0) {
+    errors.push_back("expected_version: required (the version last read)");
+  }
+}
+
+void Append(std::vector<std::string>& errors, std::vector<std::string> more) {
+  errors.insert(errors.end(), std::make_move_iterator(more.begin()),
+                std::make_move_iterator(more.end()));
 }
 
 absl::Status Invalid(const std::vector<std::string>& errors) {
@@ -152,15 +164,19 @@ absl::StatusOr<std::vector<Event>> DecideOnIntake(const State& state, const Inta
   return out;
 }
 
-absl::StatusOr<std::vector<Event>> Decide(const State& state, const ConfirmClassification& cmd) {
+std::vector<std::string> FieldErrors(const ConfirmClassification& cmd) {
   std::vector<std::string> errors;
-  CheckChangeId(cmd.change_id, errors);
-  if (cmd.expected_version == 0) {
-    errors.push_back("expected_version: required (the version last read)");
-  }
+  CheckExpectedVersion(cmd.expected_version, errors);
   if (text::CountCodePoints(cmd.note) > kMaxNote) {
     errors.push_back(absl::StrCat("note: at most ", kMaxNote, " characters"));
   }
+  return errors;
+}
+
+absl::StatusOr<std::vector<Event>> Decide(const State& state, const ConfirmClassification& cmd) {
+  std::vector<std::string> errors;
+  CheckChangeId(cmd.change_id, errors);
+  Append(errors, FieldErrors(cmd));
   if (!errors.empty()) return Invalid(errors);
   if (absl::Status st = CheckWritable(state, cmd.change_id, cmd.expected_version); !st.ok()) {
     return st;
@@ -177,13 +193,9 @@ absl::StatusOr<std::vector<Event>> Decide(const State& state, const ConfirmClass
   return out;
 }
 
-absl::StatusOr<std::vector<Event>> Decide(const State& state, const OverrideClassification& cmd,
-                                          const Ruleset& ruleset) {
+std::vector<std::string> FieldErrors(const OverrideClassification& cmd, const Ruleset& ruleset) {
   std::vector<std::string> errors;
-  CheckChangeId(cmd.change_id, errors);
-  if (cmd.expected_version == 0) {
-    errors.push_back("expected_version: required (the version last read)");
-  }
+  CheckExpectedVersion(cmd.expected_version, errors);
   const Classification& c = cmd.classification;
   if (c.tier == Tier::kUnspecified) {
     errors.push_back("classification.tier: required");
@@ -211,15 +223,23 @@ absl::StatusOr<std::vector<Event>> Decide(const State& state, const OverrideClas
   } else if (text::CountCodePoints(rationale) > kMaxRationale) {
     errors.push_back(absl::StrCat("rationale: at most ", kMaxRationale, " characters"));
   }
+  return errors;
+}
+
+absl::StatusOr<std::vector<Event>> Decide(const State& state, const OverrideClassification& cmd,
+                                          const Ruleset& ruleset) {
+  std::vector<std::string> errors;
+  CheckChangeId(cmd.change_id, errors);
+  Append(errors, FieldErrors(cmd, ruleset));
   if (!errors.empty()) return Invalid(errors);
   if (absl::Status st = CheckWritable(state, cmd.change_id, cmd.expected_version); !st.ok()) {
     return st;
   }
   ClassificationOverridden ev;
   ev.change_id = cmd.change_id;
-  ev.classification = c;
+  ev.classification = cmd.classification;
   NormalizeTypes(ev.classification.types);
-  ev.rationale = std::string(rationale);
+  ev.rationale = std::string(absl::StripAsciiWhitespace(cmd.rationale));
   ev.suggestion_version = state.latest_suggestion ? state.latest_suggestion->version : 0;
   std::vector<Event> out;
   out.push_back(std::move(ev));

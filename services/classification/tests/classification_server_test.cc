@@ -492,6 +492,52 @@ TEST_F(ClassificationServerTest, MalformedNamesAreInvalidArgumentNamingTheField)
             grpc::StatusCode::FAILED_PRECONDITION);
 }
 
+// One answer names every bad field of a request: an over-long request id
+// is reported with the others, not alone and instead of them.
+TEST_F(ClassificationServerTest, EveryBadFieldIsNamedInOneAnswer) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  const std::string too_long(129, 'r');
+  v1::ChangeClassification out;
+
+  v1::ConfirmClassificationRequest confirm;
+  confirm.set_name("classifications/xyz");
+  confirm.set_note(std::string(2001, 'n'));
+  confirm.set_request_id(too_long);
+  grpc::Status st = stub_->ConfirmClassification(Ctx(kOfficeToken).get(), confirm, &out);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(st.error_message(), HasSubstr("name: must look like"));
+  EXPECT_THAT(st.error_message(), HasSubstr("expected_version: required"));
+  EXPECT_THAT(st.error_message(), HasSubstr("note: at most 2000 characters"));
+  EXPECT_THAT(st.error_message(), HasSubstr("request_id: at most 128 characters"));
+
+  v1::OverrideClassificationRequest ov;
+  ov.set_name(Name("c9"));
+  ov.set_request_id(too_long);
+  st = stub_->OverrideClassification(Ctx(kOfficeToken).get(), ov, &out);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message(),
+            "expected_version: required (the version last read); "
+            "classification.tier: required; classification.complexity: required; "
+            "rationale: required: say why the suggestion is overridden; "
+            "request_id: at most 128 characters");
+
+  v1::ListClassificationQueueRequest queue;
+  queue.set_page_size(-1);
+  queue.set_page_token("garbage");
+  v1::ListClassificationQueueResponse page;
+  st = stub_->ListClassificationQueue(Ctx(kAuditorToken).get(), queue, &page);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(st.error_message(), HasSubstr("page_size: 0..500"));
+  EXPECT_THAT(st.error_message(), HasSubstr("page_token: "));
+
+  v1::WhatIfRulesetRequest what_if;
+  what_if.set_max_items(-1);
+  v1::WhatIfRulesetResponse report;
+  st = stub_->WhatIfRuleset(Ctx(kAuditorToken).get(), what_if, &report);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message(), "ruleset_yaml: required; max_items: 0..10000");
+}
+
 absl::Time ToTime(const google::protobuf::Timestamp& t) {
   return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
 }

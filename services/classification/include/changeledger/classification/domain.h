@@ -194,6 +194,15 @@ struct OverrideClassification {
   std::string rationale;          // required, at most 4000 characters
 };
 
+// The bad fields of a command other than its change id, one
+// "field: problem" each in the order of the fields; empty when they are
+// well-formed. Decide checks them too; a service that names the change its
+// own way (a resource name) and takes fields of its own (a request id)
+// reports these with its own errors, so that one answer names every bad
+// field.
+std::vector<std::string> FieldErrors(const ConfirmClassification& cmd);
+std::vector<std::string> FieldErrors(const OverrideClassification& cmd, const Ruleset& ruleset);
+
 // Errors:
 //   INVALID_ARGUMENT     naming each bad field (change_id,
 //                        expected_version, note).
