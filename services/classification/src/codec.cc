@@ -126,6 +126,7 @@ pb::Suggestion ToProto(const Suggestion& s) {
   p.set_complexity_points(s.complexity_points);
   for (const auto& [k, v] : s.type_points) (*p.mutable_type_points())[k] = v;
   p.set_complexity_raised_to_floor(s.complexity_raised_to_floor);
+  p.set_types_from_most_points(s.types_from_most_points);
   p.set_ruleset_id(s.ruleset_id);
   p.set_ruleset_version(s.ruleset_version);
   return p;
@@ -153,6 +154,7 @@ Suggestion FromProto(const pb::Suggestion& p) {
   s.complexity_points = p.complexity_points();
   for (const auto& [k, v] : p.type_points()) s.type_points[k] = v;
   s.complexity_raised_to_floor = p.complexity_raised_to_floor();
+  s.types_from_most_points = p.types_from_most_points();
   s.ruleset_id = p.ruleset_id();
   s.ruleset_version = p.ruleset_version();
   return s;

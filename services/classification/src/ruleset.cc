@@ -433,6 +433,9 @@ struct Ruleset::Impl {
   int32_t medium_from = 0;
   int32_t high_from = 0;
   int32_t type_present_from = 1;
+  // From this level up a complexity names a type (kUnspecified: no such
+  // level, as in rulesets before the key existed).
+  Complexity types_required_from = Complexity::kUnspecified;
   std::vector<ComplexityRule> complexity_rules;
   std::map<ComplexityType, std::string> type_guidance;
 };
@@ -509,6 +512,18 @@ void CheckExpandedSize(const YAML::Node& node, int depth, size_t& nodes, size_t&
   }
 }
 
+// A complexity level under `key` of `node`; kUnspecified when absent.
+Complexity OptionalComplexity(const YAML::Node& node, const std::string& where,
+                              const std::string& key) {
+  const std::string name = OptionalString(node, where, key);
+  if (name.empty()) return Complexity::kUnspecified;
+  std::optional<Complexity> c = ParseComplexity(name);
+  if (!c) {
+    Fail(Join(where, key), absl::StrCat("unknown complexity \"", name, "\" (LOW, MEDIUM, HIGH)"));
+  }
+  return *c;
+}
+
 void ParseInto(const YAML::Node& root, Ruleset::Impl& r) {
   if (!root.IsMap()) Fail("", "the ruleset must be a YAML mapping");
   size_t nodes = 0;
@@ -541,13 +556,7 @@ void ParseInto(const YAML::Node& root, Ruleset::Impl& r) {
     profile.governance = RequiredString(p, w, "governance");
     profile.leadership = RequiredString(p, w, "leadership");
     profile.resourcing_demand = RequiredString(p, w, "resourcing_demand");
-    const std::string floor = OptionalString(p, w, "complexity_floor");
-    if (!floor.empty()) {
-      std::optional<Complexity> c = ParseComplexity(floor);
-      if (!c) Fail(Join(w, "complexity_floor"), absl::StrCat("unknown complexity \"", floor,
-                                                             "\" (LOW, MEDIUM, HIGH)"));
-      profile.complexity_floor = *c;
-    }
+    profile.complexity_floor = OptionalComplexity(p, w, "complexity_floor");
     r.tiers[t] = profile;
   }
 
@@ -594,7 +603,8 @@ void ParseInto(const YAML::Node& root, Ruleset::Impl& r) {
   r.default_description = RequiredString(def, "default_tier", "description");
 
   const YAML::Node cx = Required(root, "", "complexity");
-  CheckKeys(cx, "complexity", {"medium_from", "high_from", "type_present_from"});
+  CheckKeys(cx, "complexity",
+            {"medium_from", "high_from", "type_present_from", "types_required_from"});
   r.medium_from = static_cast<int32_t>(
       Integer(Required(cx, "complexity", "medium_from"), "complexity.medium_from", 1, 10000));
   r.high_from = static_cast<int32_t>(
@@ -605,6 +615,7 @@ void ParseInto(const YAML::Node& root, Ruleset::Impl& r) {
   }
   r.type_present_from = static_cast<int32_t>(Integer(
       Required(cx, "complexity", "type_present_from"), "complexity.type_present_from", 1, 10000));
+  r.types_required_from = OptionalComplexity(cx, "complexity", "types_required_from");
 
   const YAML::Node cx_rules = Required(root, "", "complexity_rules");
   if (!cx_rules.IsSequence()) Fail("complexity_rules", "must be a list of rules");
@@ -669,6 +680,36 @@ absl::StatusOr<std::unique_ptr<Ruleset>> LoadRulesetFile(const std::string& path
   return LoadRuleset(buffer.str(), path);
 }
 
+namespace {
+
+// The types whose points reach type_present_from. From types_required_from
+// up, a complexity names at least one type: when no type reaches the
+// threshold, the types holding the most points (more than none) are
+// present, those whose features raised the complexity most, and
+// `*from_most_points` says so.
+std::vector<ComplexityType> PresentTypes(const Ruleset::Impl& r,
+                                         const std::map<ComplexityType, int32_t>& points,
+                                         Complexity complexity, bool* from_most_points) {
+  std::vector<ComplexityType> types;
+  for (const auto& [type, p] : points) {
+    if (p >= r.type_present_from) types.push_back(type);
+  }
+  const bool type_required = r.types_required_from != Complexity::kUnspecified &&
+                             complexity >= r.types_required_from;
+  if (types.empty() && type_required) {
+    int32_t most = 0;
+    for (const auto& [type, p] : points) most = std::max(most, p);
+    for (const auto& [type, p] : points) {
+      if (most > 0 && p == most) types.push_back(type);
+    }
+    *from_most_points = !types.empty();
+  }
+  NormalizeTypes(types);
+  return types;
+}
+
+}  // namespace
+
 Suggestion Ruleset::Evaluate(const ChangeFacts& facts) const {
   const Impl& r = *impl_;
   Suggestion s;
@@ -724,11 +765,7 @@ Suggestion Ruleset::Evaluate(const ChangeFacts& facts) const {
 
   Classification& c = s.classification;
   c.tier = tier;
-  for (const auto& [type, p] : points) {
-    s.type_points[std::string(ComplexityTypeName(type))] = p;
-    if (p >= r.type_present_from) c.types.push_back(type);
-  }
-  NormalizeTypes(c.types);
+  for (const auto& [type, p] : points) s.type_points[std::string(ComplexityTypeName(type))] = p;
   c.complexity = s.complexity_points >= r.high_from     ? Complexity::kHigh
                  : s.complexity_points >= r.medium_from ? Complexity::kMedium
                                                         : Complexity::kLow;
@@ -737,6 +774,7 @@ Suggestion Ruleset::Evaluate(const ChangeFacts& facts) const {
     c.complexity = profile.complexity_floor;
     s.complexity_raised_to_floor = true;
   }
+  c.types = PresentTypes(r, points, c.complexity, &s.types_from_most_points);
   s.change_approach = profile.change_approach;
   s.governance = profile.governance;
   s.leadership = profile.leadership;

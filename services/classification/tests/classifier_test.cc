@@ -155,10 +155,16 @@ TEST_F(ClassifierTest, EventsRoundTripThroughEnvelopes) {
   const ChangeFacts facts = FactsFromAttributes(Attributes(false));
   const Event suggested = ClassificationSuggested{
       "c1", facts, ruleset_->Evaluate(facts), TriggerRef{"change-c1", 1, "e", "t"}, true};
+  // The explanation's flags travel too.
+  Suggestion flagged = ruleset_->Evaluate(facts);
+  flagged.complexity_raised_to_floor = true;
+  flagged.types_from_most_points = true;
+  const Event suggested_with_flags =
+      ClassificationSuggested{"c1", facts, flagged, TriggerRef{"change-c1", 2, "e2", "t"}, false};
   const Event overridden = ClassificationOverridden{
       "c1", Classification{Tier::kMandated, Complexity::kHigh, {ComplexityType::kEmergent}},
       "why", 1};
-  for (const Event& e : {suggested, overridden}) {
+  for (const Event& e : {suggested, suggested_with_flags, overridden}) {
     eventstore::Envelope env = ToEnvelope(e, "alice");
     EXPECT_EQ(env.source(), "classification");
     EXPECT_EQ(env.actor(), "alice");

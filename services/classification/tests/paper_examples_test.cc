@@ -19,17 +19,22 @@ using ::testing::ElementsAre;
 using ::testing::Field;
 using ::testing::IsEmpty;
 
-class PaperExamplesTest : public ::testing::Test {
+// Every shipped version must classify the paper's examples as the paper
+// does (the version number).
+class PaperExamplesTest : public ::testing::TestWithParam<uint32_t> {
  protected:
   void SetUp() override {
     auto r = LoadRulesetFile(std::string(CLASSIFICATION_RULESET_DIR) +
-                             "/differentiated-model-v1.yaml");
+                             "/differentiated-model-v" + std::to_string(GetParam()) + ".yaml");
     ASSERT_TRUE(r.ok()) << r.status();
     ruleset_ = std::move(*r);
   }
   Suggestion Classify(const ChangeFacts& f) const { return ruleset_->Evaluate(f); }
   std::unique_ptr<Ruleset> ruleset_;
 };
+
+INSTANTIATE_TEST_SUITE_P(Versions, PaperExamplesTest, ::testing::Values(1u, 2u),
+                         [](const auto& info) { return "v" + std::to_string(info.param); });
 
 std::string Explain(const Suggestion& s) {
   std::string out = Describe(s.classification) + " points=" +
@@ -40,7 +45,7 @@ std::string Explain(const Suggestion& s) {
 
 // --- Transformational (3.4-3.7, 3.13a) ---
 
-TEST_F(PaperExamplesTest, ConnectIsTransformationalHighOrMedium) {
+TEST_P(PaperExamplesTest, ConnectIsTransformationalHighOrMedium) {
   ChangeFacts f;
   // "moving from using 8 of our core policing systems to using one
   // integrated system"; one of "the most complex transformational change
@@ -67,7 +72,7 @@ TEST_F(PaperExamplesTest, ConnectIsTransformationalHighOrMedium) {
   EXPECT_TRUE(s.fired_rules[0].decisive);
 }
 
-TEST_F(PaperExamplesTest, ResourceManagementIsTransformationalHighOrMedium) {
+TEST_P(PaperExamplesTest, ResourceManagementIsTransformationalHighOrMedium) {
   ChangeFacts f;
   // Optimising Contact and Response programme: "an effective and efficient
   // resource management service and enabling technology", "transformational
@@ -84,7 +89,7 @@ TEST_F(PaperExamplesTest, ResourceManagementIsTransformationalHighOrMedium) {
       << Explain(s);
 }
 
-TEST_F(PaperExamplesTest, OnCallCommandAndControlIsTransformational) {
+TEST_P(PaperExamplesTest, OnCallCommandAndControlIsTransformational) {
   ChangeFacts f;
   // New Computer-Aided Despatch for MetCC: "radio, 999, 101, social media
   // and other digital contacts across our control rooms"; "keep the public
@@ -110,7 +115,7 @@ TEST_F(PaperExamplesTest, OnCallCommandAndControlIsTransformational) {
 
 // --- Mandated (3.13b) ---
 
-TEST_F(PaperExamplesTest, PibIsMandated) {
+TEST_P(PaperExamplesTest, PibIsMandated) {
   ChangeFacts f;
   // "Stand-alone business led change projects, with agreed mandates and
   // business cases by corporate governance (e.g. PIB)".
@@ -122,7 +127,7 @@ TEST_F(PaperExamplesTest, PibIsMandated) {
   EXPECT_THAT(s.leadership, testing::HasSubstr("Business-led"));
 }
 
-TEST_F(PaperExamplesTest, DataEnvironmentSolutionIsMandated) {
+TEST_P(PaperExamplesTest, DataEnvironmentSolutionIsMandated) {
   ChangeFacts f;
   // "Some less complex business led programmes may also be included (e.g.
   // Data Environment Solution in Digital Intelligence ...)".
@@ -137,7 +142,7 @@ TEST_F(PaperExamplesTest, DataEnvironmentSolutionIsMandated) {
   EXPECT_NE(s.classification.complexity, Complexity::kHigh) << Explain(s);
 }
 
-TEST_F(PaperExamplesTest, FacialRecognitionIsMandated) {
+TEST_P(PaperExamplesTest, FacialRecognitionIsMandated) {
   ChangeFacts f;
   // "live/retrospective facial recognition": a less complex business-led
   // programme of two capabilities (live and retrospective), technology
@@ -157,7 +162,7 @@ TEST_F(PaperExamplesTest, FacialRecognitionIsMandated) {
 
 // --- Experimental (3.13c) ---
 
-TEST_F(PaperExamplesTest, NaturalLanguageProcessingProofOfConceptIsExperimental) {
+TEST_P(PaperExamplesTest, NaturalLanguageProcessingProofOfConceptIsExperimental) {
   ChangeFacts f;
   // "PoC on natural language processing": tests a hypothesis, technology.
   f.tests_hypothesis = true;
@@ -172,7 +177,7 @@ TEST_F(PaperExamplesTest, NaturalLanguageProcessingProofOfConceptIsExperimental)
   EXPECT_THAT(s.change_approach, testing::HasSubstr("Test and learn"));
 }
 
-TEST_F(PaperExamplesTest, OpenSourceFunctionalityTestIsExperimental) {
+TEST_P(PaperExamplesTest, OpenSourceFunctionalityTestIsExperimental) {
   ChangeFacts f;
   // "testing of new functionality within Long-arm open source software".
   f.tests_hypothesis = true;
@@ -184,7 +189,7 @@ TEST_F(PaperExamplesTest, OpenSourceFunctionalityTestIsExperimental) {
   EXPECT_THAT(s.classification.complexity, AnyOf(Complexity::kMedium, Complexity::kLow));
 }
 
-TEST_F(PaperExamplesTest, MachineTranslationPilotIsExperimental) {
+TEST_P(PaperExamplesTest, MachineTranslationPilotIsExperimental) {
   ChangeFacts f;
   // "piloting of machine translation for investigations".
   f.tests_hypothesis = true;
@@ -197,7 +202,7 @@ TEST_F(PaperExamplesTest, MachineTranslationPilotIsExperimental) {
   EXPECT_THAT(s.classification.complexity, AnyOf(Complexity::kMedium, Complexity::kLow));
 }
 
-TEST_F(PaperExamplesTest, PrimarySchoolEngagementMaterialsAreExperimental) {
+TEST_P(PaperExamplesTest, PrimarySchoolEngagementMaterialsAreExperimental) {
   ChangeFacts f;
   // "testing of new police engagement materials within primary schools":
   // pupils, teachers and parents; public-facing work with children.
@@ -213,7 +218,7 @@ TEST_F(PaperExamplesTest, PrimarySchoolEngagementMaterialsAreExperimental) {
 
 // --- Incremental (3.13d) ---
 
-TEST_F(PaperExamplesTest, UpdatingPoliciesAndSopsIsIncrementalLow) {
+TEST_P(PaperExamplesTest, UpdatingPoliciesAndSopsIsIncrementalLow) {
   ChangeFacts f;
   // "Local-led activities to improve the delivery of established services
   // ... (e.g. updating of policies and SOPs)".
@@ -229,7 +234,7 @@ TEST_F(PaperExamplesTest, UpdatingPoliciesAndSopsIsIncrementalLow) {
 
 // --- The six "medium complexity" examples of 3.16 ---
 
-TEST_F(PaperExamplesTest, OrganisationalRestructuringIsMediumStructuralAndSocioPolitical) {
+TEST_P(PaperExamplesTest, OrganisationalRestructuringIsMediumStructuralAndSocioPolitical) {
   ChangeFacts f;
   // "introducing a dedicated MPS unit within CPIC for policing encounters
   // governance, oversight & scrutiny ... merge existing Officer Safety,
@@ -249,7 +254,7 @@ TEST_F(PaperExamplesTest, OrganisationalRestructuringIsMediumStructuralAndSocioP
               ElementsAre(ComplexityType::kStructural, ComplexityType::kSocioPolitical));
 }
 
-TEST_F(PaperExamplesTest, CommunityInputToRecruitTrainingIsMediumStructuralAndSocioPolitical) {
+TEST_P(PaperExamplesTest, CommunityInputToRecruitTrainingIsMediumStructuralAndSocioPolitical) {
   ChangeFacts f;
   // "Incorporating direct community input into ... the training given to
   // new recruits across the service ... additional investment of c£1m per
@@ -267,7 +272,7 @@ TEST_F(PaperExamplesTest, CommunityInputToRecruitTrainingIsMediumStructuralAndSo
               ElementsAre(ComplexityType::kStructural, ComplexityType::kSocioPolitical));
 }
 
-TEST_F(PaperExamplesTest, ContractRenewalsAreMediumStructural) {
+TEST_P(PaperExamplesTest, ContractRenewalsAreMediumStructural) {
   ChangeFacts f;
   // "the renewal of our travel contract and renewal of our NUMS contract
   // within Met Operations": two procurements of established services.
@@ -282,7 +287,7 @@ TEST_F(PaperExamplesTest, ContractRenewalsAreMediumStructural) {
   EXPECT_THAT(s.classification.types, ElementsAre(ComplexityType::kStructural)) << Explain(s);
 }
 
-TEST_F(PaperExamplesTest, InclusiveLeadershipCampaignIsMediumSocioPolitical) {
+TEST_P(PaperExamplesTest, InclusiveLeadershipCampaignIsMediumSocioPolitical) {
   ChangeFacts f;
   // "Corporate campaigns - the delivery of our Leading for London inclusive
   // leadership programme": organisation-wide, culture change with aims that
@@ -298,7 +303,7 @@ TEST_F(PaperExamplesTest, InclusiveLeadershipCampaignIsMediumSocioPolitical) {
   EXPECT_THAT(s.classification.types, Contains(ComplexityType::kSocioPolitical)) << Explain(s);
 }
 
-TEST_F(PaperExamplesTest, ForensicTerminalProcurementIsMediumStructural) {
+TEST_P(PaperExamplesTest, ForensicTerminalProcurementIsMediumStructural) {
   ChangeFacts f;
   // "the procurement of an additional 24 EasyLift Terminals (forensics)
   // which have been developed by the Met".
@@ -312,7 +317,7 @@ TEST_F(PaperExamplesTest, ForensicTerminalProcurementIsMediumStructural) {
   EXPECT_THAT(s.classification.types, ElementsAre(ComplexityType::kStructural)) << Explain(s);
 }
 
-TEST_F(PaperExamplesTest, CovidFixedPenaltyAppIsMediumStructuralAndSocioPolitical) {
+TEST_P(PaperExamplesTest, CovidFixedPenaltyAppIsMediumStructuralAndSocioPolitical) {
   ChangeFacts f;
   // "the development and rollout of a Covid-19 FPN Application": a new
   // application for officers across the service, enforcing regulations
@@ -330,10 +335,10 @@ TEST_F(PaperExamplesTest, CovidFixedPenaltyAppIsMediumStructuralAndSocioPolitica
       << Explain(s);
 }
 
-TEST_F(PaperExamplesTest, EverySuggestionRecordsRulesetIdAndVersion) {
+TEST_P(PaperExamplesTest, EverySuggestionRecordsRulesetIdAndVersion) {
   const Suggestion s = Classify(ChangeFacts{});
   EXPECT_EQ(s.ruleset_id, "differentiated-model");
-  EXPECT_EQ(s.ruleset_version, 1u);
+  EXPECT_EQ(s.ruleset_version, GetParam());
   // Nothing stated: the default tier, explained as such.
   EXPECT_EQ(s.classification.tier, Tier::kMandated);
   EXPECT_EQ(s.classification.complexity, Complexity::kLow);

@@ -22,8 +22,14 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-const std::string kShipped =
-    std::string(CLASSIFICATION_RULESET_DIR) + "/differentiated-model-v1.yaml";
+// The shipped versions: version 2 has version 1's rules, so every test of
+// the shipped rules holds for both.
+struct ShippedVersion {
+  std::string file;
+  uint32_t version;
+};
+const std::vector<ShippedVersion> kShippedVersions = {
+    {"differentiated-model-v1.yaml", 1}, {"differentiated-model-v2.yaml", 2}};
 
 std::vector<std::string> FiredIds(const Suggestion& s) {
   std::vector<std::string> ids;
@@ -119,25 +125,31 @@ std::vector<RuleCase> ShippedRuleCases() {
   };
 }
 
-class ShippedRulesetTest : public ::testing::Test {
+class ShippedRulesetTest : public ::testing::TestWithParam<ShippedVersion> {
  protected:
   void SetUp() override {
-    auto r = LoadRulesetFile(kShipped);
+    auto r = LoadRulesetFile(path());
     ASSERT_TRUE(r.ok()) << r.status();
     ruleset_ = std::move(*r);
+  }
+  std::string path() const {
+    return std::string(CLASSIFICATION_RULESET_DIR) + "/" + GetParam().file;
   }
   std::unique_ptr<Ruleset> ruleset_;
 };
 
-TEST_F(ShippedRulesetTest, LoadsWithIdVersionAndRules) {
+INSTANTIATE_TEST_SUITE_P(Versions, ShippedRulesetTest, ::testing::ValuesIn(kShippedVersions),
+                         [](const auto& info) { return absl::StrCat("v", info.param.version); });
+
+TEST_P(ShippedRulesetTest, LoadsWithIdVersionAndRules) {
   EXPECT_EQ(ruleset_->id(), "differentiated-model");
-  EXPECT_EQ(ruleset_->version(), 1u);
-  EXPECT_EQ(ruleset_->source(), kShipped);
+  EXPECT_EQ(ruleset_->version(), GetParam().version);
+  EXPECT_EQ(ruleset_->source(), path());
   EXPECT_EQ(ruleset_->tier_rule_count(), 5u);
   EXPECT_EQ(ruleset_->complexity_rule_count(), 17u);
 }
 
-TEST_F(ShippedRulesetTest, EveryRuleIsCoveredByACase) {
+TEST_P(ShippedRulesetTest, EveryRuleIsCoveredByACase) {
   std::set<std::string> covered;
   for (const RuleCase& c : ShippedRuleCases()) covered.insert(c.rule_id);
   for (const std::string& id : ruleset_->rule_ids()) {
@@ -146,7 +158,7 @@ TEST_F(ShippedRulesetTest, EveryRuleIsCoveredByACase) {
   EXPECT_EQ(covered.size(), ruleset_->rule_ids().size());
 }
 
-TEST_F(ShippedRulesetTest, EachRuleFiresOnItsFeaturesAndNotOnANearMiss) {
+TEST_P(ShippedRulesetTest, EachRuleFiresOnItsFeaturesAndNotOnANearMiss) {
   for (const RuleCase& c : ShippedRuleCases()) {
     SCOPED_TRACE(c.rule_id);
     ChangeFacts hit;
@@ -162,7 +174,7 @@ TEST_F(ShippedRulesetTest, EachRuleFiresOnItsFeaturesAndNotOnANearMiss) {
   }
 }
 
-TEST_F(ShippedRulesetTest, FirstMatchingTierRuleDecidesAndLaterOnesAreListed) {
+TEST_P(ShippedRulesetTest, FirstMatchingTierRuleDecidesAndLaterOnesAreListed) {
   ChangeFacts f;
   f.tests_hypothesis = true;
   f.has_business_case = true;
@@ -177,7 +189,7 @@ TEST_F(ShippedRulesetTest, FirstMatchingTierRuleDecidesAndLaterOnesAreListed) {
   EXPECT_EQ(t2->effect, "tier EXPERIMENTAL");
 }
 
-TEST_F(ShippedRulesetTest, ExplanationNamesTheMatchedFeatureValues) {
+TEST_P(ShippedRulesetTest, ExplanationNamesTheMatchedFeatureValues) {
   ChangeFacts f;
   f.interdependent_projects = true;
   f.sro_led = true;
@@ -198,7 +210,7 @@ TEST_F(ShippedRulesetTest, ExplanationNamesTheMatchedFeatureValues) {
   EXPECT_EQ(s.type_points.at("STRUCTURAL"), 4);  // S3 + S8 + S9
 }
 
-TEST_F(ShippedRulesetTest, DefaultTierExplainsWhatTheTierRulesSawAndWhatWasNotStated) {
+TEST_P(ShippedRulesetTest, DefaultTierExplainsWhatTheTierRulesSawAndWhatWasNotStated) {
   ChangeFacts f;
   f.improves_established_service = true;
   f.third_party_procurement = true;  // keeps T3 from holding
@@ -218,7 +230,7 @@ TEST_F(ShippedRulesetTest, DefaultTierExplainsWhatTheTierRulesSawAndWhatWasNotSt
   for (const MatchedCondition& m : d->matched) EXPECT_TRUE(features.insert(m.feature).second);
 }
 
-TEST_F(ShippedRulesetTest, TypeGuidanceFollowsPresentTypes) {
+TEST_P(ShippedRulesetTest, TypeGuidanceFollowsPresentTypes) {
   ChangeFacts f;
   f.public_or_political_interest = Interest::kHigh;
   f.clarity_of_aims = AimsClarity::kUnclear;
@@ -230,7 +242,7 @@ TEST_F(ShippedRulesetTest, TypeGuidanceFollowsPresentTypes) {
   EXPECT_THAT(s.type_guidance[1], HasSubstr("EMERGENT: "));
 }
 
-TEST_F(ShippedRulesetTest, GuidanceForATierIsItsProfileAsASuggestionCarriesIt) {
+TEST_P(ShippedRulesetTest, GuidanceForATierIsItsProfileAsASuggestionCarriesIt) {
   EXPECT_THAT(ruleset_->GuidanceFor(Tier::kMandated).change_approach,
               testing::StartsWith("Project management to an agreed mandate"));
   EXPECT_TRUE(ruleset_->GuidanceFor(Tier::kUnspecified).change_approach.empty());
@@ -403,6 +415,91 @@ TEST(RuleLanguageTest, TierComplexityFloorRaisesLevel) {
   EXPECT_TRUE(s.complexity_raised_to_floor);
   f.sro_led = false;
   EXPECT_EQ(r->Evaluate(f).classification.complexity, Complexity::kLow);
+}
+
+// MakeRuleset's complexity section with `lines` in place of its
+// type_present_from.
+std::string WithTypeSettings(const std::string& ruleset, const std::string& lines) {
+  const std::string from = "  type_present_from: 1\n";
+  std::string out = ruleset;
+  out.replace(out.find(from), from.size(), lines);
+  return out;
+}
+
+TEST(RuleLanguageTest, TypesRequiredFromNamesTheTypesWithTheMostPoints) {
+  const std::string one_point_each =
+      MakeRuleset(kNoRules,
+                  "  - {id: S, description: d, type: STRUCTURAL, points: 1,"
+                  " when: {feature: teams, op: \">=\", value: 1}}\n"
+                  "  - {id: E, description: d, type: EMERGENT, points: 1,"
+                  " when: {feature: clarity_of_aims, op: \"==\", value: UNCLEAR}}\n"
+                  "  - {id: P1, description: d, type: SOCIO_POLITICAL, points: 1,"
+                  " when: {feature: impacted_stakeholder_groups, op: \">=\", value: 1}}\n"
+                  "  - {id: P2, description: d, type: SOCIO_POLITICAL, points: 1,"
+                  " when: {feature: impacted_stakeholder_groups, op: \">=\", value: 2}}\n");
+  auto required = MustLoad(WithTypeSettings(
+      one_point_each, "  type_present_from: 2\n  types_required_from: MEDIUM\n"));
+  auto not_required = MustLoad(WithTypeSettings(one_point_each, "  type_present_from: 2\n"));
+  ASSERT_NE(required, nullptr);
+  ASSERT_NE(not_required, nullptr);
+
+  ChangeFacts f;
+  f.teams = 1;  // 1 point: low, and a low complexity names no type
+  Suggestion s = required->Evaluate(f);
+  EXPECT_EQ(s.classification.complexity, Complexity::kLow);
+  EXPECT_THAT(s.classification.types, IsEmpty());
+  EXPECT_FALSE(s.types_from_most_points);
+
+  f.clarity_of_aims = AimsClarity::kUnclear;  // medium on one point of two types
+  s = required->Evaluate(f);
+  EXPECT_EQ(s.classification.complexity, Complexity::kMedium);
+  EXPECT_THAT(s.classification.types,
+              ElementsAre(ComplexityType::kStructural, ComplexityType::kEmergent));
+  EXPECT_TRUE(s.types_from_most_points);
+  EXPECT_EQ(s.type_guidance.size(), 0u);  // the test ruleset gives no guidance
+  const Suggestion before = not_required->Evaluate(f);
+  EXPECT_THAT(before.classification.types, IsEmpty()) << "without the key, as before it existed";
+  EXPECT_FALSE(before.types_from_most_points);
+
+  f.impacted_stakeholder_groups = 2;  // SOCIO_POLITICAL reaches 2: no need to look further
+  s = required->Evaluate(f);
+  EXPECT_THAT(s.classification.types, ElementsAre(ComplexityType::kSocioPolitical));
+  EXPECT_FALSE(s.types_from_most_points);
+
+  // None reaches 3: the type holding the most points alone.
+  auto higher = MustLoad(WithTypeSettings(
+      one_point_each, "  type_present_from: 3\n  types_required_from: MEDIUM\n"));
+  ASSERT_NE(higher, nullptr);
+  s = higher->Evaluate(f);
+  EXPECT_EQ(s.classification.complexity, Complexity::kHigh);
+  EXPECT_THAT(s.classification.types, ElementsAre(ComplexityType::kSocioPolitical));
+  EXPECT_TRUE(s.types_from_most_points);
+
+  // Required from HIGH only: a medium complexity may still name none.
+  auto from_high = MustLoad(WithTypeSettings(
+      one_point_each, "  type_present_from: 2\n  types_required_from: HIGH\n"));
+  ASSERT_NE(from_high, nullptr);
+  f.impacted_stakeholder_groups = 0;
+  s = from_high->Evaluate(f);
+  EXPECT_EQ(s.classification.complexity, Complexity::kMedium);
+  EXPECT_THAT(s.classification.types, IsEmpty());
+}
+
+TEST(RuleLanguageTest, TypesRequiredFromNamesNothingWithoutPoints) {
+  // A complexity raised by the tier's floor, with no points behind it,
+  // has no type to name.
+  auto r = MustLoad(WithTypeSettings(
+      MakeRuleset("  - id: T\n    description: d\n    tier: TRANSFORMATIONAL\n"
+                  "    when: {feature: sro_led, op: \"==\", value: true}\n",
+                  kNoRules, "id: test\nversion: 1\n", "    complexity_floor: MEDIUM\n"),
+      "  type_present_from: 1\n  types_required_from: MEDIUM\n"));
+  ASSERT_NE(r, nullptr);
+  ChangeFacts f;
+  f.sro_led = true;
+  const Suggestion s = r->Evaluate(f);
+  EXPECT_EQ(s.classification.complexity, Complexity::kMedium);
+  EXPECT_THAT(s.classification.types, IsEmpty());
+  EXPECT_FALSE(s.types_from_most_points);
 }
 
 // ---------------------------------------------------------------------------
@@ -591,6 +688,12 @@ TEST(InvalidRulesetTest, MissingTierProfileAndBadThresholds) {
   const std::string gov = "    governance: governance MANDATED\n";
   text.replace(text.find(gov), gov.size(), "");
   ExpectRejected(text, {"tiers.MANDATED.governance: required"});
+}
+
+TEST(InvalidRulesetTest, UnknownComplexityInTypesRequiredFrom) {
+  ExpectRejected(WithTypeSettings(MakeRuleset(kGoodRule, kNoRules),
+                                  "  type_present_from: 1\n  types_required_from: SEVERE\n"),
+                 {"complexity.types_required_from: unknown complexity \"SEVERE\""});
 }
 
 TEST(InvalidRulesetTest, YamlSyntaxErrorGivesLine) {

@@ -81,7 +81,8 @@ std::string RenderClassification(const cv1::ChangeClassification& c) {
   if (s.fired_rules_size() > 0) {
     absl::StrAppend(&out, "\nwhy (ruleset ", s.ruleset_id(), " v", s.ruleset_version(), ", ",
                     s.complexity_points(), " complexity points", 
-                    s.complexity_raised_to_floor() ? ", raised to the tier's floor" : "", "):\n");
+                    s.complexity_raised_to_floor() ? ", raised to the tier's floor" : "",
+                    s.types_from_most_points() ? ", types from the most points" : "", "):\n");
     Table t({"RULE", "EFFECT", "BECAUSE"});
     for (const auto& r : s.fired_rules()) {
       std::vector<std::string> because;

@@ -8,10 +8,12 @@
 //     decides the tier (no match: the ruleset's default tier). Every rule
 //     that holds is reported, the deciding one marked.
 //   * every complexity rule that holds adds its points to its complexity
-//     type. A type is present when its points reach `type_present_from`;
-//     overall complexity is HIGH from `high_from` total points, MEDIUM from
-//     `medium_from`, otherwise LOW, then raised to the tier's
-//     `complexity_floor` if it has one.
+//     type. Overall complexity is HIGH from `high_from` total points,
+//     MEDIUM from `medium_from`, otherwise LOW, then raised to the tier's
+//     `complexity_floor` if it has one. A type is present when its points
+//     reach `type_present_from`; from the optional `types_required_from`
+//     level up, when no type reaches it, the types holding the most points
+//     are present (so a medium complexity says where it comes from).
 //   * change approach, governance, leadership and resourcing demand come
 //     from the tier's profile; each present type adds its guidance.
 //
@@ -81,6 +83,10 @@ struct Suggestion {
   std::map<std::string, int32_t> type_points;
   // Set when the tier's complexity floor raised the complexity.
   bool complexity_raised_to_floor = false;
+  // Set when no type reached type_present_from and the types are those
+  // holding the most points, the complexity being at least the ruleset's
+  // types_required_from.
+  bool types_from_most_points = false;
   std::string ruleset_id;
   uint32_t ruleset_version = 0;
 
