@@ -141,7 +141,8 @@ def record(rng, tier, n):
         r["description"] = f"Example data. Business-led project with an agreed mandate and business case: {subject}."
         r["sponsor"] = f"Commander, {area}"
         r["teams"] = "; ".join(rng.sample(teams_pool, rng.randint(1, min(3, len(teams_pool)))))
-        # Mostly medium: a mix of cost, technology, procurement and interest.
+        # Mostly medium (3.15): about a quarter low, three in five medium, the
+        # rest high.
         band = rng.choices(["low", "medium", "high"], weights=[25, 62, 13])[0]
         r["has_business_case"] = "yes"
         r["organisational_scope"] = "business_area"
@@ -153,11 +154,32 @@ def record(rng, tier, n):
             r["impacted_stakeholder_groups"] = str(rng.randint(1, 2))
             r["teams"] = teams_pool[0]
         elif band == "medium":
-            r["estimated_cost"] = cost(rng, 300e3, 6e6)
-            r["work_packages"] = str(rng.randint(1, 4))
-            r["third_party_procurement"] = yes(rng.random() < 0.35)
-            r["public_or_political_interest"] = rng.choice(["low", "medium"])
-            r["impacted_stakeholder_groups"] = str(rng.randint(1, 5))
+            # Medium complexity is structural (cost, work packages,
+            # procurement), socio-political (interest, stakeholders) or both
+            # (3.15); a project of either kind has what makes it so, and
+            # only one team or two (merging three or more is a structural
+            # change of its own). Drawn independently, these features left
+            # one medium project in five with none of it (low complexity)
+            # or with all of it (high).
+            kind = rng.choices(["structural", "socio-political", "both"], weights=[45, 20, 35])[0]
+            structural = kind != "socio-political"
+            socio_political = kind != "structural"
+            r["teams"] = "; ".join(rng.sample(teams_pool, rng.randint(1, min(2, len(teams_pool)))))
+            if structural:
+                r["estimated_cost"] = cost(rng, 1e6, 6e6)
+                r["work_packages"] = str(rng.randint(2, 4))
+                # A procurement on top of a stakeholder-facing project would
+                # make it high: only the purely structural ones procure.
+                r["third_party_procurement"] = yes(kind == "structural" and rng.random() < 0.5)
+            else:
+                r["estimated_cost"] = cost(rng, 300e3, 900e3)
+                r["work_packages"] = "1"
+            if socio_political:
+                r["public_or_political_interest"] = "medium"
+                r["impacted_stakeholder_groups"] = str(rng.randint(3, 5))
+            else:
+                r["public_or_political_interest"] = rng.choice(["none", "low"])
+                r["impacted_stakeholder_groups"] = str(rng.randint(1, 2))
         else:
             r["estimated_cost"] = cost(rng, 10e6, 30e6)
             r["work_packages"] = str(rng.randint(5, 8))
