@@ -188,7 +188,7 @@ extra_args() {  # extra_args SERVICE: settings beyond the common ones
   case $1 in
     classification)
       echo "--classification-ruleset-file"
-      echo "$repo/services/classification/rulesets/differentiated-model-v1.yaml"
+      echo "$repo/services/classification/rulesets/differentiated-model-v2.yaml"
       if [ -n "${grpc_port[intake]:-}" ]; then
         echo "--classification-intake-log-reader"
         echo "127.0.0.1:${grpc_port[intake]}"

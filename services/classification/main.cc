@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
   options.common.grpc_listen = "127.0.0.1:50052";
   options.common.metrics_listen = "127.0.0.1:9402";
   options.common.data_dir = "./data/classification";
-  options.ruleset_file = "services/classification/rulesets/differentiated-model-v1.yaml";
+  options.ruleset_file = "services/classification/rulesets/differentiated-model-v2.yaml";
   config::Settings settings("classification",
                             "Classification of change in the differentiated model");
   config::AddCommonOptions(settings, options.common);

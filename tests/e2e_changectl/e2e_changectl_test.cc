@@ -383,6 +383,47 @@ TEST_F(ChangectlE2eTest, LoadingTheExampleAgainCreatesNothing) {
   EXPECT_EQ(Lines(after.out), 8u);
 }
 
+// The stack runs the default ruleset, version 2: every medium change of the
+// example names its complexity types (version 1 left some without), and
+// the paper's "less complex" facial-recognition programme comes out a
+// mandated, medium change.
+TEST_F(ChangectlE2eTest, EveryMediumExampleChangeNamesItsComplexityTypes) {
+  ASSERT_EQ(stack_->Ctl({"baseline", "--settle", "60s", "-o", "json"}).exit_code, 0);
+  auto json = stack_->Ctl({"classification", "list", "--complexity", "medium", "-o", "json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  const auto doc = nlohmann::json::parse(json.out);
+  ASSERT_GT(doc["classifications"].size(), 100u);
+  std::string named_by_most_points;
+  for (const auto& c : doc["classifications"]) {
+    const auto& suggestion = c["latest_suggestion"];
+    EXPECT_EQ(suggestion["ruleset_version"], 2) << c["name"];
+    EXPECT_TRUE(c["classification"].contains("types")) << c["name"] << " names no type";
+    if (suggestion.value("types_from_most_points", false)) {
+      named_by_most_points = c["name"].get<std::string>();
+    }
+  }
+  ASSERT_FALSE(named_by_most_points.empty()) << "the example has changes of one point per type";
+  auto get = stack_->Ctl({"classification", "get", named_by_most_points});
+  ASSERT_EQ(get.exit_code, 0) << get.err;
+  EXPECT_THAT(get.out, HasSubstr(" complexity points, types from the most points):\n"));
+
+  auto named = stack_->Ctl({"changes", "list", "--return", "example-named-2021-05-12", "-o", "json"});
+  ASSERT_EQ(named.exit_code, 0) << named.err;
+  std::string facial_recognition;
+  const auto named_doc = nlohmann::json::parse(named.out);
+  for (const auto& c : named_doc["changes"]) {
+    if (c["origin"]["return_record"]["record_reference"] == "FACIAL-RECOGNITION") {
+      facial_recognition = c["name"].get<std::string>();
+    }
+  }
+  ASSERT_FALSE(facial_recognition.empty());
+  auto fr = stack_->Ctl({"classification", "get", facial_recognition, "-o", "json"});
+  ASSERT_EQ(fr.exit_code, 0) << fr.err;
+  const auto classification = nlohmann::json::parse(fr.out)["classification"];
+  EXPECT_EQ(classification["tier"], "TIER_MANDATED");
+  EXPECT_EQ(classification["complexity"], "COMPLEXITY_MEDIUM");
+}
+
 // The tests below register changes of their own; they come after the ones
 // that check the example portfolio's baseline, which they would change.
 TEST_F(ChangectlE2eTest, ImportReportsCellsNotUtf8AndImportsTheOtherRows) {

@@ -137,7 +137,7 @@ class ClassificationServerTest : public ::testing::Test {
         bootstrap_.empty() ? broker_->bootstrap_servers() : bootstrap_;
     o.intake_log_reader = intake_log_reader_;
     o.ruleset_file =
-        std::string(CLASSIFICATION_RULESET_DIR) + "/differentiated-model-v1.yaml";
+        std::string(CLASSIFICATION_RULESET_DIR) + "/differentiated-model-v2.yaml";
     o.consumer_group = group_;
     o.consumer_config = {{"session.timeout.ms", "6000"}};
     return o;
@@ -415,8 +415,8 @@ TEST_F(ClassificationServerTest, IntakeToKafkaToClassificationAndTheApi) {
   v1::RulesetInfo info;
   ASSERT_TRUE(stub_->GetRuleset(Ctx(kAuditorToken).get(), {}, &info).ok());
   std::string proposed = info.yaml();
-  const std::string from = "version: 1\n";
-  proposed.replace(proposed.find(from), from.size(), "version: 2\n");
+  const std::string from = "version: 2\n";
+  proposed.replace(proposed.find(from), from.size(), "version: 3\n");
   const std::string procurement = "    points: 2\n    when: {feature: third_party_procurement";
   ASSERT_NE(proposed.find(procurement), std::string::npos);
   proposed.replace(proposed.find(procurement), procurement.size(),

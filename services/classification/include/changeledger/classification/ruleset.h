@@ -1,7 +1,7 @@
 // Ruleset: the data that turns a change's facts into a suggested
 // classification with an explanation. Loaded from a YAML file (format in
-// docs/classification.md); the shipped one is
-// services/classification/rulesets/differentiated-model-v1.yaml.
+// docs/classification.md); the shipped ones are
+// services/classification/rulesets/differentiated-model-v*.yaml.
 //
 // Evaluation:
 //   * tier rules are tried in file order; the first whose condition holds
