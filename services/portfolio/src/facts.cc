@@ -1,19 +1,55 @@
 #include "changeledger/portfolio/facts.h"
 
-#include <algorithm>
+#include "absl/strings/string_view.h"
+#include "changeledger/text/utf8.h"
 
 namespace changeledger::portfolio {
+namespace {
+
+using ::changeledger::text::CodePoint;
+using ::changeledger::text::DecodeUtf8;
+using ::changeledger::text::IsControl;
+
+constexpr std::string_view kEllipsis = "...";
+constexpr std::string_view kReplacementCharacter = "\xEF\xBF\xBD";  // U+FFFD
+
+// Line breaks that are not control characters: LINE SEPARATOR, PARAGRAPH
+// SEPARATOR.
+bool IsLineSeparator(char32_t c) { return c == 0x2028 || c == 0x2029; }
+
+// Appends code point `c` (whose bytes in the text are `bytes`) as the
+// history shows it: on one line, and always as UTF-8 (a proto string must
+// be), so a control character or line separator becomes a space and a byte
+// that is not UTF-8 becomes U+FFFD.
+void AppendShown(const CodePoint& c, std::string_view bytes, std::string& out) {
+  if (!c.valid) {
+    out.append(kReplacementCharacter);
+  } else if (IsControl(c.value) || IsLineSeparator(c.value)) {
+    out.push_back(' ');
+  } else {
+    out.append(bytes);
+  }
+}
+
+}  // namespace
 
 std::string ShortNote(std::string_view text) {
-  std::string out(text.substr(0, std::min(text.size(), kNoteBytes + 1)));
-  for (char& c : out) {
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  const absl::string_view whole(text.data(), text.size());
+  std::string out;
+  // The longest start of `out`, in whole characters, that leaves room for
+  // the ellipsis.
+  size_t cut = 0;
+  for (size_t i = 0; i < text.size();) {
+    const CodePoint c = DecodeUtf8(whole, i);
+    AppendShown(c, text.substr(i, c.length), out);
+    i += c.length;
+    if (out.size() > kNoteBytes) {
+      out.resize(cut);
+      out.append(kEllipsis);
+      return out;
+    }
+    if (out.size() + kEllipsis.size() <= kNoteBytes) cut = out.size();
   }
-  if (text.size() <= kNoteBytes) return out;
-  size_t cut = kNoteBytes - 3;
-  while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
-  out.resize(cut);
-  out.append("...");
   return out;
 }
 

@@ -955,6 +955,45 @@ TEST_F(PortfolioModelTest, ChangeHistoryIsCompleteInLogOrderAndSaysWhy) {
   EXPECT_EQ(model_.events_applied(), 8u);
 }
 
+// The history's words are cut at kNoteBytes between two characters, and
+// the cut shows.
+TEST(ShortNoteTest, ShortTextIsKeptWhole) {
+  EXPECT_EQ(ShortNote(""), "");
+  const std::string exactly(kNoteBytes, 'x');
+  EXPECT_EQ(ShortNote(exactly), exactly);
+}
+
+TEST(ShortNoteTest, LongTextEndsInAnEllipsisWithinTheLimit) {
+  const std::string cut = ShortNote(std::string(kNoteBytes + 1, 'x'));
+  EXPECT_EQ(cut, std::string(kNoteBytes - 3, 'x') + "...");
+  EXPECT_EQ(cut.size(), kNoteBytes);
+}
+
+TEST(ShortNoteTest, TheCutNeverSplitsACharacter) {
+  // Every alignment of two-, three- and four-byte characters against the cut.
+  for (const std::string character : {"\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x93\x88"}) {
+    for (size_t lead = 0; lead < 4; ++lead) {
+      std::string text(lead, 'a');
+      while (text.size() <= kNoteBytes) text += character;
+      const std::string cut = ShortNote(text);
+      ASSERT_LE(cut.size(), kNoteBytes);
+      ASSERT_TRUE(cut.ends_with("...")) << cut;
+      const std::string kept = cut.substr(0, cut.size() - 3);
+      // What is kept is whole characters of the text, as many as fit.
+      EXPECT_EQ(kept, text.substr(0, kept.size()));
+      EXPECT_EQ((kept.size() - lead) % character.size(), 0u) << "lead " << lead;
+      EXPECT_GT(kept.size() + character.size(), kNoteBytes - 3) << "lead " << lead;
+    }
+  }
+}
+
+TEST(ShortNoteTest, WordsAreOneLineOfValidUtf8) {
+  EXPECT_EQ(ShortNote("line one\nline two\r\n\tthree\x1b[0m\xC2\x85" "four\xE2\x80\xA8" "five"),
+            "line one line two   three [0m four five");
+  // A byte that is not UTF-8 (not in protobuf strings, but never passed on).
+  EXPECT_EQ(ShortNote("caf\xE9"), "caf\xEF\xBF\xBD");
+}
+
 TEST_F(PortfolioModelTest, NoPyramidStatementWithoutClassifiedChanges) {
   EXPECT_FALSE(Current().pyramid.any_classified);
   Apply(make_.Registered("c1", Day(2), "MO"));  // unclassified

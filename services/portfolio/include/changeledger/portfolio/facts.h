@@ -89,8 +89,11 @@ const char* StatusName(ChangeStatus status);  // "REGISTERED", ...
 const char* OutcomeName(ProposalOutcome outcome);
 const char* FactKindName(FactKind kind);
 
-// The history's words from an event's free text: one line, at most
-// kNoteBytes bytes (cut on a UTF-8 character boundary, "..." appended).
+// The history's words from an event's free text: one line (control
+// characters and line separators shown as spaces), valid UTF-8 (a byte that
+// is not UTF-8 shown as U+FFFD), at most kNoteBytes bytes. Longer text is
+// cut between two characters, never inside one, and ends in "..." so that
+// the cut shows.
 inline constexpr size_t kNoteBytes = 120;
 std::string ShortNote(std::string_view text);
 
