@@ -505,6 +505,7 @@ absl::StatusOr<std::vector<PendingEvent>> DecideAmendChange(
     const v1::Change& state, const v1::AmendChangeRequest& request,
     const CommandContext& context) {
   FieldErrors errors;
+  CheckText(errors, "reason", request.reason(), kMaxText, /*required=*/true);
   if (request.update_mask().paths().empty() && request.expected_version() == 0) {
     errors.Add("expected_version", "required when update_mask is empty");
   }
@@ -523,6 +524,7 @@ absl::StatusOr<std::vector<PendingEvent>> DecideAmendChange(
   e.set_change_id(id);
   *e.mutable_attributes() = std::move(after);
   for (auto& path : changed) e.add_changed_paths(std::move(path));
+  e.set_reason(request.reason());
   return std::vector<PendingEvent>{Event(ChangeStream(id), e, context.now)};
 }
 

@@ -99,7 +99,9 @@ absl::StatusOr<std::vector<PendingEvent>> DecideProposalDecision(
 absl::StatusOr<std::vector<PendingEvent>> DecideRegisterChange(
     absl::string_view change_id, const v1::RegisterChangeRequest& request,
     const CommandContext& context);
-// An amendment that changes nothing gives no events.
+// The reason is required (multi-line text, 1..2000 characters) and
+// recorded in ChangeAmended. An amendment that changes nothing gives no
+// events.
 absl::StatusOr<std::vector<PendingEvent>> DecideAmendChange(
     const v1::Change& state, const v1::AmendChangeRequest& request,
     const CommandContext& context);

@@ -24,6 +24,13 @@ common::v1::Date MakeDate(int y, int m, int d) {
   return date;
 }
 
+// An amendment request that says why; the test sets what it amends.
+v1::AmendChangeRequest Amendment() {
+  v1::AmendChangeRequest request;
+  request.set_reason("corrected after the June board");
+  return request;
+}
+
 template <typename T>
 T Payload(const PendingEvent& event) {
   T message;
@@ -600,7 +607,7 @@ TEST_F(IntakeDomainTest, RegisterChangeRequiresASponsor) {
 
 TEST_F(IntakeDomainTest, AmendChangeCarriesFullAttributesAndChangedPaths) {
   RegisterChange();
-  v1::AmendChangeRequest request;
+  v1::AmendChangeRequest request = Amendment();
   request.mutable_attributes()->add_teams("Met Operations HQ");
   request.mutable_attributes()->mutable_features()->set_clarity_of_aims(
       v1::AIMS_CLARITY_EVOLVING);
@@ -620,7 +627,7 @@ TEST_F(IntakeDomainTest, AmendChangeCarriesFullAttributesAndChangedPaths) {
 
 TEST_F(IntakeDomainTest, AmendChangeChecksVersionAndResult) {
   RegisterChange();
-  v1::AmendChangeRequest request;
+  v1::AmendChangeRequest request = Amendment();
   request.mutable_update_mask()->add_paths("business_area");
   request.mutable_attributes()->set_business_area("XX");
   EXPECT_EQ(DecideAmendChange(change(), request, office_).status().message(),
@@ -646,7 +653,7 @@ TEST_F(IntakeDomainTest, ChangeLifecycleRegisteredDeliveryClosed) {
   Commit(DecideCloseChange(change(), close, office_), office_);
   EXPECT_EQ(change().status(), v1::CHANGE_STATUS_CLOSED);
   EXPECT_EQ(change().close_summary(), "terminals in service");
-  v1::AmendChangeRequest amend;
+  v1::AmendChangeRequest amend = Amendment();
   amend.mutable_attributes()->set_title("x");
   amend.mutable_update_mask()->add_paths("title");
   EXPECT_EQ(DecideAmendChange(change(), amend, office_).status().code(),
@@ -667,6 +674,46 @@ TEST_F(IntakeDomainTest, StopNeedsAReason) {
   EXPECT_EQ(change().stop_reason(), "superseded by CONNECT");
   EXPECT_EQ(DecideStartDelivery(change(), {}, office_).status().code(),
             absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(IntakeDomainTest, AmendChangeRecordsWhyItWasAmended) {
+  RegisterChange();
+  v1::AmendChangeRequest request = Amendment();
+  request.set_reason("Re-scoped by the board on 3 June:\n\t- Met Operations joins");
+  request.mutable_attributes()->add_teams("Met Operations");
+  request.mutable_update_mask()->add_paths("teams");
+  auto events = DecideAmendChange(change(), request, office_);
+  ASSERT_TRUE(events.ok()) << events.status();
+  // Multi-line text, stored as written.
+  EXPECT_EQ(Payload<v1::ChangeAmended>((*events)[0]).reason(),
+            "Re-scoped by the board on 3 June:\n\t- Met Operations joins");
+}
+
+TEST_F(IntakeDomainTest, AmendChangeRefusesAMissingOrBadReasonNamingIt) {
+  RegisterChange();
+  v1::AmendChangeRequest request;
+  request.mutable_attributes()->set_title("Travel and NUMS contract renewal");
+  request.mutable_update_mask()->add_paths("title");
+  const auto message = [&](const std::string& reason) {
+    request.set_reason(reason);
+    const absl::Status status = DecideAmendChange(change(), request, office_).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << reason;
+    return std::string(status.message());
+  };
+  EXPECT_EQ(message(""), "reason: required");
+  EXPECT_EQ(message(" \n\t"), "reason: required");
+  EXPECT_EQ(message("renamed\x1b[2J"), "reason: contains control character U+001B");
+  EXPECT_EQ(message(std::string(2001, 'x')), "reason: longer than 2000 characters");
+  // Characters, not bytes: 2000 two-byte letters are within the limit.
+  std::string accents;
+  for (int i = 0; i < 2000; ++i) accents += "\xC3\xA9";
+  request.set_reason(accents);
+  EXPECT_TRUE(DecideAmendChange(change(), request, office_).ok());
+  // Named with the other bad fields, before anything else is looked at.
+  request.set_reason("");
+  request.clear_update_mask();
+  EXPECT_EQ(DecideAmendChange(change(), request, office_).status().message(),
+            "reason: required; expected_version: required when update_mask is empty");
 }
 
 // ---- returns -----------------------------------------------------------------
@@ -851,7 +898,7 @@ TEST_F(IntakeDomainTest, RegisterAndAmendRefuseCostsNotInPounds) {
             "estimated_cost.currency_code: must be GBP, the currency the portfolio reports in "
             "(got \"XYZ\")");
   RegisterChange();
-  v1::AmendChangeRequest amend;
+  v1::AmendChangeRequest amend = Amendment();
   amend.mutable_attributes()->mutable_estimated_cost()->set_currency_code("EUR");
   amend.mutable_attributes()->mutable_estimated_cost()->set_amount_minor(100);
   amend.mutable_update_mask()->add_paths("estimated_cost");
@@ -867,7 +914,7 @@ TEST_F(IntakeDomainTest, RegisterAndAmendRefuseCostsNotInPounds) {
 
 TEST_F(IntakeDomainTest, AmendChangeWithMaskTrimsAndRequiresTheSponsor) {
   RegisterChange();
-  v1::AmendChangeRequest amend;
+  v1::AmendChangeRequest amend = Amendment();
   amend.mutable_attributes()->set_sponsor(" \t ");
   amend.mutable_update_mask()->add_paths("sponsor");
   EXPECT_EQ(DecideAmendChange(change(), amend, office_).status().message(),

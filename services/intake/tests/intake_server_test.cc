@@ -267,6 +267,37 @@ TEST_F(IntakeServerTest, ImportOfTenThousandRecordsWithBadOnes) {
   EXPECT_EQ(listed, kRecords - kBad);
 }
 
+// An amendment says why; the reason is in the event the log keeps, and an
+// amendment without one is refused and stores nothing.
+TEST_F(IntakeServerTest, AmendmentsSayWhyAndTheLogKeepsIt) {
+  v1::RegisterChangeRequest reg;
+  *reg.mutable_attributes() = testing::CompleteAttributes();
+  v1::Change change;
+  ASSERT_TRUE(stub_->RegisterChange(As(kOfficeToken).get(), reg, &change).ok());
+  const uint64_t head = server_->store()->LastPosition();
+
+  v1::AmendChangeRequest amend;
+  amend.set_name(change.name());
+  amend.mutable_attributes()->set_title("Forensic terminals (24, phase 2)");
+  amend.mutable_update_mask()->add_paths("title");
+  v1::Change out;
+  grpc::Status status = stub_->AmendChange(As(kOfficeToken).get(), amend, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "reason: required");
+  EXPECT_EQ(server_->store()->LastPosition(), head) << "a refused amendment stores nothing";
+
+  amend.set_reason("Phase 2 approved by the board on 3 June");
+  status = stub_->AmendChange(As(kOfficeToken).get(), amend, &out);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  auto events = server_->store()->ReadStream("change-" + change.name().substr(8), 1, 10);
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 2u);
+  v1::ChangeAmended amended;
+  ASSERT_TRUE(events->back().payload().UnpackTo(&amended));
+  EXPECT_EQ(amended.reason(), "Phase 2 approved by the board on 3 June");
+  EXPECT_EQ(events->back().actor(), "office");
+}
+
 TEST_F(IntakeServerTest, OutboxDrainsToTheBrokerAndTheLogIsReadable) {
   ApprovedProposal();
   const absl::Time deadline = absl::Now() + absl::Seconds(30);
@@ -335,6 +366,7 @@ TEST_F(IntakeServerTest, SustainedContentionWithoutVersionsIsNeverAborted) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kEach; ++i) {
         v1::AmendChangeRequest amend;
+        amend.set_reason("title corrected");
         amend.set_name(change.name());
         amend.mutable_attributes()->set_title(absl::StrCat("Amendment ", t, ".", i));
         amend.mutable_update_mask()->add_paths("title");

@@ -331,6 +331,7 @@ TEST_F(IntakeServiceTest, ConcurrentAmendmentsWithoutVersionsAllLand) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       v1::AmendChangeRequest amend;
+      amend.set_reason("work packages re-counted");
       amend.set_name(change.name());
       amend.mutable_attributes()->mutable_features()->set_work_packages(10 + t);
       amend.mutable_update_mask()->add_paths("features.work_packages");

@@ -176,6 +176,7 @@ void RegisterIntakeAdapters(AdapterRegistry& r) {
                f.change_id = m->change_id();
                FillAttributes(m->attributes(), f.attributes);
                f.changed_paths.assign(m->changed_paths().begin(), m->changed_paths().end());
+               f.note = m->reason();  // empty in amendments recorded before it was asked
                return true;
              });
   // `note(m)`: the words the history shows (a close's summary, a stop's

@@ -720,20 +720,12 @@ struct PortfolioModel::Impl {
 
   // ---- views -----------------------------------------------------------
   // The words of `f` the history shows beside its figures ("" for none):
-  // what changed in an amendment (with the new title when it changed), the
-  // free text an event gave (shortened).
+  // what changed in an amendment (with the new title when it changed) and
+  // why, the free text an event gave (shortened).
   static std::string NoteText(const Fact& f) {
     switch (f.kind) {
-      case FactKind::kChangeAmended: {
-        if (f.changed_paths.empty()) return "";
-        std::string out =
-            absl::StrCat("changed=", ShortNote(absl::StrJoin(f.changed_paths, ",")));
-        if (std::find(f.changed_paths.begin(), f.changed_paths.end(), "title") !=
-            f.changed_paths.end()) {
-          absl::StrAppend(&out, " title=\"", ShortNote(f.attributes.title), "\"");
-        }
-        return out;
-      }
+      case FactKind::kChangeAmended:
+        return AmendmentWords(f);
       // The adapter put these in words already, each value shortened: a
       // registration's origin, a decision's chair, date, conditions and
       // rationale, an assessment's scores, a suggestion's review_required.
@@ -759,6 +751,22 @@ struct PortfolioModel::Impl {
       default:
         return "";
     }
+  }
+
+  // changed=title,teams title="..." reason="...": each part only when the
+  // amendment has it (amendments recorded before they listed their paths
+  // or gave a reason have none).
+  static std::string AmendmentWords(const Fact& f) {
+    std::vector<std::string> words;
+    if (!f.changed_paths.empty()) {
+      words.push_back(absl::StrCat("changed=", ShortNote(absl::StrJoin(f.changed_paths, ","))));
+      if (std::find(f.changed_paths.begin(), f.changed_paths.end(), "title") !=
+          f.changed_paths.end()) {
+        words.push_back(absl::StrCat("title=\"", ShortNote(f.attributes.title), "\""));
+      }
+    }
+    if (!f.note.empty()) words.push_back(absl::StrCat("reason=\"", ShortNote(f.note), "\""));
+    return absl::StrJoin(words, " ");
   }
 
   std::string Summary(uint32_t event_index) const {

@@ -955,6 +955,27 @@ TEST_F(PortfolioModelTest, ChangeHistoryIsCompleteInLogOrderAndSaysWhy) {
   EXPECT_EQ(model_.events_applied(), 8u);
 }
 
+TEST_F(PortfolioModelTest, AnAmendmentSaysWhatChangedAndWhy) {
+  Apply(make_.Registered("c1", Day(1), "MO"));
+  Fact amended = make_.Amended("c1", Day(2), "MO", {"t1"});
+  amended.changed_paths = {"teams"};
+  amended.note = "Met Operations joined\nat the June board";
+  Apply(amended);
+  // Recorded before amendments gave a reason: what changed only.
+  Fact older = make_.Amended("c1", Day(3), "MO", {"t2"});
+  older.changed_paths = {"teams"};
+  Apply(older);
+  auto h = model_.GetChangeHistory("c1");
+  ASSERT_TRUE(h.ok()) << h.status();
+  ASSERT_EQ(h->events.size(), 3u);
+  EXPECT_EQ(h->events[1].summary,
+            "changed=teams reason=\"Met Operations joined at the June board\" business_area=MO "
+            "teams=t1 data_and_digital=false estimated_cost_minor=0");
+  EXPECT_EQ(h->events[2].summary,
+            "changed=teams business_area=MO teams=t2 data_and_digital=false "
+            "estimated_cost_minor=0");
+}
+
 // The history's words are cut at kNoteBytes between two characters, and
 // the cut shows.
 TEST(ShortNoteTest, ShortTextIsKeptWhole) {

@@ -509,18 +509,25 @@ void AddChangeCommands(CLI::App& cli, App& app) {
     auto attrs = std::make_shared<AttributeFlags>();
     auto flags = std::make_shared<CommandFlags>();
     auto name = std::make_shared<std::string>();
+    auto reason = std::make_shared<std::string>();
     sub->add_option("NAME", *name, "changes/<id> or <id>")->required();
+    sub->add_option("--reason", *reason,
+                    "Why the change is amended (required, 1..2000 characters); recorded with "
+                    "the amendment and shown in the change's history")
+        ->required();
     attrs->Register(sub);
     flags->Register(sub);
     sub->footer("\nOnly the attributes given are replaced (an update mask of their paths).\n" +
                 ExampleFooter({"changectl changes amend 7d1e... --team 'Digital Policing' --team "
-                               "'Met Operations' --work-packages 6"}));
-    app.Define(sub, [&app, attrs, flags, name] {
+                               "'Met Operations' --work-packages 6 --reason 'Met Operations "
+                               "joined at the June board'"}));
+    app.Define(sub, [&app, attrs, flags, name, reason] {
       int code = 0;
       iv1::AmendChangeRequest req;
       if (!Name(app, "changes", *name, req.mutable_name(), &code)) return code;
       req.set_request_id(flags->request_id);
       req.set_expected_version(flags->expected_version);
+      req.set_reason(*reason);
       std::vector<std::string> paths;
       if (auto s = attrs->Apply(req.mutable_attributes(), &paths); !s.ok()) {
         return app.Usage(std::string(s.message()));

@@ -150,12 +150,13 @@ struct Fact {
   uint64_t suggestion_version = 0;
   // Words the history shows with the event, as the event gave them: an
   // override's rationale, a stop's reason, a close's summary, a
-  // withdrawal's reason. For a registration, a decision and an assessment
-  // the adapter writes them out with their names, each value shortened
-  // (ShortNote): a registration's origin (return="..." record="..." or
-  // note="..."), a decision's chair="..." meeting_date=... conditions="..."
-  // rationale="...", an assessment's desirable=N deliverable=N
-  // affordable=N, a suggestion's review_required=true. Empty: none.
+  // withdrawal's reason, an amendment's reason. For a registration, a
+  // decision and an assessment the adapter writes them out with their
+  // names, each value shortened (ShortNote): a registration's origin
+  // (return="..." record="..." or note="..."), a decision's chair="..."
+  // meeting_date=... conditions="..." rationale="...", an assessment's
+  // desirable=N deliverable=N affordable=N, a suggestion's
+  // review_required=true. Empty: none.
   std::string note;
   // kChangeAmended: the attribute paths whose value changed, e.g. "title".
   std::vector<std::string> changed_paths;
