@@ -8,6 +8,9 @@
 #      assessment, approved, rejected, deferred, returned, withdrawn.
 # Everything here is example data, not real change.
 #
+# Both returns stand as of 12 May 2021 (the JSON file says so in its as_of,
+# the CSV through --as-of), the date of the paper's baseline data.
+#
 # Idempotent: imports use fixed return references and every command a fixed
 # --request-id, so a second run creates nothing new.
 #
@@ -25,7 +28,7 @@ run() { "$ctl" "$@"; }
 echo "example: importing the named programmes and the medium-complexity examples"
 run import "$here/returns/example-named-2021-05-12.json"
 echo "example: importing the synthetic baseline"
-run import "$here/returns/example-baseline-2021-05-12.csv"
+run import "$here/returns/example-baseline-2021-05-12.csv" --as-of 2021-05-12
 
 # propose KEY TARGET_STATE AREA TITLE [create flags...]: drafts a proposal and
 # takes it through the front door to TARGET_STATE.

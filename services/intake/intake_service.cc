@@ -1,5 +1,6 @@
 #include "intake_service.h"
 
+#include <optional>
 #include <set>
 #include <type_traits>
 #include <utility>
@@ -8,6 +9,7 @@
 #include "changeledger/errors/grpc_status.h"
 #include "changeledger/errors/status_macros.h"
 #include "domain/attributes.h"
+#include "domain/validation.h"
 #include "google/protobuf/util/time_util.h"
 #include "ids.h"
 
@@ -76,6 +78,13 @@ absl::Status FoldCommitted(const std::vector<domain::PendingEvent>& events,
 absl::Status NamedNotFound(const absl::Status& status, const std::string& name) {
   if (status.code() != absl::StatusCode::kNotFound) return status;
   return absl::NotFoundError(absl::StrCat(name, " not found"));
+}
+
+// Whether two imports of a record stated the same as-of date for its
+// return (neither stating one is the same).
+bool SameAsOf(const v1::ReturnOrigin& a, const v1::ReturnOrigin& b) {
+  if (a.has_as_of() != b.has_as_of()) return false;
+  return !a.has_as_of() || domain::SameDate(a.as_of(), b.as_of());
 }
 
 // `resource` is the stream the command acts on, empty for a create.
@@ -463,10 +472,13 @@ absl::StatusOr<std::vector<std::string>> IntakeServiceImpl::DiffersFromImported(
       first[1].correlation_id() == first[0].correlation_id();
   const bool asks_in_delivery = again.size() == 2;
   if (imported_in_delivery != asks_in_delivery) differs.emplace_back("status");
+  if (!SameAsOf(imported.origin().return_record(), registration.origin().return_record())) {
+    differs.emplace_back("as_of");
+  }
   return differs;
 }
 
-absl::Status IntakeServiceImpl::ImportBatch(const std::string& return_reference,
+absl::Status IntakeServiceImpl::ImportBatch(const domain::ReturnHeader& header,
                                             const std::vector<v1::ReturnRecord>& records,
                                             const Caller& caller,
                                             v1::ImportReturnResponse* response) {
@@ -481,8 +493,8 @@ absl::Status IntakeServiceImpl::ImportBatch(const std::string& return_reference,
     const int index = first_index + static_cast<int>(i);
     v1::ImportRecordResult* result = response->mutable_results(index);
     if (result->outcome() == v1::IMPORT_OUTCOME_REJECTED) continue;  // repeated reference
-    const std::string change_id = ImportedChangeId(return_reference, record.record_reference());
-    auto events = domain::DecideImportRecord(return_reference, record, change_id, caller.context);
+    const std::string change_id = ImportedChangeId(header.reference, record.record_reference());
+    auto events = domain::DecideImportRecord(header, record, change_id, caller.context);
     if (!events.ok()) {
       result->set_outcome(v1::IMPORT_OUTCOME_REJECTED);
       result->set_error(std::string(events.status().message()));
@@ -546,17 +558,15 @@ grpc::Status IntakeServiceImpl::ImportReturn(grpc::ServerContext* context,
   return errors::ToGrpcStatus([&]() -> absl::Status {
     CL_ASSIGN_OR_RETURN(Caller caller, CallerOf(context));
     v1::ImportReturnRequest message;
-    bool first = true;
+    std::optional<domain::ReturnHeader> header;  // from the first message
     std::set<std::string> seen;
     size_t total = 0;
     while (reader->Read(&message)) {
-      if (first) {
-        CL_RETURN_IF_ERROR(domain::ValidateReturnReference(message.return_reference()));
-        response->set_return_reference(message.return_reference());
-        first = false;
-      } else if (message.return_reference() != response->return_reference()) {
-        return absl::InvalidArgumentError(
-            "return_reference: must be the same in every message of one import");
+      if (!header.has_value()) {
+        CL_ASSIGN_OR_RETURN(header, domain::ReadReturnHeader(message, caller.context.now));
+        response->set_return_reference(header->reference);
+      } else {
+        CL_RETURN_IF_ERROR(domain::CheckSameReturn(*header, message));
       }
       if (message.records_size() > kMaxRecordsPerMessage) {
         return absl::InvalidArgumentError(
@@ -576,10 +586,9 @@ grpc::Status IntakeServiceImpl::ImportReturn(grpc::ServerContext* context,
           result->set_error("record_reference: repeated in this return");
         }
       }
-      CL_RETURN_IF_ERROR(
-          ImportBatch(response->return_reference(), records, caller, response));
+      CL_RETURN_IF_ERROR(ImportBatch(*header, records, caller, response));
     }
-    if (first) {
+    if (!header.has_value()) {
       return absl::InvalidArgumentError("return_reference: required (no message received)");
     }
     int registered = 0, already = 0, rejected = 0;

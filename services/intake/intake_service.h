@@ -145,12 +145,13 @@ class IntakeServiceImpl final : public v1::IntakeService::Service {
       const std::vector<domain::PendingEvent>& events, const std::string& primary_stream,
       uint64_t primary_version, const std::string& key, const std::string& actor);
 
-  absl::Status ImportBatch(const std::string& return_reference,
+  absl::Status ImportBatch(const domain::ReturnHeader& header,
                            const std::vector<v1::ReturnRecord>& records, const Caller& caller,
                            v1::ImportReturnResponse* response);
   // Attribute paths in which `again` (a record's events, decided again)
   // differs from the import that registered `change_id`, plus "status" when
-  // the record asks for another starting status than that import did.
+  // the record asks for another starting status than that import did, and
+  // "as_of" when the return states another as-of date than it did.
   absl::StatusOr<std::vector<std::string>> DiffersFromImported(
       const std::string& change_id, const std::vector<domain::PendingEvent>& again) const;
 

@@ -81,7 +81,8 @@ TEST_F(ChangectlE2eTest, NamedExampleReturnListsAsTableAndJson) {
   EXPECT_THAT(table.out, testing::StartsWith("ID"));
   EXPECT_THAT(table.out, testing::ContainsRegex("\n[0-9a-f-]{36}  in_delivery  MO +yes  "
                                                 "CONNECT: one integrated records system +"
-                                                "return example-named-2021-05-12 #CONNECT\n"));
+                                                "return example-named-2021-05-12 #CONNECT "
+                                                "\\(as of 2021-05-12\\)\n"));
   EXPECT_EQ(Lines(table.out), 1u + 17u);  // header + the 17 named changes
 
   auto json = stack_->Ctl({"changes", "list", "--return", "example-named-2021-05-12", "-o", "json"});
@@ -94,6 +95,7 @@ TEST_F(ChangectlE2eTest, NamedExampleReturnListsAsTableAndJson) {
   EXPECT_TRUE(titles.contains("Procurement: 24 additional EasyLift terminals (forensics)"));
   const auto& first = doc["changes"][0];
   EXPECT_EQ(first["origin"]["return_record"]["return_reference"], "example-named-2021-05-12");
+  EXPECT_EQ(first["origin"]["return_record"]["as_of"]["day"], 12);
   EXPECT_EQ(first["attributes"]["estimated_cost"]["currency_code"], "GBP");
 }
 
@@ -374,10 +376,11 @@ TEST_F(ChangectlE2eTest, LoadingTheExampleAgainCreatesNothing) {
   auto load = RunCommand({"/bin/bash", SourceDir() + "/examples/load.sh"},
                          {"CHANGECTL=" + ChangectlPath(), "CHANGECTL_CONFIG=" + stack_->config()});
   ASSERT_EQ(load.exit_code, 0) << load.err;
-  EXPECT_THAT(load.out, HasSubstr("return example-named-2021-05-12: 0 registered, "
-                                  "17 already imported, 0 rejected"));
-  EXPECT_THAT(load.out, HasSubstr("return example-baseline-2021-05-12: 0 registered, "
-                                  "300 already imported, 0 rejected"));
+  EXPECT_THAT(load.out, HasSubstr("return example-named-2021-05-12 (as of 2021-05-12): "
+                                  "0 registered, 17 already imported, 0 rejected"));
+  EXPECT_THAT(load.out, HasSubstr("return example-baseline-2021-05-12 (as of 2021-05-12): "
+                                  "0 registered, 300 already imported, 0 rejected"));
+  EXPECT_THAT(load.out, Not(HasSubstr("differ from the first import")));
   auto after = stack_->Ctl({"proposals", "list", "-o", "name"});
   EXPECT_EQ(after.out, before.out);
   EXPECT_EQ(Lines(after.out), 8u);
@@ -481,6 +484,36 @@ TEST_F(ChangectlE2eTest, ImportSkipsRowsOfEmptyCells) {
   EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
   EXPECT_THAT(r.out, HasSubstr("1 registered, 0 already imported, 0 rejected, 0 unreadable "
                                "(of 1 rows)\n"));
+}
+
+// The date a return stands at goes in with --as-of, and an amendment needs
+// --reason; the change and its history show both.
+TEST_F(ChangectlE2eTest, ImportAsOfAndAmendReasonReachTheHistory) {
+  const std::string file = *dir_ + "/e2e-as-of.csv";
+  std::ofstream(file) << "record_reference,title,business_area,sponsor\nA-1,Radio upgrade,MO,S\n";
+  auto imported = stack_->Ctl(
+      {"import", file, "--reference", "e2e-as-of", "--as-of", "2021-05-12", "-o", "json"});
+  ASSERT_EQ(imported.exit_code, 0) << imported.err << imported.out;
+  const auto doc = nlohmann::json::parse(imported.out);
+  EXPECT_EQ(doc["as_of"], "2021-05-12");
+  ASSERT_EQ(doc["registered"], 1);
+  const std::string name = doc["results"][0]["change"].get<std::string>();
+  auto get = stack_->Ctl({"changes", "get", name});
+  ASSERT_EQ(get.exit_code, 0) << get.err;
+  EXPECT_THAT(get.out, HasSubstr("return e2e-as-of #A-1 (as of 2021-05-12)\n"));
+
+  auto unexplained = stack_->Ctl({"changes", "amend", name, "--team", "Radio"});
+  EXPECT_EQ(unexplained.exit_code, 1);
+  EXPECT_THAT(unexplained.err, HasSubstr("--reason"));
+  auto amended = stack_->Ctl(
+      {"changes", "amend", name, "--team", "Radio", "--reason", "Radio team joined in June"});
+  ASSERT_EQ(amended.exit_code, 0) << amended.err;
+
+  ASSERT_EQ(stack_->Ctl({"baseline", "--settle", "60s"}).exit_code, 0);  // the view caught up
+  auto history = stack_->Ctl({"history", name});
+  ASSERT_EQ(history.exit_code, 0) << history.err;
+  EXPECT_THAT(history.out, HasSubstr("return=\"e2e-as-of\" record=\"A-1\" as_of=2021-05-12"));
+  EXPECT_THAT(history.out, HasSubstr("changed=teams reason=\"Radio team joined in June\""));
 }
 
 TEST_F(ChangectlE2eTest, ImportSaysWhatIsWrongWithTheFileOrItsName) {

@@ -572,15 +572,33 @@ absl::StatusOr<std::vector<PendingEvent>> DecideStopChange(
   return std::vector<PendingEvent>{Event(ChangeStream(id), e, context.now)};
 }
 
-absl::Status ValidateReturnReference(absl::string_view return_reference) {
+absl::StatusOr<ReturnHeader> ReadReturnHeader(const v1::ImportReturnRequest& message,
+                                              absl::Time now) {
   FieldErrors errors;
-  CheckReference(errors, "return_reference", return_reference);
-  return errors.ToStatus();
+  CheckReference(errors, "return_reference", message.return_reference());
+  if (message.has_as_of()) CheckReturnAsOf(errors, message.as_of(), now);
+  CL_RETURN_IF_ERROR(errors.ToStatus());
+  ReturnHeader header;
+  header.reference = message.return_reference();
+  if (message.has_as_of()) header.as_of = message.as_of();
+  return header;
+}
+
+absl::Status CheckSameReturn(const ReturnHeader& header, const v1::ImportReturnRequest& message) {
+  if (message.return_reference() != header.reference) {
+    return absl::InvalidArgumentError(
+        "return_reference: must be the same in every message of one import");
+  }
+  if (message.has_as_of() != header.as_of.has_value() ||
+      (message.has_as_of() && !SameDate(message.as_of(), *header.as_of))) {
+    return absl::InvalidArgumentError("as_of: must be the same in every message of one import");
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<PendingEvent>> DecideImportRecord(
-    absl::string_view return_reference, const v1::ReturnRecord& record,
-    absl::string_view change_id, const CommandContext& context) {
+    const ReturnHeader& header, const v1::ReturnRecord& record, absl::string_view change_id,
+    const CommandContext& context) {
   FieldErrors errors;
   CheckReference(errors, "record_reference", record.record_reference());
   v1::ChangeAttributes attributes = record.attributes();
@@ -595,8 +613,9 @@ absl::StatusOr<std::vector<PendingEvent>> DecideImportRecord(
   registered.set_change_id(std::string(change_id));
   *registered.mutable_attributes() = std::move(attributes);
   auto* origin = registered.mutable_origin()->mutable_return_record();
-  origin->set_return_reference(std::string(return_reference));
+  origin->set_return_reference(header.reference);
   origin->set_record_reference(record.record_reference());
+  if (header.as_of.has_value()) *origin->mutable_as_of() = *header.as_of;
   std::vector<PendingEvent> events;
   events.push_back(Event(ChangeStream(change_id), registered, context.now));
   if (record.status() == v1::CHANGE_STATUS_IN_DELIVERY) {

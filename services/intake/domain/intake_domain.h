@@ -18,11 +18,12 @@
 #ifndef CHANGELEDGER_SERVICES_INTAKE_DOMAIN_INTAKE_DOMAIN_H_
 #define CHANGELEDGER_SERVICES_INTAKE_DOMAIN_INTAKE_DOMAIN_H_
 
+#include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "changeledger/eventlog/v1/envelope.pb.h"
 #include "changeledger/intake/v1/events.pb.h"
@@ -115,16 +116,31 @@ absl::StatusOr<std::vector<PendingEvent>> DecideStopChange(
     const v1::Change& state, const v1::StopChangeRequest& request,
     const CommandContext& context);
 
+// What every message of one import says of the return as a whole.
+struct ReturnHeader {
+  std::string reference;
+  // The date the return's data stands at; unset when the import states none.
+  std::optional<common::v1::Date> as_of;
+};
+
+// The return as an import's first message states it: return_reference
+// (1..128 characters, no control character, no white space at either end;
+// see CheckReference) and, when set, as_of (CheckReturnAsOf against `now`).
+// INVALID_ARGUMENT naming each bad field.
+absl::StatusOr<ReturnHeader> ReadReturnHeader(const v1::ImportReturnRequest& message,
+                                              absl::Time now);
+// A later message of the same import must repeat the header:
+// INVALID_ARGUMENT naming the field that differs.
+absl::Status CheckSameReturn(const ReturnHeader& header, const v1::ImportReturnRequest& message);
+
 // One record of a return: ChangeRegistered (and ChangeDeliveryStarted when
-// the record says in delivery) on ChangeStream(change_id). INVALID_ARGUMENT
-// naming each bad field of the record. Whether the record was imported
-// before is the caller's concern (the stream exists).
+// the record says in delivery) on ChangeStream(change_id), its origin
+// naming the return, the record and the return's as-of date.
+// INVALID_ARGUMENT naming each bad field of the record. Whether the record
+// was imported before is the caller's concern (the stream exists).
 absl::StatusOr<std::vector<PendingEvent>> DecideImportRecord(
-    absl::string_view return_reference, const v1::ReturnRecord& record,
-    absl::string_view change_id, const CommandContext& context);
-// The return reference itself: 1..128 characters, no control character,
-// no white space at either end (see CheckReference).
-absl::Status ValidateReturnReference(absl::string_view return_reference);
+    const ReturnHeader& header, const v1::ReturnRecord& record, absl::string_view change_id,
+    const CommandContext& context);
 
 }  // namespace changeledger::intake::domain
 

@@ -200,6 +200,10 @@ common::v1::Date TimeToDate(absl::Time time) {
   return date;
 }
 
+bool SameDate(const common::v1::Date& a, const common::v1::Date& b) {
+  return a.year() == b.year() && a.month() == b.month() && a.day() == b.day();
+}
+
 void TrimAttributes(v1::ChangeAttributes& attributes) {
   auto trim = [](std::string* value) { *value = std::string(TrimWhitespace(*value)); };
   trim(attributes.mutable_title());
@@ -298,6 +302,18 @@ void CheckReference(FieldErrors& errors, absl::string_view field, absl::string_v
   if (CheckLine(errors, field, reference, kMaxReference, /*required=*/true) &&
       TrimWhitespace(reference).size() != reference.size()) {
     errors.Add(field, "begins or ends with white space");
+  }
+}
+
+void CheckReturnAsOf(FieldErrors& errors, const common::v1::Date& as_of, absl::Time now) {
+  if (!IsValidDate(as_of)) {
+    errors.Add("as_of", "not a valid date");
+    return;
+  }
+  const absl::CivilDay latest =
+      absl::ToCivilDay(now, absl::UTCTimeZone()) + kReturnAsOfDaysAhead;
+  if (DateToTime(as_of) > absl::FromCivil(latest, absl::UTCTimeZone())) {
+    errors.Add("as_of", absl::StrCat("in the future (after ", absl::FormatCivilTime(latest), ")"));
   }
 }
 

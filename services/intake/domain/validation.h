@@ -86,6 +86,8 @@ bool IsValidDate(const common::v1::Date& date);
 int64_t DaysSinceEpoch(const common::v1::Date& date);
 absl::Time DateToTime(const common::v1::Date& date);
 common::v1::Date TimeToDate(absl::Time time);
+// Year, month and day equal.
+bool SameDate(const common::v1::Date& a, const common::v1::Date& b);
 
 // What a caller requires besides well-formed values.
 struct AttributeRules {
@@ -120,6 +122,16 @@ void ValidateRequestId(FieldErrors& errors, absl::string_view request_id);
 // no white space at either end (the reference is part of the imported
 // change's identity, so it is refused rather than trimmed).
 void CheckReference(FieldErrors& errors, absl::string_view field, absl::string_view reference);
+
+// How many days after today (UTC) a return's as-of date may be: where the
+// day has begun ahead of UTC (up to 14 hours), a return made today is
+// dated tomorrow in UTC.
+inline constexpr int64_t kReturnAsOfDaysAhead = 1;
+
+// A return's as-of date (field "as_of"): a real date ("not a valid date"),
+// not more than kReturnAsOfDaysAhead days after `now`'s day in UTC ("in the
+// future (after 2021-05-13)").
+void CheckReturnAsOf(FieldErrors& errors, const common::v1::Date& as_of, absl::Time now);
 
 }  // namespace changeledger::intake::domain
 

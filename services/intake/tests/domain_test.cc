@@ -24,6 +24,14 @@ common::v1::Date MakeDate(int y, int m, int d) {
   return date;
 }
 
+// What ReadReturnHeader says of an import whose first message names
+// `reference` and no as-of date.
+absl::Status HeaderStatus(const std::string& reference) {
+  v1::ImportReturnRequest message;
+  message.set_return_reference(reference);
+  return ReadReturnHeader(message, absl::Now()).status();
+}
+
 // An amendment request that says why; the test sets what it amends.
 v1::AmendChangeRequest Amendment() {
   v1::AmendChangeRequest request;
@@ -718,12 +726,82 @@ TEST_F(IntakeDomainTest, AmendChangeRefusesAMissingOrBadReasonNamingIt) {
 
 // ---- returns -----------------------------------------------------------------
 
+TEST_F(IntakeDomainTest, ImportRecordKeepsTheDateTheReturnStandsAt) {
+  v1::ImportReturnRequest message;
+  message.set_return_reference("MO-2021-05-12");
+  *message.mutable_as_of() = MakeDate(2021, 5, 12);
+  auto header = ReadReturnHeader(message, office_.now);
+  ASSERT_TRUE(header.ok()) << header.status();
+  ASSERT_TRUE(header->as_of.has_value());
+  v1::ReturnRecord record;
+  record.set_record_reference("row-7");
+  *record.mutable_attributes() = CompleteAttributes("NUMS contract renewal");
+  auto events = DecideImportRecord(*header, record, kChangeId, office_);
+  ASSERT_TRUE(events.ok()) << events.status();
+  const auto origin = Payload<v1::ChangeRegistered>((*events)[0]).origin().return_record();
+  EXPECT_EQ(origin.return_reference(), "MO-2021-05-12");
+  ASSERT_TRUE(origin.has_as_of());
+  EXPECT_EQ(origin.as_of().DebugString(), MakeDate(2021, 5, 12).DebugString());
+  Commit(events, office_);
+  EXPECT_TRUE(change().origin().return_record().has_as_of());
+
+  // Without one, the origin states none.
+  message.clear_as_of();
+  header = ReadReturnHeader(message, office_.now);
+  ASSERT_TRUE(header.ok()) << header.status();
+  events = DecideImportRecord(*header, record, kChangeId, office_);
+  ASSERT_TRUE(events.ok()) << events.status();
+  EXPECT_FALSE(Payload<v1::ChangeRegistered>((*events)[0]).origin().return_record().has_as_of());
+}
+
+TEST_F(IntakeDomainTest, ReturnAsOfMustBeARealDateNotInTheFuture) {
+  // office_.now is 2021-07-01 10:00 UTC; tomorrow is allowed for time zones
+  // ahead of UTC.
+  v1::ImportReturnRequest message;
+  message.set_return_reference("MO-2021-07-01");
+  const auto status = [&](const common::v1::Date& as_of) {
+    *message.mutable_as_of() = as_of;
+    return ReadReturnHeader(message, office_.now).status();
+  };
+  EXPECT_TRUE(status(MakeDate(2021, 7, 1)).ok());
+  EXPECT_TRUE(status(MakeDate(2021, 7, 2)).ok());
+  EXPECT_TRUE(status(MakeDate(1999, 12, 31)).ok());
+  EXPECT_EQ(status(MakeDate(2021, 7, 3)).message(), "as_of: in the future (after 2021-07-02)");
+  EXPECT_EQ(status(MakeDate(2021, 7, 3)).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status(MakeDate(2021, 2, 29)).message(), "as_of: not a valid date");
+  EXPECT_EQ(status(MakeDate(0, 0, 0)).message(), "as_of: not a valid date");
+  // Every bad field of the header is named.
+  message.set_return_reference(" MO");
+  EXPECT_EQ(status(MakeDate(2021, 13, 1)).message(),
+            "return_reference: begins or ends with white space; as_of: not a valid date");
+}
+
+TEST_F(IntakeDomainTest, EveryMessageOfAnImportRepeatsTheHeader) {
+  v1::ImportReturnRequest first;
+  first.set_return_reference("MO-2021-05-12");
+  *first.mutable_as_of() = MakeDate(2021, 5, 12);
+  auto header = ReadReturnHeader(first, office_.now);
+  ASSERT_TRUE(header.ok()) << header.status();
+  v1::ImportReturnRequest later = first;
+  EXPECT_TRUE(CheckSameReturn(*header, later).ok());
+  *later.mutable_as_of() = MakeDate(2021, 5, 13);
+  EXPECT_EQ(CheckSameReturn(*header, later).message(),
+            "as_of: must be the same in every message of one import");
+  later.clear_as_of();
+  EXPECT_EQ(CheckSameReturn(*header, later).message(),
+            "as_of: must be the same in every message of one import");
+  later = first;
+  later.set_return_reference("MO-2021-05-13");
+  EXPECT_EQ(CheckSameReturn(*header, later).message(),
+            "return_reference: must be the same in every message of one import");
+}
+
 TEST_F(IntakeDomainTest, ImportRecordRegistersWithItsReturnOrigin) {
   v1::ReturnRecord record;
   record.set_record_reference("row-7");
   *record.mutable_attributes() = CompleteAttributes("NUMS contract renewal");
   record.set_status(v1::CHANGE_STATUS_IN_DELIVERY);
-  auto events = DecideImportRecord("MO-2021-05-12", record, kChangeId, office_);
+  auto events = DecideImportRecord({.reference = "MO-2021-05-12"}, record, kChangeId, office_);
   ASSERT_TRUE(events.ok()) << events.status();
   ASSERT_EQ(events->size(), 2u);
   auto registered = Payload<v1::ChangeRegistered>((*events)[0]);
@@ -738,14 +816,14 @@ TEST_F(IntakeDomainTest, ImportRecordRejectsBadRecordNamingFields) {
   v1::ReturnRecord record;
   record.mutable_attributes()->set_title("No area");
   record.set_status(v1::CHANGE_STATUS_CLOSED);
-  auto result = DecideImportRecord("MO-2021-05-12", record, kChangeId, office_);
+  auto result = DecideImportRecord({.reference = "MO-2021-05-12"}, record, kChangeId, office_);
   EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(result.status().message(),
             "record_reference: required; business_area: required; sponsor: required; "
             "status: must be REGISTERED or IN_DELIVERY");
-  EXPECT_FALSE(ValidateReturnReference("").ok());
-  EXPECT_FALSE(ValidateReturnReference(std::string(129, 'x')).ok());
-  EXPECT_TRUE(ValidateReturnReference("MO-2021-05-12").ok());
+  EXPECT_FALSE(HeaderStatus("").ok());
+  EXPECT_FALSE(HeaderStatus(std::string(129, 'x')).ok());
+  EXPECT_TRUE(HeaderStatus("MO-2021-05-12").ok());
 }
 
 // ---- text on every path --------------------------------------------------------
@@ -994,10 +1072,10 @@ TEST_F(IntakeDomainTest, ImportRecordGoesThroughTheSameChecks) {
   record.set_record_reference("row-9");
   *record.mutable_attributes() = CompleteAttributes("  NUMS contract renewal ");
   record.mutable_attributes()->add_teams("forensic services");
-  auto events = DecideImportRecord("MO-2021-05-12", record, kChangeId, office_);
+  auto events = DecideImportRecord({.reference = "MO-2021-05-12"}, record, kChangeId, office_);
   EXPECT_EQ(events.status().message(), "teams[2]: duplicate of teams[0] (letter case and spacing aside)");
   record.mutable_attributes()->mutable_teams()->RemoveLast();
-  events = DecideImportRecord("MO-2021-05-12", record, kChangeId, office_);
+  events = DecideImportRecord({.reference = "MO-2021-05-12"}, record, kChangeId, office_);
   ASSERT_TRUE(events.ok()) << events.status();
   EXPECT_EQ(Payload<v1::ChangeRegistered>((*events)[0]).attributes().title(),
             "NUMS contract renewal");
@@ -1006,16 +1084,16 @@ TEST_F(IntakeDomainTest, ImportRecordGoesThroughTheSameChecks) {
   record.mutable_attributes()->set_title(" ");
   record.mutable_attributes()->set_sponsor("Commander\x1b[31m");
   record.mutable_attributes()->mutable_estimated_cost()->set_currency_code("EUR");
-  events = DecideImportRecord("MO-2021-05-12", record, kChangeId, office_);
+  events = DecideImportRecord({.reference = "MO-2021-05-12"}, record, kChangeId, office_);
   EXPECT_EQ(events.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(events.status().message(),
             "record_reference: begins or ends with white space; title: required; "
             "sponsor: contains control character U+001B; "
             "estimated_cost.currency_code: must be GBP, the currency the portfolio reports in "
             "(got \"EUR\")");
-  EXPECT_EQ(ValidateReturnReference("MO-2021\x1b").message(),
+  EXPECT_EQ(HeaderStatus("MO-2021\x1b").message(),
             "return_reference: contains control character U+001B");
-  EXPECT_EQ(ValidateReturnReference("MO-2021 ").message(),
+  EXPECT_EQ(HeaderStatus("MO-2021 ").message(),
             "return_reference: begins or ends with white space");
 }
 
@@ -1030,6 +1108,34 @@ TEST_F(IntakeDomainTest, FoldIgnoresUnknownTypesButCountsThem) {
   ASSERT_TRUE(ApplyProposalEvent(future, state).ok());
   EXPECT_EQ(state.version(), 2u);
   EXPECT_EQ(state.state(), v1::PROPOSAL_STATE_DRAFT);
+}
+
+// Events recorded before amendments gave a reason and returns a date: the
+// fields are absent from their payloads, and they still fold.
+TEST_F(IntakeDomainTest, EventsRecordedBeforeReasonsAndReturnDatesStillFold) {
+  v1::ChangeRegistered registered;
+  registered.set_change_id(kChangeId);
+  *registered.mutable_attributes() = CompleteAttributes("NUMS contract renewal");
+  registered.mutable_origin()->mutable_return_record()->set_return_reference("MO-2021-05-12");
+  registered.mutable_origin()->mutable_return_record()->set_record_reference("row-7");
+  v1::ChangeAmended amended;
+  amended.set_change_id(kChangeId);
+  *amended.mutable_attributes() = CompleteAttributes("Travel and NUMS contract renewal");
+  amended.add_changed_paths("title");
+  v1::Change state;
+  uint64_t version = 0;
+  for (const google::protobuf::Message* payload :
+       std::initializer_list<const google::protobuf::Message*>{&registered, &amended}) {
+    eventlog::v1::Envelope event;
+    event.set_type(std::string(payload->GetDescriptor()->full_name()));
+    event.set_version(++version);
+    event.mutable_payload()->PackFrom(*payload);
+    ASSERT_TRUE(ApplyChangeEvent(event, state).ok()) << event.type();
+  }
+  EXPECT_EQ(state.version(), 2u);
+  EXPECT_EQ(state.attributes().title(), "Travel and NUMS contract renewal");
+  EXPECT_EQ(state.origin().return_record().record_reference(), "row-7");
+  EXPECT_FALSE(state.origin().return_record().has_as_of());
 }
 
 TEST_F(IntakeDomainTest, FoldRejectsAPayloadOfTheWrongType) {

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -296,6 +297,74 @@ TEST_F(IntakeServerTest, AmendmentsSayWhyAndTheLogKeepsIt) {
   ASSERT_TRUE(events->back().payload().UnpackTo(&amended));
   EXPECT_EQ(amended.reason(), "Phase 2 approved by the board on 3 June");
   EXPECT_EQ(events->back().actor(), "office");
+}
+
+// A return's as-of date goes into the origin of every change it registers;
+// importing the return again stores nothing, and says so when it states
+// another date than the first import did.
+TEST_F(IntakeServerTest, ImportKeepsTheDateTheReturnStandsAt) {
+  const auto date = [](int y, int m, int d) {
+    common::v1::Date out;
+    out.set_year(y);
+    out.set_month(m);
+    out.set_day(d);
+    return out;
+  };
+  // Two messages of one record each, each with `as_of` (unset: none).
+  const auto import = [&](std::vector<std::optional<common::v1::Date>> as_of,
+                          v1::ImportReturnResponse* response) {
+    auto context = As(kOfficeToken);
+    auto writer = stub_->ImportReturn(context.get(), response);
+    for (size_t i = 0; i < as_of.size(); ++i) {
+      v1::ImportReturnRequest message;
+      message.set_return_reference("FP-2021-05-12");
+      if (as_of[i].has_value()) *message.mutable_as_of() = *as_of[i];
+      v1::ReturnRecord* record = message.add_records();
+      record->set_record_reference("row-" + std::to_string(i));
+      *record->mutable_attributes() = testing::CompleteAttributes("Change " + std::to_string(i));
+      // A refused message ends the call, so a later write may fail; Finish
+      // says why.
+      if (!writer->Write(message)) break;
+    }
+    writer->WritesDone();
+    return writer->Finish();
+  };
+  const common::v1::Date may12 = date(2021, 5, 12);
+
+  v1::ImportReturnResponse first;
+  grpc::Status status = import({may12, may12}, &first);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(first.registered_count(), 2);
+  v1::GetChangeRequest get;
+  get.set_name(first.results(1).change());
+  v1::Change change;
+  ASSERT_TRUE(stub_->GetChange(As(kAuditorToken).get(), get, &change).ok());
+  EXPECT_EQ(change.origin().return_record().as_of().DebugString(), may12.DebugString());
+  const uint64_t head = server_->store()->LastPosition();
+
+  v1::ImportReturnResponse again;
+  ASSERT_TRUE(import({may12, may12}, &again).ok());
+  EXPECT_EQ(again.already_imported_count(), 2);
+  EXPECT_THAT(again.results(0).differs(), ::testing::IsEmpty());
+  v1::ImportReturnResponse redated;
+  ASSERT_TRUE(import({date(2021, 5, 13), date(2021, 5, 13)}, &redated).ok());
+  EXPECT_EQ(redated.already_imported_count(), 2);
+  EXPECT_THAT(redated.results(0).differs(), ::testing::ElementsAre("as_of"));
+  EXPECT_EQ(server_->store()->LastPosition(), head) << "a re-import stores nothing";
+
+  v1::ImportReturnResponse refused;
+  status = import({may12, date(2021, 5, 13)}, &refused);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "as_of: must be the same in every message of one import");
+  status = import({date(2021, 2, 29)}, &refused);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "as_of: not a valid date");
+  const absl::CivilDay next_week = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone()) + 7;
+  status = import({date(static_cast<int>(next_week.year()), next_week.month(), next_week.day())},
+                  &refused);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("as_of: in the future (after "));
+  EXPECT_EQ(server_->store()->LastPosition(), head);
 }
 
 TEST_F(IntakeServerTest, OutboxDrainsToTheBrokerAndTheLogIsReadable) {

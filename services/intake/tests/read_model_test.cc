@@ -48,7 +48,8 @@ class ReadModelTest : public ::testing::Test {
     record.mutable_attributes()->set_business_area(area);
     record.mutable_attributes()->set_data_and_digital(digital);
     const std::string id = NewUuid();
-    Append(*domain::DecideImportRecord(ret.empty() ? "R" : ret, record, id, context_));
+    const domain::ReturnHeader header{.reference = ret.empty() ? "R" : ret};
+    Append(*domain::DecideImportRecord(header, record, id, context_));
     return domain::ChangeName(id);
   }
 
@@ -119,7 +120,7 @@ TEST_F(ReadModelTest, PagesFitAClientsDefaultMessageLimit) {
     *record.mutable_attributes() = testing::CompleteAttributes();
     record.mutable_attributes()->set_description(description);
     const std::string id = NewUuid();
-    Append(*domain::DecideImportRecord("R", record, id, context_));
+    Append(*domain::DecideImportRecord({.reference = "R"}, record, id, context_));
     expected.push_back(domain::ChangeName(id));
   }
   model_.Start();
@@ -190,7 +191,7 @@ TEST_F(ReadModelTest, StateAtAnswersOnlyAtTheStreamsHead) {
   *record.mutable_attributes() = testing::CompleteAttributes();
   const std::string id = NewUuid();
   const std::string stream = domain::ChangeStream(id);
-  Append(*domain::DecideImportRecord("R", record, id, context_), "cause-1");
+  Append(*domain::DecideImportRecord({.reference = "R"}, record, id, context_), "cause-1");
   v1::Change change;
   bool seen = true;
   // Not applied yet: no answer.

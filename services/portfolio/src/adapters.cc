@@ -41,6 +41,21 @@ void FillAttributes(const intake::ChangeAttributes& a, ChangeAttributesFact& out
   out.currency_code = a.estimated_cost().currency_code();
 }
 
+// "2021-05-12".
+std::string DateWords(const ::changeledger::common::v1::Date& date) {
+  return absl::StrFormat("%04d-%02d-%02d", date.year(), date.month(), date.day());
+}
+
+// A return record's origin as the history shows it: return="..."
+// record="..." and, when the import stated it, the date the return's data
+// stands at (as_of=2021-05-12).
+std::string ReturnOriginWords(const intake::ReturnOrigin& r) {
+  std::string words = absl::StrCat("return=\"", ShortNote(r.return_reference()), "\" record=\"",
+                                   ShortNote(r.record_reference()), "\"");
+  if (r.has_as_of()) absl::StrAppend(&words, " as_of=", DateWords(r.as_of()));
+  return words;
+}
+
 absl::Status RequireId(const Envelope& e, const std::string& id, const char* field) {
   if (id.empty()) {
     return absl::DataLossError(absl::StrCat("event ", e.event_id(), " (", e.type(), "): empty ", field));
@@ -157,9 +172,7 @@ void RegisterIntakeAdapters(AdapterRegistry& r) {
                // history shows): a return's record, or why it was
                // registered directly.
                if (m->origin().has_return_record()) {
-                 const auto& r = m->origin().return_record();
-                 f.note = absl::StrCat("return=\"", ShortNote(r.return_reference()), "\" record=\"",
-                                       ShortNote(r.record_reference()), "\"");
+                 f.note = ReturnOriginWords(m->origin().return_record());
                } else if (!m->origin().direct_note().empty()) {
                  f.note = absl::StrCat("note=\"", ShortNote(m->origin().direct_note()), "\"");
                }
@@ -233,10 +246,7 @@ void RegisterIntakeAdapters(AdapterRegistry& r) {
                // Who decided, when, on what conditions and why.
                f.note = absl::StrCat("chair=\"", ShortNote(m->chair()), "\"");
                if (m->has_meeting_date()) {
-                 absl::StrAppend(&f.note, absl::StrFormat(" meeting_date=%04d-%02d-%02d",
-                                                          m->meeting_date().year(),
-                                                          m->meeting_date().month(),
-                                                          m->meeting_date().day()));
+                 absl::StrAppend(&f.note, " meeting_date=", DateWords(m->meeting_date()));
                }
                if (!m->conditions().empty()) {
                  absl::StrAppend(&f.note, " conditions=\"",

@@ -370,5 +370,56 @@ TEST_F(PortfolioE2eTest, BaselineAsOfDiffProvenanceAndRebuildByBothPaths) {
   EXPECT_EQ(Cell(after, cls::TIER_MANDATED, cls::COMPLEXITY_MEDIUM), 2);
 }
 
+// What an auditor reads in the portfolio's history of an imported change:
+// as of when its return stood, and why it was amended, as intake recorded
+// them.
+TEST_F(PortfolioE2eTest, HistorySaysWhenTheReturnStoodAndWhyTheChangeWasAmended) {
+  iv1::ImportReturnRequest message;
+  message.set_return_reference("MO-2021-05-12");
+  message.mutable_as_of()->set_year(2021);
+  message.mutable_as_of()->set_month(5);
+  message.mutable_as_of()->set_day(12);
+  iv1::ReturnRecord* record = message.add_records();
+  record->set_record_reference("row 7");
+  record->mutable_attributes()->set_title("NUMS contract renewal");
+  record->mutable_attributes()->set_business_area("MO");
+  record->mutable_attributes()->set_sponsor("sro");
+  iv1::ImportReturnResponse imported;
+  auto context = Ctx();
+  auto writer = intake_stub_->ImportReturn(context.get(), &imported);
+  ASSERT_TRUE(writer->Write(message));
+  ASSERT_TRUE(writer->WritesDone());
+  grpc::Status status = writer->Finish();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(imported.registered_count(), 1);
+  const std::string change = imported.results(0).change();
+
+  iv1::AmendChangeRequest amend;
+  amend.set_name(change);
+  amend.mutable_attributes()->add_teams("Procurement");
+  amend.mutable_update_mask()->add_paths("teams");
+  amend.set_reason("Procurement joined when the tender was split");
+  iv1::Change amended;
+  status = intake_stub_->AmendChange(Ctx().get(), amend, &amended);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+
+  pb::GetChangeHistoryRequest hreq;
+  hreq.set_change_id(change.substr(std::string("changes/").size()));
+  pb::ChangeHistory history;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return portfolio_stub_->GetChangeHistory(Ctx().get(), hreq, &history).ok() &&
+               history.events_size() == 2;
+      },
+      std::chrono::seconds(60)))
+      << history.DebugString();
+  EXPECT_THAT(history.events(0).summary(),
+              HasSubstr("return=\"MO-2021-05-12\" record=\"row 7\" as_of=2021-05-12"));
+  EXPECT_THAT(history.events(1).summary(),
+              ::testing::StartsWith(
+                  "changed=teams reason=\"Procurement joined when the tender was split\""));
+  EXPECT_EQ(history.events(1).actor(), "office");
+}
+
 }  // namespace
 }  // namespace changeledger::portfolio

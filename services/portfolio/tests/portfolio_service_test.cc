@@ -31,6 +31,7 @@ namespace {
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 class PortfolioServiceTest : public ::testing::Test {
  protected:
@@ -737,6 +738,79 @@ TEST_F(PortfolioServiceTest, HistorySaysWhyAChangeWasApprovedAndWhereItCameFrom)
     check(m);
     return 0;
   });
+}
+
+// An amendment's reason and the date a return's data stands at reach the
+// history and the provenance, also after the view is loaded again from its
+// store; events recorded before they carried them show neither.
+TEST_F(PortfolioServiceTest, HistorySaysWhyAChangeWasAmendedAndWhenItsReturnStood) {
+  intake::ChangeRegistered imported;
+  imported.set_change_id("c1");
+  imported.mutable_attributes()->set_title("NUMS contract renewal");
+  imported.mutable_attributes()->set_business_area("MO");
+  auto* origin = imported.mutable_origin()->mutable_return_record();
+  origin->set_return_reference("MO-2021-05-12");
+  origin->set_record_reference("row 7");
+  origin->mutable_as_of()->set_year(2021);
+  origin->mutable_as_of()->set_month(5);
+  origin->mutable_as_of()->set_day(12);
+  intake::ChangeAmended amended;
+  amended.set_change_id("c1");
+  *amended.mutable_attributes() = imported.attributes();
+  amended.mutable_attributes()->add_teams("Procurement");
+  amended.add_changed_paths("teams");
+  amended.set_reason("Procurement joined after the\ntender was split");
+  // As recorded before either field existed.
+  intake::ChangeRegistered older = imported;
+  older.set_change_id("c2");
+  older.mutable_origin()->mutable_return_record()->clear_as_of();
+  intake::ChangeAmended older_amendment = amended;
+  older_amendment.set_change_id("c2");
+  older_amendment.clear_reason();
+  Feed({make_.Make("intake", "change-c1", Day(1), imported),
+        make_.Make("intake", "change-c1", Day(2), amended),
+        make_.Make("intake", "change-c2", Day(1), older),
+        make_.Make("intake", "change-c2", Day(2), older_amendment)});
+
+  const auto summaries = [](const PortfolioModel& m, const std::string& id) {
+    std::vector<std::string> out;
+    absl::StatusOr<ChangeHistory> h = m.GetChangeHistory(id);
+    EXPECT_TRUE(h.ok()) << h.status();
+    if (!h.ok()) return out;
+    for (const EventView& e : h->events) out.push_back(e.summary);
+    return out;
+  };
+  const auto check = [&](const PortfolioModel& m) {
+    EXPECT_THAT(summaries(m, "c1"),
+                ElementsAre(HasSubstr("return=\"MO-2021-05-12\" record=\"row 7\" as_of=2021-05-12"),
+                            HasSubstr("changed=teams reason=\"Procurement joined after the "
+                                      "tender was split\" business_area=MO")));
+    EXPECT_THAT(summaries(m, "c2"),
+                ElementsAre(AllOf(HasSubstr("return=\"MO-2021-05-12\" record=\"row 7\""),
+                                  Not(HasSubstr("as_of="))),
+                            AllOf(HasSubstr("changed=teams business_area=MO"),
+                                  Not(HasSubstr("reason=")))));
+  };
+  holder_.Read([&](const PortfolioModel& m) {
+    check(m);
+    return 0;
+  });
+  ModelHolder reloaded;
+  ASSERT_TRUE(PortfolioProjection::Load(*store_, reloaded).ok());
+  reloaded.Read([&](const PortfolioModel& m) {
+    check(m);
+    return 0;
+  });
+
+  // The provenance of the change's figure starts with its registration,
+  // which says as of when the return stood.
+  pb::GetProvenanceRequest preq;
+  preq.mutable_cell()->set_business_area("MO");
+  pb::Provenance prov;
+  ASSERT_TRUE(service_.GetProvenance(&ctx_, &preq, &prov).ok());
+  ASSERT_EQ(prov.changes_size(), 2);
+  EXPECT_EQ(prov.changes(0).change_id(), "c1");
+  EXPECT_THAT(prov.changes(0).events(0).summary(), HasSubstr("as_of=2021-05-12"));
 }
 
 // A suggestion made under a decision it differs from says that it waits

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -30,6 +31,7 @@ constexpr size_t kMaxReturnReference = 128;
 struct ImportFlags {
   std::string file;
   std::string reference;
+  std::string as_of;
   std::string format;
   int batch_size = 250;
   bool dry_run = false;
@@ -44,6 +46,22 @@ std::string CsvCell(const std::string& s) {
     out += c;
   }
   return out + "\"";
+}
+
+// The date the return's data stands at: --as-of (`flag`), else the JSON
+// file's as_of; when both are given they must agree. Unset when neither is.
+absl::StatusOr<std::optional<common::v1::Date>> ReturnAsOf(
+    const std::string& flag, const std::optional<common::v1::Date>& from_file) {
+  if (flag.empty()) return from_file;
+  auto given = ParseDate(flag);
+  if (!given.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--as-of: ", given.status().message()));
+  }
+  if (from_file.has_value() && FormatDate(*from_file) != FormatDate(*given)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--as-of ", FormatDate(*given), " differs from the file's ", FormatDate(*from_file)));
+  }
+  return std::optional<common::v1::Date>(*given);
 }
 
 int RunImport(App& app, const ImportFlags& f) {
@@ -104,6 +122,16 @@ int RunImport(App& app, const ImportFlags& f) {
         absl::StrCat(reference_from, ": longer than ", kMaxReturnReference, " characters"));
   }
   if (f.batch_size < 1 || f.batch_size > 1000) return app.Usage("--batch-size: 1..1000");
+  auto as_of = ReturnAsOf(f.as_of, parsed->as_of);
+  if (!as_of.ok()) return app.Usage(std::string(as_of.status().message()));
+  // What every message of the import repeats.
+  iv1::ImportReturnRequest header;
+  header.set_return_reference(reference);
+  if (as_of->has_value()) *header.mutable_as_of() = **as_of;
+  const std::string as_of_text = as_of->has_value() ? FormatDate(**as_of) : "";
+  // "return MO-2021-05-12 (as of 2021-05-12)" in the report.
+  const std::string return_words =
+      as_of_text.empty() ? reference : absl::StrCat(reference, " (as of ", as_of_text, ")");
 
   std::map<std::string, std::string> where_of;
   for (const auto& row : parsed->rows) where_of[row.record.record_reference()] = row.where;
@@ -121,9 +149,8 @@ int RunImport(App& app, const ImportFlags& f) {
     ProgressBar bar(absl::StrCat("importing ", reference), "rows", StderrIsTerminal() && !app.json());
     bar.Update(0, rows);
     size_t start = 0;
-    for (size_t end : PlanBatches(parsed->rows, reference, f.batch_size, kMaxImportMessageBytes)) {
-      iv1::ImportReturnRequest request;
-      request.set_return_reference(reference);
+    for (size_t end : PlanBatches(parsed->rows, header, f.batch_size, kMaxImportMessageBytes)) {
+      iv1::ImportReturnRequest request = header;
       for (size_t i = start; i < end; ++i) *request.add_records() = parsed->rows[i].record;
       if (request.ByteSizeLong() > kMaxImportMessageBytes) {  // one row, too large to send
         const ReturnRow& row = parsed->rows[start];
@@ -194,6 +221,7 @@ int RunImport(App& app, const ImportFlags& f) {
   if (app.json()) {
     nlohmann::ordered_json j;
     j["return_reference"] = reference;
+    j["as_of"] = as_of_text;
     j["file"] = f.file;
     j["dry_run"] = f.dry_run;
     j["rows"] = rows + unreadable;
@@ -223,10 +251,10 @@ int RunImport(App& app, const ImportFlags& f) {
     }
   } else {
     if (f.dry_run) {
-      std::cout << "return " << reference << " (dry run): " << rows << " rows readable, "
+      std::cout << "return " << return_words << " (dry run): " << rows << " rows readable, "
                 << unreadable << " unreadable\n";
     } else {
-      std::cout << "return " << reference << ": " << total.registered_count() << " registered, "
+      std::cout << "return " << return_words << ": " << total.registered_count() << " registered, "
                 << total.already_imported_count() << " already imported, "
                 << total.rejected_count() << " rejected, " << unreadable << " unreadable (of "
                 << rows + unreadable << " rows)\n";
@@ -263,6 +291,9 @@ void AddImportCommand(CLI::App& cli, App& app) {
   sub->add_option("--reference", f->reference,
                   "The return's reference, e.g. MO-2021-05-12 (default: the JSON file's "
                   "return_reference, else the file name without extension)");
+  sub->add_option("--as-of", f->as_of,
+                  "The date the return's data stands at, YYYY-MM-DD (default: the JSON file's "
+                  "as_of); kept with every change it registers and shown in their history");
   sub->add_option("--format", f->format, "csv | json (default: from the file name)");
   sub->add_option("--batch-size", f->batch_size,
                   absl::StrCat("Rows per ImportReturn call, 1..1000; a batch is split further so "
@@ -278,11 +309,16 @@ void AddImportCommand(CLI::App& cli, App& app) {
       "with their line and reason, the rest are registered; rows of empty cells are\n"
       "skipped like blank lines. A change's id comes from (return, record), so\n"
       "importing the same return again registers nothing new; rows that differ from\n"
-      "what was first imported are listed, not applied. A progress bar is drawn\n"
-      "on stderr when it is a terminal. Exit code 6 when some rows were not imported.\n"
+      "what was first imported (an --as-of among them) are listed, not applied.\n"
+      "Give the date the return's data stands at with --as-of (or as_of in a JSON\n"
+      "file): every change registered keeps it, and its history shows it. A progress\n"
+      "bar is drawn on stderr when it is a terminal. Exit code 6 when some rows were\n"
+      "not imported.\n"
       "Formats: see tools/changectl/README.md (CSV columns; JSON = ImportReturnRequest).\n" +
-      ExampleFooter({"changectl import examples/returns/example-baseline-2021-05-12.csv",
-                     "changectl import mo-return.csv --reference MO-2021-05-12 --errors-csv bad.csv"}));
+      ExampleFooter({"changectl import examples/returns/example-baseline-2021-05-12.csv "
+                     "--as-of 2021-05-12",
+                     "changectl import mo-return.csv --reference MO-2021-05-12 --as-of 2021-05-12 "
+                     "--errors-csv bad.csv"}));
   app.Define(sub, [&app, f] { return RunImport(app, *f); });
 }
 

@@ -80,9 +80,13 @@ std::string OriginText(const intake::v1::ChangeOrigin& origin) {
   switch (origin.source_case()) {
     case intake::v1::ChangeOrigin::kProposalId:
       return absl::StrCat("proposal ", origin.proposal_id());
-    case intake::v1::ChangeOrigin::kReturnRecord:
-      return absl::StrCat("return ", origin.return_record().return_reference(), " #",
-                          origin.return_record().record_reference());
+    case intake::v1::ChangeOrigin::kReturnRecord: {
+      const intake::v1::ReturnOrigin& r = origin.return_record();
+      std::string text =
+          absl::StrCat("return ", r.return_reference(), " #", r.record_reference());
+      if (r.has_as_of()) absl::StrAppend(&text, " (as of ", FormatDate(r.as_of()), ")");
+      return text;
+    }
     case intake::v1::ChangeOrigin::kDirectNote:
       return origin.direct_note().empty() ? "direct" : absl::StrCat("direct: ", origin.direct_note());
     default:

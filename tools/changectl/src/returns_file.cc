@@ -396,6 +396,31 @@ absl::StatusOr<ParsedReturn> ParseReturnsCsv(absl::string_view text) {
   return out;
 }
 
+namespace {
+
+// A JSON document's as_of: "2021-05-12", or a Date in protobuf's JSON
+// mapping ({"year": 2021, "month": 5, "day": 12}); a real day either way.
+absl::StatusOr<common::v1::Date> ParseAsOfDate(const nlohmann::json& value) {
+  std::string text;
+  common::v1::Date date;
+  if (value.is_string()) {
+    text = value.get<std::string>();
+  } else if (value.is_object() &&
+             google::protobuf::util::JsonStringToMessage(value.dump(), &date).ok()) {
+    text = FormatDate(date);
+  } else {
+    return absl::InvalidArgumentError(
+        "as_of: expected a date, \"YYYY-MM-DD\" or {\"year\": Y, \"month\": M, \"day\": D}");
+  }
+  auto parsed = ParseDate(text);
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("as_of: ", parsed.status().message()));
+  }
+  return parsed;
+}
+
+}  // namespace
+
 absl::StatusOr<ParsedReturn> ParseReturnsJson(absl::string_view text) {
   // A file that already holds the marker characters is parsed as it is: its
   // bytes that are not UTF-8, if any, make it invalid JSON as a whole.
@@ -416,9 +441,13 @@ absl::StatusOr<ParsedReturn> ParseReturnsJson(absl::string_view text) {
           return absl::InvalidArgumentError(absl::StrCat(
               "return_reference: ", Utf8Problem(UnmarkInvalidBytes(out.return_reference))));
         }
+      } else if (key == "as_of" || key == "asOf") {
+        auto as_of = ParseAsOfDate(value);
+        if (!as_of.ok()) return as_of.status();
+        out.as_of = *as_of;
       } else if (key != "records" && key != "comment" && key != "_comment") {
         return absl::InvalidArgumentError(absl::StrCat(
-            "unknown key \"", key, "\" (expected return_reference, records, comment)"));
+            "unknown key \"", key, "\" (expected return_reference, as_of, records, comment)"));
       }
     }
     if (!doc.contains("records")) return absl::InvalidArgumentError("no \"records\" array");
@@ -471,14 +500,14 @@ absl::StatusOr<ParsedReturn> ParseReturns(absl::string_view text, ReturnsFormat 
 }
 
 std::vector<size_t> PlanBatches(const std::vector<ReturnRow>& rows,
-                                absl::string_view return_reference, size_t max_records,
-                                size_t max_bytes) {
+                                const intake::v1::ImportReturnRequest& header,
+                                size_t max_records, size_t max_bytes) {
   using google::protobuf::io::CodedOutputStream;
   // Each field costs its one-byte tag, its length as a varint and its bytes.
   const auto field_bytes = [](size_t size) {
     return 1 + CodedOutputStream::VarintSize64(size) + size;
   };
-  const size_t empty_message = field_bytes(return_reference.size());
+  const size_t empty_message = header.ByteSizeLong();
   std::vector<size_t> ends;
   size_t bytes = empty_message, records = 0;
   for (size_t i = 0; i < rows.size(); ++i) {

@@ -1,8 +1,11 @@
 #include "changeledger/changectl/returns_file.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <string>
+
+#include "changeledger/changectl/values.h"
 
 namespace changeledger::changectl {
 namespace {
@@ -106,6 +109,31 @@ TEST(ReturnsFileTest, JsonUsesTheProtobufMappingPerRecord) {
   EXPECT_EQ(parsed->errors[2].error, "record_reference: required");
 }
 
+TEST(ReturnsFileTest, JsonStatesTheDateTheReturnStandsAt) {
+  auto text =
+      ParseReturnsJson(R"({"return_reference": "MO", "as_of": "2021-05-12", "records": []})");
+  ASSERT_TRUE(text.ok()) << text.status();
+  ASSERT_TRUE(text->as_of.has_value());
+  EXPECT_EQ(FormatDate(*text->as_of), "2021-05-12");
+  // As protobuf's JSON mapping writes a Date.
+  auto mapped =
+      ParseReturnsJson(R"({"asOf": {"year": 2021, "month": 5, "day": 12}, "records": []})");
+  ASSERT_TRUE(mapped.ok()) << mapped.status();
+  ASSERT_TRUE(mapped->as_of.has_value());
+  EXPECT_EQ(FormatDate(*mapped->as_of), "2021-05-12");
+  EXPECT_FALSE(ParseReturnsJson(R"({"records": []})")->as_of.has_value());
+
+  EXPECT_EQ(ParseReturnsJson(R"({"as_of": "2021-02-30", "records": []})").status().message(),
+            "as_of: \"2021-02-30\" is not a date (expected YYYY-MM-DD)");
+  EXPECT_EQ(ParseReturnsJson(R"({"as_of": {"year": 2021, "month": 13, "day": 1}, "records": []})")
+                .status()
+                .message(),
+            "as_of: \"2021-13-01\" is not a date (expected YYYY-MM-DD)");
+  const auto number = ParseReturnsJson(R"({"as_of": 20210512, "records": []})");
+  EXPECT_THAT(std::string(number.status().message()),
+              ::testing::StartsWith("as_of: expected a date"));
+}
+
 TEST(ReturnsFileTest, JsonFileLevelErrors) {
   EXPECT_FALSE(ParseReturnsJson("{not json").ok());
   EXPECT_FALSE(ParseReturnsJson(R"({"records": 5})").ok());
@@ -185,17 +213,21 @@ TEST(ReturnsFileTest, BatchesStayUnderTheByteLimitAsWellAsTheRecordLimit) {
     row.record.mutable_attributes()->set_description(std::string(5000 + i % 7, 'd'));
     rows.push_back(row);
   }
-  const std::string reference = "MO-2021-05-12";
+  // Every message repeats the header, its as-of date included.
+  intake::v1::ImportReturnRequest header;
+  header.set_return_reference("MO-2021-05-12");
+  header.mutable_as_of()->set_year(2021);
+  header.mutable_as_of()->set_month(5);
+  header.mutable_as_of()->set_day(12);
   auto request_bytes = [&](size_t begin, size_t end) {
-    intake::v1::ImportReturnRequest request;
-    request.set_return_reference(reference);
+    intake::v1::ImportReturnRequest request = header;
     for (size_t i = begin; i < end; ++i) *request.add_records() = rows[i].record;
     return request.ByteSizeLong();
   };
   // 1000 rows of ~5 KB: over 4 MiB in one message of --batch-size 1000.
   ASSERT_GT(request_bytes(0, rows.size()), 4u * 1024 * 1024);
   for (size_t max_bytes : {kMaxImportMessageBytes, size_t{100'000}, size_t{5'100}}) {
-    const std::vector<size_t> ends = PlanBatches(rows, reference, 1000, max_bytes);
+    const std::vector<size_t> ends = PlanBatches(rows, header, 1000, max_bytes);
     ASSERT_FALSE(ends.empty());
     EXPECT_EQ(ends.back(), rows.size());
     size_t begin = 0;
@@ -209,11 +241,11 @@ TEST(ReturnsFileTest, BatchesStayUnderTheByteLimitAsWellAsTheRecordLimit) {
     }
   }
   // The record limit still holds when the bytes allow more.
-  EXPECT_EQ(PlanBatches(rows, reference, 250, 1u << 30),
+  EXPECT_EQ(PlanBatches(rows, header, 250, 1u << 30),
             (std::vector<size_t>{250, 500, 750, 1000}));
   // A row larger than the limit on its own goes by itself.
-  EXPECT_EQ(PlanBatches(rows, reference, 1000, 100).size(), rows.size());
-  EXPECT_TRUE(PlanBatches({}, reference, 1000, kMaxImportMessageBytes).empty());
+  EXPECT_EQ(PlanBatches(rows, header, 1000, 100).size(), rows.size());
+  EXPECT_TRUE(PlanBatches({}, header, 1000, kMaxImportMessageBytes).empty());
 }
 
 }  // namespace

@@ -153,7 +153,8 @@ struct Fact {
   // withdrawal's reason, an amendment's reason. For a registration, a
   // decision and an assessment the adapter writes them out with their
   // names, each value shortened (ShortNote): a registration's origin
-  // (return="..." record="..." or note="..."), a decision's chair="..."
+  // (return="..." record="..." and, when the return stated it,
+  // as_of=2021-05-12; or note="..."), a decision's chair="..."
   // meeting_date=... conditions="..." rationale="...", an assessment's
   // desirable=N deliverable=N affordable=N, a suggestion's
   // review_required=true. Empty: none.

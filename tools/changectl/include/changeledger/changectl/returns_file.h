@@ -21,19 +21,22 @@
 // column is a file error.
 //
 // JSON: protobuf's JSON mapping of ImportReturnRequest, i.e.
-//   {"return_reference": "MO-2021-05-12",
+//   {"return_reference": "MO-2021-05-12", "as_of": "2021-05-12",
 //    "records": [{"record_reference": "1", "status": "CHANGE_STATUS_IN_DELIVERY",
 //                 "attributes": {"title": "...", "business_area": "MO", ...}}]}
-// or a bare array of records. Each record is parsed on its own; a string in
-// it that is not UTF-8 makes it unreadable.
+// or a bare array of records. as_of (the date the return's data stands at)
+// may also be written as the mapping writes a Date, {"year": 2021,
+// "month": 5, "day": 12}. Each record is parsed on its own; a string in it
+// that is not UTF-8 makes it unreadable.
 #ifndef CHANGELEDGER_CHANGECTL_RETURNS_FILE_H_
 #define CHANGELEDGER_CHANGECTL_RETURNS_FILE_H_
 
+#include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "changeledger/intake/v1/intake.pb.h"
 
 namespace changeledger::changectl {
@@ -55,6 +58,9 @@ struct ReturnRow {
 struct ParsedReturn {
   // From the JSON document; empty for CSV and bare arrays.
   std::string return_reference;
+  // The date the return's data stands at, from the JSON document; unset for
+  // CSV, bare arrays and documents without one.
+  std::optional<common::v1::Date> as_of;
   // Rows that parsed, in file order.
   std::vector<ReturnRow> rows;
   // Rows that did not, in file order. A repeated record_reference is an
@@ -66,7 +72,7 @@ enum class ReturnsFormat { kCsv, kJson };
 
 // Errors: INVALID_ARGUMENT for a file-level problem (no header, unknown or
 // repeated column, missing record_reference/title column, malformed JSON,
-// an unterminated quoted field), naming it.
+// an as_of that is not a date, an unterminated quoted field), naming it.
 absl::StatusOr<ParsedReturn> ParseReturnsCsv(absl::string_view text);
 absl::StatusOr<ParsedReturn> ParseReturnsJson(absl::string_view text);
 absl::StatusOr<ParsedReturn> ParseReturns(absl::string_view text, ReturnsFormat format);
@@ -78,12 +84,13 @@ absl::StatusOr<ParsedReturn> ParseReturns(absl::string_view text, ReturnsFormat 
 inline constexpr size_t kMaxImportMessageBytes = 3 * 1024 * 1024;
 
 // Groups `rows` into consecutive batches, one ImportReturnRequest each
-// (with `return_reference`), of at most `max_records` records and at most
-// `max_bytes` serialized bytes. Returns the end (exclusive) of each batch, in
-// order. A row too large for `max_bytes` on its own is a batch by itself.
+// (`header`, the request without records, plus the batch's records), of at
+// most `max_records` records and at most `max_bytes` serialized bytes.
+// Returns the end (exclusive) of each batch, in order. A row too large for
+// `max_bytes` on its own is a batch by itself.
 std::vector<size_t> PlanBatches(const std::vector<ReturnRow>& rows,
-                                absl::string_view return_reference, size_t max_records,
-                                size_t max_bytes);
+                                const intake::v1::ImportReturnRequest& header,
+                                size_t max_records, size_t max_bytes);
 
 // Splits CSV text into rows of fields (RFC 4180), skipping '#' comment
 // lines, blank lines and rows whose fields are all empty or spaces. `lines`
