@@ -377,6 +377,12 @@ int Main(int argc, char** argv) {
   options.common.data_dir = dir + "/data";
   options.common.tokens_file = dir + "/tokens.yaml";
   options.common.log_level = "warn";
+  // Every client calls as the one bench principal; up to --clients 1024 of
+  // them at once must meet neither the per-principal limit nor the thread
+  // quota (which also counts the threads waiting for calls).
+  options.common.max_calls_per_principal =
+      std::max<int64_t>(options.common.max_calls_per_principal, clients);
+  options.common.max_threads = std::max<int64_t>(options.common.max_threads, 2 * clients);
   options.sync = !no_sync;
   if (broker) options.common.kafka_bootstrap_servers = broker->bootstrap_servers();
   auto server = IntakeServer::Start(options);

@@ -451,6 +451,13 @@ void AddCommonOptions(Settings& settings, CommonOptions& options) {
       .AddInt("grpc.max_receive_message_bytes", &options.max_receive_message_bytes,
               "Largest accepted request in bytes (suffixes Ki, Mi, Gi)", 1024,
               int64_t{1} << 30)
+      .AddInt("grpc.max_calls_per_principal", &options.max_calls_per_principal,
+              "Calls one principal may have in progress at once (more: RESOURCE_EXHAUSTED)", 1,
+              100000)
+      .AddInt("grpc.max_threads", &options.max_threads,
+              "Threads the gRPC server may run calls on (more calls at once: "
+              "RESOURCE_EXHAUSTED)",
+              2, 100000)
       .AddDuration("grpc.default_deadline", &options.default_deadline,
                    "Deadline of calls whose client set none (e.g. 30s)")
       .AddDuration("grpc.shutdown_grace", &options.shutdown_grace,

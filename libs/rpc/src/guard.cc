@@ -42,6 +42,24 @@ void Reject(const grpc::internal::MethodHandler::HandlerParameter& param,
       param.call_requester));
 }
 
+// A call counted against its principal's limit for as long as it lives.
+class CallSlot {
+ public:
+  CallSlot(PrincipalCallLimiter* limiter, const Principal* principal)
+      : limiter_(limiter), principal_(principal), held_(limiter->TryAcquire(principal)) {}
+  ~CallSlot() {
+    if (held_) limiter_->Release(principal_);
+  }
+  CallSlot(const CallSlot&) = delete;
+  CallSlot& operator=(const CallSlot&) = delete;
+  bool held() const { return held_; }
+
+ private:
+  PrincipalCallLimiter* const limiter_;
+  const Principal* const principal_;
+  const bool held_;
+};
+
 class GuardedHandler final : public grpc::internal::MethodHandler {
  public:
   GuardedHandler(std::unique_ptr<grpc::internal::MethodHandler> inner, std::string method,
@@ -79,6 +97,19 @@ class GuardedHandler final : public grpc::internal::MethodHandler {
                    method_, principal->name, context->peer());
       Reject<grpc::StatusCode::PERMISSION_DENIED>(
           param, absl::StrCat("principal ", principal->name, " may not call ", method_));
+      return;
+    }
+    const CallSlot slot(guard_->limiter, principal);
+    if (!slot.held()) {
+      DropPayload(payload);
+      spdlog::info("msg=\"rpc rejected\" method={} code=RESOURCE_EXHAUSTED principal={} peer={} "
+                   "reason=\"too many calls in progress\"",
+                   method_, principal->name, context->peer());
+      Reject<grpc::StatusCode::RESOURCE_EXHAUSTED>(
+          param, absl::StrCat("principal ", principal->name, " already has ",
+                              guard_->limiter->max(),
+                              " calls in progress, the most one principal may have; retry "
+                              "once some have finished"));
       return;
     }
 
@@ -127,6 +158,20 @@ class GuardedHandler final : public grpc::internal::MethodHandler {
 };
 
 }  // namespace
+
+bool PrincipalCallLimiter::TryAcquire(const Principal* principal) {
+  std::lock_guard lock(mu_);
+  int& count = in_progress_[principal];
+  if (count >= max_) return false;
+  ++count;
+  return true;
+}
+
+void PrincipalCallLimiter::Release(const Principal* principal) {
+  std::lock_guard lock(mu_);
+  auto it = in_progress_.find(principal);
+  if (it != in_progress_.end() && --it->second == 0) in_progress_.erase(it);
+}
 
 DeadlineWatchdog::DeadlineWatchdog() : thread_([this] { Run(); }) {}
 

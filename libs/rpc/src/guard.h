@@ -21,6 +21,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <unordered_map>
 
 #include "absl/status/status.h"
 #include "changeledger/rpc/auth.h"
@@ -47,11 +48,32 @@ class DeadlineWatchdog {
   std::thread thread_;
 };
 
+// Counts the calls each principal has in progress. A synchronous handler
+// holds a server thread for the whole call (a ReadLog in follow mode, an
+// ImportReturn left open: as long as the client's deadline allows), so
+// without a bound one caller could make the server start threads until it
+// runs out of memory. Thread-safe.
+class PrincipalCallLimiter {
+ public:
+  explicit PrincipalCallLimiter(int max_calls_per_principal) : max_(max_calls_per_principal) {}
+  // Counts a call of `principal` and returns true, unless it already has
+  // the maximum in progress.
+  bool TryAcquire(const Principal* principal);
+  void Release(const Principal* principal);
+  int max() const { return max_; }
+
+ private:
+  const int max_;
+  std::mutex mu_;
+  std::unordered_map<const Principal*, int> in_progress_;  // guarded by mu_
+};
+
 // What every guarded method shares.
 struct GuardContext {
   std::shared_ptr<const TokenTable> tokens;
   std::chrono::milliseconds default_deadline;
   DeadlineWatchdog* watchdog;
+  PrincipalCallLimiter* limiter;
 };
 
 // Wraps each synchronous method of `service` with the guard, using the

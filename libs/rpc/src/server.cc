@@ -3,6 +3,7 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
 #include <grpcpp/security/server_credentials.h>
 
 #include <fstream>
@@ -33,11 +34,14 @@ absl::StatusOr<std::string> ReadPem(const std::string& path, const char* what) {
 class ServerImpl final : public Server {
  public:
   ServerImpl(ServerOptions options, std::shared_ptr<grpc::ServerCredentials> credentials)
-      : options_(std::move(options)), credentials_(std::move(credentials)) {
+      : options_(std::move(options)),
+        credentials_(std::move(credentials)),
+        limiter_(options_.max_calls_per_principal) {
     auto guard = std::make_shared<internal::GuardContext>();
     guard->tokens = options_.tokens;
     guard->default_deadline = options_.default_deadline;
     guard->watchdog = &watchdog_;
+    guard->limiter = &limiter_;
     guard_ = std::move(guard);
     probe_ = std::make_shared<internal::RpcProbe>(options_.metrics);
     // Served by gRPC itself (Start enables both).
@@ -102,6 +106,11 @@ class ServerImpl final : public Server {
     builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_receive_message_bytes));
     builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
                                 options_.max_idle_threads);
+    // Without a quota the synchronous server starts a thread for every call
+    // that finds all others busy, however many that is.
+    grpc::ResourceQuota quota("changeledger-" + options_.service_name);
+    quota.SetMaxThreads(options_.max_threads);
+    builder.SetResourceQuota(quota);
     for (grpc::Service* service : services_) builder.RegisterService(service);
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
         interceptors;
@@ -178,6 +187,7 @@ class ServerImpl final : public Server {
   const ServerOptions options_;
   const std::shared_ptr<grpc::ServerCredentials> credentials_;
   internal::DeadlineWatchdog watchdog_;
+  internal::PrincipalCallLimiter limiter_;
   std::shared_ptr<const internal::GuardContext> guard_;
   std::shared_ptr<internal::RpcProbe> probe_;
 
@@ -217,6 +227,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
   }
   if (options.max_idle_threads < 1) {
     return absl::InvalidArgumentError("max_idle_threads must be at least 1");
+  }
+  if (options.max_threads < 2) {
+    // One thread waits for calls while another runs a handler.
+    return absl::InvalidArgumentError("max_threads must be at least 2");
+  }
+  if (options.max_calls_per_principal < 1) {
+    return absl::InvalidArgumentError("max_calls_per_principal must be at least 1");
   }
   if (options.default_deadline.count() <= 0) {
     return absl::InvalidArgumentError("default_deadline must be positive");
@@ -264,6 +281,8 @@ absl::StatusOr<ServerOptions> ServerOptionsFrom(const config::CommonOptions& com
   options.tls = TlsFiles{common.tls_cert_file, common.tls_key_file, common.tls_client_ca_file};
   options.max_receive_message_bytes = common.max_receive_message_bytes;
   options.default_deadline = common.default_deadline;
+  options.max_calls_per_principal = static_cast<int>(common.max_calls_per_principal);
+  options.max_threads = static_cast<int>(common.max_threads);
   options.metrics = metrics;
   return options;
 }

@@ -462,6 +462,78 @@ TEST_F(ServerTest, ThreadsOfFinishedCallsServeLaterCalls) {
   EXPECT_LE(service_.WaitThreads(), static_cast<size_t>(2 * kConcurrent));
 }
 
+// Streams left open hold a server thread each; one principal may not hold
+// more than its share, while others are still served.
+TEST_F(ServerTest, CallsInProgressAreLimitedPerPrincipal) {
+  constexpr int kLimit = 3;
+  options_.max_calls_per_principal = kLimit;
+  options_.default_deadline = std::chrono::seconds(30);
+  StartServer();
+  struct OpenSum {
+    std::unique_ptr<grpc::ClientContext> context;
+    pb::SumResponse response;
+    std::unique_ptr<grpc::ClientWriter<pb::SumRequest>> writer;
+  };
+  std::vector<OpenSum> open(kLimit);
+  for (OpenSum& sum : open) {
+    sum.context = Context(testing::kAliceToken);
+    sum.writer = stub_->Sum(sum.context.get(), &sum.response);
+  }
+  // Each Sum handler runs (and counts) from the start of its call.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (service_.calls.load() < kLimit && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(service_.calls.load(), kLimit);
+
+  grpc::Status refused = Echo(testing::kAliceToken);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(refused.error_message(), HasSubstr("principal alice already has 3 calls"));
+  EXPECT_EQ(service_.calls.load(), kLimit);   // the refused call never ran
+  EXPECT_TRUE(Echo(testing::kRootToken).ok());  // another principal is served
+
+  for (OpenSum& sum : open) {
+    sum.writer->WritesDone();
+    EXPECT_TRUE(sum.writer->Finish().ok());
+  }
+  EXPECT_TRUE(Echo(testing::kAliceToken).ok());  // the finished calls gave their slots back
+}
+
+// Past the thread quota a call is refused at once instead of starting one
+// more thread; the server stays up and serves again when threads are free.
+TEST_F(ServerTest, CallsPastTheThreadQuotaAreRefused) {
+  constexpr int kThreads = 4;
+  constexpr int kCallers = 16;
+  options_.max_threads = kThreads;
+  options_.max_idle_threads = kThreads;
+  options_.default_deadline = std::chrono::seconds(30);
+  StartServer();
+  std::atomic<int> ok{0}, exhausted{0}, other{0};
+  std::vector<std::thread> callers;
+  for (int i = 0; i < kCallers; ++i) {
+    callers.emplace_back([&] {
+      pb::WaitRequest request;
+      request.set_wait_ms(500);
+      pb::WaitResponse response;
+      const grpc::Status status =
+          stub_->Wait(Context(testing::kAliceToken).get(), request, &response);
+      if (status.ok()) {
+        ++ok;
+      } else if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+        ++exhausted;
+      } else {
+        ++other;
+      }
+    });
+  }
+  for (auto& caller : callers) caller.join();
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_GT(exhausted.load(), 0);
+  EXPECT_GT(ok.load(), 0);
+  EXPECT_LE(service_.WaitThreads(), static_cast<size_t>(kThreads));
+  EXPECT_TRUE(Echo(testing::kAliceToken).ok());
+}
+
 TEST_F(ServerTest, CreateAndStartErrors) {
   ServerOptions no_tokens = options_;
   no_tokens.tokens = nullptr;
@@ -472,6 +544,12 @@ TEST_F(ServerTest, CreateAndStartErrors) {
   ServerOptions no_threads = options_;
   no_threads.max_idle_threads = 0;
   EXPECT_EQ(Server::Create(no_threads).status().code(), absl::StatusCode::kInvalidArgument);
+  ServerOptions one_thread = options_;
+  one_thread.max_threads = 1;
+  EXPECT_EQ(Server::Create(one_thread).status().code(), absl::StatusCode::kInvalidArgument);
+  ServerOptions no_calls = options_;
+  no_calls.max_calls_per_principal = 0;
+  EXPECT_EQ(Server::Create(no_calls).status().code(), absl::StatusCode::kInvalidArgument);
   ServerOptions missing_cert = options_;
   missing_cert.tls = {"/nonexistent/cert.pem", "/nonexistent/key.pem", ""};
   EXPECT_EQ(Server::Create(missing_cert).status().code(), absl::StatusCode::kNotFound);
@@ -494,11 +572,15 @@ TEST(ServerOptionsFromTest, LoadsTokensAndCopiesSettings) {
   common.tokens_file = dir.Write("tokens.yaml", testing::kTokensYaml);
   common.max_receive_message_bytes = 1 << 20;
   common.default_deadline = std::chrono::seconds(7);
+  common.max_calls_per_principal = 12;
+  common.max_threads = 34;
   auto options = ServerOptionsFrom(common, nullptr);
   ASSERT_TRUE(options.ok()) << options.status();
   EXPECT_EQ(options->tokens->size(), 4u);
   EXPECT_EQ(options->max_receive_message_bytes, 1 << 20);
   EXPECT_EQ(options->default_deadline, std::chrono::seconds(7));
+  EXPECT_EQ(options->max_calls_per_principal, 12);
+  EXPECT_EQ(options->max_threads, 34);
   EXPECT_EQ(options->service_name, "intake");
 }
 

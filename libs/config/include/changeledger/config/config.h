@@ -143,6 +143,13 @@ struct CommonOptions {
   // [grpc.max_receive_message_bytes, CHANGELEDGER_GRPC_MAX_RECEIVE_MESSAGE_BYTES]
   // Default: 4 MiB
   int64_t max_receive_message_bytes = 4 * 1024 * 1024;
+  // Calls one principal may have in progress; more: RESOURCE_EXHAUSTED.
+  // [grpc.max_calls_per_principal, CHANGELEDGER_GRPC_MAX_CALLS_PER_PRINCIPAL]
+  // Default: 256
+  int64_t max_calls_per_principal = 256;
+  // Threads the gRPC server may run calls on; more calls at once:
+  // RESOURCE_EXHAUSTED. [grpc.max_threads, CHANGELEDGER_GRPC_MAX_THREADS] Default: 1024
+  int64_t max_threads = 1024;
   // Deadline given to calls whose client set none.
   // [grpc.default_deadline, CHANGELEDGER_GRPC_DEFAULT_DEADLINE] Default: 30s
   std::chrono::milliseconds default_deadline = std::chrono::seconds(30);

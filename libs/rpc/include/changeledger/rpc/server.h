@@ -79,6 +79,19 @@ struct ServerOptions {
   // default of 2 turns every call under load into a thread start and exit.
   // Default: 64.
   int max_idle_threads = 64;
+  // Calls one principal may have in progress at once; past it a call is
+  // answered RESOURCE_EXHAUSTED before its request is parsed. Each call
+  // holds a server thread while its handler runs (a streaming call for as
+  // long as it stays open), so this keeps one caller, or one leaked token,
+  // from starting threads until the process runs out of memory.
+  // Default: 256.
+  int max_calls_per_principal = 256;
+  // Threads the server may run handlers on, in total (gRPC's thread quota);
+  // a call that arrives while all are busy is answered RESOURCE_EXHAUSTED
+  // at once. The bound for what the per-principal limit leaves open: many
+  // principals at once, and calls rejected before authentication.
+  // Default: 1024.
+  int max_threads = 1024;
   // Per-RPC metrics go here when set. Not owned; must outlive the Server.
   // Default: none.
   metrics::Registry* metrics = nullptr;
@@ -101,7 +114,7 @@ enum class DependencyKind {
 class Server {
  public:
   // Errors: INVALID_ARGUMENT for missing tokens, a malformed listen address
-  // or a bad size/deadline/thread count; NOT_FOUND when a TLS file cannot be read.
+  // or a bad size/deadline/thread count/call limit; NOT_FOUND when a TLS file cannot be read.
   static absl::StatusOr<std::unique_ptr<Server>> Create(ServerOptions options);
 
   // Calls Shutdown(0) if still serving.
