@@ -2,8 +2,11 @@
 
 #include <grpcpp/server_context.h>
 
+#include <algorithm>
 #include <chrono>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "call_registry.h"
 #include "changeledger/rpc/auth.h"
 #include "spdlog/spdlog.h"
@@ -40,6 +43,27 @@ std::pair<std::string, std::string> SplitMethod(const std::string& full_method) 
     return {"unknown", full_method};
   }
   return {full_method.substr(1, slash - 1), full_method.substr(slash + 1)};
+}
+
+std::string LogValue(std::string_view value) {
+  const auto plain = [](unsigned char c) {
+    return absl::ascii_isalnum(c) || c == '.' || c == '_' || c == '/' || c == ':' || c == '-';
+  };
+  if (!value.empty() && std::all_of(value.begin(), value.end(), plain)) return std::string(value);
+  std::string quoted = "\"";
+  for (const char ch : value) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      quoted += '\\';
+      quoted += ch;
+    } else if (c < 0x20 || c >= 0x7f) {
+      absl::StrAppend(&quoted, "\\x", absl::Hex(c, absl::kZeroPad2));
+    } else {
+      quoted += ch;
+    }
+  }
+  quoted += '"';
+  return quoted;
 }
 
 void RpcProbe::AddMethod(std::string full_method) {
@@ -121,12 +145,15 @@ class Observer final : public grpc::experimental::Interceptor {
       const Principal* principal = record == nullptr ? nullptr : record->principal;
       const char* who = principal == nullptr ? "-" : principal->name.c_str();
       const char* code = StatusCodeName(status.error_code());
+      // The method name is the client's: a call to a method we do not
+      // serve arrives here with whatever :path it was sent with.
       if (IsServerError(status.error_code())) {
-        spdlog::warn("msg=rpc method={} code={} duration_ms={:.3f} principal={} error=\"{}\"",
-                     method_, code, seconds * 1e3, who, status.error_message());
-      } else {
-        spdlog::debug("msg=rpc method={} code={} duration_ms={:.3f} principal={}", method_, code,
-                      seconds * 1e3, who);
+        spdlog::warn("msg=rpc method={} code={} duration_ms={:.3f} principal={} error={}",
+                     LogValue(method_), code, seconds * 1e3, who,
+                     LogValue(status.error_message()));
+      } else if (spdlog::should_log(spdlog::level::debug)) {  // no quoting on the hot path
+        spdlog::debug("msg=rpc method={} code={} duration_ms={:.3f} principal={}",
+                      LogValue(method_), code, seconds * 1e3, who);
       }
     }
     methods->Proceed();

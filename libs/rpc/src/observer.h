@@ -61,6 +61,14 @@ const char* StatusCodeName(grpc::StatusCode code);
 // "/pkg.Service/Method" -> {"pkg.Service", "Method"}.
 std::pair<std::string, std::string> SplitMethod(const std::string& full_method);
 
+// `value` as one value of a key=value log line: as it is when it holds only
+// letters, digits and `._/:-`, otherwise in double quotes with `"` and `\`
+// escaped and every other byte outside printable ASCII written `\xHH`. For
+// text a client chose (the method name of a call to a method we do not
+// serve, an error message quoting the request), so that it can neither end
+// the line and forge another nor pass for a key of its own.
+std::string LogValue(std::string_view value);
+
 }  // namespace changeledger::rpc::internal
 
 #endif  // CHANGELEDGER_RPC_SRC_OBSERVER_H_

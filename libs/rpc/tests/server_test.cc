@@ -6,12 +6,15 @@
 
 #include <chrono>
 #include <future>
+#include <sstream>
 #include <thread>
 
 #include "changeledger/metrics/metrics.h"
 #include "changeledger/metrics/scrape.h"
 #include "changeledger/rpc/client.h"
 #include "google/protobuf/wrappers.pb.h"
+#include "spdlog/sinks/ostream_sink.h"
+#include "spdlog/spdlog.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "test_service.h"
@@ -373,6 +376,33 @@ TEST_F(ServerTest, CallsToMethodsNotServedShareOneSeries) {
                 "changeledger_rpc_requests_total",
                 {{"service", "grpc.health.v1.Health"}, {"method", "Check"}, {"code", "OK"}})],
             1);
+}
+
+// Anyone, without a token, can name any method; the name is logged (a
+// warning: UNIMPLEMENTED) and must not be able to end the line and write
+// lines of its own.
+TEST_F(ServerTest, MethodNamesFromClientsCannotForgeLogLines) {
+  std::ostringstream log;
+  const std::shared_ptr<spdlog::logger> previous = spdlog::default_logger();
+  auto capture = std::make_shared<spdlog::logger>(
+      "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(log));
+  capture->set_pattern("%v");
+  spdlog::set_default_logger(capture);
+  StartServer();
+  grpc::GenericStub generic(channel_);
+  grpc::ClientContext context;
+  grpc::Slice empty("");
+  grpc::ByteBuffer request(&empty, 1), response;
+  std::promise<grpc::Status> done;
+  generic.UnaryCall(&context, "/no.Such/Method\nmsg=forged principal=\"root\"",
+                    grpc::StubOptions(), &request, &response,
+                    [&done](grpc::Status status) { done.set_value(std::move(status)); });
+  EXPECT_EQ(done.get_future().get().error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  server_->Shutdown(std::chrono::seconds(1));
+  spdlog::set_default_logger(previous);
+
+  EXPECT_THAT(log.str(), ::testing::Not(HasSubstr("\nmsg=forged")));
+  EXPECT_THAT(log.str(), HasSubstr(R"(method="/no.Such/Method\x0amsg=forged principal=\"root\"")"));
 }
 
 TEST_F(ServerTest, ShutdownLetsInFlightCallsFinish) {
