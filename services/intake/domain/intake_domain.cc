@@ -386,6 +386,9 @@ absl::StatusOr<std::vector<PendingEvent>> DecideStartAssessment(
   FieldErrors errors;
   CL_RETURN_IF_ERROR(CheckCommand(errors, request.request_id(), state.version(),
                                   request.expected_version(), "proposal"));
+  // A new round clears the assessments of the last one (of a deferred
+  // proposal): the proposer must not be able to start it either.
+  CL_RETURN_IF_ERROR(RequireNotProposer(state, context, "start assessing"));
   CL_RETURN_IF_ERROR(RequireState(
       state, {v1::PROPOSAL_STATE_SUBMITTED, v1::PROPOSAL_STATE_DEFERRED}, "start assessing"));
   const std::string id = state.name().substr(kProposalPrefix.size());

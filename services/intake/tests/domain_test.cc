@@ -286,9 +286,13 @@ TEST_F(IntakeDomainTest, OnlyTheProposerMayAmendSubmitOrWithdraw) {
 TEST_F(IntakeDomainTest, TheProposerMayNotAssessOrDecideTheirOwnProposal) {
   Draft();
   Submit();
-  StartAssessment();
   CommandContext proposer_on_panel = proposer_;
   proposer_on_panel.now = panel_.now;
+  const auto started = DecideStartAssessment(proposal(), {}, proposer_on_panel);
+  EXPECT_EQ(started.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(started.status().message(),
+            "the proposer may not start assessing their own proposal");
+  StartAssessment();
   const auto assessed = DecideRecordAssessment(proposal(), Scores(5, 5, 5), proposer_on_panel);
   EXPECT_EQ(assessed.status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(assessed.status().message(), "the proposer may not assess their own proposal");
