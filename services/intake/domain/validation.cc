@@ -129,10 +129,21 @@ bool CheckString(FieldErrors& errors, absl::string_view field, absl::string_view
 }  // namespace
 
 void FieldErrors::Add(absl::string_view field, absl::string_view problem) {
+  if (errors_.size() == kMaxListedProblems) {
+    ++unlisted_;
+    return;
+  }
   errors_.push_back(absl::StrCat(field, ": ", problem));
 }
 
-std::string FieldErrors::Join() const { return absl::StrJoin(errors_, "; "); }
+std::string FieldErrors::Join() const {
+  std::string joined = absl::StrJoin(errors_, "; ");
+  if (unlisted_ > 0) {
+    absl::StrAppend(&joined, "; and ", unlisted_,
+                    unlisted_ == 1 ? " more problem" : " more problems");
+  }
+  return joined;
+}
 
 absl::Status FieldErrors::ToStatus(absl::StatusCode code) const {
   if (errors_.empty()) return absl::OkStatus();

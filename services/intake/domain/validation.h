@@ -49,17 +49,25 @@ inline constexpr uint32_t kMaxCount = 10000;  // work packages, stakeholder grou
 // rules and the portfolio's sums compare amounts without converting them).
 inline constexpr absl::string_view kReportingCurrency = "GBP";
 
+// The problems FieldErrors lists; the rest are counted. A request of a few
+// MiB can hold a hundred thousand bad teams or conditions: listed, they
+// made an error message the client could not receive (gRPC clients accept
+// 8 KiB of status metadata) and an import answer of hundreds of MiB.
+inline constexpr size_t kMaxListedProblems = 20;
+
 class FieldErrors {
  public:
   void Add(absl::string_view field, absl::string_view problem);
   bool empty() const { return errors_.empty(); }
-  // "a: x; b: y".
+  // "a: x; b: y", the first kMaxListedProblems of them, then "; and N more
+  // problems".
   std::string Join() const;
   // OK when empty, otherwise `code` with Join() as the message.
   absl::Status ToStatus(absl::StatusCode code = absl::StatusCode::kInvalidArgument) const;
 
  private:
   std::vector<std::string> errors_;
+  size_t unlisted_ = 0;  // problems past kMaxListedProblems
 };
 
 // `value` without white space (Unicode White_Space: space, tab, line

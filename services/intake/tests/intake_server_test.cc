@@ -399,6 +399,23 @@ TEST_F(IntakeServerTest, OutboxDrainsToTheBrokerAndTheLogIsReadable) {
             absl::StatusCode::kPermissionDenied);
 }
 
+// A request of a few hundred KiB can hold thousands of bad teams. The
+// answer still names the fields, within what a gRPC client accepts as an
+// error message (8 KiB), instead of failing on the client's side with
+// RESOURCE_EXHAUSTED and no word about the request.
+TEST_F(IntakeServerTest, ARequestWithThousandsOfProblemsIsAnsweredWithTheFirstOnes) {
+  v1::CreateProposalRequest create;
+  *create.mutable_attributes() = testing::CompleteAttributes();
+  create.mutable_attributes()->clear_teams();
+  for (int i = 0; i < 5000; ++i) create.mutable_attributes()->add_teams("Same team");
+  v1::Proposal proposal;
+  const grpc::Status status = stub_->CreateProposal(As(kProposerToken).get(), create, &proposal);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("teams: more than 50 entries; "
+                                                "teams[1]: duplicate of teams[0]"));
+  EXPECT_THAT(status.error_message(), HasSubstr("; and 4980 more problems"));
+}
+
 TEST_F(IntakeServerTest, RestartRebuildsListsAndKeepsIdempotency) {
   v1::RegisterChangeRequest reg;
   reg.set_request_id("reg-1");

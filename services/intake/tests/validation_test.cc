@@ -55,6 +55,18 @@ TEST(ValidationTest, FieldErrorsJoinEveryProblem) {
             absl::StatusCode::kFailedPrecondition);
 }
 
+TEST(ValidationTest, FieldErrorsListTheFirstProblemsAndCountTheRest) {
+  FieldErrors errors;
+  for (size_t i = 0; i <= kMaxListedProblems; ++i) {
+    errors.Add("teams[" + std::to_string(i) + "]", "required");
+  }
+  EXPECT_THAT(std::string(errors.ToStatus().message()),
+              ::testing::HasSubstr("teams[19]: required; and 1 more problem"));
+  errors.Add("title", "required");
+  EXPECT_THAT(std::string(errors.ToStatus().message()),
+              ::testing::EndsWith("teams[19]: required; and 2 more problems"));
+}
+
 TEST(ValidationTest, CompleteAttributesPass) {
   FieldErrors errors;
   ValidateAttributes(errors, testing::CompleteAttributes(), BusinessAreaCatalog::Default(),
