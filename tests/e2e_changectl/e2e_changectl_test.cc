@@ -598,6 +598,8 @@ TEST(ChangectlTlsProbeTest, HealthOverTlsChecksTheCertificateAgainstTheNameGiven
   std::ofstream(dir / "server.ext") << "subjectAltName=DNS:intake\n";
   std::ofstream(dir / "tokens.yaml")
       << "tokens:\n  - {principal: a, token: \"auditor-token-0123456789\", roles: [auditor]}\n";
+  // The service refuses a tokens file other users may read.
+  std::filesystem::permissions(dir / "tokens.yaml", std::filesystem::perms(0600));
   const std::string request = "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
   const std::vector<std::string> commands = {
       "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "

@@ -58,7 +58,8 @@ class IntakeE2E(unittest.TestCase):
         from changeledger.intake.v1 import intake_pb2, intake_pb2_grpc, events_pb2, change_pb2
 
         tokens = os.path.join(cls.tmp, "tokens.yaml")
-        with open(tokens, "w") as f:
+        # The service refuses a tokens file other users may read.
+        with open(os.open(tokens, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
             f.write("tokens:\n")
             for principal, (token, role) in TOKENS.items():
                 f.write(f'  - {{principal: {principal}, token: "{token}", roles: [{role}]}}\n')

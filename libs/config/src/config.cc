@@ -1,6 +1,7 @@
 #include "changeledger/config/config.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
@@ -9,6 +10,7 @@
 #include <cctype>
 #include <charconv>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -182,6 +184,24 @@ Validator ReadableFileValidator() {
     std::ifstream in{std::string(raw)};
     if (!in.good()) return "expected a readable file";
     return "";
+  };
+}
+
+Validator SecretFileValidator() {
+  return [](std::string_view raw) -> std::string {
+    if (raw.empty()) return "";
+    if (std::string readable = ReadableFileValidator()(raw); !readable.empty()) return readable;
+    struct stat info;
+    if (stat(std::string(raw).c_str(), &info) != 0) return "expected a readable file";
+    const mode_t others = info.st_mode & S_IRWXO;
+    if (others == 0) return "";
+    // Whoever may read it may call as every principal it names (tokens),
+    // or pose as the service (a key).
+    char mode[8];
+    std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(info.st_mode & 07777));
+    return absl::StrCat("expected a file other users can neither read nor write, as it holds "
+                        "secrets (its mode is ",
+                        mode, "; chmod o-rwx it)");
   };
 }
 
@@ -440,11 +460,13 @@ void AddCommonOptions(Settings& settings, CommonOptions& options) {
                  HostPortValidator(/*allow_empty=*/true))
       .AddString("data.dir", &options.data_dir, "Directory of the service's RocksDB stores")
       .AddString("auth.tokens_file", &options.tokens_file,
-                 "Bearer-token file (YAML, see libs/rpc/README.md)", ReadableFileValidator())
+                 "Bearer-token file (YAML, see libs/rpc/README.md); other users may not "
+                 "read it",
+                 SecretFileValidator())
       .AddString("tls.cert_file", &options.tls_cert_file, "PEM server certificate chain",
                  ReadableFileValidator())
-      .AddString("tls.key_file", &options.tls_key_file, "PEM server private key",
-                 ReadableFileValidator())
+      .AddString("tls.key_file", &options.tls_key_file,
+                 "PEM server private key; other users may not read it", SecretFileValidator())
       .AddString("tls.client_ca_file", &options.tls_client_ca_file,
                  "PEM CA bundle; set: clients must present a certificate (mutual TLS)",
                  ReadableFileValidator())
@@ -528,10 +550,19 @@ absl::Status ClaimDataDir(const std::string& dir, std::string_view service,
   namespace fs = std::filesystem;
   const std::string name(service);
   std::error_code ec;
-  fs::create_directories(dir, ec);
+  const bool created = fs::create_directories(dir, ec);
   if (ec) {
     return absl::UnavailableError(
         absl::StrCat("data.dir: cannot create ", dir, ": ", ec.message()));
+  }
+  if (created) {
+    // The stores hold every proposal and who made it: a directory made
+    // here is the service user's alone, whatever the umask.
+    fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+    if (ec) {
+      return absl::UnavailableError(
+          absl::StrCat("data.dir: cannot restrict ", dir, " to its owner: ", ec.message()));
+    }
   }
   const fs::path owner_file = fs::path(dir) / kOwnerFile;
   if (fs::exists(owner_file, ec)) {

@@ -155,6 +155,36 @@ TEST_F(ConfigTest, TlsFilesMustComeInPairsAndExist) {
   EXPECT_THAT(status.message(), HasSubstr("expected a readable file"));
 }
 
+// Whoever can read the tokens file can call as any principal in it, and
+// whoever can read the key can pose as the service.
+TEST_F(ConfigTest, SecretFilesOtherUsersCanReadAreRefused) {
+  AddCommonOptions(settings_, common_);
+  const std::string tokens = WriteFile("tokens.yaml", "tokens: []\n");
+  const std::string cert = WriteFile("cert.pem", "x");
+  const std::string key = WriteFile("key.pem", "x");
+  std::filesystem::permissions(tokens, std::filesystem::perms(0644));
+  absl::Status status = Parse({"--auth-tokens-file", tokens});
+  EXPECT_THAT(status.message(), HasSubstr("invalid setting auth.tokens_file"));
+  EXPECT_THAT(status.message(),
+              HasSubstr("other users can neither read nor write, as it holds secrets (its mode "
+                        "is 0644; chmod o-rwx it)"));
+  std::filesystem::permissions(tokens, std::filesystem::perms(0602));
+  EXPECT_THAT(Parse({"--auth-tokens-file", tokens}).message(), HasSubstr("mode is 0602"));
+
+  std::filesystem::permissions(key, std::filesystem::perms(0604));
+  status = Parse({"--tls-cert-file", cert, "--tls-key-file", key});
+  EXPECT_THAT(status.message(), HasSubstr("invalid setting tls.key_file"));
+  EXPECT_THAT(status.message(), HasSubstr("mode is 0604"));
+
+  // The owner, and the group (a Kubernetes secret mounted for the pod's
+  // fsGroup), may read them; the certificate is public.
+  std::filesystem::permissions(tokens, std::filesystem::perms(0440));
+  std::filesystem::permissions(key, std::filesystem::perms(0600));
+  std::filesystem::permissions(cert, std::filesystem::perms(0644));
+  EXPECT_TRUE(
+      Parse({"--auth-tokens-file", tokens, "--tls-cert-file", cert, "--tls-key-file", key}).ok());
+}
+
 TEST_F(ConfigTest, InvalidLogLevelAndBootstrapList) {
   AddCommonOptions(settings_, common_);
   EXPECT_THAT(Parse({"--log-level", "loud"}).message(),
@@ -224,6 +254,8 @@ TEST_F(ClaimDataDirTest, CreatesAndMarksANewDirectory) {
   std::string owner;
   ASSERT_TRUE(std::getline(in, owner));
   EXPECT_EQ(owner, "intake");
+  // Whatever the umask, other users cannot read the stores in it.
+  EXPECT_EQ(std::filesystem::status(dir).permissions(), std::filesystem::perms::owner_all);
   // Restarts find their own mark, with their stores beside it.
   std::filesystem::create_directories(std::filesystem::path(dir) / "events");
   EXPECT_TRUE(ClaimDataDir(dir, "intake", {"events"}).ok());

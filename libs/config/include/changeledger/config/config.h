@@ -59,6 +59,12 @@ Validator HostPortValidator(bool allow_empty = false);
 Validator OneOfValidator(std::vector<std::string> choices);
 // An empty value, or the path of a readable regular file.
 Validator ReadableFileValidator();
+// An empty value, or the path of a readable file that holds secrets (the
+// bearer tokens, a private key): other users may neither read nor write
+// it (no "other" permission bits; the owner and the group may read, so
+// that a Kubernetes secret mounted with its group set to the pod's
+// fsGroup works with mode 0440). Symbolic links are followed.
+Validator SecretFileValidator();
 
 // The registered settings of one program and the parser that fills them.
 class Settings {
@@ -167,8 +173,9 @@ struct CommonOptions {
 // certificate together, client CA only with TLS) on `settings`.
 void AddCommonOptions(Settings& settings, CommonOptions& options);
 
-// Makes `dir` (created with its parents if missing) the data directory of
-// `service`, before any store in it is opened. The directory's file
+// Makes `dir` (created with its parents if missing; when created, mode
+// 0700, the service user's alone) the data directory of `service`, before
+// any store in it is opened. The directory's file
 // `SERVICE` names the service it belongs to; it is written on the first
 // start. A directory whose `SERVICE` names another service is refused, and
 // so is one made before that file existed that holds anything besides
