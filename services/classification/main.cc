@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
                      "intake's gRPC address host:port, read at start to catch up on intake "
                      "events Kafka no longer has (empty: Kafka only)",
                      config::HostPortValidator(/*allow_empty=*/true));
-  settings.AddString("classification.service_token", &options.service_token,
+  settings.AddSecret("classification.service_token", &options.service_token,
                      "bearer token presented to intake's LogReader (role service)");
   settings.AddString("classification.log_reader_tls_root_cert_file",
                      &options.log_reader_tls_root_cert_file,

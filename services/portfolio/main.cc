@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   settings.AddString("portfolio.classification_log_reader", &classification_log_reader,
                      "classification's gRPC address host:port, for LOG_READER rebuilds",
                      config::HostPortValidator(/*allow_empty=*/true));
-  settings.AddString("portfolio.service_token", &options.service_token,
+  settings.AddSecret("portfolio.service_token", &options.service_token,
                      "bearer token presented to the log readers");
   settings.AddString("portfolio.log_reader_tls_root_cert_file", &options.log_reader_tls_root_cert_file,
                      "PEM CA bundle for TLS to the log readers", config::ReadableFileValidator());

@@ -39,6 +39,8 @@ struct Setting {
   std::string help;
   std::string default_text;
   bool is_bool = false;
+  // Never from a flag (see Settings::AddSecret), never shown.
+  bool is_secret = false;
   Apply apply;
   std::function<std::string()> show;
   CLI::Option* option = nullptr;
@@ -270,6 +272,13 @@ Settings& Settings::AddString(const std::string& key, std::string* target,
   return impl_->Add(*this, std::move(setting));
 }
 
+Settings& Settings::AddSecret(const std::string& key, std::string* target,
+                              const std::string& help) {
+  AddString(key, target, help);
+  impl_->settings.back()->is_secret = true;
+  return *this;
+}
+
 Settings& Settings::AddInt(const std::string& key, int64_t* target, const std::string& help,
                            int64_t min, int64_t max) {
   auto setting = std::make_unique<Setting>();
@@ -385,6 +394,13 @@ absl::Status Settings::Parse(int argc, const char* const* argv, const EnvLookup&
   for (auto& setting : impl_->settings) {
     std::optional<std::string> raw;
     std::string source;
+    if (setting->option->count() > 0 && setting->is_secret) {
+      // Not even the value goes into the message.
+      return absl::InvalidArgumentError(absl::StrCat(
+          "setting ", setting->key, " is a secret, and ", FlagName(setting->key),
+          " would show it to every user of the machine (ps, /proc/<pid>/cmdline): give it in ",
+          EnvVarName(setting->key), " or the config file"));
+    }
     if (setting->option->count() > 0) {
       const auto& results = setting->option->results();
       raw = results.empty() ? std::string() : results.back();
@@ -402,8 +418,8 @@ absl::Status Settings::Parse(int argc, const char* const* argv, const EnvLookup&
     std::string expected = setting->apply(*raw);
     if (!expected.empty()) {
       return absl::InvalidArgumentError(absl::StrCat("invalid setting ", setting->key, " (\"",
-                                                     *raw, "\"): ", expected, " [from ", source,
-                                                     "]"));
+                                                     setting->is_secret ? "<redacted>" : *raw,
+                                                     "\"): ", expected, " [from ", source, "]"));
     }
   }
   for (const auto& check : impl_->checks) {
@@ -433,7 +449,9 @@ std::string Settings::Help() const {
       << "); flags win over the\nenvironment, the environment over the file.\n\n";
   for (const auto& setting : impl_->settings) {
     out << "  " << FlagName(setting->key) << (setting->is_bool ? " [BOOL]" : " VALUE") << "\n"
-        << "      " << setting->help << "\n"
+        << "      " << setting->help
+        << (setting->is_secret ? " (a secret: environment or file only, never a flag)" : "")
+        << "\n"
         << "      env " << EnvVarName(setting->key) << ", yaml " << setting->key
         << ", default \"" << setting->default_text << "\"\n";
   }
@@ -444,7 +462,8 @@ std::string Settings::Help() const {
 std::string Settings::Describe() const {
   std::vector<std::string> lines;
   for (const auto& setting : impl_->settings) {
-    bool secret = setting->key.ends_with("token") || setting->key.ends_with("secret");
+    bool secret = setting->is_secret || setting->key.ends_with("token") ||
+                  setting->key.ends_with("secret");
     lines.push_back(absl::StrCat(setting->key, "=", secret ? "<redacted>" : setting->show()));
   }
   return absl::StrJoin(lines, "\n");

@@ -185,6 +185,27 @@ TEST_F(ConfigTest, SecretFilesOtherUsersCanReadAreRefused) {
       Parse({"--auth-tokens-file", tokens, "--tls-cert-file", cert, "--tls-key-file", key}).ok());
 }
 
+// A flag's value is in /proc/<pid>/cmdline, which every user can read.
+TEST_F(ConfigTest, SecretsAreRefusedAsFlagsAndNeverShown) {
+  std::string token;
+  settings_.AddSecret("svc.service_token", &token, "bearer token");
+  absl::Status status = Parse({"--svc-service-token", "s3cret-token-0123456789"});
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("setting svc.service_token is a secret"));
+  EXPECT_THAT(status.message(), HasSubstr("CHANGELEDGER_SVC_SERVICE_TOKEN or the config file"));
+  EXPECT_THAT(status.message(), ::testing::Not(HasSubstr("s3cret")));
+  EXPECT_TRUE(token.empty());
+
+  ASSERT_TRUE(Parse({}, {{"CHANGELEDGER_SVC_SERVICE_TOKEN", "s3cret-token-0123456789"}}).ok());
+  EXPECT_EQ(token, "s3cret-token-0123456789");
+  EXPECT_THAT(settings_.Describe(), HasSubstr("svc.service_token=<redacted>"));
+  EXPECT_THAT(settings_.Describe(), ::testing::Not(HasSubstr("s3cret")));
+  const std::string file = WriteFile("svc.yaml", "svc: {service_token: from-file-0123456789}\n");
+  ASSERT_TRUE(Parse({"--config", file}).ok());
+  EXPECT_EQ(token, "from-file-0123456789");
+  EXPECT_THAT(settings_.Help(), HasSubstr("a secret: environment or file only, never a flag"));
+}
+
 TEST_F(ConfigTest, InvalidLogLevelAndBootstrapList) {
   AddCommonOptions(settings_, common_);
   EXPECT_THAT(Parse({"--log-level", "loud"}).message(),
