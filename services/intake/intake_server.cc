@@ -83,6 +83,7 @@ class IntakeServerImpl final : public IntakeServer {
       relay_probe_ = std::make_unique<bus::RelayProbe>(registry_.get(), options.topic);
       bus::OutboxRelayOptions relay_options;
       relay_options.bootstrap_servers = options.common.kafka_bootstrap_servers;
+      relay_options.kafka_config = config::KafkaClientConfig(options.common);
       relay_options.topic = options.topic;
       // Intake's events feed classification and the baseline, where tens of
       // milliseconds do not matter; a longer gather than the default makes

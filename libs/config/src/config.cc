@@ -469,6 +469,24 @@ std::string Settings::Describe() const {
   return absl::StrJoin(lines, "\n");
 }
 
+namespace {
+
+// Files for TLS to Kafka mean nothing without it, and a client certificate
+// nothing without its key: either is a mistake to stop at.
+std::string CheckKafkaTls(const CommonOptions& options) {
+  const bool files = !options.kafka_ssl_ca_file.empty() || !options.kafka_ssl_cert_file.empty() ||
+                     !options.kafka_ssl_key_file.empty();
+  if (files && options.kafka_security_protocol != "ssl") {
+    return "invalid settings kafka.ssl_*: they need kafka.security_protocol ssl";
+  }
+  if (options.kafka_ssl_cert_file.empty() != options.kafka_ssl_key_file.empty()) {
+    return "invalid settings kafka.ssl_cert_file and kafka.ssl_key_file: give both or neither";
+  }
+  return "";
+}
+
+}  // namespace
+
 void AddCommonOptions(Settings& settings, CommonOptions& options) {
   settings
       .AddString("service.name", &options.service_name, "Service name used in logs and metrics")
@@ -517,6 +535,18 @@ void AddCommonOptions(Settings& settings, CommonOptions& options) {
                    }
                    return "";
                  })
+      .AddString("kafka.security_protocol", &options.kafka_security_protocol,
+                 "plaintext or ssl (TLS to the brokers, their certificates verified)",
+                 OneOfValidator({"plaintext", "ssl"}))
+      .AddString("kafka.ssl_ca_file", &options.kafka_ssl_ca_file,
+                 "PEM CA bundle for the brokers' certificates (empty: the system's)",
+                 ReadableFileValidator())
+      .AddString("kafka.ssl_cert_file", &options.kafka_ssl_cert_file,
+                 "PEM client certificate for brokers that authenticate clients (mutual TLS)",
+                 ReadableFileValidator())
+      .AddString("kafka.ssl_key_file", &options.kafka_ssl_key_file,
+                 "PEM client key for kafka.ssl_cert_file; other users may not read it",
+                 SecretFileValidator())
       .AddString("log.level", &options.log_level, "Log level",
                  OneOfValidator({"trace", "debug", "info", "warn", "error", "off"}))
       .AddCheck([&options]() -> std::string {
@@ -527,8 +557,24 @@ void AddCommonOptions(Settings& settings, CommonOptions& options) {
           return "invalid setting tls.client_ca_file: mutual TLS needs tls.cert_file and "
                  "tls.key_file";
         }
-        return "";
+        return CheckKafkaTls(options);
       });
+}
+
+std::map<std::string, std::string> KafkaClientConfig(const CommonOptions& options) {
+  if (options.kafka_security_protocol != "ssl") return {};
+  std::map<std::string, std::string> config = {
+      {"security.protocol", "ssl"},
+      // librdkafka's default since 2.0, stated so that no build or later
+      // default can turn the check of the broker's name off.
+      {"ssl.endpoint.identification.algorithm", "https"},
+  };
+  if (!options.kafka_ssl_ca_file.empty()) config["ssl.ca.location"] = options.kafka_ssl_ca_file;
+  if (!options.kafka_ssl_cert_file.empty()) {
+    config["ssl.certificate.location"] = options.kafka_ssl_cert_file;
+    config["ssl.key.location"] = options.kafka_ssl_key_file;
+  }
+  return config;
 }
 
 namespace {

@@ -206,6 +206,31 @@ TEST_F(ConfigTest, SecretsAreRefusedAsFlagsAndNeverShown) {
   EXPECT_THAT(settings_.Help(), HasSubstr("a secret: environment or file only, never a flag"));
 }
 
+TEST_F(ConfigTest, KafkaTlsSettingsBecomeClientProperties) {
+  AddCommonOptions(settings_, common_);
+  ASSERT_TRUE(Parse({}).ok());
+  EXPECT_TRUE(KafkaClientConfig(common_).empty());  // plaintext
+  const std::string ca = WriteFile("kafka-ca.pem", "x");
+  const std::string cert = WriteFile("kafka-client.pem", "x");
+  const std::string key = WriteFile("kafka-client.key", "x");
+  std::filesystem::permissions(key, std::filesystem::perms(0600));
+  EXPECT_THAT(Parse({"--kafka-ssl-ca-file", ca}).message(),
+              HasSubstr("kafka.ssl_*: they need kafka.security_protocol ssl"));
+  EXPECT_THAT(Parse({"--kafka-security-protocol", "ssl", "--kafka-ssl-cert-file", cert}).message(),
+              HasSubstr("kafka.ssl_cert_file and kafka.ssl_key_file: give both or neither"));
+  EXPECT_THAT(Parse({"--kafka-security-protocol", "sasl_plaintext"}).message(),
+              HasSubstr("invalid setting kafka.security_protocol"));
+  ASSERT_TRUE(Parse({"--kafka-security-protocol", "ssl", "--kafka-ssl-ca-file", ca,
+                     "--kafka-ssl-cert-file", cert, "--kafka-ssl-key-file", key})
+                  .ok());
+  EXPECT_EQ(KafkaClientConfig(common_),
+            (std::map<std::string, std::string>{{"security.protocol", "ssl"},
+                                                {"ssl.endpoint.identification.algorithm", "https"},
+                                                {"ssl.ca.location", ca},
+                                                {"ssl.certificate.location", cert},
+                                                {"ssl.key.location", key}}));
+}
+
 TEST_F(ConfigTest, InvalidLogLevelAndBootstrapList) {
   AddCommonOptions(settings_, common_);
   EXPECT_THAT(Parse({"--log-level", "loud"}).message(),

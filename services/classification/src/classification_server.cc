@@ -102,7 +102,10 @@ class ClassificationServerImpl final : public ClassificationServer {
       kafka_source_.bootstrap_servers = options.common.kafka_bootstrap_servers;
       kafka_source_.group_id = options.consumer_group;
       kafka_source_.topics = {options.intake_topic};
-      kafka_source_.kafka_config = options.consumer_config;
+      kafka_source_.kafka_config = config::KafkaClientConfig(options.common);
+      for (const auto& [key, value] : options.consumer_config) {
+        kafka_source_.kafka_config[key] = value;
+      }
       // Created now so that bad Kafka options stop the start; started here
       // or, with a log reader, by the catch-up thread.
       CL_ASSIGN_OR_RETURN(runner_, bus::ProjectionRunner::CreateKafka(
@@ -116,6 +119,7 @@ class ClassificationServerImpl final : public ClassificationServer {
       relay_probe_ = std::make_unique<bus::RelayProbe>(registry_.get(), options.topic);
       bus::OutboxRelayOptions relay_options;
       relay_options.bootstrap_servers = options.common.kafka_bootstrap_servers;
+      relay_options.kafka_config = config::KafkaClientConfig(options.common);
       relay_options.topic = options.topic;
       CL_ASSIGN_OR_RETURN(relay_, bus::OutboxRelay::Create(store_.get(), std::move(relay_options),
                                                            relay_probe_.get()));

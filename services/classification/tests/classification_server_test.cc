@@ -17,6 +17,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "changeledger/bus/first_bytes_listener.h"
 #include "changeledger/bus/log_reader_service.h"
 #include "changeledger/bus/outbox_relay.h"
 #include "changeledger/bus/projection_runner.h"
@@ -858,6 +859,25 @@ TEST_F(ClassificationServerTest, BrokersDownTurnTheServiceNotServingUntilTheyAre
   EXPECT_TRUE(WaitFor([&] { return Get("after").ok(); }));
   StopServer();
   intake_relay_->Stop();
+}
+
+// kafka.security_protocol ssl reaches the intake consumer: the first bytes
+// it sends a broker are a TLS handshake, not a Kafka request.
+TEST_F(ClassificationServerTest, KafkaSecurityProtocolReachesTheConsumer) {
+  for (const std::string protocol : {"plaintext", "ssl"}) {
+    bus::testing::FirstBytesListener broker;
+    ASSERT_GT(broker.port(), 0);
+    ClassificationServerOptions options = Options();
+    options.common.data_dir = (dir_ / ("data-" + protocol)).string();
+    options.common.kafka_bootstrap_servers = broker.address();
+    options.common.kafka_security_protocol = protocol;
+    StartServerWith(options);
+    const std::optional<std::string> first = broker.FirstBytes(std::chrono::seconds(20));
+    ASSERT_TRUE(first.has_value()) << protocol << ": the consumer never connected";
+    EXPECT_EQ(bus::testing::FirstBytesListener::IsTlsHandshake(*first), protocol == "ssl")
+        << protocol;
+    StopServer();
+  }
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "changeledger/bus/first_bytes_listener.h"
 #include "changeledger/bus/log_reader_service.h"
 #include "changeledger/devbroker/devbroker_process.h"
 #include "changeledger/intake/v1/intake.grpc.pb.h"
@@ -414,6 +415,39 @@ TEST_F(IntakeServerTest, ARequestWithThousandsOfProblemsIsAnsweredWithTheFirstOn
   EXPECT_THAT(status.error_message(), HasSubstr("teams: more than 50 entries; "
                                                 "teams[1]: duplicate of teams[0]"));
   EXPECT_THAT(status.error_message(), HasSubstr("; and 4980 more problems"));
+}
+
+// kafka.security_protocol ssl reaches the relay's producer: the first bytes
+// it sends a broker are a TLS handshake, not a Kafka request.
+TEST_F(IntakeServerTest, KafkaSecurityProtocolReachesTheRelay) {
+  for (const std::string protocol : {"plaintext", "ssl"}) {
+    bus::testing::FirstBytesListener broker;
+    ASSERT_GT(broker.port(), 0);
+    IntakeServerOptions options;
+    options.common.service_name = "intake";
+    options.common.grpc_listen = "127.0.0.1:0";
+    options.common.metrics_listen = "";
+    options.common.data_dir = dir_ + "/data-" + protocol;
+    options.common.tokens_file = dir_ + "/tokens.yaml";
+    options.common.kafka_bootstrap_servers = broker.address();
+    options.common.kafka_security_protocol = protocol;
+    auto server = IntakeServer::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    // Something to publish.
+    auto channel = rpc::MakeChannel({.target = "127.0.0.1:" + std::to_string((*server)->port())});
+    ASSERT_TRUE(channel.ok());
+    v1::CreateProposalRequest create;
+    *create.mutable_attributes() = testing::CompleteAttributes();
+    v1::Proposal proposal;
+    ASSERT_TRUE(v1::IntakeService::NewStub(*channel)
+                    ->CreateProposal(As(kProposerToken).get(), create, &proposal)
+                    .ok());
+    const std::optional<std::string> first = broker.FirstBytes(std::chrono::seconds(20));
+    ASSERT_TRUE(first.has_value()) << protocol << ": the relay never connected";
+    EXPECT_EQ(bus::testing::FirstBytesListener::IsTlsHandshake(*first), protocol == "ssl")
+        << protocol;
+    (*server)->Stop(std::chrono::milliseconds(0));
+  }
 }
 
 TEST_F(IntakeServerTest, RestartRebuildsListsAndKeepsIdempotency) {

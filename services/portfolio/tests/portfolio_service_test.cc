@@ -21,6 +21,7 @@
 #include "changeledger/portfolio/fact_codec.h"
 #include "changeledger/portfolio/portfolio_server.h"
 #include "changeledger/portfolio/prefixed_store.h"
+#include "changeledger/bus/first_bytes_listener.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service_test_support.h"
@@ -982,6 +983,37 @@ TEST(PortfolioServerTest, ARebuildInterruptedByARestartStartsAgain) {
   EXPECT_EQ(PortfolioServer::Start(options).status().code(),
             absl::StatusCode::kFailedPrecondition);
   std::filesystem::remove_all(dir);
+}
+
+// kafka.security_protocol ssl reaches the portfolio's consumer: the first
+// bytes it sends a broker are a TLS handshake, not a Kafka request.
+TEST(PortfolioServerTest, KafkaSecurityProtocolReachesTheConsumer) {
+  for (const std::string protocol : {"plaintext", "ssl"}) {
+    char pattern[] = "/tmp/portfolio_service_test.XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    const std::string dir = pattern;
+    std::ofstream(dir + "/tokens.yaml")
+        << "tokens:\n  - {principal: office, token: \"office-token-0123456789\", roles: "
+           "[portfolio_office]}\n";
+    bus::testing::FirstBytesListener broker;
+    ASSERT_GT(broker.port(), 0);
+    PortfolioServerOptions options;
+    options.common.service_name = "portfolio";
+    options.common.data_dir = dir + "/portfolio";
+    options.common.tokens_file = dir + "/tokens.yaml";
+    options.common.kafka_bootstrap_servers = broker.address();
+    options.common.kafka_security_protocol = protocol;
+    {
+      auto server = PortfolioServer::Start(options);
+      ASSERT_TRUE(server.ok()) << server.status();
+      const std::optional<std::string> first = broker.FirstBytes(std::chrono::seconds(20));
+      ASSERT_TRUE(first.has_value()) << protocol << ": the consumer never connected";
+      EXPECT_EQ(bus::testing::FirstBytesListener::IsTlsHandshake(*first), protocol == "ssl")
+          << protocol;
+      (*server)->Stop(std::chrono::milliseconds(0));
+    }
+    std::filesystem::remove_all(dir);
+  }
 }
 
 }  // namespace

@@ -170,13 +170,34 @@ struct CommonOptions {
   // Kafka bootstrap.servers, comma-separated host:port list.
   // [kafka.bootstrap_servers, CHANGELEDGER_KAFKA_BOOTSTRAP_SERVERS] Default: ""
   std::string kafka_bootstrap_servers;
+  // How the Kafka clients (relay, consumers) reach the brokers: "plaintext"
+  // or "ssl" (TLS; the brokers' certificates are verified, host name
+  // included). [kafka.security_protocol, CHANGELEDGER_KAFKA_SECURITY_PROTOCOL]
+  // Default: plaintext
+  std::string kafka_security_protocol = "plaintext";
+  // PEM CA bundle the brokers' certificates must chain to; empty: the
+  // system's CAs. Requires ssl. [kafka.ssl_ca_file, CHANGELEDGER_KAFKA_SSL_CA_FILE]
+  std::string kafka_ssl_ca_file;
+  // PEM client certificate and key, for brokers that authenticate clients
+  // by certificate (mutual TLS, e.g. a Strimzi KafkaUser with tls
+  // authentication and ACLs): both or neither; require ssl.
+  // [kafka.ssl_cert_file, kafka.ssl_key_file, CHANGELEDGER_KAFKA_SSL_CERT_FILE,
+  // CHANGELEDGER_KAFKA_SSL_KEY_FILE]
+  std::string kafka_ssl_cert_file;
+  std::string kafka_ssl_key_file;
   // trace, debug, info, warn, error, off. [log.level, CHANGELEDGER_LOG_LEVEL] Default: info
   std::string log_level = "info";
 };
 
 // Registers the CommonOptions settings (and their cross-checks: TLS key and
-// certificate together, client CA only with TLS) on `settings`.
+// certificate together, client CA only with TLS, Kafka TLS files only with
+// kafka.security_protocol ssl) on `settings`.
 void AddCommonOptions(Settings& settings, CommonOptions& options);
+
+// The librdkafka properties (security.protocol, ssl.*) that the kafka.*
+// settings ask for, for every producer and consumer of the service; empty
+// for plaintext.
+std::map<std::string, std::string> KafkaClientConfig(const CommonOptions& options);
 
 // Makes `dir` (created with its parents if missing; when created, mode
 // 0700, the service user's alone) the data directory of `service`, before
