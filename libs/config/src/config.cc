@@ -517,6 +517,11 @@ void AddCommonOptions(Settings& settings, CommonOptions& options) {
               "Threads the gRPC server may run calls on (more calls at once: "
               "RESOURCE_EXHAUSTED)",
               2, 100000)
+      .AddDuration("grpc.handshake_timeout", &options.handshake_timeout,
+                   "Time a new connection has to finish its TLS handshake and send its HTTP/2 "
+                   "settings before it is closed")
+      .AddDuration("grpc.max_connection_idle", &options.max_connection_idle,
+                   "A connection without a call for this long is closed (clients reconnect)")
       .AddDuration("grpc.default_deadline", &options.default_deadline,
                    "Deadline of calls whose client set none (e.g. 30s)")
       .AddDuration("grpc.shutdown_grace", &options.shutdown_grace,

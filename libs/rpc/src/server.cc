@@ -6,7 +6,9 @@
 #include <grpcpp/resource_quota.h>
 #include <grpcpp/security/server_credentials.h>
 
+#include <algorithm>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <set>
@@ -29,6 +31,11 @@ absl::StatusOr<std::string> ReadPem(const std::string& path, const char* what) {
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+// A duration as a gRPC channel argument (an int of milliseconds).
+int MillisecondsArgument(std::chrono::milliseconds duration) {
+  return static_cast<int>(std::min<int64_t>(duration.count(), std::numeric_limits<int>::max()));
 }
 
 class ServerImpl final : public Server {
@@ -102,6 +109,10 @@ class ServerImpl final : public Server {
     // No SO_REUSEPORT: a second process on the same port must fail to
     // start, not silently share the traffic.
     builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+    builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+                               MillisecondsArgument(options_.handshake_timeout));
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                               MillisecondsArgument(options_.max_connection_idle));
     builder.AddListeningPort(options_.listen_address, credentials_, &port_);
     builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_receive_message_bytes));
     builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
@@ -238,6 +249,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
   if (options.default_deadline.count() <= 0) {
     return absl::InvalidArgumentError("default_deadline must be positive");
   }
+  if (options.handshake_timeout.count() <= 0 || options.max_connection_idle.count() <= 0) {
+    return absl::InvalidArgumentError("handshake_timeout and max_connection_idle must be positive");
+  }
   std::shared_ptr<grpc::ServerCredentials> credentials;
   const TlsFiles& tls = options.tls;
   if (tls.cert_file.empty() != tls.key_file.empty()) {
@@ -283,6 +297,8 @@ absl::StatusOr<ServerOptions> ServerOptionsFrom(const config::CommonOptions& com
   options.default_deadline = common.default_deadline;
   options.max_calls_per_principal = static_cast<int>(common.max_calls_per_principal);
   options.max_threads = static_cast<int>(common.max_threads);
+  options.handshake_timeout = common.handshake_timeout;
+  options.max_connection_idle = common.max_connection_idle;
   options.metrics = metrics;
   return options;
 }

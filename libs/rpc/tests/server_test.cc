@@ -3,6 +3,10 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/impl/codegen/client_unary_call.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <future>
@@ -564,6 +568,48 @@ TEST_F(ServerTest, CallsPastTheThreadQuotaAreRefused) {
   EXPECT_TRUE(Echo(testing::kAliceToken).ok());
 }
 
+// Anyone who reaches the port can open connections and send nothing; each
+// holds a file descriptor, so it is closed after the handshake timeout
+// instead of gRPC's two minutes.
+TEST_F(ServerTest, SilentConnectionsAreClosedAfterTheHandshakeTimeout) {
+  options_.handshake_timeout = std::chrono::milliseconds(300);
+  StartServer();
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(static_cast<uint16_t>(server_->port()));
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  // The server speaks first (its HTTP/2 settings); read until it closes.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  bool closed = false;
+  while (!closed && std::chrono::steady_clock::now() < until) {
+    pollfd readable{fd, POLLIN, 0};
+    if (poll(&readable, 1, 100) != 1) continue;
+    char buffer[256];
+    closed = read(fd, buffer, sizeof(buffer)) <= 0;  // EOF or reset
+  }
+  close(fd);
+  EXPECT_TRUE(closed) << "the server kept a silent connection open";
+  EXPECT_TRUE(Echo(testing::kAliceToken).ok());
+}
+
+// A connection without calls is closed after max_connection_idle; the
+// client reconnects on its next call.
+TEST_F(ServerTest, IdleConnectionsAreClosedAndClientsReconnect) {
+  options_.max_connection_idle = std::chrono::milliseconds(300);
+  StartServer();
+  ASSERT_TRUE(Echo(testing::kAliceToken).ok());
+  EXPECT_EQ(channel_->GetState(false), GRPC_CHANNEL_READY);
+  const auto until = std::chrono::system_clock::now() + std::chrono::seconds(5);
+  while (channel_->GetState(false) == GRPC_CHANNEL_READY) {
+    if (!channel_->WaitForStateChange(GRPC_CHANNEL_READY, until)) break;
+  }
+  EXPECT_NE(channel_->GetState(false), GRPC_CHANNEL_READY) << "the idle connection stayed open";
+  EXPECT_TRUE(Echo(testing::kAliceToken).ok());
+}
+
 TEST_F(ServerTest, CreateAndStartErrors) {
   ServerOptions no_tokens = options_;
   no_tokens.tokens = nullptr;
@@ -574,6 +620,10 @@ TEST_F(ServerTest, CreateAndStartErrors) {
   ServerOptions no_threads = options_;
   no_threads.max_idle_threads = 0;
   EXPECT_EQ(Server::Create(no_threads).status().code(), absl::StatusCode::kInvalidArgument);
+  ServerOptions no_handshake_time = options_;
+  no_handshake_time.handshake_timeout = std::chrono::milliseconds(0);
+  EXPECT_EQ(Server::Create(no_handshake_time).status().code(),
+            absl::StatusCode::kInvalidArgument);
   ServerOptions one_thread = options_;
   one_thread.max_threads = 1;
   EXPECT_EQ(Server::Create(one_thread).status().code(), absl::StatusCode::kInvalidArgument);
@@ -604,6 +654,8 @@ TEST(ServerOptionsFromTest, LoadsTokensAndCopiesSettings) {
   common.default_deadline = std::chrono::seconds(7);
   common.max_calls_per_principal = 12;
   common.max_threads = 34;
+  common.handshake_timeout = std::chrono::seconds(3);
+  common.max_connection_idle = std::chrono::minutes(4);
   auto options = ServerOptionsFrom(common, nullptr);
   ASSERT_TRUE(options.ok()) << options.status();
   EXPECT_EQ(options->tokens->size(), 4u);
@@ -611,6 +663,8 @@ TEST(ServerOptionsFromTest, LoadsTokensAndCopiesSettings) {
   EXPECT_EQ(options->default_deadline, std::chrono::seconds(7));
   EXPECT_EQ(options->max_calls_per_principal, 12);
   EXPECT_EQ(options->max_threads, 34);
+  EXPECT_EQ(options->handshake_timeout, std::chrono::seconds(3));
+  EXPECT_EQ(options->max_connection_idle, std::chrono::minutes(4));
   EXPECT_EQ(options->service_name, "intake");
 }
 

@@ -161,6 +161,13 @@ struct CommonOptions {
   // Threads the gRPC server may run calls on; more calls at once:
   // RESOURCE_EXHAUSTED. [grpc.max_threads, CHANGELEDGER_GRPC_MAX_THREADS] Default: 1024
   int64_t max_threads = 1024;
+  // Time a new connection has to finish its TLS handshake and send its
+  // HTTP/2 settings before it is closed.
+  // [grpc.handshake_timeout, CHANGELEDGER_GRPC_HANDSHAKE_TIMEOUT] Default: 10s
+  std::chrono::milliseconds handshake_timeout = std::chrono::seconds(10);
+  // A connection without a call for this long is closed (clients reconnect).
+  // [grpc.max_connection_idle, CHANGELEDGER_GRPC_MAX_CONNECTION_IDLE] Default: 10m
+  std::chrono::milliseconds max_connection_idle = std::chrono::minutes(10);
   // Deadline given to calls whose client set none.
   // [grpc.default_deadline, CHANGELEDGER_GRPC_DEFAULT_DEADLINE] Default: 30s
   std::chrono::milliseconds default_deadline = std::chrono::seconds(30);

@@ -71,6 +71,16 @@ struct ServerOptions {
   int64_t max_receive_message_bytes = 4 * 1024 * 1024;
   // Deadline for calls whose client set none. Default: 30 s.
   std::chrono::milliseconds default_deadline = std::chrono::seconds(30);
+  // How long a new connection may take to finish its TLS handshake and
+  // send its HTTP/2 settings; past it the server closes the connection.
+  // Anyone who can reach the port can open connections and send nothing:
+  // with gRPC's default of 120 s, a few hundred such connections a second
+  // held every file descriptor the process may open. Default: 10 s.
+  std::chrono::milliseconds handshake_timeout = std::chrono::seconds(10);
+  // A connection without a call for this long is closed (GOAWAY; a gRPC
+  // client reconnects on its next call), so that connections nobody uses
+  // do not hold descriptors for ever. Default: 10 min.
+  std::chrono::milliseconds max_connection_idle = std::chrono::minutes(10);
   // Threads the server keeps waiting for calls when they finish one (the
   // synchronous server's MAX_POLLERS). A handler that blocks (a synced
   // append) holds its thread, so N concurrent calls need about N threads;
