@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "changeledger/errors/grpc_status.h"
+#include "changeledger/rpc/answer_size.h"
 
 namespace changeledger::bus {
 
@@ -15,6 +16,23 @@ using eventlog::v1::ReadLogResponse;
 namespace {
 constexpr uint32_t kDefaultPageSize = 256;
 constexpr uint32_t kMaxPageSize = 1000;
+
+// The events of `page` from the first, as many as fit in the answer size
+// gRPC clients receive by default (at least one): events of up to ~80 KiB
+// each, which any proposer can make, would otherwise fill a page of 256
+// past those 4 MiB, and an auditor's client could not read the log. The
+// rest are read again for the next page.
+ReadLogResponse PageWithinAnswerSize(std::vector<eventstore::Envelope> page) {
+  ReadLogResponse response;
+  size_t bytes = 0;
+  for (eventstore::Envelope& event : page) {
+    const size_t item_bytes = rpc::AnswerItemBytes(event);
+    if (response.events_size() > 0 && bytes + item_bytes > rpc::kMaxAnswerBytes) break;
+    bytes += item_bytes;
+    *response.add_events() = std::move(event);
+  }
+  return response;
+}
 }  // namespace
 
 LogReaderService::LogReaderService(eventstore::EventStore* store,
@@ -41,11 +59,8 @@ grpc::Status LogReaderService::ReadLog(grpc::ServerContext* context,
         store_->ReadAll(position, page_size);
     if (!page.ok()) return errors::ToGrpcStatus(page.status());
     if (!page->empty()) {
-      ReadLogResponse response;
-      position = page->back().global_position() + 1;
-      for (eventstore::Envelope& event : *page) {
-        *response.add_events() = std::move(event);
-      }
+      ReadLogResponse response = PageWithinAnswerSize(*std::move(page));
+      position = response.events().rbegin()->global_position() + 1;
       // Read after the page, so log_head >= every position in it.
       response.set_log_head(store_->LastPosition());
       if (!writer->Write(response)) {
