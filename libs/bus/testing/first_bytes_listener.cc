@@ -28,7 +28,8 @@ FirstBytesListener::FirstBytesListener() {
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t length = sizeof(address);
-  if (listen_fd_ < 0 || bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), length) != 0 ||
+  if (listen_fd_ < 0 ||
+      bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), length) != 0 ||
       listen(listen_fd_, 16) != 0 ||
       getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
     return;
@@ -52,7 +53,8 @@ std::string FirstBytesListener::address() const {
   return "127.0.0.1:" + std::to_string(port_);
 }
 
-std::optional<std::string> FirstBytesListener::FirstBytes(std::chrono::milliseconds timeout) {
+std::optional<std::string> FirstBytesListener::FirstBytes(
+    std::chrono::milliseconds timeout) {
   if (!thread_.joinable()) return std::nullopt;
   std::future<std::string> bytes = bytes_.get_future();
   if (bytes.wait_for(timeout) != std::future_status::ready) return std::nullopt;

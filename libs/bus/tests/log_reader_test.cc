@@ -127,16 +127,18 @@ TEST_F(LogReaderTest, ReadsWholeLogInGlobalOrderInPages) {
 // early instead, and every event still arrives, in order.
 TEST_F(LogReaderTest, PagesStayWithinWhatAClientReceivesByDefault) {
   constexpr int kEvents = 100;
-  ASSERT_TRUE(store_->Append(testing::MakeAppend("big", kEvents, std::string(100000, 'x'))).ok());
+  ASSERT_TRUE(
+      store_->Append(testing::MakeAppend("big", kEvents, std::string(100000, 'x'))).ok());
   LogReaderClient client(channel_);
   std::vector<uint64_t> positions;
   int pages = 0;
-  const absl::Status s = client.Read({.page_size = 100}, [&](const ReadLogResponse& page) {
-    ++pages;
-    EXPECT_LE(page.ByteSizeLong(), 4u << 20);
-    for (const auto& e : page.events()) positions.push_back(e.global_position());
-    return absl::OkStatus();
-  });
+  const absl::Status s =
+      client.Read({.page_size = 100}, [&](const ReadLogResponse& page) {
+        ++pages;
+        EXPECT_LE(page.ByteSizeLong(), 4u << 20);
+        for (const auto& e : page.events()) positions.push_back(e.global_position());
+        return absl::OkStatus();
+      });
   ASSERT_TRUE(s.ok()) << s;
   EXPECT_GE(pages, 3);
   ASSERT_EQ(positions.size(), static_cast<size_t>(kEvents));

@@ -8,8 +8,8 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -192,7 +192,8 @@ Validator ReadableFileValidator() {
 Validator SecretFileValidator() {
   return [](std::string_view raw) -> std::string {
     if (raw.empty()) return "";
-    if (std::string readable = ReadableFileValidator()(raw); !readable.empty()) return readable;
+    const std::string unreadable = ReadableFileValidator()(raw);
+    if (!unreadable.empty()) return unreadable;
     struct stat info;
     if (stat(std::string(raw).c_str(), &info) != 0) return "expected a readable file";
     const mode_t others = info.st_mode & S_IRWXO;
@@ -200,10 +201,12 @@ Validator SecretFileValidator() {
     // Whoever may read it may call as every principal it names (tokens),
     // or pose as the service (a key).
     char mode[8];
-    std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(info.st_mode & 07777));
-    return absl::StrCat("expected a file other users can neither read nor write, as it holds "
-                        "secrets (its mode is ",
-                        mode, "; chmod o-rwx it)");
+    std::snprintf(mode, sizeof(mode), "%04o",
+                  static_cast<unsigned>(info.st_mode & 07777));
+    return absl::StrCat(
+        "expected a file other users can neither read nor write, as it holds "
+        "secrets (its mode is ",
+        mode, "; chmod o-rwx it)");
   };
 }
 
@@ -398,8 +401,8 @@ absl::Status Settings::Parse(int argc, const char* const* argv, const EnvLookup&
       // Not even the value goes into the message.
       return absl::InvalidArgumentError(absl::StrCat(
           "setting ", setting->key, " is a secret, and ", FlagName(setting->key),
-          " would show it to every user of the machine (ps, /proc/<pid>/cmdline): give it in ",
-          EnvVarName(setting->key), " or the config file"));
+          " would show it to every user of the machine (ps, /proc/<pid>/cmdline): ",
+          "give it in ", EnvVarName(setting->key), " or the config file"));
     }
     if (setting->option->count() > 0) {
       const auto& results = setting->option->results();
@@ -417,9 +420,10 @@ absl::Status Settings::Parse(int argc, const char* const* argv, const EnvLookup&
     if (!raw) continue;
     std::string expected = setting->apply(*raw);
     if (!expected.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("invalid setting ", setting->key, " (\"",
-                                                     setting->is_secret ? "<redacted>" : *raw,
-                                                     "\"): ", expected, " [from ", source, "]"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid setting ", setting->key, " (\"",
+                       setting->is_secret ? "<redacted>" : *raw, "\"): ", expected,
+                       " [from ", source, "]"));
     }
   }
   for (const auto& check : impl_->checks) {
@@ -448,9 +452,11 @@ std::string Settings::Help() const {
       << "the YAML file named by --config (or " << EnvVarName(kConfigKey)
       << "); flags win over the\nenvironment, the environment over the file.\n\n";
   for (const auto& setting : impl_->settings) {
-    out << "  " << FlagName(setting->key) << (setting->is_bool ? " [BOOL]" : " VALUE") << "\n"
+    out << "  " << FlagName(setting->key) << (setting->is_bool ? " [BOOL]" : " VALUE")
+        << "\n"
         << "      " << setting->help
-        << (setting->is_secret ? " (a secret: environment or file only, never a flag)" : "")
+        << (setting->is_secret ? " (a secret: environment or file only, never a flag)"
+                               : "")
         << "\n"
         << "      env " << EnvVarName(setting->key) << ", yaml " << setting->key
         << ", default \"" << setting->default_text << "\"\n";
@@ -474,13 +480,15 @@ namespace {
 // Files for TLS to Kafka mean nothing without it, and a client certificate
 // nothing without its key: either is a mistake to stop at.
 std::string CheckKafkaTls(const CommonOptions& options) {
-  const bool files = !options.kafka_ssl_ca_file.empty() || !options.kafka_ssl_cert_file.empty() ||
+  const bool files = !options.kafka_ssl_ca_file.empty() ||
+                     !options.kafka_ssl_cert_file.empty() ||
                      !options.kafka_ssl_key_file.empty();
   if (files && options.kafka_security_protocol != "ssl") {
     return "invalid settings kafka.ssl_*: they need kafka.security_protocol ssl";
   }
   if (options.kafka_ssl_cert_file.empty() != options.kafka_ssl_key_file.empty()) {
-    return "invalid settings kafka.ssl_cert_file and kafka.ssl_key_file: give both or neither";
+    return "invalid settings kafka.ssl_cert_file and kafka.ssl_key_file: give both or "
+           "neither";
   }
   return "";
 }
@@ -489,13 +497,16 @@ std::string CheckKafkaTls(const CommonOptions& options) {
 
 void AddCommonOptions(Settings& settings, CommonOptions& options) {
   settings
-      .AddString("service.name", &options.service_name, "Service name used in logs and metrics")
+      .AddString("service.name", &options.service_name,
+                 "Service name used in logs and metrics")
       .AddString("grpc.listen", &options.grpc_listen,
-                 "gRPC listen address host:port (port 0: a free port)", HostPortValidator())
+                 "gRPC listen address host:port (port 0: a free port)",
+                 HostPortValidator())
       .AddString("metrics.listen", &options.metrics_listen,
                  "Prometheus /metrics listen address host:port (empty: disabled)",
                  HostPortValidator(/*allow_empty=*/true))
-      .AddString("data.dir", &options.data_dir, "Directory of the service's RocksDB stores")
+      .AddString("data.dir", &options.data_dir,
+                 "Directory of the service's RocksDB stores")
       .AddString("auth.tokens_file", &options.tokens_file,
                  "Bearer-token file (YAML, see libs/rpc/README.md); other users may not "
                  "read it",
@@ -503,25 +514,29 @@ void AddCommonOptions(Settings& settings, CommonOptions& options) {
       .AddString("tls.cert_file", &options.tls_cert_file, "PEM server certificate chain",
                  ReadableFileValidator())
       .AddString("tls.key_file", &options.tls_key_file,
-                 "PEM server private key; other users may not read it", SecretFileValidator())
+                 "PEM server private key; other users may not read it",
+                 SecretFileValidator())
       .AddString("tls.client_ca_file", &options.tls_client_ca_file,
                  "PEM CA bundle; set: clients must present a certificate (mutual TLS)",
                  ReadableFileValidator())
       .AddInt("grpc.max_receive_message_bytes", &options.max_receive_message_bytes,
               "Largest accepted request in bytes (suffixes Ki, Mi, Gi)", 1024,
               int64_t{1} << 30)
-      .AddInt("grpc.max_calls_per_principal", &options.max_calls_per_principal,
-              "Calls one principal may have in progress at once (more: RESOURCE_EXHAUSTED)", 1,
-              100000)
+      .AddInt(
+          "grpc.max_calls_per_principal", &options.max_calls_per_principal,
+          "Calls one principal may have in progress at once (more: RESOURCE_EXHAUSTED)",
+          1, 100000)
       .AddInt("grpc.max_threads", &options.max_threads,
               "Threads the gRPC server may run calls on (more calls at once: "
               "RESOURCE_EXHAUSTED)",
               2, 100000)
-      .AddDuration("grpc.handshake_timeout", &options.handshake_timeout,
-                   "Time a new connection has to finish its TLS handshake and send its HTTP/2 "
-                   "settings before it is closed")
-      .AddDuration("grpc.max_connection_idle", &options.max_connection_idle,
-                   "A connection without a call for this long is closed (clients reconnect)")
+      .AddDuration(
+          "grpc.handshake_timeout", &options.handshake_timeout,
+          "Time a new connection has to finish its TLS handshake and send its HTTP/2 "
+          "settings before it is closed")
+      .AddDuration(
+          "grpc.max_connection_idle", &options.max_connection_idle,
+          "A connection without a call for this long is closed (clients reconnect)")
       .AddDuration("grpc.default_deadline", &options.default_deadline,
                    "Deadline of calls whose client set none (e.g. 30s)")
       .AddDuration("grpc.shutdown_grace", &options.shutdown_grace,
@@ -546,9 +561,10 @@ void AddCommonOptions(Settings& settings, CommonOptions& options) {
       .AddString("kafka.ssl_ca_file", &options.kafka_ssl_ca_file,
                  "PEM CA bundle for the brokers' certificates (empty: the system's)",
                  ReadableFileValidator())
-      .AddString("kafka.ssl_cert_file", &options.kafka_ssl_cert_file,
-                 "PEM client certificate for brokers that authenticate clients (mutual TLS)",
-                 ReadableFileValidator())
+      .AddString(
+          "kafka.ssl_cert_file", &options.kafka_ssl_cert_file,
+          "PEM client certificate for brokers that authenticate clients (mutual TLS)",
+          ReadableFileValidator())
       .AddString("kafka.ssl_key_file", &options.kafka_ssl_key_file,
                  "PEM client key for kafka.ssl_cert_file; other users may not read it",
                  SecretFileValidator())
@@ -574,7 +590,8 @@ std::map<std::string, std::string> KafkaClientConfig(const CommonOptions& option
       // default can turn the check of the broker's name off.
       {"ssl.endpoint.identification.algorithm", "https"},
   };
-  if (!options.kafka_ssl_ca_file.empty()) config["ssl.ca.location"] = options.kafka_ssl_ca_file;
+  if (!options.kafka_ssl_ca_file.empty())
+    config["ssl.ca.location"] = options.kafka_ssl_ca_file;
   if (!options.kafka_ssl_cert_file.empty()) {
     config["ssl.certificate.location"] = options.kafka_ssl_cert_file;
     config["ssl.key.location"] = options.kafka_ssl_key_file;
@@ -630,8 +647,8 @@ absl::Status ClaimDataDir(const std::string& dir, std::string_view service,
     // here is the service user's alone, whatever the umask.
     fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
     if (ec) {
-      return absl::UnavailableError(
-          absl::StrCat("data.dir: cannot restrict ", dir, " to its owner: ", ec.message()));
+      return absl::UnavailableError(absl::StrCat("data.dir: cannot restrict ", dir,
+                                                 " to its owner: ", ec.message()));
     }
   }
   const fs::path owner_file = fs::path(dir) / kOwnerFile;

@@ -165,9 +165,10 @@ TEST_F(ConfigTest, SecretFilesOtherUsersCanReadAreRefused) {
   std::filesystem::permissions(tokens, std::filesystem::perms(0644));
   absl::Status status = Parse({"--auth-tokens-file", tokens});
   EXPECT_THAT(status.message(), HasSubstr("invalid setting auth.tokens_file"));
-  EXPECT_THAT(status.message(),
-              HasSubstr("other users can neither read nor write, as it holds secrets (its mode "
-                        "is 0644; chmod o-rwx it)"));
+  EXPECT_THAT(
+      status.message(),
+      HasSubstr("other users can neither read nor write, as it holds secrets (its mode "
+                "is 0644; chmod o-rwx it)"));
   std::filesystem::permissions(tokens, std::filesystem::perms(0602));
   EXPECT_THAT(Parse({"--auth-tokens-file", tokens}).message(), HasSubstr("mode is 0602"));
 
@@ -181,8 +182,9 @@ TEST_F(ConfigTest, SecretFilesOtherUsersCanReadAreRefused) {
   std::filesystem::permissions(tokens, std::filesystem::perms(0440));
   std::filesystem::permissions(key, std::filesystem::perms(0600));
   std::filesystem::permissions(cert, std::filesystem::perms(0644));
-  EXPECT_TRUE(
-      Parse({"--auth-tokens-file", tokens, "--tls-cert-file", cert, "--tls-key-file", key}).ok());
+  EXPECT_TRUE(Parse({"--auth-tokens-file", tokens, "--tls-cert-file", cert,
+                     "--tls-key-file", key})
+                  .ok());
 }
 
 // A flag's value is in /proc/<pid>/cmdline, which every user can read.
@@ -192,18 +194,22 @@ TEST_F(ConfigTest, SecretsAreRefusedAsFlagsAndNeverShown) {
   absl::Status status = Parse({"--svc-service-token", "s3cret-token-0123456789"});
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(status.message(), HasSubstr("setting svc.service_token is a secret"));
-  EXPECT_THAT(status.message(), HasSubstr("CHANGELEDGER_SVC_SERVICE_TOKEN or the config file"));
+  EXPECT_THAT(status.message(),
+              HasSubstr("CHANGELEDGER_SVC_SERVICE_TOKEN or the config file"));
   EXPECT_THAT(status.message(), ::testing::Not(HasSubstr("s3cret")));
   EXPECT_TRUE(token.empty());
 
-  ASSERT_TRUE(Parse({}, {{"CHANGELEDGER_SVC_SERVICE_TOKEN", "s3cret-token-0123456789"}}).ok());
+  ASSERT_TRUE(
+      Parse({}, {{"CHANGELEDGER_SVC_SERVICE_TOKEN", "s3cret-token-0123456789"}}).ok());
   EXPECT_EQ(token, "s3cret-token-0123456789");
   EXPECT_THAT(settings_.Describe(), HasSubstr("svc.service_token=<redacted>"));
   EXPECT_THAT(settings_.Describe(), ::testing::Not(HasSubstr("s3cret")));
-  const std::string file = WriteFile("svc.yaml", "svc: {service_token: from-file-0123456789}\n");
+  const std::string file =
+      WriteFile("svc.yaml", "svc: {service_token: from-file-0123456789}\n");
   ASSERT_TRUE(Parse({"--config", file}).ok());
   EXPECT_EQ(token, "from-file-0123456789");
-  EXPECT_THAT(settings_.Help(), HasSubstr("a secret: environment or file only, never a flag"));
+  EXPECT_THAT(settings_.Help(),
+              HasSubstr("a secret: environment or file only, never a flag"));
 }
 
 TEST_F(ConfigTest, KafkaTlsSettingsBecomeClientProperties) {
@@ -216,19 +222,22 @@ TEST_F(ConfigTest, KafkaTlsSettingsBecomeClientProperties) {
   std::filesystem::permissions(key, std::filesystem::perms(0600));
   EXPECT_THAT(Parse({"--kafka-ssl-ca-file", ca}).message(),
               HasSubstr("kafka.ssl_*: they need kafka.security_protocol ssl"));
-  EXPECT_THAT(Parse({"--kafka-security-protocol", "ssl", "--kafka-ssl-cert-file", cert}).message(),
-              HasSubstr("kafka.ssl_cert_file and kafka.ssl_key_file: give both or neither"));
+  EXPECT_THAT(
+      Parse({"--kafka-security-protocol", "ssl", "--kafka-ssl-cert-file", cert})
+          .message(),
+      HasSubstr("kafka.ssl_cert_file and kafka.ssl_key_file: give both or neither"));
   EXPECT_THAT(Parse({"--kafka-security-protocol", "sasl_plaintext"}).message(),
               HasSubstr("invalid setting kafka.security_protocol"));
   ASSERT_TRUE(Parse({"--kafka-security-protocol", "ssl", "--kafka-ssl-ca-file", ca,
                      "--kafka-ssl-cert-file", cert, "--kafka-ssl-key-file", key})
                   .ok());
   EXPECT_EQ(KafkaClientConfig(common_),
-            (std::map<std::string, std::string>{{"security.protocol", "ssl"},
-                                                {"ssl.endpoint.identification.algorithm", "https"},
-                                                {"ssl.ca.location", ca},
-                                                {"ssl.certificate.location", cert},
-                                                {"ssl.key.location", key}}));
+            (std::map<std::string, std::string>{
+                {"security.protocol", "ssl"},
+                {"ssl.endpoint.identification.algorithm", "https"},
+                {"ssl.ca.location", ca},
+                {"ssl.certificate.location", cert},
+                {"ssl.key.location", key}}));
 }
 
 TEST_F(ConfigTest, InvalidLogLevelAndBootstrapList) {
@@ -301,7 +310,8 @@ TEST_F(ClaimDataDirTest, CreatesAndMarksANewDirectory) {
   ASSERT_TRUE(std::getline(in, owner));
   EXPECT_EQ(owner, "intake");
   // Whatever the umask, other users cannot read the stores in it.
-  EXPECT_EQ(std::filesystem::status(dir).permissions(), std::filesystem::perms::owner_all);
+  EXPECT_EQ(std::filesystem::status(dir).permissions(),
+            std::filesystem::perms::owner_all);
   // Restarts find their own mark, with their stores beside it.
   std::filesystem::create_directories(std::filesystem::path(dir) / "events");
   EXPECT_TRUE(ClaimDataDir(dir, "intake", {"events"}).ok());

@@ -102,14 +102,16 @@ class GuardedHandler final : public grpc::internal::MethodHandler {
     const CallSlot slot(guard_->limiter, principal);
     if (!slot.held()) {
       DropPayload(payload);
-      spdlog::info("msg=\"rpc rejected\" method={} code=RESOURCE_EXHAUSTED principal={} peer={} "
-                   "reason=\"too many calls in progress\"",
-                   method_, principal->name, context->peer());
+      spdlog::info(
+          "msg=\"rpc rejected\" method={} code=RESOURCE_EXHAUSTED principal={} peer={} "
+          "reason=\"too many calls in progress\"",
+          method_, principal->name, context->peer());
       Reject<grpc::StatusCode::RESOURCE_EXHAUSTED>(
-          param, absl::StrCat("principal ", principal->name, " already has ",
-                              guard_->limiter->max(),
-                              " calls in progress, the most one principal may have; retry "
-                              "once some have finished"));
+          param,
+          absl::StrCat("principal ", principal->name, " already has ",
+                       guard_->limiter->max(),
+                       " calls in progress, the most one principal may have; retry "
+                       "once some have finished"));
       return;
     }
 

@@ -55,7 +55,8 @@ class DeadlineWatchdog {
 // runs out of memory. Thread-safe.
 class PrincipalCallLimiter {
  public:
-  explicit PrincipalCallLimiter(int max_calls_per_principal) : max_(max_calls_per_principal) {}
+  explicit PrincipalCallLimiter(int max_calls_per_principal)
+      : max_(max_calls_per_principal) {}
   // Counts a call of `principal` and returns true, unless it already has
   // the maximum in progress.
   bool TryAcquire(const Principal* principal);

@@ -47,9 +47,11 @@ std::pair<std::string, std::string> SplitMethod(const std::string& full_method) 
 
 std::string LogValue(std::string_view value) {
   const auto plain = [](unsigned char c) {
-    return absl::ascii_isalnum(c) || c == '.' || c == '_' || c == '/' || c == ':' || c == '-';
+    return absl::ascii_isalnum(c) || c == '.' || c == '_' || c == '/' || c == ':' ||
+           c == '-';
   };
-  if (!value.empty() && std::all_of(value.begin(), value.end(), plain)) return std::string(value);
+  if (!value.empty() && std::all_of(value.begin(), value.end(), plain))
+    return std::string(value);
   std::string quoted = "\"";
   for (const char ch : value) {
     const auto c = static_cast<unsigned char>(ch);
@@ -151,7 +153,8 @@ class Observer final : public grpc::experimental::Interceptor {
         spdlog::warn("msg=rpc method={} code={} duration_ms={:.3f} principal={} error={}",
                      LogValue(method_), code, seconds * 1e3, who,
                      LogValue(status.error_message()));
-      } else if (spdlog::should_log(spdlog::level::debug)) {  // no quoting on the hot path
+      } else if (spdlog::should_log(
+                     spdlog::level::debug)) {  // no quoting on the hot path
         spdlog::debug("msg=rpc method={} code={} duration_ms={:.3f} principal={}",
                       LogValue(method_), code, seconds * 1e3, who);
       }

@@ -35,7 +35,8 @@ absl::StatusOr<std::string> ReadPem(const std::string& path, const char* what) {
 
 // A duration as a gRPC channel argument (an int of milliseconds).
 int MillisecondsArgument(std::chrono::milliseconds duration) {
-  return static_cast<int>(std::min<int64_t>(duration.count(), std::numeric_limits<int>::max()));
+  return static_cast<int>(
+      std::min<int64_t>(duration.count(), std::numeric_limits<int>::max()));
 }
 
 class ServerImpl final : public Server {
@@ -249,8 +250,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
   if (options.default_deadline.count() <= 0) {
     return absl::InvalidArgumentError("default_deadline must be positive");
   }
-  if (options.handshake_timeout.count() <= 0 || options.max_connection_idle.count() <= 0) {
-    return absl::InvalidArgumentError("handshake_timeout and max_connection_idle must be positive");
+  if (options.handshake_timeout.count() <= 0 ||
+      options.max_connection_idle.count() <= 0) {
+    return absl::InvalidArgumentError(
+        "handshake_timeout and max_connection_idle must be positive");
   }
   std::shared_ptr<grpc::ServerCredentials> credentials;
   const TlsFiles& tls = options.tls;

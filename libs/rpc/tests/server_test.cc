@@ -16,11 +16,11 @@
 #include "changeledger/metrics/metrics.h"
 #include "changeledger/metrics/scrape.h"
 #include "changeledger/rpc/client.h"
+#include "gmock/gmock.h"
 #include "google/protobuf/wrappers.pb.h"
+#include "gtest/gtest.h"
 #include "spdlog/sinks/ostream_sink.h"
 #include "spdlog/spdlog.h"
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "test_service.h"
 
 namespace changeledger::rpc {
@@ -406,7 +406,8 @@ TEST_F(ServerTest, MethodNamesFromClientsCannotForgeLogLines) {
   spdlog::set_default_logger(previous);
 
   EXPECT_THAT(log.str(), ::testing::Not(HasSubstr("\nmsg=forged")));
-  EXPECT_THAT(log.str(), HasSubstr(R"(method="/no.Such/Method\x0amsg=forged principal=\"root\"")"));
+  EXPECT_THAT(log.str(),
+              HasSubstr(R"(method="/no.Such/Method\x0amsg=forged principal=\"root\"")"));
 }
 
 TEST_F(ServerTest, ShutdownLetsInFlightCallsFinish) {
@@ -523,14 +524,15 @@ TEST_F(ServerTest, CallsInProgressAreLimitedPerPrincipal) {
   grpc::Status refused = Echo(testing::kAliceToken);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_THAT(refused.error_message(), HasSubstr("principal alice already has 3 calls"));
-  EXPECT_EQ(service_.calls.load(), kLimit);   // the refused call never ran
+  EXPECT_EQ(service_.calls.load(), kLimit);     // the refused call never ran
   EXPECT_TRUE(Echo(testing::kRootToken).ok());  // another principal is served
 
   for (OpenSum& sum : open) {
     sum.writer->WritesDone();
     EXPECT_TRUE(sum.writer->Finish().ok());
   }
-  EXPECT_TRUE(Echo(testing::kAliceToken).ok());  // the finished calls gave their slots back
+  EXPECT_TRUE(
+      Echo(testing::kAliceToken).ok());  // the finished calls gave their slots back
 }
 
 // Past the thread quota a call is refused at once instead of starting one
@@ -606,7 +608,8 @@ TEST_F(ServerTest, IdleConnectionsAreClosedAndClientsReconnect) {
   while (channel_->GetState(false) == GRPC_CHANNEL_READY) {
     if (!channel_->WaitForStateChange(GRPC_CHANNEL_READY, until)) break;
   }
-  EXPECT_NE(channel_->GetState(false), GRPC_CHANNEL_READY) << "the idle connection stayed open";
+  EXPECT_NE(channel_->GetState(false), GRPC_CHANNEL_READY)
+      << "the idle connection stayed open";
   EXPECT_TRUE(Echo(testing::kAliceToken).ok());
 }
 
@@ -626,7 +629,8 @@ TEST_F(ServerTest, CreateAndStartErrors) {
             absl::StatusCode::kInvalidArgument);
   ServerOptions one_thread = options_;
   one_thread.max_threads = 1;
-  EXPECT_EQ(Server::Create(one_thread).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Server::Create(one_thread).status().code(),
+            absl::StatusCode::kInvalidArgument);
   ServerOptions no_calls = options_;
   no_calls.max_calls_per_principal = 0;
   EXPECT_EQ(Server::Create(no_calls).status().code(), absl::StatusCode::kInvalidArgument);

@@ -410,7 +410,8 @@ TEST_F(IntakeServerTest, ARequestWithThousandsOfProblemsIsAnsweredWithTheFirstOn
   create.mutable_attributes()->clear_teams();
   for (int i = 0; i < 5000; ++i) create.mutable_attributes()->add_teams("Same team");
   v1::Proposal proposal;
-  const grpc::Status status = stub_->CreateProposal(As(kProposerToken).get(), create, &proposal);
+  const grpc::Status status =
+      stub_->CreateProposal(As(kProposerToken).get(), create, &proposal);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("teams: more than 50 entries; "
                                                 "teams[1]: duplicate of teams[0]"));
@@ -434,7 +435,8 @@ TEST_F(IntakeServerTest, KafkaSecurityProtocolReachesTheRelay) {
     auto server = IntakeServer::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     // Something to publish.
-    auto channel = rpc::MakeChannel({.target = "127.0.0.1:" + std::to_string((*server)->port())});
+    auto channel =
+        rpc::MakeChannel({.target = "127.0.0.1:" + std::to_string((*server)->port())});
     ASSERT_TRUE(channel.ok());
     v1::CreateProposalRequest create;
     *create.mutable_attributes() = testing::CompleteAttributes();

@@ -278,7 +278,8 @@ class PortfolioServerImpl final : public PortfolioServer, public ViewControl {
       kafka.group_id = options_.group_id;
       kafka.topics = adapters_.topics();
       kafka.kafka_config = config::KafkaClientConfig(options_.common);
-      for (const auto& [key, value] : options_.kafka_config) kafka.kafka_config[key] = value;
+      for (const auto& [key, value] : options_.kafka_config)
+        kafka.kafka_config[key] = value;
       probes_.push_back(std::make_unique<bus::RunnerProbe>(&registry_, "portfolio"));
       auto runner = bus::ProjectionRunner::CreateKafka(&projection_, store_.get(), std::move(kafka),
                                                        runner_options, probes_.back().get());

@@ -3,7 +3,6 @@
 #include "changeledger/portfolio/portfolio_service.h"
 
 #include <grpcpp/server_context.h>
-
 #include <stdlib.h>
 
 #include <cctype>
@@ -14,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "changeledger/bus/first_bytes_listener.h"
 #include "changeledger/bus/projection.h"
 #include "changeledger/classification/v1/events.pb.h"
 #include "changeledger/intake/v1/events.pb.h"
@@ -21,7 +21,6 @@
 #include "changeledger/portfolio/fact_codec.h"
 #include "changeledger/portfolio/portfolio_server.h"
 #include "changeledger/portfolio/prefixed_store.h"
-#include "changeledger/bus/first_bytes_listener.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service_test_support.h"
@@ -1006,9 +1005,11 @@ TEST(PortfolioServerTest, KafkaSecurityProtocolReachesTheConsumer) {
     {
       auto server = PortfolioServer::Start(options);
       ASSERT_TRUE(server.ok()) << server.status();
-      const std::optional<std::string> first = broker.FirstBytes(std::chrono::seconds(20));
+      const std::optional<std::string> first =
+          broker.FirstBytes(std::chrono::seconds(20));
       ASSERT_TRUE(first.has_value()) << protocol << ": the consumer never connected";
-      EXPECT_EQ(bus::testing::FirstBytesListener::IsTlsHandshake(*first), protocol == "ssl")
+      EXPECT_EQ(bus::testing::FirstBytesListener::IsTlsHandshake(*first),
+                protocol == "ssl")
           << protocol;
       (*server)->Stop(std::chrono::milliseconds(0));
     }

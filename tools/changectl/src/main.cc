@@ -28,9 +28,10 @@ int main(int argc, char** argv) {
     cli.add_option(std::string("--") + service, app.service_flags[service],
                    std::string("host:port of the ") + service + " service");
   }
-  cli.add_option("--token", app.token_flag,
-                 "Bearer token (default: $CHANGELEDGER_TOKEN, which other users cannot see in "
-                 "ps as they can a flag)");
+  cli.add_option(
+      "--token", app.token_flag,
+      "Bearer token (default: $CHANGELEDGER_TOKEN, which other users cannot see in "
+      "ps as they can a flag)");
   cli.add_option("--as", app.as_role,
                  "Use the token of this role from the config's tokens file (proposer, panel, "
                  "portfolio_office, owner, auditor, admin)");

@@ -83,7 +83,8 @@ class Settings {
   // environment or the YAML file only, since a flag's value is visible to
   // every user of the machine (ps); given as a flag, Parse fails without
   // repeating the value. Describe() shows it as "<redacted>".
-  Settings& AddSecret(const std::string& key, std::string* target, const std::string& help);
+  Settings& AddSecret(const std::string& key, std::string* target,
+                      const std::string& help);
   // Integers within [min, max]. Accepts decimal and the suffixes Ki, Mi, Gi
   // (binary multiples), e.g. "4Mi".
   Settings& AddInt(const std::string& key, int64_t* target, const std::string& help,

@@ -124,7 +124,8 @@ enum class DependencyKind {
 class Server {
  public:
   // Errors: INVALID_ARGUMENT for missing tokens, a malformed listen address
-  // or a bad size/deadline/thread count/call limit; NOT_FOUND when a TLS file cannot be read.
+  // or a bad size/deadline/thread count/call limit; NOT_FOUND when a TLS file cannot be
+  // read.
   static absl::StatusOr<std::unique_ptr<Server>> Create(ServerOptions options);
 
   // Calls Shutdown(0) if still serving.
