@@ -12,7 +12,7 @@ PACKAGES=(
   librdkafka-dev librocksdb-dev prometheus-cpp-dev libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libyaml-cpp-dev uuid-dev
-  libjemalloc-dev
+  libjemalloc-dev libssl-dev
   # tests: the second-language client, metrics checks
   python3 python3-grpcio python3-protobuf prometheus
 )

@@ -5,11 +5,15 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/resource_quota.h>
 #include <grpcpp/security/server_credentials.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include <algorithm>
 #include <fstream>
 #include <limits>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <sstream>
@@ -31,6 +35,34 @@ absl::StatusOr<std::string> ReadPem(const std::string& path, const char* what) {
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+// The certificate and key gRPC would take, checked first: gRPC reports a
+// bad file or a key of another certificate only as a port it cannot
+// listen on, which sends an operator looking at the network.
+absl::Status CheckKeyPair(const std::string& cert_pem, const std::string& cert_file,
+                          const std::string& key_pem, const std::string& key_file) {
+  using Bio = std::unique_ptr<BIO, decltype(&BIO_free)>;
+  Bio cert_bio(BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())), &BIO_free);
+  std::unique_ptr<X509, decltype(&X509_free)> cert(
+      PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr), &X509_free);
+  if (cert == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("TLS certificate ", cert_file, ": not a PEM certificate"));
+  }
+  Bio key_bio(BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())), &BIO_free);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+      PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr), &EVP_PKEY_free);
+  if (key == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("TLS key ", key_file, ": not an unencrypted PEM private key"));
+  }
+  if (X509_check_private_key(cert.get(), key.get()) != 1) {
+    return absl::InvalidArgumentError(absl::StrCat("TLS key ", key_file,
+                                                   " is not the key of the certificate ",
+                                                   cert_file));
+  }
+  return absl::OkStatus();
 }
 
 // A duration as a gRPC channel argument (an int of milliseconds).
@@ -270,6 +302,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
     if (!cert.ok()) return cert.status();
     auto key = ReadPem(tls.key_file, "TLS key");
     if (!key.ok()) return key.status();
+    const absl::Status pair = CheckKeyPair(*cert, tls.cert_file, *key, tls.key_file);
+    ERR_clear_error();  // what the failed reads left in this thread's queue
+    if (!pair.ok()) return pair;
     grpc::SslServerCredentialsOptions ssl(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
     ssl.pem_key_cert_pairs.push_back({*key, *cert});
     if (!tls.client_ca_file.empty()) {

@@ -127,6 +127,33 @@ TEST_F(TlsTest, TokenIsStillRequiredOverMutualTls) {
             grpc::StatusCode::UNAUTHENTICATED);
 }
 
+TEST_F(TlsTest, AKeyOfAnotherCertificateOrABadFileIsNamedAtCreate) {
+  // gRPC alone reports these only as a port it cannot listen on.
+  auto create = [&](const std::string& cert, const std::string& key) {
+    ServerOptions options;
+    options.tokens = tokens_;
+    options.tls.cert_file = File(cert);
+    options.tls.key_file = File(key);
+    return Server::Create(options).status();
+  };
+  EXPECT_TRUE(create("server.pem", "server.key").ok());
+
+  absl::Status other_key = create("server.pem", "client.key");
+  EXPECT_EQ(other_key.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(other_key.message(), "TLS key " + File("client.key") +
+                                     " is not the key of the certificate " + File("server.pem"));
+
+  dir_.Write("garbage.pem", "not a certificate\n");
+  absl::Status bad_cert = create("garbage.pem", "server.key");
+  EXPECT_EQ(bad_cert.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad_cert.message(), "TLS certificate " + File("garbage.pem") + ": not a PEM certificate");
+
+  absl::Status bad_key = create("server.pem", "garbage.pem");
+  EXPECT_EQ(bad_key.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad_key.message(),
+            "TLS key " + File("garbage.pem") + ": not an unencrypted PEM private key");
+}
+
 TEST(ClientOptionsTest, InvalidCombinations) {
   EXPECT_EQ(MakeChannel({}).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(MakeChannel({.target = "x:1", .tls_client_cert_file = "c.pem"}).status().code(),
