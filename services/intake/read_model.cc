@@ -103,7 +103,7 @@ std::string Page(const std::map<uint64_t, std::string>& order, const Entries& it
     const auto& item = items.at(it->second).resource;
     if (!keep(item)) continue;
     const size_t item_bytes = rpc::AnswerItemBytes(item);
-    if (taken == size || (taken > 0 && bytes + item_bytes > rpc::kMaxAnswerBytes)) {
+    if (taken == size || !rpc::FitsInAnswer(bytes, item_bytes, taken)) {
       return MakeToken(kind, fingerprint, last);
     }
     add(item);

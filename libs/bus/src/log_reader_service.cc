@@ -27,7 +27,7 @@ ReadLogResponse PageWithinAnswerSize(std::vector<eventstore::Envelope> page) {
   size_t bytes = 0;
   for (eventstore::Envelope& event : page) {
     const size_t item_bytes = rpc::AnswerItemBytes(event);
-    if (response.events_size() > 0 && bytes + item_bytes > rpc::kMaxAnswerBytes) break;
+    if (!rpc::FitsInAnswer(bytes, item_bytes, response.events_size())) break;
     bytes += item_bytes;
     *response.add_events() = std::move(event);
   }

@@ -110,6 +110,7 @@ absl::StatusOr<int32_t> PageSize(int32_t requested) {
 // rpc::kMaxAnswerBytes: 500 classifications with long override rationales,
 // or 10000 what-if items, would not fit what a client receives.
 using rpc::AnswerItemBytes;
+using rpc::FitsInAnswer;
 using rpc::kMaxAnswerBytes;
 
 // Page tokens: web-safe base64 of "<fingerprint of the filters>\n<cursor>".
@@ -286,7 +287,7 @@ grpc::Status ClassificationServiceImpl::ListClassifications(
     v1::ChangeClassification item = ToApi(*s, {}, classifier_->ruleset());
     const size_t item_bytes = AnswerItemBytes(item);
     if (response->classifications_size() == *page_size ||
-        (response->classifications_size() > 0 && bytes + item_bytes > kMaxAnswerBytes)) {
+        !FitsInAnswer(bytes, item_bytes, response->classifications_size())) {
       response->set_next_page_token(
           MakeToken(fingerprint, response->classifications().rbegin()->name().substr(16)));
       break;
@@ -420,7 +421,7 @@ grpc::Status ClassificationServiceImpl::WhatIfRuleset(grpc::ServerContext*,
     out.set_types_changed(item.types_changed);
     const size_t item_bytes = AnswerItemBytes(out);
     if (static_cast<size_t>(response->items_size()) == max_items ||
-        (response->items_size() > 0 && bytes + item_bytes > kMaxAnswerBytes)) {
+        !FitsInAnswer(bytes, item_bytes, response->items_size())) {
       response->set_truncated(true);
       break;
     }

@@ -336,12 +336,6 @@ absl::StatusOr<size_t> PageSize(int32_t requested, int32_t max, int32_t default_
   return static_cast<size_t>(requested == 0 ? default_size : requested);
 }
 
-// Whether an item of `item_bytes` joins an answer of `bytes` so far that
-// lists `listed` items: the first always does, so a page is never empty.
-bool Fits(size_t bytes, size_t item_bytes, size_t listed) {
-  return listed == 0 || bytes + item_bytes <= rpc::kMaxAnswerBytes;
-}
-
 // Drops the first of `events` until the item that holds them, of
 // `item_bytes` now, fits in `room` bytes. The events left are the latest.
 void DropEarliestEvents(size_t item_bytes, size_t room,
@@ -509,7 +503,7 @@ grpc::Status PortfolioServiceImpl::DiffBaseline(grpc::ServerContext*, const pb::
     for (const EventView& e : cd.events) EventProto(e, c.add_events());
     c.set_event_count(static_cast<int64_t>(cd.events.size()));
     size_t item_bytes = rpc::AnswerItemBytes(c);
-    if (!Fits(bytes, item_bytes, resp->changes_size())) {
+    if (!rpc::FitsInAnswer(bytes, item_bytes, resp->changes_size())) {
       more = true;
       break;
     }
@@ -576,7 +570,7 @@ grpc::Status PortfolioServiceImpl::GetProvenance(grpc::ServerContext*, const pb:
     StateProto(entry.state, e.mutable_state());
     for (const EventView& ev : entry.events) EventProto(ev, e.add_events());
     const size_t item_bytes = rpc::AnswerItemBytes(e);
-    if (!Fits(bytes, item_bytes, resp->changes_size())) {
+    if (!rpc::FitsInAnswer(bytes, item_bytes, resp->changes_size())) {
       more = true;
       break;
     }
@@ -624,7 +618,7 @@ grpc::Status PortfolioServiceImpl::GetChangeHistory(grpc::ServerContext*,
     EventProto(*it, &e);
     const size_t item_bytes = rpc::AnswerItemBytes(e);
     if (static_cast<size_t>(resp->events_size()) == *page_size ||
-        !Fits(bytes, item_bytes, resp->events_size())) {
+        !rpc::FitsInAnswer(bytes, item_bytes, resp->events_size())) {
       resp->set_next_page_token(MakeToken(fingerprint, EventKeyText(KeyOf(*std::prev(it)))));
       break;
     }
@@ -694,7 +688,7 @@ grpc::Status PortfolioServiceImpl::GetOverlaps(grpc::ServerContext*, const pb::G
     for (const auto& id : it->change_ids) t.add_change_ids(id);
     size_t item_bytes = rpc::AnswerItemBytes(t);
     if (static_cast<size_t>(resp->teams_size()) == *max_teams ||
-        !Fits(bytes, item_bytes, resp->teams_size() + resp->interactions_size())) {
+        !rpc::FitsInAnswer(bytes, item_bytes, resp->teams_size() + resp->interactions_size())) {
       const std::string cursor =
           resp->teams_size() == 0
               ? absl::StrCat(std::numeric_limits<size_t>::max(), "\n")

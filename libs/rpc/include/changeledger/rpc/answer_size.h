@@ -19,6 +19,13 @@ inline size_t AnswerItemBytes(const google::protobuf::MessageLite& item) {
   return item.ByteSizeLong() + 16;
 }
 
+// Whether an item of `item_bytes` joins an answer of `bytes` so far that
+// lists `listed` items: the first always does, so that a page is never
+// empty; the others only within kMaxAnswerBytes.
+inline bool FitsInAnswer(size_t bytes, size_t item_bytes, size_t listed) {
+  return listed == 0 || bytes + item_bytes <= kMaxAnswerBytes;
+}
+
 }  // namespace changeledger::rpc
 
 #endif  // CHANGELEDGER_RPC_ANSWER_SIZE_H_
