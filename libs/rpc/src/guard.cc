@@ -33,6 +33,17 @@ struct MethodHandlerTag {
 };
 template struct PrivateAccess<MethodHandlerTag, &grpc::internal::RpcServiceMethod::handler_>;
 
+// Writes the line of a refused call if `limiter` allows it, with the
+// number of such lines left out before it.
+template <typename... Args>
+void LogRefusal(LogLimiter* limiter, fmt::format_string<Args...> format, Args&&... args) {
+  uint64_t left_out = 0;
+  if (!limiter->Allow(LogLimiter::Clock::now(), &left_out)) return;
+  std::string line = fmt::format(format, std::forward<Args>(args)...);
+  if (left_out > 0) absl::StrAppend(&line, " lines_not_logged_before=", left_out);
+  spdlog::info("{}", line);
+}
+
 template <grpc::StatusCode kCode>
 void Reject(const grpc::internal::MethodHandler::HandlerParameter& param,
             const std::string& message) {
@@ -86,15 +97,19 @@ class GuardedHandler final : public grpc::internal::MethodHandler {
     const Principal* principal = token.empty() ? nullptr : guard_->tokens->Find(token);
     if (principal == nullptr) {
       DropPayload(payload);
-      spdlog::info("msg=\"rpc rejected\" method={} code=UNAUTHENTICATED peer={} reason=\"{}\"",
-                   method_, context->peer(), token.empty() ? "no bearer token" : "unknown token");
+      LogRefusal(
+          guard_->refusal_log,
+          "msg=\"rpc rejected\" method={} code=UNAUTHENTICATED peer={} reason=\"{}\"",
+          method_, context->peer(), token.empty() ? "no bearer token" : "unknown token");
       Reject<grpc::StatusCode::UNAUTHENTICATED>(param, "missing or unknown bearer token");
       return;
     }
     if (!allowed_ || !principal->HasAnyRole(*allowed_)) {
       DropPayload(payload);
-      spdlog::info("msg=\"rpc rejected\" method={} code=PERMISSION_DENIED principal={} peer={}",
-                   method_, principal->name, context->peer());
+      LogRefusal(
+          guard_->refusal_log,
+          "msg=\"rpc rejected\" method={} code=PERMISSION_DENIED principal={} peer={}",
+          method_, principal->name, context->peer());
       Reject<grpc::StatusCode::PERMISSION_DENIED>(
           param, absl::StrCat("principal ", principal->name, " may not call ", method_));
       return;
@@ -102,7 +117,8 @@ class GuardedHandler final : public grpc::internal::MethodHandler {
     const CallSlot slot(guard_->limiter, principal);
     if (!slot.held()) {
       DropPayload(payload);
-      spdlog::info(
+      LogRefusal(
+          guard_->refusal_log,
           "msg=\"rpc rejected\" method={} code=RESOURCE_EXHAUSTED principal={} peer={} "
           "reason=\"too many calls in progress\"",
           method_, principal->name, context->peer());
@@ -123,9 +139,10 @@ class GuardedHandler final : public grpc::internal::MethodHandler {
         // Bytes that do not parse as the request message (a client built
         // from other protos, or a string field that is not UTF-8) are the
         // client's mistake, not the server's INTERNAL error.
-        spdlog::info("msg=\"rpc rejected\" method={} code=INVALID_ARGUMENT principal={} "
-                     "reason=\"request does not parse\"",
-                     method_, principal->name);
+        LogRefusal(guard_->refusal_log,
+                   "msg=\"rpc rejected\" method={} code=INVALID_ARGUMENT principal={} "
+                   "reason=\"request does not parse\"",
+                   method_, principal->name);
         Reject<grpc::StatusCode::INVALID_ARGUMENT>(
             param, absl::StrCat("request: not a valid request message for ", method_,
                                 " (malformed, or a string field that is not UTF-8)"));

@@ -25,6 +25,7 @@
 
 #include "absl/status/status.h"
 #include "changeledger/rpc/auth.h"
+#include "log_limiter.h"
 
 namespace changeledger::rpc::internal {
 
@@ -75,6 +76,8 @@ struct GuardContext {
   std::chrono::milliseconds default_deadline;
   DeadlineWatchdog* watchdog;
   PrincipalCallLimiter* limiter;
+  // Bounds the lines written for refused calls.
+  LogLimiter* refusal_log;
 };
 
 // Wraps each synchronous method of `service` with the guard, using the

@@ -126,12 +126,22 @@ bool IsServerError(grpc::StatusCode code) {
   }
 }
 
+// Errors the client chose: a method we do not serve, a deadline too short.
+bool IsCallersChoice(grpc::StatusCode code) {
+  return code == grpc::StatusCode::UNIMPLEMENTED ||
+         code == grpc::StatusCode::DEADLINE_EXCEEDED;
+}
+
 class Observer final : public grpc::experimental::Interceptor {
  public:
-  Observer(grpc::experimental::ServerRpcInfo* info, RpcProbe* probe)
+  Observer(grpc::experimental::ServerRpcInfo* info, RpcProbe* probe,
+           LogLimiter* caller_lines, LogLimiter* server_error_lines)
       : info_(info),
         probe_(probe),
-        method_(info->method() == nullptr ? "" : info->method()),  // lives as long as `info`
+        caller_lines_(caller_lines),
+        server_error_lines_(server_error_lines),
+        // lives as long as `info`
+        method_(info->method() == nullptr ? "" : info->method()),
         start_(std::chrono::steady_clock::now()) {}
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
@@ -150,9 +160,16 @@ class Observer final : public grpc::experimental::Interceptor {
       // The method name is the client's: a call to a method we do not
       // serve arrives here with whatever :path it was sent with.
       if (IsServerError(status.error_code())) {
-        spdlog::warn("msg=rpc method={} code={} duration_ms={:.3f} principal={} error={}",
-                     LogValue(method_), code, seconds * 1e3, who,
-                     LogValue(status.error_message()));
+        LogLimiter* limiter =
+            IsCallersChoice(status.error_code()) ? caller_lines_ : server_error_lines_;
+        uint64_t left_out = 0;
+        if (limiter->Allow(LogLimiter::Clock::now(), &left_out)) {
+          spdlog::warn(
+              "msg=rpc method={} code={} duration_ms={:.3f} principal={} error={}{}",
+              LogValue(method_), code, seconds * 1e3, who,
+              LogValue(status.error_message()),
+              left_out == 0 ? "" : absl::StrCat(" lines_not_logged_before=", left_out));
+        }
       } else if (spdlog::should_log(
                      spdlog::level::debug)) {  // no quoting on the hot path
         spdlog::debug("msg=rpc method={} code={} duration_ms={:.3f} principal={}",
@@ -165,6 +182,8 @@ class Observer final : public grpc::experimental::Interceptor {
  private:
   grpc::experimental::ServerRpcInfo* info_;
   RpcProbe* probe_;
+  LogLimiter* caller_lines_;
+  LogLimiter* server_error_lines_;
   const char* method_;
   std::chrono::steady_clock::time_point start_;
 };
@@ -173,7 +192,7 @@ class Observer final : public grpc::experimental::Interceptor {
 
 grpc::experimental::Interceptor* ObserverFactory::CreateServerInterceptor(
     grpc::experimental::ServerRpcInfo* info) {
-  return new Observer(info, probe_.get());
+  return new Observer(info, probe_.get(), caller_lines_, server_error_lines_);
 }
 
 }  // namespace changeledger::rpc::internal

@@ -15,8 +15,8 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
-
 #include "changeledger/metrics/metrics.h"
+#include "log_limiter.h"
 
 namespace changeledger::rpc::internal {
 
@@ -46,14 +46,25 @@ class RpcProbe {
   absl::flat_hash_map<std::string, MethodSeries> methods_;  // guarded by mu_
 };
 
+// Calls that end in an error write a warning, within two bounds: calls to
+// methods not served and calls past their deadline count against
+// `caller_lines` (the client chooses both, as it chooses to be refused),
+// the server's own errors against `server_error_lines`, so that a flood of
+// the first cannot hide the second.
 class ObserverFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  explicit ObserverFactory(std::shared_ptr<RpcProbe> probe) : probe_(std::move(probe)) {}
+  ObserverFactory(std::shared_ptr<RpcProbe> probe, LogLimiter* caller_lines,
+                  LogLimiter* server_error_lines)
+      : probe_(std::move(probe)),
+        caller_lines_(caller_lines),
+        server_error_lines_(server_error_lines) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override;
 
  private:
   std::shared_ptr<RpcProbe> probe_;
+  LogLimiter* caller_lines_;
+  LogLimiter* server_error_lines_;
 };
 
 // "OK", "NOT_FOUND", ...

@@ -82,6 +82,7 @@ class ServerImpl final : public Server {
     guard->default_deadline = options_.default_deadline;
     guard->watchdog = &watchdog_;
     guard->limiter = &limiter_;
+    guard->refusal_log = &caller_lines_;
     guard_ = std::move(guard);
     probe_ = std::make_shared<internal::RpcProbe>(options_.metrics);
     // Served by gRPC itself (Start enables both).
@@ -158,7 +159,8 @@ class ServerImpl final : public Server {
     for (grpc::Service* service : services_) builder.RegisterService(service);
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
         interceptors;
-    interceptors.push_back(std::make_unique<internal::ObserverFactory>(probe_));
+    interceptors.push_back(std::make_unique<internal::ObserverFactory>(
+        probe_, &caller_lines_, &server_error_lines_));
     builder.experimental().SetInterceptorCreators(std::move(interceptors));
     server_ = builder.BuildAndStart();
     if (server_ == nullptr || port_ == 0) {
@@ -232,6 +234,11 @@ class ServerImpl final : public Server {
   const std::shared_ptr<grpc::ServerCredentials> credentials_;
   internal::DeadlineWatchdog watchdog_;
   internal::PrincipalCallLimiter limiter_;
+  // Log lines of calls the client made fail (refused, a method not served,
+  // its own deadline) and of the server's errors: each kind 100 at once,
+  // then 10 a second (log_limiter.h).
+  internal::LogLimiter caller_lines_{10, 100};
+  internal::LogLimiter server_error_lines_{10, 100};
   std::shared_ptr<const internal::GuardContext> guard_;
   std::shared_ptr<internal::RpcProbe> probe_;
 

@@ -11,7 +11,9 @@
 #include <chrono>
 #include <future>
 #include <sstream>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "changeledger/metrics/metrics.h"
 #include "changeledger/metrics/scrape.h"
@@ -408,6 +410,55 @@ TEST_F(ServerTest, MethodNamesFromClientsCannotForgeLogLines) {
   EXPECT_THAT(log.str(), ::testing::Not(HasSubstr("\nmsg=forged")));
   EXPECT_THAT(log.str(),
               HasSubstr(R"(method="/no.Such/Method\x0amsg=forged principal=\"root\"")"));
+}
+
+// Being refused costs a client nothing, not even a token: a flood of
+// refused calls must not write a line each. The log keeps a bounded sample
+// and says how much it left out; the metrics count every call.
+TEST_F(ServerTest, LinesOfRefusedCallsAreBoundedAndSayHowManyWereLeftOut) {
+  std::ostringstream log;
+  const std::shared_ptr<spdlog::logger> previous = spdlog::default_logger();
+  auto capture = std::make_shared<spdlog::logger>(
+      "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(log));
+  capture->set_pattern("%v");
+  spdlog::set_default_logger(capture);
+  auto exposer = metrics::Exposer::Start("127.0.0.1:0", registry_);
+  ASSERT_TRUE(exposer.ok()) << exposer.status();
+  StartServer();
+  constexpr int kFlood = 400;
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < kFlood; ++i) {
+    ASSERT_EQ(Echo(i % 2 == 0 ? "" : "not-a-known-token").error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // The bound refills at 10 lines a second: wait for one more line.
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  ASSERT_EQ(Echo("").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  spdlog::set_default_logger(previous);
+
+  std::vector<std::string> refused;
+  std::istringstream lines(log.str());
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("msg=\"rpc rejected\"") != std::string::npos) refused.push_back(line);
+  }
+  EXPECT_GE(refused.size(), 100u);  // the first hundred at once
+  EXPECT_LE(refused.size(), 100 + 10 * seconds + 2) << seconds << " s of flood";
+  ASSERT_FALSE(refused.empty());
+  EXPECT_THAT(refused.back(), HasSubstr("code=UNAUTHENTICATED"));
+  EXPECT_THAT(refused.back(),
+              ::testing::ContainsRegex("lines_not_logged_before=[1-9][0-9]*$"));
+
+  auto body = scrape::HttpGet((*exposer)->port(), "/metrics");
+  ASSERT_TRUE(body.ok()) << body.status();
+  auto samples = scrape::ParseExposition(*body);
+  ASSERT_TRUE(samples.ok()) << samples.status();
+  EXPECT_EQ(
+      (*samples)[scrape::SeriesKey(
+          "changeledger_rpc_requests_total",
+          {{"service", kService}, {"method", "Echo"}, {"code", "UNAUTHENTICATED"}})],
+      kFlood + 1);
 }
 
 TEST_F(ServerTest, ShutdownLetsInFlightCallsFinish) {
