@@ -1,30 +1,32 @@
 // TLS and mutual TLS with certificates made by the openssl CLI at test time.
 #include <grpcpp/grpcpp.h>
 
-#include <cstdlib>
-
 #include "changeledger/rpc/client.h"
 #include "changeledger/rpc/server.h"
+#include "changeledger/rpc/test_certificates.h"
 #include "gtest/gtest.h"
 #include "test_service.h"
 
 namespace changeledger::rpc {
 namespace {
 
+using testing::HaveOpensslCli;
+using testing::MakeCa;
+using testing::MakeCert;
+using testing::MakeServerAndClientCertificates;
 using testing::TempDir;
 namespace pb = ::changeledger::testing::v1;
 
 class TlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (std::system("command -v openssl >/dev/null 2>&1") != 0) {
-      GTEST_SKIP() << "openssl CLI not installed";
-    }
-    MakeCa("ca");
-    MakeCa("other_ca");
-    MakeCert("ca", "server", "localhost", "subjectAltName=DNS:localhost,IP:127.0.0.1");
-    MakeCert("ca", "client", "alice-client", "extendedKeyUsage=clientAuth");
-    MakeCert("other_ca", "stranger", "stranger", "extendedKeyUsage=clientAuth");
+    if (!HaveOpensslCli()) GTEST_SKIP() << "openssl CLI not installed";
+    ASSERT_EQ(MakeServerAndClientCertificates(dir_.path()), absl::OkStatus());
+    // A CA the server does not trust, and a client certificate it signed.
+    ASSERT_EQ(MakeCa(dir_.path(), "other_ca"), absl::OkStatus());
+    ASSERT_EQ(MakeCert(dir_.path(), "other_ca", "stranger", "stranger",
+                       "extendedKeyUsage=clientAuth"),
+              absl::OkStatus());
     auto tokens = TokenTable::FromYaml(testing::kTokensYaml);
     ASSERT_TRUE(tokens.ok());
     tokens_ = *tokens;
@@ -35,25 +37,6 @@ class TlsTest : public ::testing::Test {
   }
 
   std::string File(const std::string& name) { return (dir_.path() / name).string(); }
-
-  void Run(const std::string& command) {
-    std::string full = "cd " + dir_.path().string() + " && " + command + " >/dev/null 2>&1";
-    ASSERT_EQ(std::system(full.c_str()), 0) << command;
-  }
-
-  void MakeCa(const std::string& name) {
-    Run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=" + name + " -keyout " +
-        name + ".key -out " + name + ".pem");
-  }
-
-  void MakeCert(const std::string& ca, const std::string& name, const std::string& cn,
-                const std::string& extension) {
-    dir_.Write(name + ".ext", extension + "\n");
-    Run("openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=" + cn + " -keyout " + name +
-        ".key -out " + name + ".csr");
-    Run("openssl x509 -req -in " + name + ".csr -CA " + ca + ".pem -CAkey " + ca +
-        ".key -CAcreateserial -days 2 -extfile " + name + ".ext -out " + name + ".pem");
-  }
 
   void StartServer(bool mutual) {
     ServerOptions options;
