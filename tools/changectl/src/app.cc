@@ -90,9 +90,9 @@ std::unique_ptr<Conn> App::Connect(const std::string& service, const std::string
     return nullptr;
   }
   auto conn = std::make_unique<Conn>();
-  conn->options.address = config_.AddressOf(service);
+  conn->options.target = config_.AddressOf(service);
   conn->options.timeout = config_.timeout;
-  conn->options.tls_ca_file = config_.tls_ca_file;
+  conn->options.tls_root_cert_file = config_.tls_ca_file;
   conn->options.tls_server_name = config_.tls_server_name;
   const char* env_token = std::getenv("CHANGELEDGER_TOKEN");
   if (!token_flag.empty()) {
@@ -114,9 +114,9 @@ std::unique_ptr<Conn> App::Connect(const std::string& service, const std::string
       conn->options.token = *token;
     }
   }
-  conn->target = CallTarget{service, conn->options.address, conn->options.timeout,
+  conn->target = CallTarget{service, conn->options.target, conn->options.timeout,
                             !conn->options.token.empty()};
-  auto channel = MakeChannel(conn->options);
+  auto channel = rpc::MakeChannel(conn->options);
   if (!channel.ok()) {
     *exit_code = Usage(std::string(channel.status().message()));
     return nullptr;

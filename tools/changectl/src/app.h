@@ -20,15 +20,19 @@
 #include "changeledger/changectl/client_config.h"
 #include "changeledger/changectl/connection.h"
 #include "changeledger/changectl/exit_codes.h"
+#include "changeledger/rpc/client.h"
 
 namespace changeledger::changectl {
 
 // A connection to one service, ready for calls.
 struct Conn {
-  ConnectionOptions options;
+  rpc::ClientOptions options;
   CallTarget target;
   std::shared_ptr<grpc::Channel> channel;
-  std::unique_ptr<grpc::ClientContext> NewCall() const { return NewCallContext(options); }
+  // A context with the token and the deadline (options.timeout from now).
+  std::unique_ptr<grpc::ClientContext> NewCall() const {
+    return rpc::ClientContextFactory(options).New();
+  }
 };
 
 class App {

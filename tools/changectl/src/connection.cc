@@ -1,47 +1,12 @@
 #include "changeledger/changectl/connection.h"
 
-#include <fstream>
 #include <future>
-#include <sstream>
 
-#include <grpcpp/create_channel.h>
+#include <grpcpp/client_context.h>
 #include <grpcpp/generic/generic_stub.h>
-#include <grpcpp/security/credentials.h>
 #include <grpcpp/support/byte_buffer.h>
-#include <grpcpp/support/channel_arguments.h>
-
-#include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
 
 namespace changeledger::changectl {
-
-absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const ConnectionOptions& options) {
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(64 * 1024 * 1024);
-  std::shared_ptr<grpc::ChannelCredentials> creds;
-  if (options.tls_ca_file.empty()) {
-    creds = grpc::InsecureChannelCredentials();
-  } else {
-    std::ifstream in(options.tls_ca_file);
-    if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", options.tls_ca_file));
-    std::stringstream pem;
-    pem << in.rdbuf();
-    grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = pem.str();
-    creds = grpc::SslCredentials(ssl);
-    if (!options.tls_server_name.empty()) {
-      args.SetSslTargetNameOverride(options.tls_server_name);
-    }
-  }
-  return grpc::CreateCustomChannel(options.address, creds, args);
-}
-
-std::unique_ptr<grpc::ClientContext> NewCallContext(const ConnectionOptions& options) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(std::chrono::system_clock::now() + options.timeout);
-  if (!options.token.empty()) context->AddMetadata("authorization", "Bearer " + options.token);
-  return context;
-}
 
 grpc::Status CheckHealth(grpc::Channel* channel, const std::string& service,
                          std::chrono::milliseconds timeout, HealthState* state) {

@@ -52,11 +52,11 @@ int RunHealth(App& app, const HealthFlags& f) {
     }
     if (!status.ok()) {
       worst = std::max(worst, app.Fail(*conn, status));
-      t.AddRow({std::string(name), conn->options.address, "unreachable"});
+      t.AddRow({std::string(name), conn->options.target, "unreachable"});
       continue;
     }
     if (state != HealthState::kServing) worst = std::max(worst, static_cast<int>(kExitUnavailable));
-    t.AddRow({std::string(name), conn->options.address, StateWord(state)});
+    t.AddRow({std::string(name), conn->options.target, StateWord(state)});
   }
   if (!app.json()) std::cout << t.Render();
   return worst;
