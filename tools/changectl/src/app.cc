@@ -11,6 +11,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include "absl/strings/str_cat.h"
+#include "changeledger/errors/status_macros.h"
 
 namespace changeledger::changectl {
 
@@ -79,6 +80,11 @@ absl::Status App::Resolve() {
   }
   if (!ca_file_flag.empty()) config_.tls_ca_file = ca_file_flag;
   if (!tls_server_name_flag.empty()) config_.tls_server_name = tls_server_name_flag;
+  if (!tls_cert_flag.empty()) config_.tls_client_cert_file = tls_cert_flag;
+  if (!tls_key_flag.empty()) config_.tls_client_key_file = tls_key_flag;
+  // Before any channel: rpc::MakeChannel would name neither the flags nor
+  // the config keys, and does not look at who may read the key.
+  CL_RETURN_IF_ERROR(CheckClientTls(config_));
   resolved_ = true;
   return absl::OkStatus();
 }
@@ -93,6 +99,8 @@ std::unique_ptr<Conn> App::Connect(const std::string& service, const std::string
   conn->options.target = config_.AddressOf(service);
   conn->options.timeout = config_.timeout;
   conn->options.tls_root_cert_file = config_.tls_ca_file;
+  conn->options.tls_client_cert_file = config_.tls_client_cert_file;
+  conn->options.tls_client_key_file = config_.tls_client_key_file;
   conn->options.tls_server_name = config_.tls_server_name;
   const char* env_token = std::getenv("CHANGELEDGER_TOKEN");
   if (!token_flag.empty()) {
@@ -115,7 +123,9 @@ std::unique_ptr<Conn> App::Connect(const std::string& service, const std::string
     }
   }
   conn->target = CallTarget{service, conn->options.target, conn->options.timeout,
-                            !conn->options.token.empty()};
+                            !conn->options.token.empty(),
+                            !conn->options.tls_root_cert_file.empty() &&
+                                conn->options.tls_client_cert_file.empty()};
   auto channel = rpc::MakeChannel(conn->options);
   if (!channel.ok()) {
     *exit_code = Usage(std::string(channel.status().message()));

@@ -47,6 +47,8 @@ class App {
   std::string output = "table";
   std::string ca_file_flag;
   std::string tls_server_name_flag;
+  std::string tls_cert_flag;
+  std::string tls_key_flag;
 
   // The command chosen on the command line; set by its callback.
   std::function<int()> action;

@@ -10,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "changeledger/config/config.h"
 
 namespace changeledger::changectl {
 
@@ -81,11 +82,38 @@ absl::StatusOr<ClientConfig> ParseClientConfig(absl::string_view yaml, const std
       config.tls_ca_file = value;
     } else if (key == "tls_server_name") {
       config.tls_server_name = value;
+    } else if (key == "tls_client_cert_file") {
+      config.tls_client_cert_file = value;
+    } else if (key == "tls_client_key_file") {
+      config.tls_client_key_file = value;
     } else {
       return absl::InvalidArgumentError(absl::StrCat("unknown key \"", key, "\""));
     }
   }
   return config;
+}
+
+absl::Status CheckClientTls(const ClientConfig& config) {
+  if (config.tls_client_cert_file.empty() != config.tls_client_key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "a TLS client certificate and its key go together: give both --tls-cert and "
+        "--tls-key (config tls_client_cert_file and tls_client_key_file) or neither");
+  }
+  if (config.tls_client_cert_file.empty()) return absl::OkStatus();
+  if (config.tls_ca_file.empty()) {
+    return absl::InvalidArgumentError(
+        "a TLS client certificate (--tls-cert, config tls_client_cert_file) needs TLS: "
+        "give the CA of the servers' certificates too (--tls-ca, config tls_ca_file)");
+  }
+  // Whoever can read the key can pose as this client to every service that
+  // trusts its certificate: the check the services make of their own keys.
+  const std::string expected = config::SecretFileValidator()(config.tls_client_key_file);
+  if (!expected.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("TLS client key ", config.tls_client_key_file,
+                     " (--tls-key, config tls_client_key_file): ", expected));
+  }
+  return absl::OkStatus();
 }
 
 std::optional<std::string> FindConfigFile(const std::string& flag, const char* env_value,

@@ -125,8 +125,16 @@ std::string ErrorLine(const CallTarget& target, const grpc::Status& status) {
   switch (status.error_code()) {
     case grpc::StatusCode::UNAVAILABLE:
       if (IsConnectFailure(message) || message.empty()) {
+        const std::string reason = ConnectReason(message);
+        const bool ended_by_server = reason == "connection closed" ||
+                                     reason == "connection reset" ||
+                                     reason == "TLS handshake failed";
+        const char* hint = target.tls_without_client_certificate && ended_by_server
+                               ? "; if it requires a client certificate, give --tls-cert "
+                                 "and --tls-key"
+                               : "";
         return absl::StrCat("changectl: cannot reach ", svc, " at ", target.address, " (",
-                            ConnectReason(message), ")");
+                            reason, hint, ")");
       }
       return absl::StrCat("changectl: ", svc, " at ", target.address,
                           " is unavailable: ", message, " (UNAVAILABLE; retry later)");

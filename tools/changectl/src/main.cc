@@ -40,6 +40,11 @@ int main(int argc, char** argv) {
   cli.add_option("--tls-server-name", app.tls_server_name_flag,
                  "Name the server's certificate must carry, when it differs from the address's "
                  "host (e.g. --intake 127.0.0.1:50051 --tls-server-name intake)");
+  cli.add_option("--tls-cert", app.tls_cert_flag,
+                 "PEM client certificate, for services that require one (mutual TLS); "
+                 "needs --tls-ca and --tls-key");
+  cli.add_option("--tls-key", app.tls_key_flag,
+                 "PEM key of --tls-cert; other users may neither read nor write it");
   cli.add_option("-o,--output", app.output, "table (for people), json (protobuf JSON), name")
       ->check(CLI::IsMember({"table", "json", "name"}))
       ->capture_default_str();

@@ -20,6 +20,17 @@ TEST(ClientConfigTest, ParsesAddressesAndResolvesTokensFileRelativeToTheConfig) 
   EXPECT_EQ(config->timeout, std::chrono::seconds(2));
 }
 
+TEST(ClientConfigTest, ParsesTheClientCertificateAndKey) {
+  auto config = ParseClientConfig(
+      "tls_ca_file: /etc/ca.pem\ntls_client_cert_file: /etc/me.pem\n"
+      "tls_client_key_file: /etc/me.key\n",
+      "/srv/run");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->tls_ca_file, "/etc/ca.pem");
+  EXPECT_EQ(config->tls_client_cert_file, "/etc/me.pem");
+  EXPECT_EQ(config->tls_client_key_file, "/etc/me.key");
+}
+
 TEST(ClientConfigTest, DefaultsToDevelopmentPorts) {
   ClientConfig config;
   EXPECT_EQ(config.AddressOf("intake"), "127.0.0.1:50051");
@@ -69,6 +80,60 @@ TEST_F(ClientConfigFileTest, TokenForRoleReadsTheServicesTokensFile) {
   EXPECT_EQ(TokenForRole(path, "admin").status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(TokenForRole((dir_ / "none.yaml").string(), "admin").status().code(),
             absl::StatusCode::kNotFound);
+}
+
+TEST_F(ClientConfigFileTest, AClientCertificateNeedsItsKeyAndTheCa) {
+  ClientConfig config;
+  EXPECT_TRUE(CheckClientTls(config).ok()) << "no client certificate: nothing to check";
+  config.tls_client_cert_file = (dir_ / "me.pem").string();
+  absl::Status cert_only = CheckClientTls(config);
+  EXPECT_EQ(cert_only.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(cert_only.message(),
+            "a TLS client certificate and its key go together: give both --tls-cert and "
+            "--tls-key (config tls_client_cert_file and tls_client_key_file) or neither");
+  config.tls_client_cert_file.clear();
+  config.tls_client_key_file = (dir_ / "me.key").string();
+  EXPECT_EQ(CheckClientTls(config).code(), absl::StatusCode::kInvalidArgument);
+
+  config.tls_client_cert_file = (dir_ / "me.pem").string();
+  absl::Status without_ca = CheckClientTls(config);
+  EXPECT_EQ(without_ca.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      without_ca.message(),
+      "a TLS client certificate (--tls-cert, config tls_client_cert_file) needs TLS: "
+      "give the CA of the servers' certificates too (--tls-ca, config tls_ca_file)");
+}
+
+TEST_F(ClientConfigFileTest, TheClientKeyMustBeClosedToOtherUsers) {
+  const std::filesystem::path key = dir_ / "me.key";
+  std::ofstream(key) << "not checked here: only who may read it\n";
+  ClientConfig config;
+  config.tls_ca_file = (dir_ / "ca.pem").string();
+  config.tls_client_cert_file = (dir_ / "me.pem").string();
+  config.tls_client_key_file = key.string();
+  for (const auto mode : {std::filesystem::perms(0600), std::filesystem::perms(0640),
+                          std::filesystem::perms(0440)}) {
+    std::filesystem::permissions(key, mode);
+    EXPECT_TRUE(CheckClientTls(config).ok()) << static_cast<int>(mode);
+  }
+  std::filesystem::permissions(key, std::filesystem::perms(0604));
+  absl::Status readable = CheckClientTls(config);
+  EXPECT_EQ(readable.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      readable.message(),
+      "TLS client key " + key.string() +
+          " (--tls-key, config tls_client_key_file): expected a file other users can "
+          "neither read nor write, as it holds secrets (its mode is 0604; "
+          "chmod o-rwx it)");
+  std::filesystem::permissions(key, std::filesystem::perms(0602));
+  EXPECT_EQ(CheckClientTls(config).code(), absl::StatusCode::kInvalidArgument);
+
+  config.tls_client_key_file = (dir_ / "missing.key").string();
+  absl::Status missing = CheckClientTls(config);
+  EXPECT_EQ(missing.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(missing.message(), "TLS client key " + config.tls_client_key_file +
+                                   " (--tls-key, config tls_client_key_file): expected a "
+                                   "readable file");
 }
 
 }  // namespace

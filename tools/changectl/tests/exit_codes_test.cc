@@ -50,6 +50,26 @@ TEST(ExitCodesTest, ErrorLinesNameTheProblemInOneLine) {
             "(UNAVAILABLE; retry later)");
 }
 
+// A server that requires a client certificate ends the handshake of a
+// client without one; the client sees the connection closed.
+TEST(ExitCodesTest, AConnectionClosedOverTlsWithoutAClientCertificateSuggestsOne) {
+  const grpc::Status closed(grpc::StatusCode::UNAVAILABLE,
+                            "failed to connect to all addresses; last error: UNKNOWN: "
+                            "ipv4:127.0.0.1:50051: Socket closed");
+  EXPECT_EQ(ErrorLine(Intake(), closed),
+            "changectl: cannot reach intake at 127.0.0.1:50051 (connection closed)");
+  CallTarget tls = Intake();
+  tls.tls_without_client_certificate = true;
+  EXPECT_EQ(ErrorLine(tls, closed),
+            "changectl: cannot reach intake at 127.0.0.1:50051 (connection closed; if it "
+            "requires a client certificate, give --tls-cert and --tls-key)");
+  const grpc::Status refused(grpc::StatusCode::UNAVAILABLE,
+                             "failed to connect to all addresses; last error: UNKNOWN: "
+                             "ipv4:127.0.0.1:50051: Connection refused");
+  EXPECT_EQ(ErrorLine(tls, refused),
+            "changectl: cannot reach intake at 127.0.0.1:50051 (connection refused)");
+}
+
 // A real refused connection, as gRPC reports it, becomes one short line.
 TEST(ExitCodesTest, RefusedConnectionBecomesCannotReach) {
   // A port that was free a moment ago and has no listener now.

@@ -14,6 +14,8 @@
 //   timeout: 10s                         # ms, s or m
 //   tls_ca_file: ""                      # PEM CA: set -> TLS
 //   tls_server_name: ""
+//   tls_client_cert_file: ""             # PEM client certificate and key,
+//   tls_client_key_file: ""              # for servers that require one (mTLS)
 #ifndef CHANGELEDGER_CHANGECTL_CLIENT_CONFIG_H_
 #define CHANGELEDGER_CHANGECTL_CLIENT_CONFIG_H_
 
@@ -39,6 +41,10 @@ struct ClientConfig {
   std::chrono::milliseconds timeout{std::chrono::seconds(10)};
   std::string tls_ca_file;
   std::string tls_server_name;
+  // Client certificate and key for mutual TLS: both or neither, and only
+  // with tls_ca_file.
+  std::string tls_client_cert_file;
+  std::string tls_client_key_file;
   // The file the values came from ("" when none).
   std::string source;
 
@@ -49,6 +55,13 @@ struct ClientConfig {
 // Parses the YAML text of a config file. Relative tokens_file paths are
 // resolved against `base_dir`. INVALID_ARGUMENT names a bad key or value.
 absl::StatusOr<ClientConfig> ParseClientConfig(absl::string_view yaml, const std::string& base_dir);
+
+// The TLS settings taken together, once the flags have overridden the
+// config: a client certificate and key go together and need tls_ca_file,
+// and the key must be a file other users can neither read nor write, the
+// rule the services apply to their own secret files. INVALID_ARGUMENT
+// naming the flags, the config keys and the file.
+absl::Status CheckClientTls(const ClientConfig& config);
 
 // Which config file applies: `flag`, else `env_value`, else the first
 // `.run/changectl.yaml` in `cwd` or a parent; nullopt when none exists.

@@ -52,11 +52,17 @@ struct CallTarget {
   std::chrono::milliseconds timeout{0};
   // Whether a token was sent at all.
   bool token_given = true;
+  // TLS without a client certificate: a server that requires one (mutual
+  // TLS) closes the connection during the handshake, which the client sees
+  // only as a connection closed or a failed handshake.
+  bool tls_without_client_certificate = false;
 };
 
 // One line (no newline, starting "changectl: ") saying what went wrong,
 // without gRPC internals. Examples:
 //   changectl: cannot reach intake at 127.0.0.1:50051 (connection refused)
+//   changectl: cannot reach intake at 10.0.0.7:50051 (connection closed; if it
+//     requires a client certificate, give --tls-cert and --tls-key)
 //   changectl: the token was not accepted by intake (UNAUTHENTICATED)
 //   changectl: intake: proposals/1a2b... not found (NOT_FOUND)
 std::string ErrorLine(const CallTarget& target, const grpc::Status& status);
