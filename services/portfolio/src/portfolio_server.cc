@@ -290,6 +290,8 @@ class PortfolioServerImpl final : public PortfolioServer, public ViewControl {
         rpc::ClientOptions client;
         client.target = address;
         client.tls_root_cert_file = options_.log_reader_tls_root_cert_file;
+        client.tls_client_cert_file = options_.log_reader_tls_client_cert_file;
+        client.tls_client_key_file = options_.log_reader_tls_client_key_file;
         auto channel = rpc::MakeChannel(client);
         if (!channel.ok()) return channel.status();
         bus::LogReaderSourceOptions log;

@@ -41,6 +41,11 @@ struct PortfolioServerOptions {
   std::string service_token;
   // PEM CA bundle to verify the log readers' TLS. Default: "" (plaintext).
   std::string log_reader_tls_root_cert_file;
+  // PEM client certificate and key the portfolio presents to log readers
+  // that require one (mutual TLS): both or neither, and only with
+  // log_reader_tls_root_cert_file. Default: "" (none).
+  std::string log_reader_tls_client_cert_file;
+  std::string log_reader_tls_client_key_file;
   // Events per committed group. Default: 500.
   size_t max_batch = 500;
   // RocksDB memtable size of the view's store. Default: 64 MiB.
