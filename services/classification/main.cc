@@ -38,6 +38,30 @@ int main(int argc, char** argv) {
                      &options.log_reader_tls_root_cert_file,
                      "PEM CA bundle for TLS to intake's LogReader",
                      config::ReadableFileValidator());
+  settings.AddString(
+      "classification.log_reader_tls_client_cert_file",
+      &options.log_reader_tls_client_cert_file,
+      "PEM client certificate for an intake that requires one (mutual TLS)",
+      config::ReadableFileValidator());
+  settings.AddString(
+      "classification.log_reader_tls_client_key_file",
+      &options.log_reader_tls_client_key_file,
+      "PEM key of classification.log_reader_tls_client_cert_file; other users may not "
+      "read it",
+      config::SecretFileValidator());
+  settings.AddCheck([&options]() -> std::string {
+    if (options.log_reader_tls_client_cert_file.empty() !=
+        options.log_reader_tls_client_key_file.empty()) {
+      return "invalid settings classification.log_reader_tls_client_cert_file and "
+             "classification.log_reader_tls_client_key_file: give both or neither";
+    }
+    if (!options.log_reader_tls_client_cert_file.empty() &&
+        options.log_reader_tls_root_cert_file.empty()) {
+      return "invalid setting classification.log_reader_tls_client_cert_file: mutual TLS "
+             "needs classification.log_reader_tls_root_cert_file";
+    }
+    return "";
+  });
   settings.ParseOrExit(argc, argv);
   if (auto status = rpc::ConfigureLogging(options.common.log_level); !status.ok()) {
     std::fprintf(stderr, "%s\n", status.ToString().c_str());

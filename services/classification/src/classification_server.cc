@@ -131,6 +131,8 @@ class ClassificationServerImpl final : public ClassificationServer {
       rpc::ClientOptions client;
       client.target = options.intake_log_reader;
       client.tls_root_cert_file = options.log_reader_tls_root_cert_file;
+      client.tls_client_cert_file = options.log_reader_tls_client_cert_file;
+      client.tls_client_key_file = options.log_reader_tls_client_key_file;
       CL_ASSIGN_OR_RETURN(log_channel_, rpc::MakeChannel(client));
       log_source_.channel = log_channel_;
       log_source_.source_name = kLogSource;

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <thread>
 
 #include "absl/strings/ascii.h"
@@ -31,6 +32,7 @@
 #include "changeledger/kv/in_memory_kv_store.h"
 #include "changeledger/metrics/scrape.h"
 #include "changeledger/rpc/client.h"
+#include "changeledger/rpc/test_certificates.h"
 #include "changeledger/uuid/name_uuid.h"
 #include "changeledger/uuid/uuid_text.h"
 #include "google/protobuf/wrappers.pb.h"
@@ -157,12 +159,13 @@ class ClassificationServerTest : public ::testing::Test {
   }
 
   // Intake's LogReader over intake_store_ on a loopback port.
-  void StartIntakeLogReader() {
+  void StartIntakeLogReader(std::shared_ptr<grpc::ServerCredentials> credentials =
+                                grpc::InsecureServerCredentials()) {
     intake_log_service_ = std::make_unique<bus::LogReaderService>(
         intake_store_.get(), bus::LogReaderServiceOptions{.source = "intake"});
     grpc::ServerBuilder builder;
     int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.AddListeningPort("127.0.0.1:0", credentials, &port);
     builder.RegisterService(intake_log_service_.get());
     intake_log_server_ = builder.BuildAndStart();
     ASSERT_NE(intake_log_server_, nullptr);
@@ -828,6 +831,42 @@ TEST_F(ClassificationServerTest, UnreachableIntakeLogReaderLeavesTheServiceServi
   Register("k", true);
   EXPECT_TRUE(WaitFor([&] { return Get("k").ok(); }));
   EXPECT_EQ(HealthStatus(channel_, ""), 1);
+}
+
+// An intake with tls.client_ca_file set: the catch-up reaches its log with
+// classification.log_reader_tls_client_cert_file and _key_file, and a
+// service without them, started first, has not reached it meanwhile.
+TEST_F(ClassificationServerTest, CatchesUpFromAnIntakeThatRequiresClientCertificates) {
+  if (!rpc::testing::HaveOpensslCli()) GTEST_SKIP() << "openssl CLI not installed";
+  ASSERT_EQ(rpc::testing::MakeServerAndClientCertificates(dir_), absl::OkStatus());
+  auto read = [&](const std::string& name) {
+    std::ifstream in(dir_ / name);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  grpc::SslServerCredentialsOptions tls(
+      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  tls.pem_root_certs = read("ca.pem");
+  tls.pem_key_cert_pairs.push_back({read("server.key"), read("server.pem")});
+  ASSERT_NO_FATAL_FAILURE(StartIntakeLogReader(grpc::SslServerCredentials(tls)));
+  Register("m", true);
+
+  ClassificationServerOptions without = Options();
+  without.common.data_dir = (dir_ / "data-without").string();
+  without.consumer_group = group_ + "-without";
+  without.log_reader_tls_root_cert_file = (dir_ / "ca.pem").string();
+  auto plain = ClassificationServer::Start(without);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+
+  ClassificationServerOptions with = Options();
+  with.log_reader_tls_root_cert_file = (dir_ / "ca.pem").string();
+  with.log_reader_tls_client_cert_file = (dir_ / "client.pem").string();
+  with.log_reader_tls_client_key_file = (dir_ / "client.key").string();
+  ASSERT_NO_FATAL_FAILURE(StartServerWith(with));
+  EXPECT_TRUE(WaitFor([&] { return server_->caught_up(); }))
+      << "never read intake's log over mutual TLS";
+  EXPECT_EQ(HealthStatus(channel_, "dependency/intake_log_reader"), 1);
+  EXPECT_FALSE((*plain)->caught_up()) << "intake served a client without a certificate";
+  (*plain)->Stop(std::chrono::milliseconds(0));
 }
 
 TEST_F(ClassificationServerTest, BrokersDownTurnTheServiceNotServingUntilTheyAreBack) {

@@ -66,6 +66,11 @@ struct ClassificationServerOptions {
   std::string service_token;
   // PEM CA bundle for TLS to intake's LogReader. Default: "" (plaintext).
   std::string log_reader_tls_root_cert_file;
+  // PEM client certificate and key presented to intake when it requires
+  // one (mutual TLS): both or neither, and only with
+  // log_reader_tls_root_cert_file. Default: "" (none).
+  std::string log_reader_tls_client_cert_file;
+  std::string log_reader_tls_client_key_file;
   // How long the Kafka consumer waits for the first catch-up while intake
   // cannot be reached. Default: 10 s.
   std::chrono::milliseconds catch_up_wait{10000};
