@@ -1,10 +1,12 @@
 #include "domain/validation.h"
 
 #include <map>
+#include <optional>
+#include <string>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "changeledger/text/checks.h"
 #include "changeledger/text/utf8.h"
 
 namespace changeledger::intake::domain {
@@ -13,7 +15,6 @@ namespace {
 using ::changeledger::text::CodePoint;
 using ::changeledger::text::CountCodePoints;
 using ::changeledger::text::DecodeUtf8;
-using ::changeledger::text::IsControl;
 using ::changeledger::text::IsWhiteSpace;
 
 bool IsLeapYear(int year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
@@ -85,25 +86,9 @@ std::u32string ComparableName(absl::string_view text) {
   return comparable;
 }
 
-// The first control character in `text` that `allowed` does not let through.
-bool FindControl(absl::string_view text, bool (*allowed)(char32_t), char32_t* found) {
-  for (size_t i = 0; i < text.size();) {
-    const CodePoint c = DecodeUtf8(text, i);
-    if (IsControl(c.value) && !allowed(c.value)) {
-      *found = c.value;
-      return true;
-    }
-    i += c.length;
-  }
-  return false;
-}
-
-bool NoneAllowed(char32_t) { return false; }
-bool LineBreaksAndTabsAllowed(char32_t c) { return c == '\n' || c == '\r' || c == '\t'; }
-
 // The common part of CheckLine and CheckText.
 bool CheckString(FieldErrors& errors, absl::string_view field, absl::string_view value,
-                 size_t max, bool required, bool (*allowed_control)(char32_t)) {
+                 size_t max, bool required, text::AllowedControls allowed_controls) {
   if (IsBlank(value)) {
     if (required) {
       errors.Add(field, "required");
@@ -115,12 +100,9 @@ bool CheckString(FieldErrors& errors, absl::string_view field, absl::string_view
     errors.Add(field, absl::StrCat("longer than ", max, " characters"));
     return false;
   }
-  char32_t control;
-  if (FindControl(value, allowed_control, &control)) {
-    errors.Add(field, absl::StrCat("contains control character U+",
-                                   absl::AsciiStrToUpper(absl::StrCat(
-                                       absl::Hex(static_cast<uint32_t>(control),
-                                                 absl::kZeroPad4)))));
+  if (std::optional<std::string> problem =
+          text::ControlCharacterProblem(value, allowed_controls)) {
+    errors.Add(field, *problem);
     return false;
   }
   return true;
@@ -172,12 +154,13 @@ bool IsBlank(absl::string_view value) { return TrimWhitespace(value).empty(); }
 
 bool CheckLine(FieldErrors& errors, absl::string_view field, absl::string_view value,
                size_t max, bool required) {
-  return CheckString(errors, field, value, max, required, &NoneAllowed);
+  return CheckString(errors, field, value, max, required, text::AllowedControls::kNone);
 }
 
 bool CheckText(FieldErrors& errors, absl::string_view field, absl::string_view value,
                size_t max, bool required) {
-  return CheckString(errors, field, value, max, required, &LineBreaksAndTabsAllowed);
+  return CheckString(errors, field, value, max, required,
+                     text::AllowedControls::kLineBreaksAndTabs);
 }
 bool IsValidDate(const common::v1::Date& date) {
   if (date.year() < 1 || date.year() > 9999) return false;
@@ -306,7 +289,10 @@ void CheckComplete(FieldErrors& errors, const v1::ChangeAttributes& attributes) 
 }
 
 void ValidateRequestId(FieldErrors& errors, absl::string_view request_id) {
-  CheckLine(errors, "request_id", request_id, kMaxReference, /*required=*/false);
+  // The rule classification applies too (libs/text).
+  if (std::optional<std::string> problem = text::RequestIdProblem(request_id)) {
+    errors.Add("request_id", *problem);
+  }
 }
 
 void CheckReference(FieldErrors& errors, absl::string_view field, absl::string_view reference) {

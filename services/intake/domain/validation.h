@@ -40,8 +40,9 @@ inline constexpr size_t kMaxName = 200;  // sponsor, team, chair
 inline constexpr size_t kMaxTeams = 50;
 inline constexpr size_t kMaxText = 2000;  // reasons, rationales, conditions, summary, note
 inline constexpr size_t kMaxConditions = 20;
-// Request ids, return and record references; also bounds the codes
-// (business_area, currency_code) an error message quotes back.
+// Return and record references; also bounds the codes (business_area,
+// currency_code) an error message quotes back. Request ids have the same
+// limit, text::kMaxRequestIdChars, shared with classification.
 inline constexpr size_t kMaxReference = 128;
 inline constexpr uint32_t kMaxCount = 10000;  // work packages, stakeholder groups
 
@@ -123,7 +124,8 @@ void ValidateAttributes(FieldErrors& errors, const v1::ChangeAttributes& attribu
 void CheckComplete(FieldErrors& errors, const v1::ChangeAttributes& attributes);
 
 // request_id: empty or 1..128 code points without control characters;
-// otherwise opaque (not trimmed).
+// otherwise opaque (not trimmed). The rule is text::RequestIdProblem's,
+// which classification applies to its commands too.
 void ValidateRequestId(FieldErrors& errors, absl::string_view request_id);
 
 // A return or record reference: 1..128 code points, no control character,
