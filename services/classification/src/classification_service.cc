@@ -1,21 +1,24 @@
 #include "changeledger/classification/classification_service.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/escaping.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "changeledger/classification/codec.h"
 #include "changeledger/errors/grpc_status.h"
+#include "changeledger/eventlog/v1/log_reader.grpc.pb.h"
 #include "changeledger/eventstore/event_store.h"
 #include "changeledger/rpc/answer_size.h"
-#include "changeledger/text/utf8.h"
+#include "changeledger/text/checks.h"
 #include "changeledger/uuid/name_uuid.h"
-#include "changeledger/eventlog/v1/log_reader.grpc.pb.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace changeledger::classification {
@@ -26,7 +29,6 @@ using ::google::protobuf::util::TimeUtil;
 
 constexpr int32_t kDefaultPageSize = 50;
 constexpr int32_t kMaxPageSize = 500;
-constexpr size_t kMaxRequestId = 128;
 // Namespace of the name-based ids that stand in for longer keys (a fixed
 // random UUID).
 constexpr char kRequestKeyNamespace[] = "9e2f4c1a-7b3d-4e58-a6c0-d1f2e3b4a596";
@@ -88,9 +90,11 @@ std::string ChangeIdOf(const std::string& name, std::vector<std::string>& errors
   return *id;
 }
 
+// Intake's rule for the same field (libs/text): at most 128 characters, no
+// control character.
 void CheckRequestId(const std::string& request_id, std::vector<std::string>& errors) {
-  if (text::CountCodePoints(request_id) > kMaxRequestId) {
-    errors.push_back(absl::StrCat("request_id: at most ", kMaxRequestId, " characters"));
+  if (std::optional<std::string> problem = text::RequestIdProblem(request_id)) {
+    errors.push_back(absl::StrCat("request_id: ", *problem));
   }
 }
 

@@ -512,7 +512,7 @@ TEST_F(ClassificationServerTest, EveryBadFieldIsNamedInOneAnswer) {
   EXPECT_THAT(st.error_message(), HasSubstr("name: must look like"));
   EXPECT_THAT(st.error_message(), HasSubstr("expected_version: required"));
   EXPECT_THAT(st.error_message(), HasSubstr("note: at most 2000 characters"));
-  EXPECT_THAT(st.error_message(), HasSubstr("request_id: at most 128 characters"));
+  EXPECT_THAT(st.error_message(), HasSubstr("request_id: longer than 128 characters"));
 
   v1::OverrideClassificationRequest ov;
   ov.set_name(Name("c9"));
@@ -523,7 +523,7 @@ TEST_F(ClassificationServerTest, EveryBadFieldIsNamedInOneAnswer) {
             "expected_version: required (the version last read); "
             "classification.tier: required; classification.complexity: required; "
             "rationale: required: say why the suggestion is overridden; "
-            "request_id: at most 128 characters");
+            "request_id: longer than 128 characters");
 
   v1::ListClassificationQueueRequest queue;
   queue.set_page_size(-1);
@@ -540,6 +540,58 @@ TEST_F(ClassificationServerTest, EveryBadFieldIsNamedInOneAnswer) {
   st = stub_->WhatIfRuleset(Ctx(kAuditorToken).get(), what_if, &report);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(st.error_message(), "ruleset_yaml: required; max_items: 0..10000");
+}
+
+// A request id is held to intake's rule: no control character either
+// (it would reach the logs and the events' causation ids), named with the
+// request's other bad fields, and nothing is stored.
+TEST_F(ClassificationServerTest,
+       ARequestIdWithAControlCharacterIsNamedWithTheOtherBadFields) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  Register("cc", /*experiment=*/false);
+  ASSERT_TRUE(WaitFor([&] { return Get("cc").ok(); }));
+  v1::ChangeClassification out;
+
+  v1::ConfirmClassificationRequest confirm;
+  confirm.set_name("classifications/xyz");
+  confirm.set_expected_version(1);
+  confirm.set_request_id("retry-1\x1b[2K");
+  grpc::Status st = stub_->ConfirmClassification(Ctx(kOfficeToken).get(), confirm, &out);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(st.error_message(), HasSubstr("name: must look like"));
+  EXPECT_THAT(st.error_message(),
+              HasSubstr("request_id: contains control character U+001B"));
+
+  v1::OverrideClassificationRequest ov;
+  ov.set_name(Name("cc"));
+  ov.set_expected_version(1);
+  ov.mutable_classification()->set_tier(v1::TIER_MANDATED);
+  ov.mutable_classification()->set_complexity(v1::COMPLEXITY_LOW);
+  ov.set_request_id("line\nbreak");
+  st = stub_->OverrideClassification(Ctx(kOfficeToken).get(), ov, &out);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message(),
+            "rationale: required: say why the suggestion is overridden; "
+            "request_id: contains control character U+000A");
+
+  // Alone, it is still refused, as a C1 control too.
+  ov.set_rationale("statutory");
+  ov.set_request_id("csi\u009b31m");
+  st = stub_->OverrideClassification(Ctx(kOfficeToken).get(), ov, &out);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message(), "request_id: contains control character U+009B");
+  confirm.set_name(Name("cc"));
+  confirm.set_request_id(std::string("nul\0byte", 8));
+  st = stub_->ConfirmClassification(Ctx(kOfficeToken).get(), confirm, &out);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message(), "request_id: contains control character U+0000");
+  EXPECT_EQ(ReadOwnLog("cc").size(), 1u);  // the suggestion only
+
+  // Printable ids, white space and separators included, are taken as given.
+  ov.set_request_id(" retry / 1 ");
+  st = stub_->OverrideClassification(Ctx(kOfficeToken).get(), ov, &out);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(ReadOwnLog("cc").size(), 2u);
 }
 
 absl::Time ToTime(const google::protobuf::Timestamp& t) {
