@@ -50,27 +50,17 @@ v1::ClassificationStatus ToApi(Status s) {
 }
 
 // The principal of the call, and the request id scoped by it, the RPC and
-// the change the request names: the same key on another change is another
-// command, not a retry of the first (which would answer with the first
-// change's classification and leave this one untouched). The request id
-// was checked with the request's other fields.
+// the change the request names (ScopedRequestId). The request id was
+// checked with the request's other fields.
 absl::StatusOr<std::pair<std::string, std::string>> Caller(const grpc::ServerContext* context,
                                                            const char* rpc,
                                                            const std::string& change_id,
                                                            const std::string& request_id) {
   const rpc::Principal* principal = rpc::GetPrincipal(context);
   if (principal == nullptr) return absl::UnauthenticatedError("no authenticated principal");
-  // A change id never holds '/', so the part after it is the client's key.
   std::string scoped = request_id.empty()
                            ? ""
-                           : absl::StrCat(principal->name, "/", rpc, "/", change_id, "/",
-                                          request_id);
-  // A long principal name with a long request id would exceed what the
-  // store keeps; such a key is replaced by its name-based UUID, which a
-  // retry computes again.
-  if (scoped.size() > eventstore::kMaxRequestIdBytes) {
-    scoped = absl::StrCat("hashed:", uuid::NameUuid(kRequestKeyNamespace, scoped));
-  }
+                           : ScopedRequestId(principal->name, rpc, change_id, request_id);
   return std::make_pair(principal->name, std::move(scoped));
 }
 
@@ -137,6 +127,25 @@ absl::StatusOr<std::string> ReadToken(const std::string& token, const std::strin
 }
 
 }  // namespace
+
+std::string ScopedRequestId(absl::string_view principal, absl::string_view rpc,
+                            absl::string_view change_id, absl::string_view request_id) {
+  // Principal names come from the tokens file and may hold any character,
+  // ':' and '/' included: the lengths before the principal and the change
+  // id keep every part apart, so no two (principal, request id) pairs make
+  // one key. RPC names hold no ':', and the request id is the rest.
+  std::string key =
+      absl::StrCat("classification:", principal.size(), ":", principal, ":", rpc, ":",
+                   change_id.size(), ":", change_id, ":", request_id);
+  // A long principal name with a long request id would exceed what the
+  // store keeps; such a key is replaced by its name-based UUID, which a
+  // retry computes again.
+  if (key.size() > eventstore::kMaxRequestIdBytes) {
+    key =
+        absl::StrCat("classification-hashed:", uuid::NameUuid(kRequestKeyNamespace, key));
+  }
+  return key;
+}
 
 rpc::MethodPolicy ClassificationServicePolicy() {
   const char* service = v1::ClassificationService::service_full_name();

@@ -52,6 +52,13 @@ constexpr char kAuditorToken[] = "auditor-token-0123456789";
 // A principal with a long name (as a directory's distinguished name can be).
 constexpr char kLongNamedOfficeToken[] = "long-named-office-token-0123456789";
 const std::string kLongPrincipal = "cn=" + std::string(120, 'o') + ",ou=portfolio-office";
+// A principal whose name, followed by "/", is the start of a key that
+// principal "office" makes with request id "OverrideClassification/<change
+// id>/r" on kSlashChange (the tokens file allows any name).
+constexpr char kSlashedOfficeToken[] = "slashed-office-token-0123456789";
+constexpr char kSlashChange[] = "6d1f0a52-8c3b-4e7d-9a14-2b5e7c9f0d36";
+const std::string kSlashedPrincipal =
+    absl::StrCat("office/OverrideClassification/", kSlashChange);
 
 // Intake names changes by UUID; the tests by short labels ("c1"), each the
 // same name-based UUID on every run. A UUID stands for itself.
@@ -107,7 +114,9 @@ class ClassificationServerTest : public ::testing::Test {
         << "  - {principal: pat, token: \"" << kProposerToken << "\", roles: [proposer]}\n"
         << "  - {principal: audit, token: \"" << kAuditorToken << "\", roles: [auditor]}\n"
         << "  - {principal: \"" << kLongPrincipal << "\", token: \"" << kLongNamedOfficeToken
-        << "\", roles: [portfolio_office]}\n";
+        << "\", roles: [portfolio_office]}\n"
+        << "  - {principal: \"" << kSlashedPrincipal << "\", token: \""
+        << kSlashedOfficeToken << "\", roles: [portfolio_office]}\n";
     // A consumer group per test: each test's service reads intake from the
     // start, independent of the other tests.
     group_ = absl::StrCat("classification-", ::testing::UnitTest::GetInstance()
@@ -753,6 +762,67 @@ TEST_F(ClassificationServerTest, ALongPrincipalsLongestRequestIdsAreStoredAndRet
   ASSERT_TRUE(st.ok()) << st.error_message();
   EXPECT_EQ(other.classification().tier(), v1::TIER_INCREMENTAL);
   EXPECT_EQ(ReadOwnLog(id).size(), 4u);
+}
+
+// Principal names may hold "/": principal "office" with request id
+// "OverrideClassification/<id>/r" and principal
+// "office/OverrideClassification/<id>" with request id "r" once made the
+// same key, "office/OverrideClassification/<id>/OverrideClassification/<id>/r",
+// and the second principal's override was answered with the first's
+// result and never carried out.
+TEST_F(ClassificationServerTest,
+       PrincipalsWhoseNamesRunIntoTheirRequestIdsKeepTheirOwnKeys) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  Register(kSlashChange, /*experiment=*/false);
+  ASSERT_TRUE(WaitFor([&] { return Get(kSlashChange).ok(); }));
+  auto override_request = [](uint64_t version, v1::Tier tier, v1::Complexity complexity,
+                             const std::string& rationale,
+                             const std::string& request_id) {
+    v1::OverrideClassificationRequest ov;
+    ov.set_name(Name(kSlashChange));
+    ov.set_expected_version(version);
+    ov.mutable_classification()->set_tier(tier);
+    ov.mutable_classification()->set_complexity(complexity);
+    ov.set_rationale(rationale);
+    ov.set_request_id(request_id);
+    return ov;
+  };
+  const v1::OverrideClassificationRequest by_office =
+      override_request(1, v1::TIER_MANDATED, v1::COMPLEXITY_LOW, "statutory",
+                       absl::StrCat("OverrideClassification/", kSlashChange, "/r"));
+  const v1::OverrideClassificationRequest by_slashed =
+      override_request(2, v1::TIER_EXPERIMENTAL, v1::COMPLEXITY_HIGH, "a pilot", "r");
+
+  v1::ChangeClassification office_out;
+  grpc::Status st =
+      stub_->OverrideClassification(Ctx(kOfficeToken).get(), by_office, &office_out);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(office_out.decision().decided_by(), "office");
+  EXPECT_EQ(office_out.version(), 2u);
+
+  v1::ChangeClassification slashed_out;
+  st = stub_->OverrideClassification(Ctx(kSlashedOfficeToken).get(), by_slashed,
+                                     &slashed_out);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(slashed_out.decision().decided_by(), kSlashedPrincipal);
+  EXPECT_EQ(slashed_out.decision().rationale(), "a pilot");
+  EXPECT_EQ(slashed_out.classification().tier(), v1::TIER_EXPERIMENTAL);
+  EXPECT_EQ(slashed_out.version(), 3u);
+  const std::vector<eventstore::Envelope> log = ReadOwnLog(kSlashChange);
+  ASSERT_EQ(log.size(), 3u);  // the suggestion and both overrides
+  EXPECT_EQ(log[1].actor(), "office");
+  EXPECT_EQ(log[2].actor(), kSlashedPrincipal);
+  EXPECT_NE(log[1].causation_id(), log[2].causation_id());
+
+  // Each one's retry is recognised as its own: nothing new is stored.
+  v1::ChangeClassification again;
+  st = stub_->OverrideClassification(Ctx(kSlashedOfficeToken).get(), by_slashed, &again);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(again.SerializeAsString(), slashed_out.SerializeAsString());
+  st = stub_->OverrideClassification(Ctx(kOfficeToken).get(), by_office, &again);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(again.version(), 3u);  // as the change stands now
+  EXPECT_EQ(ReadOwnLog(kSlashChange).size(), 3u);
 }
 
 TEST_F(ClassificationServerTest, ChangesRegisteredWhileDownAreClassifiedOnRestartWithoutDuplicates) {

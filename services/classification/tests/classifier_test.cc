@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "changeledger/classification/classification_service.h"
@@ -317,6 +318,49 @@ TEST_F(ClassifierTest, CommandsRetryIdempotentlyAndRejectStaleVersions) {
   EXPECT_EQ(stale.status().code(), absl::StatusCode::kAborted);
   auto unknown = classifier_->Confirm({"nope", 1, ""}, "bob", "");
   EXPECT_EQ(unknown.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// The key of a command is its principal's, RPC's and change's alone,
+// whatever characters the principal's name and the request id hold.
+TEST(ScopedRequestIdTest, NoTwoPrincipalsOrRequestIdsShareAKey) {
+  const std::string change = "0b5c8f8e-6a5e-4a57-9d0b-4c7a3f1f2f10";
+  EXPECT_EQ(
+      ScopedRequestId("alice", "ConfirmClassification", change, "r1"),
+      absl::StrCat("classification:5:alice:ConfirmClassification:36:", change, ":r1"));
+  const std::string key =
+      ScopedRequestId("alice", "OverrideClassification", change, "r1");
+  EXPECT_EQ(key, ScopedRequestId("alice", "OverrideClassification", change, "r1"));
+  EXPECT_NE(key, ScopedRequestId("bob", "OverrideClassification", change, "r1"));
+  EXPECT_NE(key, ScopedRequestId("alice", "ConfirmClassification", change, "r1"));
+  EXPECT_NE(key, ScopedRequestId("alice", "OverrideClassification",
+                                 "1c2d3e4f-0000-4000-8000-000000000000", "r1"));
+  // A principal's name that runs into the RPC and change: these two made
+  // one key when the parts were joined with "/".
+  const std::string rest = absl::StrCat("/OverrideClassification/", change);
+  EXPECT_NE(
+      ScopedRequestId("a" + rest, "OverrideClassification", change, "r"),
+      ScopedRequestId("a", "OverrideClassification", change, rest.substr(1) + "/r"));
+  EXPECT_NE(ScopedRequestId("a/b", "OverrideClassification", change, "c"),
+            ScopedRequestId("a", "OverrideClassification", change, "b/c"));
+  // Nor with the separator the key uses now.
+  const std::string colon_rest = absl::StrCat(":OverrideClassification:36:", change);
+  EXPECT_NE(ScopedRequestId("a" + colon_rest, "OverrideClassification", change, "r"),
+            ScopedRequestId("a", "OverrideClassification", change,
+                            colon_rest.substr(1) + ":r"));
+  EXPECT_NE(ScopedRequestId("a:1", "OverrideClassification", change, "r"),
+            ScopedRequestId("a", "OverrideClassification", change, "1:r"));
+
+  // Past what the store keeps, a key is its name-based UUID, the same on a
+  // retry and different for another principal.
+  const std::string long_principal(200, 'p');
+  const std::string long_key = ScopedRequestId(long_principal, "OverrideClassification",
+                                               change, std::string(128, 'r'));
+  EXPECT_LE(long_key.size(), eventstore::kMaxRequestIdBytes);
+  EXPECT_TRUE(absl::StartsWith(long_key, "classification-hashed:")) << long_key;
+  EXPECT_EQ(long_key, ScopedRequestId(long_principal, "OverrideClassification", change,
+                                      std::string(128, 'r')));
+  EXPECT_NE(long_key, ScopedRequestId(long_principal + "q", "OverrideClassification",
+                                      change, std::string(128, 'r')));
 }
 
 TEST_F(ClassifierTest, AmendmentAfterConfirmationWaitsForReview) {

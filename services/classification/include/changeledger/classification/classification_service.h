@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "changeledger/classification/classifier.h"
 #include "changeledger/classification/v1/classification.grpc.pb.h"
 #include "changeledger/rpc/auth.h"
@@ -21,6 +22,18 @@ struct ClassificationServiceOptions {
   // Largest ruleset_yaml accepted by WhatIfRuleset. Default: 256 KiB.
   size_t max_what_if_bytes = 256 * 1024;
 };
+
+// The store's idempotency key of a command that carries a request id:
+// "classification:<length>:<principal>:<RPC>:<length>:<change id>:<request
+// id>", or "classification-hashed:<UUID>" (a name-based UUID of that text)
+// when it would pass eventstore::kMaxRequestIdBytes. Scoped by principal,
+// RPC and change, so the same request id from another principal, or on
+// another RPC or change, is another command; the lengths keep the parts
+// apart whatever characters a principal's name holds. It is also the
+// command's events' causation id, by which a retry is recognised after a
+// restart.
+std::string ScopedRequestId(absl::string_view principal, absl::string_view rpc,
+                            absl::string_view change_id, absl::string_view request_id);
 
 // The method policy: portfolio_office writes, every role reads.
 rpc::MethodPolicy ClassificationServicePolicy();
