@@ -13,8 +13,9 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libyaml-cpp-dev uuid-dev
   libjemalloc-dev libssl-dev
-  # tests: the second-language client, metrics checks, the k8s manifests check
-  python3 python3-grpcio python3-protobuf python3-yaml prometheus
+  # tests: the second-language client, metrics checks, the k8s manifests
+  # check, test certificates (the openssl command)
+  python3 python3-grpcio python3-protobuf python3-yaml prometheus openssl
 )
 
 missing=()
