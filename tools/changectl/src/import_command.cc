@@ -127,7 +127,15 @@ int RunImport(App& app, const ImportFlags& f) {
   // What every message of the import repeats.
   iv1::ImportReturnRequest header;
   header.set_return_reference(reference);
-  if (as_of->has_value()) *header.mutable_as_of() = **as_of;
+  if (as_of->has_value()) {
+    *header.mutable_as_of() = **as_of;
+  } else {
+    // Not an error: a return may come without one. But an auditor reading
+    // the history later cannot tell when its figures were true.
+    std::cerr << "changectl: note: the return states no date its data stands at; give "
+                 "--as-of DATE (or as_of in a JSON file), or its changes will say only when "
+                 "they were imported\n";
+  }
   const std::string as_of_text = as_of->has_value() ? FormatDate(**as_of) : "";
   // "return MO-2021-05-12 (as of 2021-05-12)" in the report.
   const std::string return_words =
