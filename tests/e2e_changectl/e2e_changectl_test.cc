@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -24,6 +23,7 @@
 #include <nlohmann/json.hpp>
 #include <sys/socket.h>
 
+#include "changeledger/rpc/test_certificates.h"
 #include "stack.h"
 
 namespace changeledger::e2e {
@@ -592,38 +592,27 @@ TEST_F(ChangectlE2eTest, UnknownCommandIsNamed) {
 // service at 127.0.0.1 over TLS, whose certificate names the service
 // ("intake"), not that address. Without the stack: intake alone, with TLS.
 TEST(ChangectlTlsProbeTest, HealthOverTlsChecksTheCertificateAgainstTheNameGiven) {
-  if (std::system("command -v openssl >/dev/null 2>&1") != 0) {
-    GTEST_SKIP() << "openssl CLI not installed";
-  }
+  if (!rpc::testing::HaveOpensslCli()) GTEST_SKIP() << "openssl CLI not installed";
   const std::filesystem::path dir =
       std::filesystem::temp_directory_path() / ("e2e_tls_probe_" + std::to_string(getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   const std::string d = dir.string();
-  std::ofstream(dir / "server.ext") << "subjectAltName=DNS:intake\n";
   std::ofstream(dir / "tokens.yaml")
       << "tokens:\n  - {principal: a, token: \"auditor-token-0123456789\", roles: [auditor]}\n";
   // The service refuses a tokens file other users may read.
   std::filesystem::permissions(dir / "tokens.yaml", std::filesystem::perms(0600));
-  const std::string request = "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
-  const std::vector<std::string> commands = {
-      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
-      "-subj /CN=ca -keyout ca.key -out ca.crt",
-      request + " -subj /CN=intake -keyout tls.key -out tls.csr",
-      "openssl x509 -req -in tls.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 "
-      "-extfile server.ext -out tls.crt",
-  };
-  for (const std::string& command : commands) {
-    ASSERT_EQ(std::system(("cd " + d + " && " + command + " >/dev/null 2>&1").c_str()), 0)
-        << command;
-  }
+  ASSERT_TRUE(rpc::testing::MakeCa(dir, "ca").ok());
+  const absl::Status made =
+      rpc::testing::MakeCert(dir, "ca", "tls", "intake", "subjectAltName=DNS:intake");
+  ASSERT_TRUE(made.ok()) << made;
   const std::string address = "127.0.0.1:" + std::to_string(FreePort());
   std::vector<std::string> server = {BuildDir() + "/services/intake/intake",
                                      "--grpc-listen", address,
                                      "--metrics-listen", "",
                                      "--data-dir", d + "/data",
                                      "--auth-tokens-file", d + "/tokens.yaml",
-                                     "--tls-cert-file", d + "/tls.crt",
+                                     "--tls-cert-file", d + "/tls.pem",
                                      "--tls-key-file", d + "/tls.key"};
   std::vector<char*> server_argv;
   for (std::string& arg : server) server_argv.push_back(arg.data());
@@ -649,7 +638,7 @@ TEST(ChangectlTlsProbeTest, HealthOverTlsChecksTheCertificateAgainstTheNameGiven
     }
   } reaper{intake};
   const std::vector<std::string> probe = {ChangectlPath(), "--intake", address, "--tls-ca",
-                                          d + "/ca.crt", "--timeout", "2s"};
+                                          d + "/ca.pem", "--timeout", "2s"};
   auto with = [&](std::vector<std::string> extra) {
     std::vector<std::string> argv = probe;
     argv.insert(argv.end(), extra.begin(), extra.end());
