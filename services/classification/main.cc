@@ -34,34 +34,10 @@ int main(int argc, char** argv) {
                      config::HostPortValidator(/*allow_empty=*/true));
   settings.AddSecret("classification.service_token", &options.service_token,
                      "bearer token presented to intake's LogReader (role service)");
-  settings.AddString("classification.log_reader_tls_root_cert_file",
-                     &options.log_reader_tls_root_cert_file,
-                     "PEM CA bundle for TLS to intake's LogReader",
-                     config::ReadableFileValidator());
-  settings.AddString(
-      "classification.log_reader_tls_client_cert_file",
-      &options.log_reader_tls_client_cert_file,
-      "PEM client certificate for an intake that requires one (mutual TLS)",
-      config::ReadableFileValidator());
-  settings.AddString(
-      "classification.log_reader_tls_client_key_file",
-      &options.log_reader_tls_client_key_file,
-      "PEM key of classification.log_reader_tls_client_cert_file; other users may not "
-      "read it",
-      config::SecretFileValidator());
-  settings.AddCheck([&options]() -> std::string {
-    if (options.log_reader_tls_client_cert_file.empty() !=
-        options.log_reader_tls_client_key_file.empty()) {
-      return "invalid settings classification.log_reader_tls_client_cert_file and "
-             "classification.log_reader_tls_client_key_file: give both or neither";
-    }
-    if (!options.log_reader_tls_client_cert_file.empty() &&
-        options.log_reader_tls_root_cert_file.empty()) {
-      return "invalid setting classification.log_reader_tls_client_cert_file: mutual TLS "
-             "needs classification.log_reader_tls_root_cert_file";
-    }
-    return "";
-  });
+  config::AddClientTlsSettings(
+      settings, "classification.log_reader", "intake's LogReader",
+      &options.log_reader_tls_root_cert_file, &options.log_reader_tls_client_cert_file,
+      &options.log_reader_tls_client_key_file);
   settings.ParseOrExit(argc, argv);
   if (auto status = rpc::ConfigureLogging(options.common.log_level); !status.ok()) {
     std::fprintf(stderr, "%s\n", status.ToString().c_str());

@@ -32,30 +32,10 @@ int main(int argc, char** argv) {
                      config::HostPortValidator(/*allow_empty=*/true));
   settings.AddSecret("portfolio.service_token", &options.service_token,
                      "bearer token presented to the log readers");
-  settings.AddString("portfolio.log_reader_tls_root_cert_file", &options.log_reader_tls_root_cert_file,
-                     "PEM CA bundle for TLS to the log readers", config::ReadableFileValidator());
-  settings.AddString(
-      "portfolio.log_reader_tls_client_cert_file",
-      &options.log_reader_tls_client_cert_file,
-      "PEM client certificate for log readers that require one (mutual TLS)",
-      config::ReadableFileValidator());
-  settings.AddString(
-      "portfolio.log_reader_tls_client_key_file", &options.log_reader_tls_client_key_file,
-      "PEM key of portfolio.log_reader_tls_client_cert_file; other users may not read it",
-      config::SecretFileValidator());
-  settings.AddCheck([&options]() -> std::string {
-    if (options.log_reader_tls_client_cert_file.empty() !=
-        options.log_reader_tls_client_key_file.empty()) {
-      return "invalid settings portfolio.log_reader_tls_client_cert_file and "
-             "portfolio.log_reader_tls_client_key_file: give both or neither";
-    }
-    if (!options.log_reader_tls_client_cert_file.empty() &&
-        options.log_reader_tls_root_cert_file.empty()) {
-      return "invalid setting portfolio.log_reader_tls_client_cert_file: mutual TLS "
-             "needs portfolio.log_reader_tls_root_cert_file";
-    }
-    return "";
-  });
+  config::AddClientTlsSettings(settings, "portfolio.log_reader", "the log readers",
+                               &options.log_reader_tls_root_cert_file,
+                               &options.log_reader_tls_client_cert_file,
+                               &options.log_reader_tls_client_key_file);
   settings.ParseOrExit(argc, argv);
   if (!intake_log_reader.empty()) options.log_readers["intake"] = intake_log_reader;
   if (!classification_log_reader.empty()) {

@@ -582,6 +582,34 @@ void AddCommonOptions(Settings& settings, CommonOptions& options) {
       });
 }
 
+void AddClientTlsSettings(Settings& settings, const std::string& prefix,
+                          const std::string& peer, std::string* root_cert_file,
+                          std::string* client_cert_file, std::string* client_key_file) {
+  const std::string root_key = prefix + "_tls_root_cert_file";
+  const std::string cert_key = prefix + "_tls_client_cert_file";
+  const std::string key_key = prefix + "_tls_client_key_file";
+  settings
+      .AddString(root_key, root_cert_file, "PEM CA bundle for TLS to " + peer,
+                 ReadableFileValidator())
+      .AddString(
+          cert_key, client_cert_file,
+          "PEM client certificate for " + peer + " when they require one (mutual TLS)",
+          ReadableFileValidator())
+      .AddString(key_key, client_key_file,
+                 "PEM key of " + cert_key + "; other users may not read it",
+                 SecretFileValidator())
+      .AddCheck([=]() -> std::string {
+        if (client_cert_file->empty() != client_key_file->empty()) {
+          return "invalid settings " + cert_key + " and " + key_key +
+                 ": give both or neither";
+        }
+        if (!client_cert_file->empty() && root_cert_file->empty()) {
+          return "invalid setting " + cert_key + ": mutual TLS needs " + root_key;
+        }
+        return "";
+      });
+}
+
 std::map<std::string, std::string> KafkaClientConfig(const CommonOptions& options) {
   if (options.kafka_security_protocol != "ssl") return {};
   std::map<std::string, std::string> config = {

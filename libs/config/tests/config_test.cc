@@ -187,6 +187,47 @@ TEST_F(ConfigTest, SecretFilesOtherUsersCanReadAreRefused) {
                   .ok());
 }
 
+// The files a service presents to another's server: a client certificate
+// needs its key and the CA, and the key is a secret file.
+TEST_F(ConfigTest, ClientTlsSettingsComeTogetherAndTheKeyIsASecretFile) {
+  std::string root, cert_file, key_file;
+  AddClientTlsSettings(settings_, "svc.log_reader", "the log readers", &root, &cert_file,
+                       &key_file);
+  const std::string ca = WriteFile("ca.pem", "x");
+  const std::string cert = WriteFile("client.pem", "x");
+  const std::string key = WriteFile("client.key", "x");
+  std::filesystem::permissions(key, std::filesystem::perms(0600));
+  // Each parse starts from the defaults (Parse writes only what is given).
+  auto parse = [&](std::vector<std::string> args) {
+    root.clear();
+    cert_file.clear();
+    key_file.clear();
+    return Parse(std::move(args));
+  };
+  const std::string kRoot = "--svc-log-reader-tls-root-cert-file";
+  const std::string kCert = "--svc-log-reader-tls-client-cert-file";
+  const std::string kKey = "--svc-log-reader-tls-client-key-file";
+
+  EXPECT_EQ(parse({kCert, cert, kRoot, ca}).message(),
+            "invalid settings svc.log_reader_tls_client_cert_file and "
+            "svc.log_reader_tls_client_key_file: give both or neither");
+  EXPECT_EQ(parse({kCert, cert, kKey, key}).message(),
+            "invalid setting svc.log_reader_tls_client_cert_file: mutual TLS needs "
+            "svc.log_reader_tls_root_cert_file");
+  std::filesystem::permissions(key, std::filesystem::perms(0644));
+  absl::Status status = parse({kRoot, ca, kCert, cert, kKey, key});
+  EXPECT_THAT(status.message(),
+              HasSubstr("invalid setting svc.log_reader_tls_client_key_file"));
+  EXPECT_THAT(status.message(), HasSubstr("mode is 0644"));
+
+  std::filesystem::permissions(key, std::filesystem::perms(0440));
+  ASSERT_TRUE(parse({kRoot, ca, kCert, cert, kKey, key}).ok());
+  EXPECT_EQ(root, ca);
+  EXPECT_EQ(cert_file, cert);
+  EXPECT_EQ(key_file, key);
+  EXPECT_TRUE(parse({kRoot, ca}).ok());  // TLS without a client certificate
+}
+
 // A flag's value is in /proc/<pid>/cmdline, which every user can read.
 TEST_F(ConfigTest, SecretsAreRefusedAsFlagsAndNeverShown) {
   std::string token;

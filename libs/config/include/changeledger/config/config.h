@@ -202,6 +202,20 @@ struct CommonOptions {
 // kafka.security_protocol ssl) on `settings`.
 void AddCommonOptions(Settings& settings, CommonOptions& options);
 
+// Registers the TLS files of a service as a client of another's gRPC
+// service: `<prefix>_tls_root_cert_file` (the CA to verify it; set ->
+// TLS), `<prefix>_tls_client_cert_file` and `<prefix>_tls_client_key_file`
+// (for a server that requires client certificates; the key is a secret
+// file), with their cross-checks: the certificate and key together, and
+// only with the root certificate. `peer` names the server in the help
+// ("intake's LogReader").
+//
+//   AddClientTlsSettings(settings, "portfolio.log_reader", "the log readers",
+//                        &o.root_cert, &o.client_cert, &o.client_key);
+void AddClientTlsSettings(Settings& settings, const std::string& prefix,
+                          const std::string& peer, std::string* root_cert_file,
+                          std::string* client_cert_file, std::string* client_key_file);
+
 // The librdkafka properties (security.protocol, ssl.*) that the kafka.*
 // settings ask for, for every producer and consumer of the service; empty
 // for plaintext.
