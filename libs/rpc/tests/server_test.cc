@@ -384,16 +384,36 @@ TEST_F(ServerTest, CallsToMethodsNotServedShareOneSeries) {
             1);
 }
 
+// The default logger's lines, one per line without prefix, from
+// construction until Stop() (or destruction), when the previous logger is
+// back.
+class LogCapture {
+ public:
+  LogCapture() : previous_(spdlog::default_logger()) {
+    auto capture = std::make_shared<spdlog::logger>(
+        "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(lines_));
+    capture->set_pattern("%v");
+    spdlog::set_default_logger(std::move(capture));
+  }
+  ~LogCapture() { Stop(); }
+  LogCapture(const LogCapture&) = delete;
+  LogCapture& operator=(const LogCapture&) = delete;
+  std::string Stop() {
+    if (previous_ != nullptr) spdlog::set_default_logger(std::move(previous_));
+    previous_ = nullptr;
+    return lines_.str();
+  }
+
+ private:
+  std::shared_ptr<spdlog::logger> previous_;
+  std::ostringstream lines_;
+};
+
 // Anyone, without a token, can name any method; the name is logged (a
 // warning: UNIMPLEMENTED) and must not be able to end the line and write
 // lines of its own.
 TEST_F(ServerTest, MethodNamesFromClientsCannotForgeLogLines) {
-  std::ostringstream log;
-  const std::shared_ptr<spdlog::logger> previous = spdlog::default_logger();
-  auto capture = std::make_shared<spdlog::logger>(
-      "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(log));
-  capture->set_pattern("%v");
-  spdlog::set_default_logger(capture);
+  LogCapture log;
   StartServer();
   grpc::GenericStub generic(channel_);
   grpc::ClientContext context;
@@ -405,10 +425,10 @@ TEST_F(ServerTest, MethodNamesFromClientsCannotForgeLogLines) {
                     [&done](grpc::Status status) { done.set_value(std::move(status)); });
   EXPECT_EQ(done.get_future().get().error_code(), grpc::StatusCode::UNIMPLEMENTED);
   server_->Shutdown(std::chrono::seconds(1));
-  spdlog::set_default_logger(previous);
+  const std::string lines = log.Stop();
 
-  EXPECT_THAT(log.str(), ::testing::Not(HasSubstr("\nmsg=forged")));
-  EXPECT_THAT(log.str(),
+  EXPECT_THAT(lines, ::testing::Not(HasSubstr("\nmsg=forged")));
+  EXPECT_THAT(lines,
               HasSubstr(R"(method="/no.Such/Method\x0amsg=forged principal=\"root\"")"));
 }
 
@@ -416,12 +436,7 @@ TEST_F(ServerTest, MethodNamesFromClientsCannotForgeLogLines) {
 // refused calls must not write a line each. The log keeps a bounded sample
 // and says how much it left out; the metrics count every call.
 TEST_F(ServerTest, LinesOfRefusedCallsAreBoundedAndSayHowManyWereLeftOut) {
-  std::ostringstream log;
-  const std::shared_ptr<spdlog::logger> previous = spdlog::default_logger();
-  auto capture = std::make_shared<spdlog::logger>(
-      "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(log));
-  capture->set_pattern("%v");
-  spdlog::set_default_logger(capture);
+  LogCapture log;
   auto exposer = metrics::Exposer::Start("127.0.0.1:0", registry_);
   ASSERT_TRUE(exposer.ok()) << exposer.status();
   StartServer();
@@ -436,10 +451,9 @@ TEST_F(ServerTest, LinesOfRefusedCallsAreBoundedAndSayHowManyWereLeftOut) {
   // The bound refills at 10 lines a second: wait for one more line.
   std::this_thread::sleep_for(std::chrono::milliseconds(150));
   ASSERT_EQ(Echo("").error_code(), grpc::StatusCode::UNAUTHENTICATED);
-  spdlog::set_default_logger(previous);
 
   std::vector<std::string> refused;
-  std::istringstream lines(log.str());
+  std::istringstream lines(log.Stop());
   for (std::string line; std::getline(lines, line);) {
     if (line.find("msg=\"rpc rejected\"") != std::string::npos) refused.push_back(line);
   }
