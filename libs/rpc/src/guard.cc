@@ -37,6 +37,8 @@ template struct PrivateAccess<MethodHandlerTag, &grpc::internal::RpcServiceMetho
 // number of such lines left out before it.
 template <typename... Args>
 void LogRefusal(LogLimiter* limiter, fmt::format_string<Args...> format, Args&&... args) {
+  // A level that drops the line anyway leaves the bound alone.
+  if (!spdlog::should_log(spdlog::level::info)) return;
   uint64_t left_out = 0;
   if (!limiter->Allow(LogLimiter::Clock::now(), &left_out)) return;
   std::string line = fmt::format(format, std::forward<Args>(args)...);

@@ -159,7 +159,7 @@ class Observer final : public grpc::experimental::Interceptor {
       const char* code = StatusCodeName(status.error_code());
       // The method name is the client's: a call to a method we do not
       // serve arrives here with whatever :path it was sent with.
-      if (IsServerError(status.error_code())) {
+      if (IsServerError(status.error_code()) && spdlog::should_log(spdlog::level::warn)) {
         LogLimiter* limiter =
             IsCallersChoice(status.error_code()) ? caller_lines_ : server_error_lines_;
         uint64_t left_out = 0;
