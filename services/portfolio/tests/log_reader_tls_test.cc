@@ -3,10 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
-#include <sys/wait.h>
 
 #include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -20,6 +18,7 @@
 #include "changeledger/intake/v1/events.pb.h"
 #include "changeledger/portfolio/portfolio_model.h"
 #include "changeledger/portfolio/portfolio_server.h"
+#include "changeledger/rpc/command_output.h"
 #include "changeledger/rpc/server.h"
 #include "changeledger/rpc/test_certificates.h"
 
@@ -159,25 +158,12 @@ TEST_F(PortfolioLogReaderTlsTest,
 // certificate and the CA.
 class PortfolioTlsSettingsTest : public PortfolioLogReaderTlsTest {
  protected:
-  struct Outcome {
-    int exit_code = -1;
-    std::string output;
-  };
+  using Outcome = rpc::testing::CommandOutput;
 
   Outcome Portfolio(const std::string& flags) const {
-    const std::string command =
+    return rpc::testing::RunShellCommand(
         absl::StrCat(PORTFOLIO_PATH, " --data-dir ", File("data"), " --auth-tokens-file ",
-                     File("tokens.yaml"), " ", flags, " 2>&1");
-    Outcome outcome;
-    FILE* pipe = popen(command.c_str(), "r");
-    if (pipe == nullptr) return outcome;
-    char buffer[4096];
-    size_t n;
-    while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0)
-      outcome.output.append(buffer, n);
-    const int status = pclose(pipe);
-    if (WIFEXITED(status)) outcome.exit_code = WEXITSTATUS(status);
-    return outcome;
+                     File("tokens.yaml"), " ", flags));
   }
 };
 

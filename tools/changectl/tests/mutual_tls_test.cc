@@ -5,10 +5,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
-#include <sys/wait.h>
 
 #include <atomic>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -16,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "changeledger/intake/v1/intake.grpc.pb.h"
+#include "changeledger/rpc/command_output.h"
 #include "changeledger/rpc/server.h"
 #include "changeledger/rpc/test_certificates.h"
 
@@ -42,10 +41,7 @@ class FakeIntake final : public iv1::IntakeService::Service {
   std::atomic<int> calls{0};
 };
 
-struct Outcome {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
+using Outcome = rpc::testing::CommandOutput;
 
 class ChangectlMutualTlsTest : public ::testing::Test {
  protected:
@@ -92,17 +88,7 @@ class ChangectlMutualTlsTest : public ::testing::Test {
         absl::StrCat(CHANGECTL_PATH, " --config '", File(config), "' --intake ", address_,
                      " --token ", kToken, " --timeout 5s");
     for (const std::string& arg : args) absl::StrAppend(&command, " '", arg, "'");
-    absl::StrAppend(&command, " 2>&1");
-    Outcome outcome;
-    FILE* pipe = popen(command.c_str(), "r");
-    if (pipe == nullptr) return outcome;
-    char buffer[4096];
-    size_t n;
-    while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0)
-      outcome.output.append(buffer, n);
-    const int status = pclose(pipe);
-    if (WIFEXITED(status)) outcome.exit_code = WEXITSTATUS(status);
-    return outcome;
+    return rpc::testing::RunShellCommand(command);
   }
 
   fs::path dir_;
