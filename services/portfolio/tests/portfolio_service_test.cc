@@ -33,6 +33,17 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
+// The summary of each event in the history of change `id`, oldest first.
+std::vector<std::string> HistorySummaries(const PortfolioModel& m,
+                                          const std::string& id) {
+  std::vector<std::string> out;
+  absl::StatusOr<ChangeHistory> h = m.GetChangeHistory(id);
+  EXPECT_TRUE(h.ok()) << h.status();
+  if (!h.ok()) return out;
+  for (const EventView& e : h->events) out.push_back(e.summary);
+  return out;
+}
+
 class PortfolioServiceTest : public ::testing::Test {
  protected:
   PortfolioServiceTest()
@@ -705,27 +716,21 @@ TEST_F(PortfolioServiceTest, HistorySaysWhyAChangeWasApprovedAndWhereItCameFrom)
         make_.Make("intake", "change-c2", Day(4), direct),
         make_.Make("intake", "change-c3", Day(4), returned)});
 
-  const auto summaries = [](const PortfolioModel& m, const std::string& id) {
-    std::vector<std::string> out;
-    absl::StatusOr<ChangeHistory> h = m.GetChangeHistory(id);
-    EXPECT_TRUE(h.ok()) << h.status();
-    if (!h.ok()) return out;
-    for (const EventView& e : h->events) out.push_back(e.summary);
-    return out;
-  };
   const auto check = [&](const PortfolioModel& m) {
-    EXPECT_THAT(summaries(m, "c1"),
-                ElementsAre("business_area=MO", "desirable=4 deliverable=3 affordable=2",
-                            "outcome=APPROVED chair=\"DAC Corporate Services\" "
-                            "meeting_date=2021-03-02 conditions=\"benefits profile by Q3; "
-                            "quarterly report\" rationale=\"fits the strategy\"",
-                            HasSubstr("title=\"Digital case file\" business_area=MO"),
-                            HasSubstr("changed=title title=\"Digital case file for the CPS\" "
-                                      "business_area=MO")));
-    EXPECT_THAT(summaries(m, "c2"),
-                ElementsAre(AllOf(HasSubstr("title=\"Digital case file\""),
-                                  HasSubstr("note=\"mandated by the board on 1 March\""))));
-    EXPECT_THAT(summaries(m, "c3"),
+    EXPECT_THAT(
+        HistorySummaries(m, "c1"),
+        ElementsAre("business_area=MO", "desirable=4 deliverable=3 affordable=2",
+                    "outcome=APPROVED chair=\"DAC Corporate Services\" "
+                    "meeting_date=2021-03-02 conditions=\"benefits profile by Q3; "
+                    "quarterly report\" rationale=\"fits the strategy\"",
+                    HasSubstr("title=\"Digital case file\" business_area=MO"),
+                    HasSubstr("changed=title title=\"Digital case file for the CPS\" "
+                              "business_area=MO")));
+    EXPECT_THAT(
+        HistorySummaries(m, "c2"),
+        ElementsAre(AllOf(HasSubstr("title=\"Digital case file\""),
+                          HasSubstr("note=\"mandated by the board on 1 March\""))));
+    EXPECT_THAT(HistorySummaries(m, "c3"),
                 ElementsAre(HasSubstr("return=\"MO-2021-05-12\" record=\"row 7\"")));
   };
   holder_.Read([&](const PortfolioModel& m) {
@@ -772,20 +777,14 @@ TEST_F(PortfolioServiceTest, HistorySaysWhyAChangeWasAmendedAndWhenItsReturnStoo
         make_.Make("intake", "change-c2", Day(1), older),
         make_.Make("intake", "change-c2", Day(2), older_amendment)});
 
-  const auto summaries = [](const PortfolioModel& m, const std::string& id) {
-    std::vector<std::string> out;
-    absl::StatusOr<ChangeHistory> h = m.GetChangeHistory(id);
-    EXPECT_TRUE(h.ok()) << h.status();
-    if (!h.ok()) return out;
-    for (const EventView& e : h->events) out.push_back(e.summary);
-    return out;
-  };
   const auto check = [&](const PortfolioModel& m) {
-    EXPECT_THAT(summaries(m, "c1"),
-                ElementsAre(HasSubstr("return=\"MO-2021-05-12\" record=\"row 7\" as_of=2021-05-12"),
-                            HasSubstr("changed=teams reason=\"Procurement joined after the "
-                                      "tender was split\" business_area=MO")));
-    EXPECT_THAT(summaries(m, "c2"),
+    EXPECT_THAT(
+        HistorySummaries(m, "c1"),
+        ElementsAre(
+            HasSubstr("return=\"MO-2021-05-12\" record=\"row 7\" as_of=2021-05-12"),
+            HasSubstr("changed=teams reason=\"Procurement joined after the "
+                      "tender was split\" business_area=MO")));
+    EXPECT_THAT(HistorySummaries(m, "c2"),
                 ElementsAre(AllOf(HasSubstr("return=\"MO-2021-05-12\" record=\"row 7\""),
                                   Not(HasSubstr("as_of="))),
                             AllOf(HasSubstr("changed=teams business_area=MO"),
