@@ -41,9 +41,8 @@ void LogRefusal(LogLimiter* limiter, fmt::format_string<Args...> format, Args&&.
   if (!spdlog::should_log(spdlog::level::info)) return;
   uint64_t left_out = 0;
   if (!limiter->Allow(LogLimiter::Clock::now(), &left_out)) return;
-  std::string line = fmt::format(format, std::forward<Args>(args)...);
-  if (left_out > 0) absl::StrAppend(&line, " lines_not_logged_before=", left_out);
-  spdlog::info("{}", line);
+  spdlog::info("{}{}", fmt::format(format, std::forward<Args>(args)...),
+               LeftOutNote(left_out));
 }
 
 template <grpc::StatusCode kCode>

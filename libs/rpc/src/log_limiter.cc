@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
+
 namespace changeledger::rpc::internal {
 
 LogLimiter::LogLimiter(double lines_per_second, int burst)
@@ -22,6 +24,10 @@ bool LogLimiter::Allow(Clock::time_point now, uint64_t* left_out) {
   *left_out = left_out_;
   left_out_ = 0;
   return true;
+}
+
+std::string LeftOutNote(uint64_t left_out) {
+  return left_out == 0 ? "" : absl::StrCat(" lines_not_logged_before=", left_out);
 }
 
 }  // namespace changeledger::rpc::internal

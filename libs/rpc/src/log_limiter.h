@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <mutex>
+#include <string>
 
 namespace changeledger::rpc::internal {
 
@@ -36,6 +37,10 @@ class LogLimiter {
   Clock::time_point last_;  // guarded by mu_
   uint64_t left_out_ = 0;   // guarded by mu_
 };
+
+// What a line written after `left_out` were left out ends with:
+// " lines_not_logged_before=N", or nothing when none was.
+std::string LeftOutNote(uint64_t left_out);
 
 }  // namespace changeledger::rpc::internal
 

@@ -167,8 +167,7 @@ class Observer final : public grpc::experimental::Interceptor {
           spdlog::warn(
               "msg=rpc method={} code={} duration_ms={:.3f} principal={} error={}{}",
               LogValue(method_), code, seconds * 1e3, who,
-              LogValue(status.error_message()),
-              left_out == 0 ? "" : absl::StrCat(" lines_not_logged_before=", left_out));
+              LogValue(status.error_message()), LeftOutNote(left_out));
         }
       } else if (spdlog::should_log(
                      spdlog::level::debug)) {  // no quoting on the hot path

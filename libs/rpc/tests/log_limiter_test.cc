@@ -51,5 +51,10 @@ TEST(LogLimiterTest, ATimeEarlierThanOneSeenAddsNothing) {
   EXPECT_EQ(left_out, 2u);
 }
 
+TEST(LogLimiterTest, TheNoteSaysHowManyLinesWereLeftOutOrNothing) {
+  EXPECT_EQ(LeftOutNote(0), "");
+  EXPECT_EQ(LeftOutNote(3), " lines_not_logged_before=3");
+}
+
 }  // namespace
 }  // namespace changeledger::rpc::internal
