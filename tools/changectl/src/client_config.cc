@@ -45,6 +45,20 @@ absl::StatusOr<std::chrono::milliseconds> ParseDuration(absl::string_view text) 
       absl::StrCat("\"", text, "\" is not a duration (expected e.g. 500ms, 10s, 2m)"));
 }
 
+namespace {
+
+// A file named in the config, relative paths taken from the config file's
+// folder: the config means the same files from whichever folder changectl
+// runs in (tools/run.sh writes one next to the stack's files).
+std::string PathFromConfig(const std::string& value, const std::string& base_dir) {
+  if (value.empty()) return "";
+  std::filesystem::path p(value);
+  if (p.is_relative()) p = std::filesystem::path(base_dir) / p;
+  return p.lexically_normal().string();
+}
+
+}  // namespace
+
 absl::StatusOr<ClientConfig> ParseClientConfig(absl::string_view yaml, const std::string& base_dir) {
   ClientConfig config;
   YAML::Node root;
@@ -67,9 +81,7 @@ absl::StatusOr<ClientConfig> ParseClientConfig(absl::string_view yaml, const std
                key == "recommendations" || key == "benefits") {
       config.addresses[key] = value;
     } else if (key == "tokens_file") {
-      std::filesystem::path p(value);
-      if (!value.empty() && p.is_relative()) p = std::filesystem::path(base_dir) / p;
-      config.tokens_file = value.empty() ? "" : p.lexically_normal().string();
+      config.tokens_file = PathFromConfig(value, base_dir);
     } else if (key == "role") {
       config.role = value;
     } else if (key == "token") {
@@ -79,13 +91,13 @@ absl::StatusOr<ClientConfig> ParseClientConfig(absl::string_view yaml, const std
       if (!d.ok()) return absl::InvalidArgumentError(absl::StrCat("timeout: ", d.status().message()));
       config.timeout = *d;
     } else if (key == "tls_ca_file") {
-      config.tls_ca_file = value;
+      config.tls_ca_file = PathFromConfig(value, base_dir);
     } else if (key == "tls_server_name") {
       config.tls_server_name = value;
     } else if (key == "tls_client_cert_file") {
-      config.tls_client_cert_file = value;
+      config.tls_client_cert_file = PathFromConfig(value, base_dir);
     } else if (key == "tls_client_key_file") {
-      config.tls_client_key_file = value;
+      config.tls_client_key_file = PathFromConfig(value, base_dir);
     } else {
       return absl::InvalidArgumentError(absl::StrCat("unknown key \"", key, "\""));
     }

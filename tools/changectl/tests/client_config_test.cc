@@ -31,6 +31,17 @@ TEST(ClientConfigTest, ParsesTheClientCertificateAndKey) {
   EXPECT_EQ(config->tls_client_key_file, "/etc/me.key");
 }
 
+TEST(ClientConfigTest, ResolvesTlsFilesRelativeToTheConfig) {
+  auto config = ParseClientConfig(
+      "tls_ca_file: tls/ca.pem\ntls_client_cert_file: ./tls/me.pem\n"
+      "tls_client_key_file: ../keys/me.key\n",
+      "/srv/run");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->tls_ca_file, "/srv/run/tls/ca.pem");
+  EXPECT_EQ(config->tls_client_cert_file, "/srv/run/tls/me.pem");
+  EXPECT_EQ(config->tls_client_key_file, "/srv/keys/me.key");
+}
+
 TEST(ClientConfigTest, DefaultsToDevelopmentPorts) {
   ClientConfig config;
   EXPECT_EQ(config.AddressOf("intake"), "127.0.0.1:50051");

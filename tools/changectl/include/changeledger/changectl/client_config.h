@@ -52,8 +52,10 @@ struct ClientConfig {
   std::string AddressOf(const std::string& service) const;
 };
 
-// Parses the YAML text of a config file. Relative tokens_file paths are
-// resolved against `base_dir`. INVALID_ARGUMENT names a bad key or value.
+// Parses the YAML text of a config file. Relative paths of files
+// (tokens_file and the three TLS files) are resolved against `base_dir`,
+// the config file's folder; paths given as flags stay relative to the
+// current directory. INVALID_ARGUMENT names a bad key or value.
 absl::StatusOr<ClientConfig> ParseClientConfig(absl::string_view yaml, const std::string& base_dir);
 
 // The TLS settings taken together, once the flags have overridden the
