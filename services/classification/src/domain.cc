@@ -19,8 +19,10 @@ constexpr size_t kMaxRationale = 4000;
 void CheckChangeId(std::string_view change_id, std::vector<std::string>& errors) {
   if (change_id.empty()) {
     errors.push_back("change_id: required");
-  } else if (change_id.size() > kMaxChangeId) {
-    errors.push_back(absl::StrCat("change_id: at most ", kMaxChangeId, " characters"));
+  } else if (text::CountCodePoints(
+                 absl::string_view(change_id.data(), change_id.size())) > kMaxChangeId) {
+    errors.push_back(
+        absl::StrCat("change_id: longer than ", kMaxChangeId, " characters"));
   }
 }
 
@@ -168,7 +170,7 @@ std::vector<std::string> FieldErrors(const ConfirmClassification& cmd) {
   std::vector<std::string> errors;
   CheckExpectedVersion(cmd.expected_version, errors);
   if (text::CountCodePoints(cmd.note) > kMaxNote) {
-    errors.push_back(absl::StrCat("note: at most ", kMaxNote, " characters"));
+    errors.push_back(absl::StrCat("note: longer than ", kMaxNote, " characters"));
   }
   return errors;
 }
@@ -221,7 +223,8 @@ std::vector<std::string> FieldErrors(const OverrideClassification& cmd, const Ru
   if (rationale.empty()) {
     errors.push_back("rationale: required: say why the suggestion is overridden");
   } else if (text::CountCodePoints(rationale) > kMaxRationale) {
-    errors.push_back(absl::StrCat("rationale: at most ", kMaxRationale, " characters"));
+    errors.push_back(
+        absl::StrCat("rationale: longer than ", kMaxRationale, " characters"));
   }
   return errors;
 }

@@ -520,7 +520,7 @@ TEST_F(ClassificationServerTest, EveryBadFieldIsNamedInOneAnswer) {
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(st.error_message(), HasSubstr("name: must look like"));
   EXPECT_THAT(st.error_message(), HasSubstr("expected_version: required"));
-  EXPECT_THAT(st.error_message(), HasSubstr("note: at most 2000 characters"));
+  EXPECT_THAT(st.error_message(), HasSubstr("note: longer than 2000 characters"));
   EXPECT_THAT(st.error_message(), HasSubstr("request_id: longer than 128 characters"));
 
   v1::OverrideClassificationRequest ov;

@@ -11,6 +11,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 using ::testing::SizeIs;
 
 class ClassificationDomainTest : public ::testing::Test {
@@ -148,7 +149,19 @@ TEST_F(ClassificationDomainTest, ConfirmRejections) {
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(bad.status().message()), HasSubstr("expected_version: required"));
   EXPECT_THAT(std::string(bad.status().message()), HasSubstr("change_id: required"));
-  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("note: at most 2000"));
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("note: longer than 2000"));
+
+  // change_id counts characters, as every other length here does.
+  std::string accented_id;
+  for (int i = 0; i < 128; ++i) accented_id += "\u00e9";
+  EXPECT_THAT(
+      std::string(
+          Decide(s, ConfirmClassification{accented_id, 0, ""}).status().message()),
+      Not(HasSubstr("change_id")));
+  EXPECT_THAT(std::string(Decide(s, ConfirmClassification{std::string(129, 'c'), 1, ""})
+                              .status()
+                              .message()),
+              HasSubstr("change_id: longer than 128 characters"));
 
   Commit(s, *Decide(s, ConfirmClassification{"c1", 1, ""}));
   auto twice = Decide(s, ConfirmClassification{"c1", 2, ""});
@@ -200,7 +213,8 @@ TEST_F(ClassificationDomainTest, OverrideValidationNamesEachField) {
   EXPECT_THAT(std::string(r.status().message()), HasSubstr("classification.tier: unknown value"));
   EXPECT_THAT(std::string(r.status().message()),
               HasSubstr("classification.complexity: unknown value"));
-  EXPECT_THAT(std::string(r.status().message()), HasSubstr("rationale: at most 4000"));
+  EXPECT_THAT(std::string(r.status().message()),
+              HasSubstr("rationale: longer than 4000"));
 }
 
 TEST_F(ClassificationDomainTest, NoteAndRationaleLimitsCountCharactersNotBytes) {
@@ -210,14 +224,16 @@ TEST_F(ClassificationDomainTest, NoteAndRationaleLimitsCountCharactersNotBytes) 
   State s = Registered();
   EXPECT_TRUE(Decide(s, ConfirmClassification{"c1", 1, e2000}).ok());
   auto long_note = Decide(s, ConfirmClassification{"c1", 1, e2000 + "x"});
-  EXPECT_THAT(std::string(long_note.status().message()), HasSubstr("note: at most 2000"));
+  EXPECT_THAT(std::string(long_note.status().message()),
+              HasSubstr("note: longer than 2000"));
 
   OverrideClassification cmd{"c1", 1, Classification{Tier::kMandated, Complexity::kLow, {}},
                              e2000 + e2000};
   EXPECT_TRUE(Decide(s, cmd, *ruleset_).ok());
   cmd.rationale += "x";
   auto long_rationale = Decide(s, cmd, *ruleset_);
-  EXPECT_THAT(std::string(long_rationale.status().message()), HasSubstr("rationale: at most 4000"));
+  EXPECT_THAT(std::string(long_rationale.status().message()),
+              HasSubstr("rationale: longer than 4000"));
 }
 
 TEST_F(ClassificationDomainTest, OverrideRejectsStaleVersionAndUnknownChange) {
