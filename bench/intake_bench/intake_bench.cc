@@ -4,7 +4,7 @@
 // as the baseline, in the same run.
 //
 //   intake_bench [--clients 32] [--client-threads 1] [--proposals 40000]
-//                [--slices 4] [--no-broker] [--no-sync]
+//                [--slices 4] [--no-broker] [--no-sync] [--server-processes]
 //
 // Phases: (1) drafts are created through CreateProposal (reported, not the
 // headline); (2) each is read back (GetProposal, reported); (3) every draft
@@ -19,6 +19,8 @@
 // where p99_ms is the 99th percentile SubmitProposal latency.
 #include <dlfcn.h>
 #include <grpcpp/grpcpp.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -38,10 +40,12 @@
 #include <vector>
 
 #include "absl/time/clock.h"
+#include "changeledger/bench/child_process.h"
 #include "changeledger/bench/cpu_time.h"
 #include "changeledger/bench/percentile.h"
 #include "changeledger/bench/scratch_dir.h"
 #include "changeledger/devbroker/devbroker_process.h"
+#include "changeledger/errors/status_macros.h"
 #include "changeledger/intake/v1/intake.grpc.pb.h"
 #include "changeledger/metrics/scrape.h"
 #include "changeledger/rpc/process.h"
@@ -162,10 +166,12 @@ void Authorize(grpc::ClientContext& context);
 // thread per client, so the client's own cost stays small for every phase
 // alike. `settle`, if set, runs after the last answer and before the CPU
 // counters stop: work the calls left behind is counted with them (its
-// waiting is not: the phase's time ends with the last answer).
+// waiting is not: the phase's time ends with the last answer). A server
+// in a process of its own (`server_pid`, else -1) counts as this process.
 template <typename Request, typename Response>
-PhaseResult RunPhase(int clients, int threads, int begin, int end, const std::string& target,
-                     pid_t broker_pid, const CallSpec<Request, Response>& spec,
+PhaseResult RunPhase(int clients, int threads, int begin, int end,
+                     const std::string& target, pid_t server_pid, pid_t broker_pid,
+                     const CallSpec<Request, Response>& spec,
                      const std::function<void()>& settle = nullptr) {
   std::vector<std::unique_ptr<v1::IntakeService::Stub>> stubs;
   for (int c = 0; c < clients; ++c) {
@@ -180,7 +186,7 @@ PhaseResult RunPhase(int clients, int threads, int begin, int end, const std::st
   std::atomic<int64_t> errors{0};
   std::atomic<double> client_cpu_us{0};
   std::vector<std::vector<double>> latencies(threads);
-  const double process_cpu0 = bench::ProcessCpuMicros();
+  const double process_cpu0 = bench::ProcessCpuMicros() + ChildCpuMicros(server_pid);
   const double broker_cpu0 = ChildCpuMicros(broker_pid);
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> workers;
@@ -237,7 +243,8 @@ PhaseResult RunPhase(int clients, int threads, int begin, int end, const std::st
   result.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (settle) settle();
-  result.process_cpu_us = bench::ProcessCpuMicros() - process_cpu0;
+  result.process_cpu_us =
+      bench::ProcessCpuMicros() + ChildCpuMicros(server_pid) - process_cpu0;
   result.broker_cpu_us = ChildCpuMicros(broker_pid) - broker_cpu0;
   result.client_cpu_us = client_cpu_us;
   result.calls = end - begin;
@@ -314,7 +321,6 @@ class EchoService final : public v1::IntakeService::Service {
 struct EchoServer {
   explicit EchoServer(const v1::Proposal& canned) : service(canned) {
     grpc::ServerBuilder builder;
-    int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
     builder.RegisterService(&service);
     builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
@@ -326,8 +332,111 @@ struct EchoServer {
 
   EchoService service;
   std::unique_ptr<grpc::Server> server;
+  int port = 0;
   std::string target;
 };
+
+// The intake server as every run configures it, in this process or in a
+// child (--server-processes).
+IntakeServerOptions BenchServerOptions(const std::string& dir, int clients, bool no_sync,
+                                       const std::string& bootstrap_servers) {
+  IntakeServerOptions options;
+  options.common.service_name = "intake";
+  options.common.grpc_listen = "127.0.0.1:0";
+  options.common.metrics_listen = "127.0.0.1:0";
+  options.common.data_dir = dir + "/data";
+  options.common.tokens_file = dir + "/tokens.yaml";
+  options.common.log_level = "warn";
+  // Every client calls as the one bench principal; up to --clients 1024 of
+  // them at once must meet neither the per-principal limit nor the thread
+  // quota (which also counts the threads waiting for calls).
+  options.common.max_calls_per_principal =
+      std::max<int64_t>(options.common.max_calls_per_principal, clients);
+  options.common.max_threads = std::max<int64_t>(options.common.max_threads, 2 * clients);
+  options.sync = !no_sync;
+  options.common.kafka_bootstrap_servers = bootstrap_servers;
+  return options;
+}
+
+// Writes `line` to `path` whole (a reader polling for it never sees half).
+bool WriteReadyFile(const std::string& path, const std::string& line) {
+  const std::string partial = path + ".partial";
+  std::ofstream(partial) << line << "\n";
+  return std::rename(partial.c_str(), path.c_str()) == 0;
+}
+
+// --serve intake|echo: one of the servers alone in this process, started
+// by a benchmark run with --server-processes. Writes "<port> <metrics
+// port>" to `ready_file` once it serves, and stops on SIGTERM or SIGINT.
+int Serve(const std::string& what, const std::string& dir, int clients, bool no_sync,
+          const std::string& bootstrap_servers, const std::string& canned_response_file,
+          const std::string& ready_file) {
+  // Blocked before any thread starts, so that every thread inherits the
+  // mask and sigwait below receives the signal.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  int signal = 0;
+  if (what == "intake") {
+    auto server =
+        IntakeServer::Start(BenchServerOptions(dir, clients, no_sync, bootstrap_servers));
+    if (!server.ok()) {
+      std::fprintf(stderr, "intake: %s\n", server.status().ToString().c_str());
+      return 1;
+    }
+    if (!WriteReadyFile(ready_file, std::to_string((*server)->port()) + " " +
+                                        std::to_string((*server)->metrics_port()))) {
+      return 1;
+    }
+    sigwait(&stop_signals, &signal);
+    (*server)->Stop(std::chrono::seconds(5));
+    return 0;
+  }
+  if (what == "echo") {
+    v1::Proposal canned;
+    std::ifstream in(canned_response_file, std::ios::binary);
+    if (!canned.ParseFromIstream(&in)) {
+      std::fprintf(stderr, "echo: cannot read a Proposal from %s\n",
+                   canned_response_file.c_str());
+      return 1;
+    }
+    EchoServer echo(canned);
+    if (!WriteReadyFile(ready_file, std::to_string(echo.port) + " 0")) return 1;
+    sigwait(&stop_signals, &signal);
+    return 0;
+  }
+  std::fprintf(stderr, "--serve: expected intake or echo, got %s\n", what.c_str());
+  return 2;
+}
+
+// Starts this binary again as `--serve <what> ...` and waits until it
+// serves; `*port` and `*metrics_port` from its ready file.
+absl::StatusOr<std::unique_ptr<bench::ChildProcess>> SpawnServer(
+    const std::string& what, const std::string& dir, std::vector<std::string> args,
+    int* port, int* metrics_port) {
+  char self[4096];
+  const ssize_t length = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (length <= 0)
+    return absl::UnavailableError("cannot find this binary (/proc/self/exe)");
+  const std::string ready_file = dir + "/" + what + ".ready";
+  std::vector<std::string> argv = {std::string(self, static_cast<size_t>(length)),
+                                   "--serve",
+                                   what,
+                                   "--scratch-dir",
+                                   dir,
+                                   "--ready-file",
+                                   ready_file};
+  argv.insert(argv.end(), args.begin(), args.end());
+  CL_ASSIGN_OR_RETURN(
+      std::unique_ptr<bench::ChildProcess> child,
+      bench::ChildProcess::Spawn(std::move(argv), ready_file, absl::Seconds(60)));
+  if (std::sscanf(child->ready_line().c_str(), "%d %d", port, metrics_port) != 2) {
+    return absl::UnavailableError("the " + what + " server wrote no ports");
+  }
+  return child;
+}
 
 int Main(int argc, char** argv) {
   CLI::App app{"intake SubmitProposal throughput vs a bare gRPC echo server"};
@@ -350,7 +459,27 @@ int Main(int argc, char** argv) {
   bool no_sync = false;
   app.add_flag("--no-sync", no_sync,
                "diagnostic only: do not sync the store's WAL (not the durable path)");
+  bool server_processes = false;
+  app.add_flag(
+      "--server-processes", server_processes,
+      "diagnostic only: run the intake server and the echo baseline each in a process "
+      "of its own, the clients alone in this one (the headline layout is one process)");
+  // How --server-processes starts the servers (hidden: not for people).
+  std::string serve;
+  std::string scratch_dir;
+  std::string bootstrap_servers;
+  std::string canned_response_file;
+  std::string ready_file;
+  app.add_option("--serve", serve)->group("");
+  app.add_option("--scratch-dir", scratch_dir)->group("");
+  app.add_option("--bootstrap-servers", bootstrap_servers)->group("");
+  app.add_option("--canned-response-file", canned_response_file)->group("");
+  app.add_option("--ready-file", ready_file)->group("");
   CLI11_PARSE(app, argc, argv);
+  if (!serve.empty()) {
+    return Serve(serve, scratch_dir, clients, no_sync, bootstrap_servers,
+                 canned_response_file, ready_file);
+  }
   slices = std::min(slices, proposals);  // every slice submits at least one proposal
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // phase lines as they finish, also into a file
 
@@ -370,32 +499,43 @@ int Main(int argc, char** argv) {
     broker = *std::move(spawned);
   }
 
-  IntakeServerOptions options;
-  options.common.service_name = "intake";
-  options.common.grpc_listen = "127.0.0.1:0";
-  options.common.metrics_listen = "127.0.0.1:0";
-  options.common.data_dir = dir + "/data";
-  options.common.tokens_file = dir + "/tokens.yaml";
-  options.common.log_level = "warn";
-  // Every client calls as the one bench principal; up to --clients 1024 of
-  // them at once must meet neither the per-principal limit nor the thread
-  // quota (which also counts the threads waiting for calls).
-  options.common.max_calls_per_principal =
-      std::max<int64_t>(options.common.max_calls_per_principal, clients);
-  options.common.max_threads = std::max<int64_t>(options.common.max_threads, 2 * clients);
-  options.sync = !no_sync;
-  if (broker) options.common.kafka_bootstrap_servers = broker->bootstrap_servers();
-  auto server = IntakeServer::Start(options);
-  if (!server.ok()) {
-    std::fprintf(stderr, "intake: %s\n", server.status().ToString().c_str());
-    return 1;
+  const std::string bootstrap = broker ? broker->bootstrap_servers() : "";
+  // The intake server: in this process (the headline layout), or alone in
+  // a child (--server-processes).
+  std::unique_ptr<IntakeServer> server;
+  std::unique_ptr<bench::ChildProcess> server_child;
+  int port = 0;
+  int metrics_port = 0;
+  if (server_processes) {
+    std::vector<std::string> args = {"--clients", std::to_string(clients),
+                                     "--bootstrap-servers", bootstrap};
+    if (no_sync) args.push_back("--no-sync");
+    auto spawned = SpawnServer("intake", dir, std::move(args), &port, &metrics_port);
+    if (!spawned.ok()) {
+      std::fprintf(stderr, "intake: %s\n", spawned.status().ToString().c_str());
+      return 1;
+    }
+    server_child = *std::move(spawned);
+  } else {
+    auto started =
+        IntakeServer::Start(BenchServerOptions(dir, clients, no_sync, bootstrap));
+    if (!started.ok()) {
+      std::fprintf(stderr, "intake: %s\n", started.status().ToString().c_str());
+      return 1;
+    }
+    server = *std::move(started);
+    port = server->port();
+    metrics_port = server->metrics_port();
   }
-  const std::string target = "127.0.0.1:" + std::to_string((*server)->port());
+  const pid_t server_pid = server_child ? server_child->pid() : -1;
+  const std::string target = "127.0.0.1:" + std::to_string(port);
   // jemalloc exports mallctl; glibc's malloc does not.
   const bool jemalloc = dlsym(RTLD_DEFAULT, "mallctl") != nullptr;
-  std::printf("intake_bench: clients=%d proposals=%d broker=%s store=rocksdb(%s) allocator=%s\n",
-              clients, proposals, broker ? "devbroker" : "none", no_sync ? "no-sync" : "sync",
-              jemalloc ? "jemalloc" : "glibc");
+  std::printf(
+      "intake_bench: clients=%d proposals=%d broker=%s store=rocksdb(%s) allocator=%s "
+      "servers=%s\n",
+      clients, proposals, broker ? "devbroker" : "none", no_sync ? "no-sync" : "sync",
+      jemalloc ? "jemalloc" : "glibc", server_processes ? "own-processes" : "in-process");
 
   const pid_t broker_pid = broker ? broker->pid() : -1;
   std::vector<std::string> names(proposals);
@@ -411,8 +551,8 @@ int Main(int argc, char** argv) {
   create_spec.done = [&](int i, const v1::Proposal& response, const grpc::Status&) {
     names[i] = response.name();
   };
-  PhaseResult create = RunPhase(clients, client_threads, 0, proposals, target, broker_pid,
-                                create_spec);
+  PhaseResult create = RunPhase(clients, client_threads, 0, proposals, target, server_pid,
+                                broker_pid, create_spec);
   std::printf("create: calls=%lld errors=%lld commands_per_s=%.0f p50_ms=%.2f p99_ms=%.2f %s\n",
               static_cast<long long>(create.calls), static_cast<long long>(create.errors),
               create.per_second(), create.percentile(0.50), create.percentile(0.99),
@@ -426,8 +566,8 @@ int Main(int argc, char** argv) {
                         const v1::GetProposalRequest& request, grpc::CompletionQueue* cq) {
     return stub.PrepareAsyncGetProposal(context, request, cq);
   };
-  PhaseResult get =
-      RunPhase(clients, client_threads, 0, proposals, target, broker_pid, get_spec);
+  PhaseResult get = RunPhase(clients, client_threads, 0, proposals, target, server_pid,
+                             broker_pid, get_spec);
   std::printf("get: calls=%lld errors=%lld calls_per_s=%.0f p50_ms=%.2f p99_ms=%.2f %s\n",
               static_cast<long long>(get.calls), static_cast<long long>(get.errors),
               get.per_second(), get.percentile(0.50), get.percentile(0.99),
@@ -459,8 +599,8 @@ int Main(int argc, char** argv) {
   // of the outbox, and RocksDB's flushes and compactions run out (a flush
   // that ran on into an echo slice would slow the baseline and flatter the
   // ratio). The waiting itself is in neither phase's time.
-  const int metrics_port = (*server)->metrics_port();
-  const std::function<void()> settle_server = [metrics_port, has_relay = broker != nullptr] {
+  const std::function<void()> settle_server = [metrics_port, server_pid,
+                                               has_relay = broker != nullptr] {
     const absl::Time deadline = absl::Now() + absl::Seconds(60);
     double published = 0;
     double appended = 0;
@@ -474,9 +614,9 @@ int Main(int argc, char** argv) {
     // Quiet: under 5% of a core over 100 ms (idle, the server takes about
     // 0.4%: naps and timers).
     while (true) {
-      const double cpu0 = bench::ProcessCpuMicros();
+      const double cpu0 = bench::ProcessCpuMicros() + ChildCpuMicros(server_pid);
       absl::SleepFor(absl::Milliseconds(100));
-      if (bench::ProcessCpuMicros() - cpu0 < 5'000) return;
+      if (bench::ProcessCpuMicros() + ChildCpuMicros(server_pid) - cpu0 < 5'000) return;
       if (absl::Now() > deadline) {
         std::fprintf(stderr, "settle: the server is still busy after 60 s\n");
         return;
@@ -487,19 +627,39 @@ int Main(int argc, char** argv) {
   PhaseResult submit;
   PhaseResult echoed;
   std::optional<EchoServer> echo;
+  std::unique_ptr<bench::ChildProcess> echo_child;
+  std::string echo_target;
   for (int slice = 0; slice < slices; ++slice) {
     const int begin = static_cast<int>(static_cast<int64_t>(proposals) * slice / slices);
     const int end = static_cast<int>(static_cast<int64_t>(proposals) * (slice + 1) / slices);
-    PhaseResult submitted = RunPhase(clients, client_threads, begin, end, target, broker_pid,
-                                     submit_spec, settle_server);
-    if (!echo) {
+    PhaseResult submitted = RunPhase(clients, client_threads, begin, end, target,
+                                     server_pid, broker_pid, submit_spec, settle_server);
+    if (echo_target.empty()) {
       // The baseline answers with a response of the real response's size,
       // known once the first slice has had one.
       submit_spec.done = nullptr;
-      echo.emplace(sample_response);
+      if (server_processes) {
+        const std::string canned_file = dir + "/canned_response.bin";
+        std::ofstream(canned_file, std::ios::binary)
+            << sample_response.SerializeAsString();
+        int echo_port = 0;
+        int unused = 0;
+        auto spawned = SpawnServer("echo", dir, {"--canned-response-file", canned_file},
+                                   &echo_port, &unused);
+        if (!spawned.ok()) {
+          std::fprintf(stderr, "echo: %s\n", spawned.status().ToString().c_str());
+          return 1;
+        }
+        echo_child = *std::move(spawned);
+        echo_target = "127.0.0.1:" + std::to_string(echo_port);
+      } else {
+        echo.emplace(sample_response);
+        echo_target = echo->target;
+      }
     }
     PhaseResult echoed_slice =
-        RunPhase(clients, client_threads, begin, end, echo->target, broker_pid, submit_spec);
+        RunPhase(clients, client_threads, begin, end, echo_target,
+                 echo_child ? echo_child->pid() : -1, broker_pid, submit_spec);
     std::printf("slice %d: commands_per_s=%.0f echo_per_s=%.0f ratio=%.2f\n", slice + 1,
                 submitted.per_second(), echoed_slice.per_second(),
                 echoed_slice.per_second() > 0
@@ -509,6 +669,7 @@ int Main(int argc, char** argv) {
     echoed.Add(echoed_slice);
   }
   echo.reset();
+  echo_child.reset();
   const double p99 = submit.percentile(0.99);
   std::printf("submit: calls=%lld errors=%lld commands_per_s=%.0f p50_ms=%.2f p99_ms=%.2f "
               "request_bytes=%zu response_bytes=%zu %s\n",
@@ -533,9 +694,9 @@ int Main(int argc, char** argv) {
               static_cast<long long>(echoed.calls), static_cast<long long>(echoed.errors),
               echoed.per_second(), echoed.percentile(0.50), echoed.percentile(0.99),
               echoed.CpuLine().c_str());
-  (*server)->Stop(std::chrono::seconds(5));
-
-  server->reset();
+  if (server) server->Stop(std::chrono::seconds(5));
+  server.reset();
+  server_child.reset();  // SIGTERM: it stops as the in-process server does
   broker.reset();
   std::filesystem::remove_all(dir);
   const bool failed = create.errors + get.errors + submit.errors + echoed.errors > 0;
