@@ -40,10 +40,10 @@
 #include <vector>
 
 #include "absl/time/clock.h"
-#include "changeledger/bench/child_process.h"
 #include "changeledger/bench/cpu_time.h"
 #include "changeledger/bench/percentile.h"
 #include "changeledger/bench/scratch_dir.h"
+#include "changeledger/devbroker/child_process.h"
 #include "changeledger/devbroker/devbroker_process.h"
 #include "changeledger/errors/status_macros.h"
 #include "changeledger/intake/v1/intake.grpc.pb.h"
@@ -413,7 +413,7 @@ int Serve(const std::string& what, const std::string& dir, int clients, bool no_
 
 // Starts this binary again as `--serve <what> ...` and waits until it
 // serves; `*port` and `*metrics_port` from its ready file.
-absl::StatusOr<std::unique_ptr<bench::ChildProcess>> SpawnServer(
+absl::StatusOr<std::unique_ptr<devbroker::ChildProcess>> SpawnServer(
     const std::string& what, const std::string& dir, std::vector<std::string> args,
     int* port, int* metrics_port) {
   char self[4096];
@@ -430,8 +430,8 @@ absl::StatusOr<std::unique_ptr<bench::ChildProcess>> SpawnServer(
                                    ready_file};
   argv.insert(argv.end(), args.begin(), args.end());
   CL_ASSIGN_OR_RETURN(
-      std::unique_ptr<bench::ChildProcess> child,
-      bench::ChildProcess::Spawn(std::move(argv), ready_file, absl::Seconds(60)));
+      std::unique_ptr<devbroker::ChildProcess> child,
+      devbroker::ChildProcess::Spawn(std::move(argv), ready_file, absl::Seconds(60)));
   if (std::sscanf(child->ready_line().c_str(), "%d %d", port, metrics_port) != 2) {
     return absl::UnavailableError("the " + what + " server wrote no ports");
   }
@@ -503,7 +503,7 @@ int Main(int argc, char** argv) {
   // The intake server: in this process (the headline layout), or alone in
   // a child (--server-processes).
   std::unique_ptr<IntakeServer> server;
-  std::unique_ptr<bench::ChildProcess> server_child;
+  std::unique_ptr<devbroker::ChildProcess> server_child;
   int port = 0;
   int metrics_port = 0;
   if (server_processes) {
@@ -627,7 +627,7 @@ int Main(int argc, char** argv) {
   PhaseResult submit;
   PhaseResult echoed;
   std::optional<EchoServer> echo;
-  std::unique_ptr<bench::ChildProcess> echo_child;
+  std::unique_ptr<devbroker::ChildProcess> echo_child;
   std::string echo_target;
   for (int slice = 0; slice < slices; ++slice) {
     const int begin = static_cast<int>(static_cast<int64_t>(proposals) * slice / slices);

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "changeledger/devbroker/child_process.h"
 
 namespace changeledger::devbroker {
 
@@ -28,7 +29,7 @@ class DevBrokerProcess {
   ~DevBrokerProcess();
 
   const std::string& bootstrap_servers() const { return bootstrap_servers_; }
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return child_ ? child_->pid() : -1; }
 
   // Sends SIGTERM and waits; returns the exit status as waitpid reports it
   // (use WIFEXITED/WEXITSTATUS), or -1 if it had to be killed.
@@ -36,7 +37,7 @@ class DevBrokerProcess {
 
  private:
   DevBrokerProcess() = default;
-  pid_t pid_ = -1;
+  std::unique_ptr<ChildProcess> child_;
   std::string dir_;
   std::string bootstrap_servers_;
 };
