@@ -19,8 +19,6 @@
 // where p99_ms is the 99th percentile SubmitProposal latency.
 #include <dlfcn.h>
 #include <grpcpp/grpcpp.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -371,14 +369,9 @@ bool WriteReadyFile(const std::string& path, const std::string& line) {
 int Serve(const std::string& what, const std::string& dir, int clients, bool no_sync,
           const std::string& bootstrap_servers, const std::string& canned_response_file,
           const std::string& ready_file) {
-  // Blocked before any thread starts, so that every thread inherits the
-  // mask and sigwait below receives the signal.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  int signal = 0;
+  // Blocked before any thread starts, as the services' main() does, so
+  // that WaitForShutdownSignal receives them.
+  rpc::BlockShutdownSignals();
   if (what == "intake") {
     auto server =
         IntakeServer::Start(BenchServerOptions(dir, clients, no_sync, bootstrap_servers));
@@ -390,7 +383,7 @@ int Serve(const std::string& what, const std::string& dir, int clients, bool no_
                                         std::to_string((*server)->metrics_port()))) {
       return 1;
     }
-    sigwait(&stop_signals, &signal);
+    rpc::WaitForShutdownSignal();
     (*server)->Stop(std::chrono::seconds(5));
     return 0;
   }
@@ -404,7 +397,7 @@ int Serve(const std::string& what, const std::string& dir, int clients, bool no_
     }
     EchoServer echo(canned);
     if (!WriteReadyFile(ready_file, std::to_string(echo.port) + " 0")) return 1;
-    sigwait(&stop_signals, &signal);
+    rpc::WaitForShutdownSignal();
     return 0;
   }
   std::fprintf(stderr, "--serve: expected intake or echo, got %s\n", what.c_str());
