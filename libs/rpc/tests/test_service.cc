@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
 #include <thread>
 
 namespace changeledger::rpc::testing {
@@ -94,26 +93,6 @@ MethodPolicy TestPolicy() {
       {prefix + "Count", {Role::kAuditor}},
       {prefix + "Sum", {Role::kProposer}},
   };
-}
-
-TempDir::TempDir() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  path_ = std::filesystem::temp_directory_path() /
-          ("rpc_test_" + std::to_string(getpid()) + "_" +
-           (info != nullptr ? std::string(info->name()) : std::string("x")));
-  std::filesystem::remove_all(path_);
-  std::filesystem::create_directories(path_);
-}
-
-TempDir::~TempDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
-}
-
-std::string TempDir::Write(const std::string& name, const std::string& text) const {
-  std::string file = (path_ / name).string();
-  std::ofstream(file) << text;
-  return file;
 }
 
 int HealthStatus(const std::shared_ptr<grpc::Channel>& channel, const std::string& service) {

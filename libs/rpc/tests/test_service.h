@@ -5,7 +5,6 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
-#include <filesystem>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -16,6 +15,7 @@
 #include "changeledger/metrics/metrics.h"
 #include "changeledger/rpc/auth.h"
 #include "changeledger/rpc/server.h"
+#include "changeledger/rpc/temp_dir.h"
 #include "changeledger/testing/v1/test_service.grpc.pb.h"
 #include "gtest/gtest.h"
 
@@ -73,18 +73,6 @@ inline constexpr char kTokensYaml[] = R"(tokens:
     token: root-token-0123456789abcd
     roles: [admin]
 )";
-
-// A temp dir that is removed at the end of the test.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::filesystem::path& path() const { return path_; }
-  std::string Write(const std::string& name, const std::string& text) const;
-
- private:
-  std::filesystem::path path_;
-};
 
 // grpc.health.v1 Check: 1 SERVING, 2 NOT_SERVING, 3 SERVICE_UNKNOWN; -1 with
 // the failed status printed on error.

@@ -33,6 +33,7 @@
 #include "changeledger/metrics/scrape.h"
 #include "changeledger/rpc/client.h"
 #include "changeledger/rpc/test_certificates.h"
+#include "changeledger/rpc/wait_for.h"
 #include "changeledger/uuid/name_uuid.h"
 #include "changeledger/uuid/uuid_text.h"
 #include "google/protobuf/wrappers.pb.h"
@@ -71,12 +72,7 @@ std::string Id(const std::string& label) {
 std::string Name(const std::string& label) { return "classifications/" + Id(label); }
 
 bool WaitFor(const std::function<bool()>& pred, absl::Duration timeout = absl::Seconds(40)) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return pred();
+  return rpc::testing::WaitFor(pred, timeout);
 }
 
 // Counts the events that reach a topic.

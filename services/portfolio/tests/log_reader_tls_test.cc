@@ -2,14 +2,11 @@
 // certificates (mutual TLS), and the settings that give it one.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <string>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "changeledger/bus/log_reader_service.h"
@@ -20,11 +17,14 @@
 #include "changeledger/portfolio/portfolio_server.h"
 #include "changeledger/rpc/command_output.h"
 #include "changeledger/rpc/server.h"
+#include "changeledger/rpc/temp_dir.h"
 #include "changeledger/rpc/test_certificates.h"
+#include "changeledger/rpc/wait_for.h"
 
 namespace changeledger::portfolio {
 namespace {
 
+using rpc::testing::WaitFor;
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 
@@ -32,24 +32,13 @@ constexpr char kServiceToken[] = "portfolio-service-token-0123456789";
 constexpr char kOfficeToken[] = "office-token-0123456789";
 constexpr char kChangeId[] = "0b8e6a52-3c1d-4f7e-9a2b-5d6c7e8f9a01";
 
-bool WaitFor(const std::function<bool()>& done, std::chrono::seconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return done();
-}
-
 class PortfolioLogReaderTlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!rpc::testing::HaveOpensslCli()) GTEST_SKIP() << "openssl CLI not installed";
-    char pattern[] = "/tmp/portfolio_log_reader_tls_test.XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
-    ASSERT_EQ(rpc::testing::MakeServerAndClientCertificates(dir_), absl::OkStatus());
-    std::ofstream(dir_ / "tokens.yaml")
+    ASSERT_EQ(rpc::testing::MakeServerAndClientCertificates(dir_.path()),
+              absl::OkStatus());
+    std::ofstream(dir_.path() / "tokens.yaml")
         << "tokens:\n"
         << "  - {principal: portfolio, token: \"" << kServiceToken
         << "\", roles: [service]}\n"
@@ -60,10 +49,11 @@ class PortfolioLogReaderTlsTest : public ::testing::Test {
   void TearDown() override {
     if (intake_log_) intake_log_->Shutdown();
     if (intake_server_) intake_server_->Shutdown(std::chrono::milliseconds(0));
-    if (!dir_.empty()) fs::remove_all(dir_);
   }
 
-  std::string File(const std::string& name) const { return (dir_ / name).string(); }
+  std::string File(const std::string& name) const {
+    return (dir_.path() / name).string();
+  }
 
   // Intake's log, holding one registered change, served as intake serves it
   // with tls.client_ca_file set: only clients with a certificate the CA
@@ -126,7 +116,7 @@ class PortfolioLogReaderTlsTest : public ::testing::Test {
     return server.holder().Read([](const PortfolioModel& m) { return m.change_count(); });
   }
 
-  fs::path dir_;
+  rpc::testing::TempDir dir_;
   std::unique_ptr<eventstore::EventStore> intake_store_ =
       eventstore::NewInMemoryEventStore();
   std::unique_ptr<bus::LogReaderService> intake_log_;
@@ -146,7 +136,7 @@ TEST_F(PortfolioLogReaderTlsTest,
   auto with = PortfolioServer::Start(options);
   ASSERT_TRUE(with.ok()) << with.status();
 
-  EXPECT_TRUE(WaitFor([&] { return Changes(**with) == 1; }, std::chrono::seconds(30)))
+  EXPECT_TRUE(WaitFor([&] { return Changes(**with) == 1; }, absl::Seconds(30)))
       << "the change in intake's log never reached the view";
   EXPECT_EQ(Changes(**without), 0u) << "intake served a client without a certificate";
   (*with)->Stop(std::chrono::milliseconds(0));
@@ -168,8 +158,8 @@ class PortfolioTlsSettingsTest : public PortfolioLogReaderTlsTest {
 };
 
 TEST_F(PortfolioTlsSettingsTest, AClientKeyOtherUsersMayReadStopsTheStart) {
-  fs::permissions(dir_ / "tokens.yaml", fs::perms(0600));
-  fs::permissions(dir_ / "client.key", fs::perms(0644));
+  fs::permissions(dir_.path() / "tokens.yaml", fs::perms(0600));
+  fs::permissions(dir_.path() / "client.key", fs::perms(0644));
   const Outcome outcome = Portfolio(
       absl::StrCat("--portfolio-log-reader-tls-root-cert-file ", File("ca.pem"),
                    " --portfolio-log-reader-tls-client-cert-file ", File("client.pem"),
@@ -181,11 +171,11 @@ TEST_F(PortfolioTlsSettingsTest, AClientKeyOtherUsersMayReadStopsTheStart) {
                   File("client.key"),
                   "\"): expected a file other users can neither read nor "
                   "write, as it holds secrets (its mode is 0644")));
-  EXPECT_FALSE(fs::exists(dir_ / "data")) << "refused before anything started";
+  EXPECT_FALSE(fs::exists(dir_.path() / "data")) << "refused before anything started";
 }
 
 TEST_F(PortfolioTlsSettingsTest, CertificateAndKeyTogetherAndOnlyWithTheRootCertificate) {
-  fs::permissions(dir_ / "tokens.yaml", fs::perms(0600));
+  fs::permissions(dir_.path() / "tokens.yaml", fs::perms(0600));
   const Outcome cert_only = Portfolio(
       absl::StrCat("--portfolio-log-reader-tls-root-cert-file ", File("ca.pem"),
                    " --portfolio-log-reader-tls-client-cert-file ", File("client.pem")));

@@ -11,7 +11,6 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,6 +26,7 @@
 #include "changeledger/portfolio/v1/portfolio.grpc.pb.h"
 #include "changeledger/rpc/client.h"
 #include "changeledger/rpc/server.h"
+#include "changeledger/rpc/wait_for.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "intake_server.h"
@@ -36,21 +36,12 @@ namespace {
 
 namespace cls = ::changeledger::classification::v1;
 namespace iv1 = ::changeledger::intake::v1;
+using rpc::testing::WaitFor;
 using ::testing::HasSubstr;
 
 constexpr char kOfficeToken[] = "office-token-0123456789";
 constexpr char kServiceToken[] = "service-token-0123456789";
 constexpr char kProposerToken[] = "proposer-token-0123456789";
-
-// Polls `done` every 50 ms until it holds or `timeout` passes.
-bool WaitFor(const std::function<bool()>& done, std::chrono::seconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return done();
-}
 
 void SetTime(absl::Time t, google::protobuf::Timestamp* ts) {
   const int64_t us = absl::ToUnixMicros(t);
@@ -257,7 +248,7 @@ class PortfolioE2eTest : public ::testing::Test {
           return portfolio_stub_->GetRebuildStatus(Ctx().get(), pb::GetRebuildStatusRequest(), &st).ok() &&
                  !st.rebuilding();
         },
-        std::chrono::seconds(60)));
+        absl::Seconds(60)));
   }
 
   std::string dir_;
@@ -281,8 +272,9 @@ TEST_F(PortfolioE2eTest, BaselineAsOfDiffProvenanceAndRebuildByBothPaths) {
   Suggest(c, cls::TIER_EXPERIMENTAL, cls::COMPLEXITY_LOW);
 
   pb::Baseline now;
-  ASSERT_TRUE(WaitFor([&] { return Baseline(&now).ok() && now.total() == 3 && now.unclassified() == 0; },
-                      std::chrono::seconds(60)))
+  ASSERT_TRUE(WaitFor(
+      [&] { return Baseline(&now).ok() && now.total() == 3 && now.unclassified() == 0; },
+      absl::Seconds(60)))
       << now.DebugString();
   EXPECT_EQ(Cell(now, cls::TIER_MANDATED, cls::COMPLEXITY_MEDIUM), 1);
   EXPECT_EQ(Cell(now, cls::TIER_EXPERIMENTAL, cls::COMPLEXITY_LOW), 1);
@@ -291,8 +283,12 @@ TEST_F(PortfolioE2eTest, BaselineAsOfDiffProvenanceAndRebuildByBothPaths) {
   const absl::Time before_override = absl::Now();
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   const std::string override_id = Override(c, cls::TIER_MANDATED, cls::COMPLEXITY_MEDIUM);
-  ASSERT_TRUE(WaitFor([&] { return Baseline(&now).ok() && Cell(now, cls::TIER_MANDATED, cls::COMPLEXITY_MEDIUM) == 2; },
-                      std::chrono::seconds(30)));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return Baseline(&now).ok() &&
+               Cell(now, cls::TIER_MANDATED, cls::COMPLEXITY_MEDIUM) == 2;
+      },
+      absl::Seconds(30)));
   EXPECT_EQ(Cell(now, cls::TIER_EXPERIMENTAL, cls::COMPLEXITY_LOW), 0);
   EXPECT_FALSE(now.pyramid().holds());
   EXPECT_EQ(now.pyramid().most_common(), cls::TIER_MANDATED);
@@ -355,12 +351,12 @@ TEST_F(PortfolioE2eTest, BaselineAsOfDiffProvenanceAndRebuildByBothPaths) {
   RebuildAndWait(pb::REBUILD_SOURCE_KAFKA);
   // Rebuild finished means each runner reached the end it saw; the last
   // facts may still be in its final group, so wait for them briefly.
-  WaitFor([&] { return Hash().events() == original.events(); }, std::chrono::seconds(20));
+  WaitFor([&] { return Hash().events() == original.events(); }, absl::Seconds(20));
   const pb::StateHash from_kafka = Hash();
   EXPECT_EQ(from_kafka.view_hash(), original.view_hash());
   EXPECT_EQ(from_kafka.store_hash(), original.store_hash());
   RebuildAndWait(pb::REBUILD_SOURCE_LOG_READER);
-  WaitFor([&] { return Hash().events() == original.events(); }, std::chrono::seconds(20));
+  WaitFor([&] { return Hash().events() == original.events(); }, absl::Seconds(20));
   const pb::StateHash from_log = Hash();
   EXPECT_EQ(from_log.view_hash(), original.view_hash());
   EXPECT_EQ(from_log.store_hash(), original.store_hash());
@@ -411,7 +407,7 @@ TEST_F(PortfolioE2eTest, HistorySaysWhenTheReturnStoodAndWhyTheChangeWasAmended)
         return portfolio_stub_->GetChangeHistory(Ctx().get(), hreq, &history).ok() &&
                history.events_size() == 2;
       },
-      std::chrono::seconds(60)))
+      absl::Seconds(60)))
       << history.DebugString();
   EXPECT_THAT(history.events(0).summary(),
               HasSubstr("return=\"MO-2021-05-12\" record=\"row 7\" as_of=2021-05-12"));

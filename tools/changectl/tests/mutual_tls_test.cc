@@ -4,7 +4,6 @@
 // tls_client_cert_file/tls_client_key_file, and the checks of the key.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <atomic>
 #include <filesystem>
@@ -16,6 +15,7 @@
 #include "changeledger/intake/v1/intake.grpc.pb.h"
 #include "changeledger/rpc/command_output.h"
 #include "changeledger/rpc/server.h"
+#include "changeledger/rpc/temp_dir.h"
 #include "changeledger/rpc/test_certificates.h"
 
 namespace changeledger {
@@ -47,13 +47,11 @@ class ChangectlMutualTlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!rpc::testing::HaveOpensslCli()) GTEST_SKIP() << "openssl CLI not installed";
-    char pattern[] = "/tmp/changectl_mutual_tls_test.XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
-    ASSERT_EQ(rpc::testing::MakeServerAndClientCertificates(dir_), absl::OkStatus());
+    ASSERT_EQ(rpc::testing::MakeServerAndClientCertificates(dir_.path()),
+              absl::OkStatus());
     // Without a config of its own changectl would look for .run/changectl.yaml
     // above the working directory, which a developer's stack may have left.
-    std::ofstream(dir_ / "empty.yaml") << "{}\n";
+    std::ofstream(dir_.path() / "empty.yaml") << "{}\n";
 
     auto tokens = rpc::TokenTable::FromYaml(absl::StrCat(
         "tokens:\n  - {principal: audit, token: \"", kToken, "\", roles: [auditor]}\n"));
@@ -76,10 +74,11 @@ class ChangectlMutualTlsTest : public ::testing::Test {
 
   void TearDown() override {
     if (server_) server_->Shutdown(std::chrono::seconds(1));
-    if (!dir_.empty()) fs::remove_all(dir_);
   }
 
-  std::string File(const std::string& name) const { return (dir_ / name).string(); }
+  std::string File(const std::string& name) const {
+    return (dir_.path() / name).string();
+  }
 
   // changectl with `args` after the connection flags every call shares.
   Outcome Changectl(const std::vector<std::string>& args,
@@ -91,7 +90,7 @@ class ChangectlMutualTlsTest : public ::testing::Test {
     return rpc::testing::RunShellCommand(command);
   }
 
-  fs::path dir_;
+  rpc::testing::TempDir dir_;
   FakeIntake intake_;
   std::unique_ptr<rpc::Server> server_;
   std::string address_;
@@ -114,7 +113,7 @@ TEST_F(ChangectlMutualTlsTest, TlsCertAndKeyReachAServerThatRequiresThem) {
 }
 
 TEST_F(ChangectlMutualTlsTest, ConfigKeysGiveTheCertificateAndFlagsOverrideThem) {
-  std::ofstream(dir_ / "mtls.yaml")
+  std::ofstream(dir_.path() / "mtls.yaml")
       << "tls_ca_file: " << File("ca.pem") << "\n"
       << "tls_client_cert_file: " << File("client.pem") << "\n"
       << "tls_client_key_file: " << File("client.key") << "\n";
@@ -123,9 +122,10 @@ TEST_F(ChangectlMutualTlsTest, ConfigKeysGiveTheCertificateAndFlagsOverrideThem)
   EXPECT_EQ(from_config.output, "MO\n");
 
   // A config naming files that do not exist, corrected on the command line.
-  std::ofstream(dir_ / "stale.yaml") << "tls_ca_file: " << File("ca.pem") << "\n"
-                                     << "tls_client_cert_file: /nonexistent/client.pem\n"
-                                     << "tls_client_key_file: /nonexistent/client.key\n";
+  std::ofstream(dir_.path() / "stale.yaml")
+      << "tls_ca_file: " << File("ca.pem") << "\n"
+      << "tls_client_cert_file: /nonexistent/client.pem\n"
+      << "tls_client_key_file: /nonexistent/client.key\n";
   const Outcome overridden =
       Changectl({"--tls-cert", File("client.pem"), "--tls-key", File("client.key"), "-o",
                  "name", "business-areas"},
@@ -147,7 +147,7 @@ TEST_F(ChangectlMutualTlsTest, WithoutAClientCertificateTheServerIsNotReached) {
 
 TEST_F(ChangectlMutualTlsTest, AKeyOtherUsersMayReadIsRefusedBeforeConnecting) {
   for (const fs::perms mode : {fs::perms(0644), fs::perms(0604), fs::perms(0602)}) {
-    fs::permissions(dir_ / "client.key", mode);
+    fs::permissions(dir_.path() / "client.key", mode);
     const Outcome outcome =
         Changectl({"--tls-ca", File("ca.pem"), "--tls-cert", File("client.pem"),
                    "--tls-key", File("client.key"), "business-areas"});
@@ -163,7 +163,7 @@ TEST_F(ChangectlMutualTlsTest, AKeyOtherUsersMayReadIsRefusedBeforeConnecting) {
 
   // The services' rule: the group may read it (a Kubernetes secret mounted
   // 0440 for the pod's fsGroup, as the readiness probes read theirs).
-  fs::permissions(dir_ / "client.key", fs::perms(0440));
+  fs::permissions(dir_.path() / "client.key", fs::perms(0440));
   const Outcome group_readable =
       Changectl({"--tls-ca", File("ca.pem"), "--tls-cert", File("client.pem"),
                  "--tls-key", File("client.key"), "-o", "name", "business-areas"});
