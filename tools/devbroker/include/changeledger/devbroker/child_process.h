@@ -23,7 +23,8 @@ class ChildProcess {
   // Runs argv[0] with `argv` and waits up to `timeout` for the first line
   // of `ready_file`. `quiet_stdout` sends the child's stdout to /dev/null
   // (its stderr stays). Errors: UNAVAILABLE naming argv[0] (could not
-  // start, exited first, or wrote no line in time).
+  // start, exited first, or wrote no line in time); INVALID_ARGUMENT for
+  // an empty `argv`.
   static absl::StatusOr<std::unique_ptr<ChildProcess>> Spawn(std::vector<std::string> argv,
                                                              const std::string& ready_file,
                                                              absl::Duration timeout,
