@@ -531,6 +531,37 @@ int Main(int argc, char** argv) {
       jemalloc ? "jemalloc" : "glibc", server_processes ? "own-processes" : "in-process");
 
   const pid_t broker_pid = broker ? broker->pid() : -1;
+  // After a phase of commands the server finishes what they left behind
+  // before the phase's CPU is counted: the relay publishes the rest of the
+  // outbox, and RocksDB's flushes and compactions run out. The next phase
+  // then starts on a quiet server (a flush that ran on into it would slow
+  // it: the reads, or the echo baseline, which it would flatter). The
+  // waiting itself is in no phase's time.
+  const std::function<void()> settle_server = [metrics_port, server_pid,
+                                               has_relay = broker != nullptr] {
+    const absl::Time deadline = absl::Now() + absl::Seconds(60);
+    double published = 0;
+    double appended = 0;
+    while (has_relay && !RelayCaughtUp(metrics_port, &published, &appended)) {
+      if (absl::Now() > deadline) {
+        std::fprintf(stderr, "settle: %.0f of %.0f events published\n", published,
+                     appended);
+        return;
+      }
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+    // Quiet: under 5% of a core over 100 ms (idle, the server takes about
+    // 0.4%: naps and timers).
+    while (true) {
+      const double cpu0 = bench::ProcessCpuMicros() + ChildCpuMicros(server_pid);
+      absl::SleepFor(absl::Milliseconds(100));
+      if (bench::ProcessCpuMicros() + ChildCpuMicros(server_pid) - cpu0 < 5'000) return;
+      if (absl::Now() > deadline) {
+        std::fprintf(stderr, "settle: the server is still busy after 60 s\n");
+        return;
+      }
+    }
+  };
   std::vector<std::string> names(proposals);
   CallSpec<v1::CreateProposalRequest, v1::Proposal> create_spec;
   create_spec.fill = [](int i, v1::CreateProposalRequest& request) {
@@ -545,7 +576,7 @@ int Main(int argc, char** argv) {
     names[i] = response.name();
   };
   PhaseResult create = RunPhase(clients, client_threads, 0, proposals, target, server_pid,
-                                broker_pid, create_spec);
+                                broker_pid, create_spec, settle_server);
   std::printf("create: calls=%lld errors=%lld commands_per_s=%.0f p50_ms=%.2f p99_ms=%.2f %s\n",
               static_cast<long long>(create.calls), static_cast<long long>(create.errors),
               create.per_second(), create.percentile(0.50), create.percentile(0.99),
@@ -587,35 +618,7 @@ int Main(int argc, char** argv) {
   // the same requests through the same client code, so that both see the
   // same load from the rest of a shared machine (one long phase after the
   // other gave ratios anywhere from 0.2 to 0.6 as that load came and went).
-  // After each submit slice the server finishes what the commands left
-  // behind before the slice's CPU is counted: the relay publishes the rest
-  // of the outbox, and RocksDB's flushes and compactions run out (a flush
-  // that ran on into an echo slice would slow the baseline and flatter the
-  // ratio). The waiting itself is in neither phase's time.
-  const std::function<void()> settle_server = [metrics_port, server_pid,
-                                               has_relay = broker != nullptr] {
-    const absl::Time deadline = absl::Now() + absl::Seconds(60);
-    double published = 0;
-    double appended = 0;
-    while (has_relay && !RelayCaughtUp(metrics_port, &published, &appended)) {
-      if (absl::Now() > deadline) {
-        std::fprintf(stderr, "settle: %.0f of %.0f events published\n", published, appended);
-        return;
-      }
-      absl::SleepFor(absl::Milliseconds(1));
-    }
-    // Quiet: under 5% of a core over 100 ms (idle, the server takes about
-    // 0.4%: naps and timers).
-    while (true) {
-      const double cpu0 = bench::ProcessCpuMicros() + ChildCpuMicros(server_pid);
-      absl::SleepFor(absl::Milliseconds(100));
-      if (bench::ProcessCpuMicros() + ChildCpuMicros(server_pid) - cpu0 < 5'000) return;
-      if (absl::Now() > deadline) {
-        std::fprintf(stderr, "settle: the server is still busy after 60 s\n");
-        return;
-      }
-    }
-  };
+  // Each submit slice settles the server before its echo slice.
   const StoreStats before_submit = ScrapeStore(metrics_port);
   PhaseResult submit;
   PhaseResult echoed;
