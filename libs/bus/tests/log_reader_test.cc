@@ -14,6 +14,7 @@
 #include "changeledger/eventstore/in_memory_event_store.h"
 #include "changeledger/kv/in_memory_kv_store.h"
 #include "changeledger/metrics/metrics.h"
+#include "changeledger/rpc/wait_for.h"
 #include "gtest/gtest.h"
 #include "test_projection.h"
 
@@ -22,16 +23,7 @@ namespace {
 
 using eventlog::v1::ReadLogResponse;
 
-// Polls `cond` for up to `timeout`.
-template <typename F>
-bool WaitFor(F cond, absl::Duration timeout = absl::Seconds(20)) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (cond()) return true;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return cond();
-}
+using rpc::testing::WaitFor;
 
 class LogReaderTest : public ::testing::Test {
  protected:

@@ -13,6 +13,7 @@
 #include "changeledger/devbroker/mock_cluster.h"
 #include "changeledger/eventstore/in_memory_event_store.h"
 #include "changeledger/metrics/metrics.h"
+#include "changeledger/rpc/wait_for.h"
 #include "gtest/gtest.h"
 #include "kafka_test_util.h"
 #include "test_projection.h"
@@ -22,15 +23,7 @@ namespace {
 
 constexpr char kTopic[] = "changeledger.intake.v1";
 
-template <typename F>
-bool WaitFor(F cond, absl::Duration timeout = absl::Seconds(30)) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (cond()) return true;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return cond();
-}
+using rpc::testing::WaitFor;
 
 class OutboxRelayTest : public ::testing::Test {
  protected:

@@ -23,6 +23,7 @@
 #include "changeledger/eventstore/in_memory_event_store.h"
 #include "changeledger/kv/in_memory_kv_store.h"
 #include "changeledger/kv/rocksdb_kv_store.h"
+#include "changeledger/rpc/wait_for.h"
 #include "gtest/gtest.h"
 #include "test_projection.h"
 
@@ -32,15 +33,7 @@ namespace {
 namespace fs = std::filesystem;
 constexpr char kTopic[] = "changeledger.intake.v1";
 
-template <typename F>
-bool WaitFor(F cond, absl::Duration timeout = absl::Seconds(30)) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (cond()) return true;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return cond();
-}
+using rpc::testing::WaitFor;
 
 class Child {
  public:

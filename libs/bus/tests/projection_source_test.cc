@@ -10,6 +10,7 @@
 #include "changeledger/devbroker/mock_cluster.h"
 #include "changeledger/eventstore/in_memory_event_store.h"
 #include "changeledger/kv/in_memory_kv_store.h"
+#include "changeledger/rpc/wait_for.h"
 #include "gtest/gtest.h"
 #include "test_projection.h"
 
@@ -18,15 +19,7 @@ namespace {
 
 constexpr char kTopic[] = "changeledger.intake.v1";
 
-template <typename F>
-bool WaitFor(F cond, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (cond()) return true;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return cond();
-}
+using rpc::testing::WaitFor;
 
 TEST(ProjectionSourceTest, HungBrokersMarkAnIdleRunnerDownUntilTheyAnswerAgain) {
   auto cluster = devbroker::MockCluster::Start({.topics = {kTopic}, .partitions = 2});

@@ -12,7 +12,8 @@ namespace changeledger::rpc::testing {
 
 // Polls `done` every 50 ms until it holds or `timeout` passes; whether it
 // held (asked once more at the end).
-bool WaitFor(const std::function<bool()>& done, absl::Duration timeout);
+bool WaitFor(const std::function<bool()>& done,
+             absl::Duration timeout = absl::Seconds(30));
 
 }  // namespace changeledger::rpc::testing
 
