@@ -3,11 +3,9 @@
 #include "changeledger/portfolio/portfolio_service.h"
 
 #include <grpcpp/server_context.h>
-#include <stdlib.h>
 
 #include <cctype>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -21,6 +19,7 @@
 #include "changeledger/portfolio/fact_codec.h"
 #include "changeledger/portfolio/portfolio_server.h"
 #include "changeledger/portfolio/prefixed_store.h"
+#include "changeledger/rpc/temp_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service_test_support.h"
@@ -915,18 +914,24 @@ TEST_F(PortfolioServiceTest, RebuildStatusSaysWhenTheTotalIsNotKnown) {
   EXPECT_EQ(status.message(), "the view is rebuilding (5 of 20 events)");
 }
 
+// A real server's options with its data and a portfolio office's token
+// in `dir`.
+PortfolioServerOptions ServerOptionsIn(const rpc::testing::TempDir& dir) {
+  PortfolioServerOptions options;
+  options.common.service_name = "portfolio";
+  options.common.data_dir = (dir.path() / "portfolio").string();
+  options.common.tokens_file = dir.Write(
+      "tokens.yaml",
+      "tokens:\n  - {principal: office, token: \"office-token-0123456789\", roles: "
+      "[portfolio_office]}\n");
+  return options;
+}
+
 // The real server: a rebuild from a log reader that never answers stays
 // running, and a second Rebuild is refused rather than restarting it.
 TEST(PortfolioServerTest, RebuildWhileRebuildingIsRefusedNamingTheRunningOne) {
-  char pattern[] = "/tmp/portfolio_service_test.XXXXXX";
-  ASSERT_NE(mkdtemp(pattern), nullptr);
-  const std::string dir = pattern;
-  std::ofstream(dir + "/tokens.yaml")
-      << "tokens:\n  - {principal: office, token: \"office-token-0123456789\", roles: [portfolio_office]}\n";
-  PortfolioServerOptions options;
-  options.common.service_name = "portfolio";
-  options.common.data_dir = dir + "/portfolio";
-  options.common.tokens_file = dir + "/tokens.yaml";
+  const rpc::testing::TempDir dir;
+  PortfolioServerOptions options = ServerOptionsIn(dir);
   options.common.metrics_listen = "";
   options.source = "none";
   options.log_readers = {{"intake", "127.0.0.1:1"}};  // nothing listens there
@@ -942,22 +947,14 @@ TEST(PortfolioServerTest, RebuildWhileRebuildingIsRefusedNamingTheRunningOne) {
     EXPECT_THAT(std::string(again.message()), HasSubstr("is running"));
     (*server)->Stop(std::chrono::milliseconds(0));
   }
-  std::filesystem::remove_all(dir);
 }
 
 // A restart before a rebuild has caught up must not serve the part of the
 // log applied so far as the view: the rebuild starts again, and reads say
 // so until it is done.
 TEST(PortfolioServerTest, ARebuildInterruptedByARestartStartsAgain) {
-  char pattern[] = "/tmp/portfolio_service_test.XXXXXX";
-  ASSERT_NE(mkdtemp(pattern), nullptr);
-  const std::string dir = pattern;
-  std::ofstream(dir + "/tokens.yaml")
-      << "tokens:\n  - {principal: office, token: \"office-token-0123456789\", roles: [portfolio_office]}\n";
-  PortfolioServerOptions options;
-  options.common.service_name = "portfolio";
-  options.common.data_dir = dir + "/portfolio";
-  options.common.tokens_file = dir + "/tokens.yaml";
+  const rpc::testing::TempDir dir;
+  PortfolioServerOptions options = ServerOptionsIn(dir);
   options.common.metrics_listen = "";
   options.source = "none";
   options.log_readers = {{"intake", "127.0.0.1:1"}};  // nothing listens there
@@ -980,25 +977,16 @@ TEST(PortfolioServerTest, ARebuildInterruptedByARestartStartsAgain) {
   options.log_readers.clear();
   EXPECT_EQ(PortfolioServer::Start(options).status().code(),
             absl::StatusCode::kFailedPrecondition);
-  std::filesystem::remove_all(dir);
 }
 
 // kafka.security_protocol ssl reaches the portfolio's consumer: the first
 // bytes it sends a broker are a TLS handshake, not a Kafka request.
 TEST(PortfolioServerTest, KafkaSecurityProtocolReachesTheConsumer) {
   for (const std::string protocol : {"plaintext", "ssl"}) {
-    char pattern[] = "/tmp/portfolio_service_test.XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    const std::string dir = pattern;
-    std::ofstream(dir + "/tokens.yaml")
-        << "tokens:\n  - {principal: office, token: \"office-token-0123456789\", roles: "
-           "[portfolio_office]}\n";
+    const rpc::testing::TempDir dir;
     bus::testing::FirstBytesListener broker;
     ASSERT_GT(broker.port(), 0);
-    PortfolioServerOptions options;
-    options.common.service_name = "portfolio";
-    options.common.data_dir = dir + "/portfolio";
-    options.common.tokens_file = dir + "/tokens.yaml";
+    PortfolioServerOptions options = ServerOptionsIn(dir);
     options.common.kafka_bootstrap_servers = broker.address();
     options.common.kafka_security_protocol = protocol;
     {
@@ -1012,7 +1000,6 @@ TEST(PortfolioServerTest, KafkaSecurityProtocolReachesTheConsumer) {
           << protocol;
       (*server)->Stop(std::chrono::milliseconds(0));
     }
-    std::filesystem::remove_all(dir);
   }
 }
 
