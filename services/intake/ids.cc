@@ -3,7 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "changeledger/eventstore/event_store.h"
 #include "changeledger/uuid/name_uuid.h"
-#include "changeledger/uuid/random_uuid.h"
+#include "changeledger/uuid/time_ordered_uuid.h"
 
 namespace changeledger::intake {
 namespace {
@@ -13,7 +13,7 @@ constexpr char kNamespace[] = "5b0f5c3e-3d2a-4a8e-9d61-0c6f5e1b7a42";
 
 }  // namespace
 
-std::string NewUuid() { return uuid::RandomUuid(); }
+std::string NewUuid() { return uuid::TimeOrderedUuid(); }
 
 std::string NameUuid(absl::string_view name) {
   return uuid::NameUuid(kNamespace, std::string_view(name.data(), name.size()));

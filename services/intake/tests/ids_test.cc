@@ -7,12 +7,12 @@
 namespace changeledger::intake {
 namespace {
 
-TEST(IdsTest, RandomUuidsAreLowerCaseAndDistinct) {
+TEST(IdsTest, NewUuidsAreTimeOrderedLowerCaseAndDistinct) {
   std::set<std::string> seen;
   for (int i = 0; i < 100; ++i) {
     const std::string id = NewUuid();
     ASSERT_EQ(id.size(), 36u);
-    EXPECT_EQ(id[14], '4') << "version 4";
+    EXPECT_EQ(id[14], '7') << "version 7";
     EXPECT_TRUE(seen.insert(id).second);
     for (char c : id) EXPECT_FALSE(c >= 'A' && c <= 'Z');
   }
