@@ -23,6 +23,7 @@
 #include "changeledger/eventstore/in_memory_event_store.h"
 #include "changeledger/kv/in_memory_kv_store.h"
 #include "changeledger/kv/rocksdb_kv_store.h"
+#include "changeledger/rpc/temp_dir.h"
 #include "changeledger/rpc/wait_for.h"
 #include "gtest/gtest.h"
 #include "test_projection.h"
@@ -30,7 +31,6 @@
 namespace changeledger::bus {
 namespace {
 
-namespace fs = std::filesystem;
 constexpr char kTopic[] = "changeledger.intake.v1";
 
 using rpc::testing::WaitFor;
@@ -113,9 +113,9 @@ TEST(ProjectionRecoveryTest, KilledRunnerConvergesAndRebuildsGiveTheSameHash) {
   ASSERT_TRUE(relay.ok());
   (*relay)->Start();
 
-  std::string tmpl = (fs::temp_directory_path() / "bus_recovery_XXXXXX").string();
-  ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-  const std::string dir = tmpl;
+  // Removed even when an assertion ends the test early.
+  const rpc::testing::TempDir temp;
+  const std::string dir = temp.path().string();
   const std::string kv_path = dir + "/kv";
   const std::string status_file = dir + "/status";
 
@@ -244,7 +244,6 @@ TEST(ProjectionRecoveryTest, KilledRunnerConvergesAndRebuildsGiveTheSameHash) {
   }
   (*relay)->Stop();
   kv->reset();
-  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -7,7 +7,6 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/impl/codegen/client_unary_call.h>
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -23,6 +22,7 @@
 #include "changeledger/intake/v1/intake.grpc.pb.h"
 #include "changeledger/metrics/scrape.h"
 #include "changeledger/rpc/client.h"
+#include "changeledger/rpc/temp_dir.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "tests/domain_test_util.h"
 
@@ -50,9 +50,6 @@ class IntakeServerTest : public ::testing::Test {
   }
 
   void SetUp() override {
-    char pattern[] = "/tmp/intake_server_test.XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
     std::ofstream(dir_ + "/tokens.yaml") << "tokens:\n"
         << "  - {principal: alice, token: \"" << kProposerToken << "\", roles: [proposer]}\n"
         << "  - {principal: bob, token: \"" << kOtherProposerToken << "\", roles: [proposer]}\n"
@@ -66,7 +63,6 @@ class IntakeServerTest : public ::testing::Test {
   void TearDown() override {
     if (server_) server_->Stop(std::chrono::seconds(2));
     server_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   void StartServer() {
@@ -131,7 +127,9 @@ class IntakeServerTest : public ::testing::Test {
   }
 
   static devbroker::DevBrokerProcess* broker_;
-  std::string dir_;
+  // Removed with the fixture, even when an assertion ends a test early.
+  const rpc::testing::TempDir temp_;
+  const std::string dir_ = temp_.path().string();
   std::unique_ptr<IntakeServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::IntakeService::Stub> stub_;

@@ -6,10 +6,8 @@
 // and after a reclassification, a diff, the provenance of a cell, and a
 // rebuild from Kafka and from the log readers giving the same hashes.
 #include <grpcpp/grpcpp.h>
-#include <stdlib.h>
 
 #include <chrono>
-#include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -26,6 +24,7 @@
 #include "changeledger/portfolio/v1/portfolio.grpc.pb.h"
 #include "changeledger/rpc/client.h"
 #include "changeledger/rpc/server.h"
+#include "changeledger/rpc/temp_dir.h"
 #include "changeledger/rpc/wait_for.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -55,9 +54,6 @@ class PortfolioE2eTest : public ::testing::Test {
     auto broker = devbroker::DevBrokerProcess::Spawn(DEVBROKER_PATH, {"--partitions", "4"});
     ASSERT_TRUE(broker.ok()) << broker.status();
     broker_ = std::move(*broker);
-    char pattern[] = "/tmp/portfolio_e2e_test.XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
     std::ofstream(dir_ + "/tokens.yaml")
         << "tokens:\n"
         << "  - {principal: office, token: \"" << kOfficeToken << "\", roles: [portfolio_office]}\n"
@@ -139,7 +135,6 @@ class PortfolioE2eTest : public ::testing::Test {
     cls_store_.reset();
     intake_.reset();
     broker_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   std::shared_ptr<grpc::Channel> Channel(int port) {
@@ -251,7 +246,10 @@ class PortfolioE2eTest : public ::testing::Test {
         absl::Seconds(60)));
   }
 
-  std::string dir_;
+  // Removed last, after every server using it, even when an assertion
+  // ends a test early.
+  const rpc::testing::TempDir temp_;
+  const std::string dir_ = temp_.path().string();
   std::unique_ptr<devbroker::DevBrokerProcess> broker_;
   std::unique_ptr<intake::IntakeServer> intake_;
   std::unique_ptr<eventstore::EventStore> cls_store_;
