@@ -97,6 +97,13 @@ double ChildCpuMicros(pid_t pid) {
   return static_cast<double>(utime + stime) * 1e6 / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+// CPU time of this process and of the intake server when it runs in a
+// child (`server_pid`, else -1), in microseconds: what a phase counts as
+// the clients' and the server's.
+double ProcessAndServerCpuMicros(pid_t server_pid) {
+  return bench::ProcessCpuMicros() + ChildCpuMicros(server_pid);
+}
+
 struct PhaseResult {
   int64_t calls = 0;
   int64_t errors = 0;
@@ -184,7 +191,7 @@ PhaseResult RunPhase(int clients, int threads, int begin, int end,
   std::atomic<int64_t> errors{0};
   std::atomic<double> client_cpu_us{0};
   std::vector<std::vector<double>> latencies(threads);
-  const double process_cpu0 = bench::ProcessCpuMicros() + ChildCpuMicros(server_pid);
+  const double process_cpu0 = ProcessAndServerCpuMicros(server_pid);
   const double broker_cpu0 = ChildCpuMicros(broker_pid);
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> workers;
@@ -241,8 +248,7 @@ PhaseResult RunPhase(int clients, int threads, int begin, int end,
   result.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (settle) settle();
-  result.process_cpu_us =
-      bench::ProcessCpuMicros() + ChildCpuMicros(server_pid) - process_cpu0;
+  result.process_cpu_us = ProcessAndServerCpuMicros(server_pid) - process_cpu0;
   result.broker_cpu_us = ChildCpuMicros(broker_pid) - broker_cpu0;
   result.client_cpu_us = client_cpu_us;
   result.calls = end - begin;
@@ -553,9 +559,9 @@ int Main(int argc, char** argv) {
     // Quiet: under 5% of a core over 100 ms (idle, the server takes about
     // 0.4%: naps and timers).
     while (true) {
-      const double cpu0 = bench::ProcessCpuMicros() + ChildCpuMicros(server_pid);
+      const double cpu0 = ProcessAndServerCpuMicros(server_pid);
       absl::SleepFor(absl::Milliseconds(100));
-      if (bench::ProcessCpuMicros() + ChildCpuMicros(server_pid) - cpu0 < 5'000) return;
+      if (ProcessAndServerCpuMicros(server_pid) - cpu0 < 5'000) return;
       if (absl::Now() > deadline) {
         std::fprintf(stderr, "settle: the server is still busy after 60 s\n");
         return;
