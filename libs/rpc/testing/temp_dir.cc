@@ -25,7 +25,7 @@ TempDir::~TempDir() {
 }
 
 std::string TempDir::Write(const std::string& name, const std::string& text) const {
-  std::string file = (path_ / name).string();
+  std::string file = File(name);
   std::ofstream(file) << text;
   return file;
 }

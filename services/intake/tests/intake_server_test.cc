@@ -50,13 +50,16 @@ class IntakeServerTest : public ::testing::Test {
   }
 
   void SetUp() override {
-    std::ofstream(dir_ + "/tokens.yaml") << "tokens:\n"
-        << "  - {principal: alice, token: \"" << kProposerToken << "\", roles: [proposer]}\n"
-        << "  - {principal: bob, token: \"" << kOtherProposerToken << "\", roles: [proposer]}\n"
-        << "  - {principal: chair, token: \"" << kPanelToken << "\", roles: [panel]}\n"
-        << "  - {principal: office, token: \"" << kOfficeToken
-        << "\", roles: [portfolio_office]}\n"
-        << "  - {principal: audit, token: \"" << kAuditorToken << "\", roles: [auditor]}\n";
+    temp_.Write(
+        "tokens.yaml",
+        absl::StrCat("tokens:\n", "  - {principal: alice, token: \"", kProposerToken,
+                     "\", roles: [proposer]}\n", "  - {principal: bob, token: \"",
+                     kOtherProposerToken, "\", roles: [proposer]}\n",
+                     "  - {principal: chair, token: \"", kPanelToken,
+                     "\", roles: [panel]}\n", "  - {principal: office, token: \"",
+                     kOfficeToken, "\", roles: [portfolio_office]}\n",
+                     "  - {principal: audit, token: \"", kAuditorToken,
+                     "\", roles: [auditor]}\n"));
     StartServer();
   }
 

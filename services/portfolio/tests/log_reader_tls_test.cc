@@ -5,7 +5,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -38,12 +37,11 @@ class PortfolioLogReaderTlsTest : public ::testing::Test {
     if (!rpc::testing::HaveOpensslCli()) GTEST_SKIP() << "openssl CLI not installed";
     ASSERT_EQ(rpc::testing::MakeServerAndClientCertificates(dir_.path()),
               absl::OkStatus());
-    std::ofstream(dir_.path() / "tokens.yaml")
-        << "tokens:\n"
-        << "  - {principal: portfolio, token: \"" << kServiceToken
-        << "\", roles: [service]}\n"
-        << "  - {principal: office, token: \"" << kOfficeToken
-        << "\", roles: [portfolio_office]}\n";
+    dir_.Write(
+        "tokens.yaml",
+        absl::StrCat("tokens:\n", "  - {principal: portfolio, token: \"", kServiceToken,
+                     "\", roles: [service]}\n", "  - {principal: office, token: \"",
+                     kOfficeToken, "\", roles: [portfolio_office]}\n"));
   }
 
   void TearDown() override {
@@ -51,9 +49,7 @@ class PortfolioLogReaderTlsTest : public ::testing::Test {
     if (intake_server_) intake_server_->Shutdown(std::chrono::milliseconds(0));
   }
 
-  std::string File(const std::string& name) const {
-    return (dir_.path() / name).string();
-  }
+  std::string File(const std::string& name) const { return dir_.File(name); }
 
   // Intake's log, holding one registered change, served as intake serves it
   // with tls.client_ca_file set: only clients with a certificate the CA

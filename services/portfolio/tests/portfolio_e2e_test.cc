@@ -8,7 +8,6 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
-#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -54,11 +53,13 @@ class PortfolioE2eTest : public ::testing::Test {
     auto broker = devbroker::DevBrokerProcess::Spawn(DEVBROKER_PATH, {"--partitions", "4"});
     ASSERT_TRUE(broker.ok()) << broker.status();
     broker_ = std::move(*broker);
-    std::ofstream(dir_ + "/tokens.yaml")
-        << "tokens:\n"
-        << "  - {principal: office, token: \"" << kOfficeToken << "\", roles: [portfolio_office]}\n"
-        << "  - {principal: portfolio-svc, token: \"" << kServiceToken << "\", roles: [service]}\n"
-        << "  - {principal: alice, token: \"" << kProposerToken << "\", roles: [proposer]}\n";
+    temp_.Write(
+        "tokens.yaml",
+        absl::StrCat("tokens:\n", "  - {principal: office, token: \"", kOfficeToken,
+                     "\", roles: [portfolio_office]}\n",
+                     "  - {principal: portfolio-svc, token: \"", kServiceToken,
+                     "\", roles: [service]}\n", "  - {principal: alice, token: \"",
+                     kProposerToken, "\", roles: [proposer]}\n"));
 
     // Intake.
     intake::IntakeServerOptions intake;

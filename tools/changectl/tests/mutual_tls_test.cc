@@ -7,7 +7,6 @@
 
 #include <atomic>
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -51,7 +50,7 @@ class ChangectlMutualTlsTest : public ::testing::Test {
               absl::OkStatus());
     // Without a config of its own changectl would look for .run/changectl.yaml
     // above the working directory, which a developer's stack may have left.
-    std::ofstream(dir_.path() / "empty.yaml") << "{}\n";
+    dir_.Write("empty.yaml", "{}\n");
 
     auto tokens = rpc::TokenTable::FromYaml(absl::StrCat(
         "tokens:\n  - {principal: audit, token: \"", kToken, "\", roles: [auditor]}\n"));
@@ -76,9 +75,7 @@ class ChangectlMutualTlsTest : public ::testing::Test {
     if (server_) server_->Shutdown(std::chrono::seconds(1));
   }
 
-  std::string File(const std::string& name) const {
-    return (dir_.path() / name).string();
-  }
+  std::string File(const std::string& name) const { return dir_.File(name); }
 
   // changectl with `args` after the connection flags every call shares.
   Outcome Changectl(const std::vector<std::string>& args,
@@ -113,19 +110,19 @@ TEST_F(ChangectlMutualTlsTest, TlsCertAndKeyReachAServerThatRequiresThem) {
 }
 
 TEST_F(ChangectlMutualTlsTest, ConfigKeysGiveTheCertificateAndFlagsOverrideThem) {
-  std::ofstream(dir_.path() / "mtls.yaml")
-      << "tls_ca_file: " << File("ca.pem") << "\n"
-      << "tls_client_cert_file: " << File("client.pem") << "\n"
-      << "tls_client_key_file: " << File("client.key") << "\n";
+  dir_.Write("mtls.yaml",
+             absl::StrCat("tls_ca_file: ", File("ca.pem"), "\n",
+                          "tls_client_cert_file: ", File("client.pem"), "\n",
+                          "tls_client_key_file: ", File("client.key"), "\n"));
   const Outcome from_config = Changectl({"-o", "name", "business-areas"}, "mtls.yaml");
   EXPECT_EQ(from_config.exit_code, 0) << from_config.output;
   EXPECT_EQ(from_config.output, "MO\n");
 
   // A config naming files that do not exist, corrected on the command line.
-  std::ofstream(dir_.path() / "stale.yaml")
-      << "tls_ca_file: " << File("ca.pem") << "\n"
-      << "tls_client_cert_file: /nonexistent/client.pem\n"
-      << "tls_client_key_file: /nonexistent/client.key\n";
+  dir_.Write("stale.yaml",
+             absl::StrCat("tls_ca_file: ", File("ca.pem"), "\n",
+                          "tls_client_cert_file: /nonexistent/client.pem\n",
+                          "tls_client_key_file: /nonexistent/client.key\n"));
   const Outcome overridden =
       Changectl({"--tls-cert", File("client.pem"), "--tls-key", File("client.key"), "-o",
                  "name", "business-areas"},

@@ -17,6 +17,8 @@ class TempDir {
   TempDir& operator=(const TempDir&) = delete;
 
   const std::filesystem::path& path() const { return path_; }
+  // The path of the file `name` in the directory (which need not exist).
+  std::string File(const std::string& name) const { return (path_ / name).string(); }
   // Writes `text` to the file `name` in the directory; returns its path.
   std::string Write(const std::string& name, const std::string& text) const;
 
