@@ -30,14 +30,14 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using ::testing::UnorderedElementsAre;
+using testing::kNotServing;
+using testing::kServing;
 using testing::TempDir;
 using testing::TestServiceImpl;
+using ::testing::UnorderedElementsAre;
 namespace pb = ::changeledger::testing::v1;
 namespace scrape = ::changeledger::metrics::testing;
 
-constexpr int kServing = 1;
-constexpr int kNotServing = 2;
 constexpr char kService[] = "changeledger.testing.v1.TestService";
 
 class ServerTest : public ::testing::Test {

@@ -1,6 +1,5 @@
 #include "test_service.h"
 
-#include <grpcpp/impl/client_unary_call.h>
 #include <grpcpp/impl/rpc_method.h>
 #include <grpcpp/support/sync_stream.h>
 #include <sys/syscall.h>
@@ -93,24 +92,6 @@ MethodPolicy TestPolicy() {
       {prefix + "Count", {Role::kAuditor}},
       {prefix + "Sum", {Role::kProposer}},
   };
-}
-
-int HealthStatus(const std::shared_ptr<grpc::Channel>& channel, const std::string& service) {
-  static const grpc::internal::RpcMethod kCheck("/grpc.health.v1.Health/Check",
-                                                grpc::internal::RpcMethod::NORMAL_RPC);
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  pb::HealthCheckRequest request;
-  request.set_service(service);
-  pb::HealthCheckResponse response;
-  grpc::Status status = grpc::internal::BlockingUnaryCall(channel.get(), kCheck, &context,
-                                                          request, &response);
-  if (status.error_code() == grpc::StatusCode::NOT_FOUND) return 3;
-  if (!status.ok()) {
-    ADD_FAILURE() << "health check: " << status.error_code() << " " << status.error_message();
-    return -1;
-  }
-  return response.status();
 }
 
 std::vector<std::string> ReflectionServices(const std::shared_ptr<grpc::Channel>& channel) {

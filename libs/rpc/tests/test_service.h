@@ -14,6 +14,7 @@
 
 #include "changeledger/metrics/metrics.h"
 #include "changeledger/rpc/auth.h"
+#include "changeledger/rpc/health_check.h"
 #include "changeledger/rpc/server.h"
 #include "changeledger/rpc/temp_dir.h"
 #include "changeledger/testing/v1/test_service.grpc.pb.h"
@@ -73,10 +74,6 @@ inline constexpr char kTokensYaml[] = R"(tokens:
     token: root-token-0123456789abcd
     roles: [admin]
 )";
-
-// grpc.health.v1 Check: 1 SERVING, 2 NOT_SERVING, 3 SERVICE_UNKNOWN; -1 with
-// the failed status printed on error.
-int HealthStatus(const std::shared_ptr<grpc::Channel>& channel, const std::string& service);
 
 // The service names listed by server reflection.
 std::vector<std::string> ReflectionServices(const std::shared_ptr<grpc::Channel>& channel);

@@ -32,17 +32,19 @@
 #include "changeledger/kv/in_memory_kv_store.h"
 #include "changeledger/metrics/scrape.h"
 #include "changeledger/rpc/client.h"
+#include "changeledger/rpc/health_check.h"
 #include "changeledger/rpc/test_certificates.h"
 #include "changeledger/rpc/wait_for.h"
 #include "changeledger/uuid/name_uuid.h"
 #include "changeledger/uuid/uuid_text.h"
-#include "google/protobuf/wrappers.pb.h"
 #include "grpcpp/grpcpp.h"
-#include "grpcpp/impl/codegen/client_unary_call.h"
 
 namespace changeledger::classification {
 namespace {
 
+using rpc::testing::HealthStatus;
+using rpc::testing::kNotServing;
+using rpc::testing::kServing;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 namespace ipb = ::changeledger::intake::v1;
@@ -848,23 +850,6 @@ TEST_F(ClassificationServerTest, ChangesRegisteredWhileDownAreClassifiedOnRestar
   EXPECT_EQ(*server_->classifier()->InboxDepth(), 0u);
 }
 
-// grpc.health.v1.Health/Check without the health proto: HealthCheckRequest
-// is {string service = 1} and HealthCheckResponse {enum status = 1}, the
-// same wire format as StringValue and Int32Value. 1 = SERVING,
-// 2 = NOT_SERVING.
-int HealthStatus(const std::shared_ptr<grpc::Channel>& channel, const std::string& service) {
-  static const grpc::internal::RpcMethod kCheck("/grpc.health.v1.Health/Check",
-                                                grpc::internal::RpcMethod::NORMAL_RPC);
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  google::protobuf::StringValue request;
-  request.set_value(service);
-  google::protobuf::Int32Value response;
-  const grpc::Status status =
-      grpc::internal::BlockingUnaryCall(channel.get(), kCheck, &context, request, &response);
-  return status.ok() ? response.value() : -static_cast<int>(status.error_code());
-}
-
 // The dev broker keeps topics in memory: a restart of the stack loses every
 // intake event classification had not consumed. With intake's log reader
 // configured, classification catches up from intake's log instead, and
@@ -896,7 +881,7 @@ TEST_F(ClassificationServerTest, CatchesUpFromIntakesLogWhenTheBrokerLostTheTopi
   for (int i = 0; i < 3; ++i) Register(absl::StrCat("late", i), i % 2 == 0);
 
   ASSERT_NO_FATAL_FAILURE(StartServer());
-  EXPECT_EQ(HealthStatus(channel_, ""), 1) << "serves while catching up";
+  EXPECT_EQ(HealthStatus(channel_, ""), kServing) << "serves while catching up";
   std::vector<std::string> all;
   for (const char* prefix : {"early", "missed", "late"}) {
     const int n = std::string(prefix) == "early" ? 4 : std::string(prefix) == "missed" ? 5 : 3;
@@ -912,7 +897,7 @@ TEST_F(ClassificationServerTest, CatchesUpFromIntakesLogWhenTheBrokerLostTheTopi
   // The catch-up thread marks itself done just after its last event is
   // applied (it stops the log-reader runner and starts Kafka first).
   EXPECT_TRUE(WaitFor([&] { return server_->caught_up(); }));
-  EXPECT_EQ(HealthStatus(channel_, "dependency/intake_log_reader"), 1);
+  EXPECT_EQ(HealthStatus(channel_, "dependency/intake_log_reader"), kServing);
 
   // After the catch-up Kafka carries on: a change registered now arrives.
   Register("after", true);
@@ -940,15 +925,17 @@ TEST_F(ClassificationServerTest, UnreachableIntakeLogReaderLeavesTheServiceServi
   ClassificationServerOptions o = Options();
   o.catch_up_wait = std::chrono::milliseconds(0);
   ASSERT_NO_FATAL_FAILURE(StartServerWith(o));
-  EXPECT_EQ(HealthStatus(channel_, ""), 1);
-  EXPECT_TRUE(WaitFor([&] {
-    return HealthStatus(channel_, "dependency/intake_log_reader") == 2;
-  }, absl::Seconds(10)));
+  EXPECT_EQ(HealthStatus(channel_, ""), kServing);
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return HealthStatus(channel_, "dependency/intake_log_reader") == kNotServing;
+      },
+      absl::Seconds(10)));
   EXPECT_FALSE(server_->caught_up());
   // Kafka is consumed meanwhile: changes are still classified.
   Register("k", true);
   EXPECT_TRUE(WaitFor([&] { return Get("k").ok(); }));
-  EXPECT_EQ(HealthStatus(channel_, ""), 1);
+  EXPECT_EQ(HealthStatus(channel_, ""), kServing);
 }
 
 // An intake with tls.client_ca_file set: the catch-up reaches its log with
@@ -982,7 +969,7 @@ TEST_F(ClassificationServerTest, CatchesUpFromAnIntakeThatRequiresClientCertific
   ASSERT_NO_FATAL_FAILURE(StartServerWith(with));
   EXPECT_TRUE(WaitFor([&] { return server_->caught_up(); }))
       << "never read intake's log over mutual TLS";
-  EXPECT_EQ(HealthStatus(channel_, "dependency/intake_log_reader"), 1);
+  EXPECT_EQ(HealthStatus(channel_, "dependency/intake_log_reader"), kServing);
   EXPECT_FALSE((*plain)->caught_up()) << "intake served a client without a certificate";
   (*plain)->Stop(std::chrono::milliseconds(0));
 }
@@ -1000,18 +987,20 @@ TEST_F(ClassificationServerTest, BrokersDownTurnTheServiceNotServingUntilTheyAre
   ASSERT_NO_FATAL_FAILURE(StartServer());
   Register("before", true);
   ASSERT_TRUE(WaitFor([&] { return Get("before").ok(); }));
-  EXPECT_EQ(HealthStatus(channel_, ""), 1);
+  EXPECT_EQ(HealthStatus(channel_, ""), kServing);
 
   for (int b = 1; b <= 3; ++b) ASSERT_TRUE((*cluster)->SetBrokerDown(b).ok());
-  EXPECT_TRUE(WaitFor([&] { return HealthStatus(channel_, "") == 2; }, absl::Seconds(30)));
-  EXPECT_EQ(HealthStatus(channel_, "dependency/intake"), 2);
+  EXPECT_TRUE(WaitFor([&] { return HealthStatus(channel_, "") == kNotServing; },
+                      absl::Seconds(30)));
+  EXPECT_EQ(HealthStatus(channel_, "dependency/intake"), kNotServing);
   auto text = metrics::testing::HttpGet(server_->metrics_port(), "/metrics");
   ASSERT_TRUE(text.ok()) << text.status();
   EXPECT_THAT(*text, HasSubstr(
       "changeledger_projection_source_up{projection=\"classification-intake\"} 0"));
 
   for (int b = 1; b <= 3; ++b) ASSERT_TRUE((*cluster)->SetBrokerUp(b).ok());
-  EXPECT_TRUE(WaitFor([&] { return HealthStatus(channel_, "") == 1; }, absl::Seconds(30)));
+  EXPECT_TRUE(
+      WaitFor([&] { return HealthStatus(channel_, "") == kServing; }, absl::Seconds(30)));
   Register("after", false);
   EXPECT_TRUE(WaitFor([&] { return Get("after").ok(); }));
   StopServer();

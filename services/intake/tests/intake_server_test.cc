@@ -5,7 +5,6 @@
 
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
-#include <grpcpp/impl/codegen/client_unary_call.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -22,13 +21,15 @@
 #include "changeledger/intake/v1/intake.grpc.pb.h"
 #include "changeledger/metrics/scrape.h"
 #include "changeledger/rpc/client.h"
+#include "changeledger/rpc/health_check.h"
 #include "changeledger/rpc/temp_dir.h"
-#include "google/protobuf/wrappers.pb.h"
 #include "tests/domain_test_util.h"
 
 namespace changeledger::intake {
 namespace {
 
+using rpc::testing::HealthStatus;
+using rpc::testing::kServing;
 using ::testing::HasSubstr;
 
 constexpr char kProposerToken[] = "proposer-token-0123456789";
@@ -541,31 +542,15 @@ TEST_F(IntakeServerTest, AnotherServicesDataDirectoryIsRefused) {
   EXPECT_EQ(name, "intake");
 }
 
-// grpc.health.v1.Health/Check without the health proto: HealthCheckRequest
-// is {string service = 1} and HealthCheckResponse {enum status = 1}, the
-// same wire format as StringValue and Int32Value. 1 = SERVING,
-// 2 = NOT_SERVING.
-int HealthStatus(const std::shared_ptr<grpc::Channel>& channel, const std::string& service) {
-  static const grpc::internal::RpcMethod kCheck("/grpc.health.v1.Health/Check",
-                                                grpc::internal::RpcMethod::NORMAL_RPC);
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  google::protobuf::StringValue request;
-  request.set_value(service);
-  google::protobuf::Int32Value response;
-  const grpc::Status status =
-      grpc::internal::BlockingUnaryCall(channel.get(), kCheck, &context, request, &response);
-  return status.ok() ? response.value() : -static_cast<int>(status.error_code());
-}
-
 TEST_F(IntakeServerTest, HealthAndMetricsReflectTheDependencies) {
-  EXPECT_EQ(HealthStatus(channel_, ""), 1);
+  EXPECT_EQ(HealthStatus(channel_, ""), kServing);
   const absl::Time deadline = absl::Now() + absl::Seconds(30);
   ApprovedProposal();  // gives the relay something to publish
-  while (HealthStatus(channel_, "dependency/broker") != 1 && absl::Now() < deadline) {
+  while (HealthStatus(channel_, "dependency/broker") != kServing &&
+         absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(100));
   }
-  EXPECT_EQ(HealthStatus(channel_, "dependency/broker"), 1);
+  EXPECT_EQ(HealthStatus(channel_, "dependency/broker"), kServing);
 
   auto text = metrics::testing::HttpGet(server_->metrics_port(), "/metrics");
   ASSERT_TRUE(text.ok()) << text.status();
@@ -578,7 +563,7 @@ TEST_F(IntakeServerTest, HealthAndMetricsReflectTheDependencies) {
   EXPECT_THAT(*text, HasSubstr("process_open_fds"));
 
   server_->Stop(std::chrono::seconds(1));
-  EXPECT_NE(HealthStatus(channel_, ""), 1) << "a stopped server is not serving";
+  EXPECT_NE(HealthStatus(channel_, ""), kServing) << "a stopped server is not serving";
 }
 
 }  // namespace
