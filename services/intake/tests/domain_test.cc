@@ -8,21 +8,14 @@
 namespace changeledger::intake::domain {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using testing::CompleteAttributes;
+using ::testing::ElementsAre;
 using testing::FakeLog;
+using ::testing::HasSubstr;
+using testing::MakeDate;
 
 constexpr char kProposalId[] = "11111111-2222-3333-4444-555555555555";
 constexpr char kChangeId[] = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
-
-common::v1::Date MakeDate(int y, int m, int d) {
-  common::v1::Date date;
-  date.set_year(y);
-  date.set_month(m);
-  date.set_day(d);
-  return date;
-}
 
 // What ReadReturnHeader says of an import whose first message names
 // `reference` and no as-of date.

@@ -42,6 +42,14 @@ inline v1::ChangeAttributes CompleteAttributes(const std::string& title = "Foren
   return a;
 }
 
+inline common::v1::Date MakeDate(int year, int month, int day) {
+  common::v1::Date date;
+  date.set_year(year);
+  date.set_month(month);
+  date.set_day(day);
+  return date;
+}
+
 // Today (UTC): a meeting date the service accepts for a proposal the test
 // submitted moments before (not before the submission, not in the future).
 inline common::v1::Date TodayUtc() { return domain::TimeToDate(absl::Now()); }

@@ -9,18 +9,12 @@
 namespace changeledger::intake::domain {
 namespace {
 
+using testing::MakeDate;
+
 std::string Repeat(absl::string_view text, int times) {
   std::string out;
   for (int i = 0; i < times; ++i) absl::StrAppend(&out, text);
   return out;
-}
-
-common::v1::Date MakeDate(int y, int m, int d) {
-  common::v1::Date date;
-  date.set_year(y);
-  date.set_month(m);
-  date.set_day(d);
-  return date;
 }
 
 TEST(ValidationTest, RecognisesRealCalendarDates) {
