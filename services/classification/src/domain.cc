@@ -214,10 +214,21 @@ std::vector<std::string> FieldErrors(const OverrideClassification& cmd, const Ru
                                   " (the tier's complexity floor in ruleset ", ruleset.id(),
                                   " v", ruleset.version(), ")"));
   }
+  // The first bad type is named and the rest counted: a request of a few
+  // MiB holds millions of type values, and a problem for each made an
+  // answer of hundreds of MiB that no client could receive.
+  size_t bad_types = 0;
+  size_t first_bad_type = 0;
   for (size_t i = 0; i < c.types.size(); ++i) {
-    if (ComplexityTypeName(c.types[i]) == "UNSPECIFIED") {
-      errors.push_back(absl::StrCat("classification.types[", i, "]: unknown or unspecified value"));
-    }
+    if (ComplexityTypeName(c.types[i]) == "UNSPECIFIED" && bad_types++ == 0)
+      first_bad_type = i;
+  }
+  if (bad_types > 0) {
+    errors.push_back(absl::StrCat(
+        "classification.types[", first_bad_type, "]: unknown or unspecified value",
+        bad_types > 1
+            ? absl::StrCat(" (and ", bad_types - 1, " more in classification.types)")
+            : ""));
   }
   const absl::string_view rationale = absl::StripAsciiWhitespace(cmd.rationale);
   if (rationale.empty()) {

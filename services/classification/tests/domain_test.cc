@@ -217,6 +217,17 @@ TEST_F(ClassificationDomainTest, OverrideValidationNamesEachField) {
               HasSubstr("rationale: longer than 4000"));
 }
 
+TEST_F(ClassificationDomainTest, OverrideNamesTheFirstBadTypeAndCountsTheRest) {
+  State s = Registered();
+  Classification c{Tier::kMandated, Complexity::kLow, {ComplexityType::kStructural}};
+  c.types.insert(c.types.end(), 1'000'000, static_cast<ComplexityType>(99));
+  auto r = Decide(s, OverrideClassification{"c1", 1, c, "Because."}, *ruleset_);
+  ASSERT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(),
+            "classification.types[1]: unknown or unspecified value (and 999999 more in "
+            "classification.types)");
+}
+
 TEST_F(ClassificationDomainTest, NoteAndRationaleLimitsCountCharactersNotBytes) {
   // "é" is two bytes in UTF-8: 2000 and 4000 of them are within the limits.
   std::string e2000;
