@@ -478,12 +478,23 @@ absl::StatusOr<std::vector<std::string>> IntakeServiceImpl::DiffersFromImported(
   return differs;
 }
 
+absl::Status IntakeServiceImpl::SetAlreadyImported(
+    const std::string& change_id, const std::vector<domain::PendingEvent>& again,
+    v1::ImportRecordResult* result) const {
+  result->set_outcome(v1::IMPORT_OUTCOME_ALREADY_IMPORTED);
+  CL_ASSIGN_OR_RETURN(std::vector<std::string> differs,
+                      DiffersFromImported(change_id, again));
+  for (auto& path : differs) result->add_differs(std::move(path));
+  return absl::OkStatus();
+}
+
 absl::Status IntakeServiceImpl::ImportBatch(const domain::ReturnHeader& header,
                                             const std::vector<v1::ReturnRecord>& records,
                                             const Caller& caller,
                                             v1::ImportReturnResponse* response) {
   struct New {
     int result_index;
+    std::string change_id;
     std::vector<domain::PendingEvent> events;
   };
   std::vector<New> fresh;
@@ -494,6 +505,18 @@ absl::Status IntakeServiceImpl::ImportBatch(const domain::ReturnHeader& header,
     v1::ImportRecordResult* result = response->mutable_results(index);
     if (result->outcome() == v1::IMPORT_OUTCOME_REJECTED) continue;  // repeated reference
     const std::string change_id = ImportedChangeId(header.reference, record.record_reference());
+    // A record imported before is compared with its change, not checked
+    // again: today's catalog may have retired the business area it was
+    // registered under.
+    CL_ASSIGN_OR_RETURN(uint64_t version,
+                        store_->StreamVersion(domain::ChangeStream(change_id)));
+    if (version > 0) {
+      result->set_change(domain::ChangeName(change_id));
+      CL_RETURN_IF_ERROR(SetAlreadyImported(
+          change_id,
+          domain::ImportRecordEvents(header, record, change_id, caller.context), result));
+      continue;
+    }
     auto events = domain::DecideImportRecord(header, record, change_id, caller.context);
     if (!events.ok()) {
       result->set_outcome(v1::IMPORT_OUTCOME_REJECTED);
@@ -501,15 +524,7 @@ absl::Status IntakeServiceImpl::ImportBatch(const domain::ReturnHeader& header,
       continue;
     }
     result->set_change(domain::ChangeName(change_id));
-    CL_ASSIGN_OR_RETURN(uint64_t version, store_->StreamVersion(domain::ChangeStream(change_id)));
-    if (version > 0) {
-      result->set_outcome(v1::IMPORT_OUTCOME_ALREADY_IMPORTED);
-      CL_ASSIGN_OR_RETURN(std::vector<std::string> differs,
-                          DiffersFromImported(change_id, *events));
-      for (auto& path : differs) result->add_differs(std::move(path));
-      continue;
-    }
-    fresh.push_back({index, *std::move(events)});
+    fresh.push_back({index, change_id, *std::move(events)});
   }
 
   const std::string correlation_id = NewUuid();
@@ -543,7 +558,8 @@ absl::Status IntakeServiceImpl::ImportBatch(const domain::ReturnHeader& header,
       if (single.ok()) {
         result->set_outcome(v1::IMPORT_OUTCOME_REGISTERED);
       } else if (single.status().code() == absl::StatusCode::kAborted) {
-        result->set_outcome(v1::IMPORT_OUTCOME_ALREADY_IMPORTED);
+        CL_RETURN_IF_ERROR(
+            SetAlreadyImported(fresh[i].change_id, fresh[i].events, result));
       } else {
         return single.status();
       }

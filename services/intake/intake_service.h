@@ -154,6 +154,10 @@ class IntakeServiceImpl final : public v1::IntakeService::Service {
   // "as_of" when the return states another as-of date than it did.
   absl::StatusOr<std::vector<std::string>> DiffersFromImported(
       const std::string& change_id, const std::vector<domain::PendingEvent>& again) const;
+  // Marks `result` ALREADY_IMPORTED, with what DiffersFromImported finds.
+  absl::Status SetAlreadyImported(const std::string& change_id,
+                                  const std::vector<domain::PendingEvent>& again,
+                                  v1::ImportRecordResult* result) const;
 
   eventstore::EventStore* store_;
   const ReadModel* read_model_;

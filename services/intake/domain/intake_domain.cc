@@ -325,7 +325,9 @@ absl::StatusOr<std::vector<PendingEvent>> DecideUpdateProposal(
       RequireState(state, {v1::PROPOSAL_STATE_DRAFT, v1::PROPOSAL_STATE_RETURNED}, "amend"));
   CL_ASSIGN_OR_RETURN(v1::ChangeAttributes after,
                       ApplyUpdate(state.attributes(), request.attributes(), request.update_mask()));
-  CheckAttributes(errors, after, context, kProposalRules);
+  AttributeRules rules = kProposalRules;
+  rules.stored = &state.attributes();
+  CheckAttributes(errors, after, context, rules);
   CL_RETURN_IF_ERROR(errors.ToStatus());
   std::vector<std::string> changed = ChangedPaths(state.attributes(), after);
   if (changed.empty()) return std::vector<PendingEvent>{};
@@ -518,7 +520,9 @@ absl::StatusOr<std::vector<PendingEvent>> DecideAmendChange(
       state, {v1::CHANGE_STATUS_REGISTERED, v1::CHANGE_STATUS_IN_DELIVERY}, "amend"));
   CL_ASSIGN_OR_RETURN(v1::ChangeAttributes after,
                       ApplyUpdate(state.attributes(), request.attributes(), request.update_mask()));
-  CheckAttributes(errors, after, context, kChangeRules);
+  AttributeRules rules = kChangeRules;
+  rules.stored = &state.attributes();
+  CheckAttributes(errors, after, context, rules);
   CL_RETURN_IF_ERROR(errors.ToStatus());
   std::vector<std::string> changed = ChangedPaths(state.attributes(), after);
   if (changed.empty()) return std::vector<PendingEvent>{};
@@ -599,22 +603,14 @@ absl::Status CheckSameReturn(const ReturnHeader& header, const v1::ImportReturnR
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<PendingEvent>> DecideImportRecord(
-    const ReturnHeader& header, const v1::ReturnRecord& record, absl::string_view change_id,
-    const CommandContext& context) {
-  FieldErrors errors;
-  CheckReference(errors, "record_reference", record.record_reference());
-  v1::ChangeAttributes attributes = record.attributes();
-  CheckAttributes(errors, attributes, context, kChangeRules);
-  if (record.status() != v1::CHANGE_STATUS_UNSPECIFIED &&
-      record.status() != v1::CHANGE_STATUS_REGISTERED &&
-      record.status() != v1::CHANGE_STATUS_IN_DELIVERY) {
-    errors.Add("status", "must be REGISTERED or IN_DELIVERY");
-  }
-  CL_RETURN_IF_ERROR(errors.ToStatus());
+std::vector<PendingEvent> ImportRecordEvents(const ReturnHeader& header,
+                                             const v1::ReturnRecord& record,
+                                             absl::string_view change_id,
+                                             const CommandContext& context) {
   v1::ChangeRegistered registered;
   registered.set_change_id(std::string(change_id));
-  *registered.mutable_attributes() = std::move(attributes);
+  *registered.mutable_attributes() = record.attributes();
+  TrimAttributes(*registered.mutable_attributes());
   auto* origin = registered.mutable_origin()->mutable_return_record();
   origin->set_return_reference(header.reference);
   origin->set_record_reference(record.record_reference());
@@ -627,6 +623,22 @@ absl::StatusOr<std::vector<PendingEvent>> DecideImportRecord(
     events.push_back(Event(ChangeStream(change_id), started, context.now));
   }
   return events;
+}
+
+absl::StatusOr<std::vector<PendingEvent>> DecideImportRecord(
+    const ReturnHeader& header, const v1::ReturnRecord& record,
+    absl::string_view change_id, const CommandContext& context) {
+  FieldErrors errors;
+  CheckReference(errors, "record_reference", record.record_reference());
+  v1::ChangeAttributes attributes = record.attributes();
+  CheckAttributes(errors, attributes, context, kChangeRules);
+  if (record.status() != v1::CHANGE_STATUS_UNSPECIFIED &&
+      record.status() != v1::CHANGE_STATUS_REGISTERED &&
+      record.status() != v1::CHANGE_STATUS_IN_DELIVERY) {
+    errors.Add("status", "must be REGISTERED or IN_DELIVERY");
+  }
+  CL_RETURN_IF_ERROR(errors.ToStatus());
+  return ImportRecordEvents(header, record, change_id, context);
 }
 
 }  // namespace changeledger::intake::domain

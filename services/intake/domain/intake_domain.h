@@ -133,11 +133,19 @@ absl::StatusOr<ReturnHeader> ReadReturnHeader(const v1::ImportReturnRequest& mes
 // INVALID_ARGUMENT naming the field that differs.
 absl::Status CheckSameReturn(const ReturnHeader& header, const v1::ImportReturnRequest& message);
 
-// One record of a return: ChangeRegistered (and ChangeDeliveryStarted when
-// the record says in delivery) on ChangeStream(change_id), its origin
-// naming the return, the record and the return's as-of date.
-// INVALID_ARGUMENT naming each bad field of the record. Whether the record
-// was imported before is the caller's concern (the stream exists).
+// What importing one record of a return registers: ChangeRegistered (its
+// attributes trimmed as stored; and ChangeDeliveryStarted when the record
+// says in delivery) on ChangeStream(change_id), its origin naming the
+// return, the record and the return's as-of date. Not validated: for
+// comparing a record imported before with the change it registered then.
+std::vector<PendingEvent> ImportRecordEvents(const ReturnHeader& header,
+                                             const v1::ReturnRecord& record,
+                                             absl::string_view change_id,
+                                             const CommandContext& context);
+
+// ImportRecordEvents for a record that is valid; INVALID_ARGUMENT naming
+// each bad field of the record. Whether the record was imported before is
+// the caller's concern (the stream exists).
 absl::StatusOr<std::vector<PendingEvent>> DecideImportRecord(
     const ReturnHeader& header, const v1::ReturnRecord& record, absl::string_view change_id,
     const CommandContext& context);

@@ -214,9 +214,11 @@ void ValidateAttributes(FieldErrors& errors, const v1::ChangeAttributes& attribu
   CheckLine(errors, "title", attributes.title(), kMaxTitle, /*required=*/true);
   CheckText(errors, "description", attributes.description(), kMaxDescription, false);
   // Quoted back only once it is short and printable.
+  const bool kept_area = rules.stored != nullptr &&
+                         rules.stored->business_area() == attributes.business_area();
   if (CheckLine(errors, "business_area", attributes.business_area(), kMaxReference,
                 /*required=*/true) &&
-      !areas.Contains(attributes.business_area())) {
+      !kept_area && !areas.Contains(attributes.business_area())) {
     errors.Add("business_area",
                absl::StrCat("unknown business area \"", attributes.business_area(), "\""));
   }
@@ -241,8 +243,12 @@ void ValidateAttributes(FieldErrors& errors, const v1::ChangeAttributes& attribu
   if (attributes.has_estimated_cost()) {
     const auto& cost = attributes.estimated_cost();
     constexpr absl::string_view kField = "estimated_cost.currency_code";
-    if (CheckLine(errors, kField, cost.currency_code(), kMaxReference, /*required=*/false) &&
-        cost.currency_code() != kReportingCurrency) {
+    const bool kept_currency =
+        rules.stored != nullptr && rules.stored->has_estimated_cost() &&
+        rules.stored->estimated_cost().currency_code() == cost.currency_code();
+    if (CheckLine(errors, kField, cost.currency_code(), kMaxReference,
+                  /*required=*/false) &&
+        !kept_currency && cost.currency_code() != kReportingCurrency) {
       errors.Add(kField, absl::StrCat("must be ", kReportingCurrency,
                                       ", the currency the portfolio reports in (got \"",
                                       cost.currency_code(), "\")"));

@@ -102,6 +102,13 @@ bool SameDate(const common::v1::Date& a, const common::v1::Date& b);
 struct AttributeRules {
   // sponsor must be set (registered changes).
   bool require_sponsor = false;
+  // For an amendment: the attributes as stored. A business area or a
+  // currency equal to the stored one is kept although the catalog or the
+  // reporting currency no longer allows it (reference data changes after
+  // a record is made: a retired business area still lists what was
+  // recorded under it), so that amending one field never fails for
+  // another the caller did not change. Not owned.
+  const v1::ChangeAttributes* stored = nullptr;
 };
 
 // Trims the single-line attributes (title, business_area, sponsor, each
@@ -115,7 +122,8 @@ void TrimAttributes(v1::ChangeAttributes& attributes);
 // once letter case is set aside: "teams[2]: duplicate of teams[0] (letter
 // case aside)"), estimated_cost (in GBP, amount not negative), planned dates
 // (valid, end not before start), feature enums known and counts <= 10000;
-// no control characters (see the kinds of text above).
+// no control characters (see the kinds of text above). The catalog and
+// currency checks spare values kept from rules.stored.
 void ValidateAttributes(FieldErrors& errors, const v1::ChangeAttributes& attributes,
                         const BusinessAreaCatalog& areas, const AttributeRules& rules);
 

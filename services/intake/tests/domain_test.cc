@@ -645,6 +645,31 @@ TEST_F(IntakeDomainTest, AmendChangeChecksVersionAndResult) {
             absl::StatusCode::kNotFound);
 }
 
+// Older events may hold another currency than today's reporting one: an
+// amendment keeps it, but cannot set a new one.
+TEST_F(IntakeDomainTest, AmendChangeKeepsAStoredCurrencyButSetsOnlyTheReportingOne) {
+  v1::Change legacy;
+  legacy.set_name(ChangeName(kChangeId));
+  legacy.set_version(1);
+  legacy.set_status(v1::CHANGE_STATUS_REGISTERED);
+  *legacy.mutable_attributes() = CompleteAttributes();
+  legacy.mutable_attributes()->mutable_estimated_cost()->set_currency_code("USD");
+  v1::AmendChangeRequest request = Amendment();
+  request.mutable_attributes()->set_title("Forensic terminals, phase 2");
+  request.mutable_update_mask()->add_paths("title");
+  auto events = DecideAmendChange(legacy, request, office_);
+  ASSERT_TRUE(events.ok()) << events.status();
+  EXPECT_EQ(Payload<v1::ChangeAmended>((*events)[0])
+                .attributes()
+                .estimated_cost()
+                .currency_code(),
+            "USD");
+  request.mutable_attributes()->mutable_estimated_cost()->set_currency_code("EUR");
+  request.mutable_update_mask()->add_paths("estimated_cost");
+  EXPECT_THAT(DecideAmendChange(legacy, request, office_).status().message(),
+              HasSubstr("estimated_cost.currency_code: must be GBP"));
+}
+
 TEST_F(IntakeDomainTest, ChangeLifecycleRegisteredDeliveryClosed) {
   RegisterChange();
   EXPECT_EQ(DecideCloseChange(change(), {}, office_).status().code(),

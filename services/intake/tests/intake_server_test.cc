@@ -77,6 +77,7 @@ class IntakeServerTest : public ::testing::Test {
     options.common.data_dir = dir_ + "/data";
     options.common.tokens_file = dir_ + "/tokens.yaml";
     options.common.kafka_bootstrap_servers = broker_->bootstrap_servers();
+    options.business_areas_file = business_areas_file_;
     auto server = IntakeServer::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
@@ -134,6 +135,7 @@ class IntakeServerTest : public ::testing::Test {
   // Removed with the fixture, even when an assertion ends a test early.
   const rpc::testing::TempDir temp_;
   const std::string dir_ = temp_.path().string();
+  std::string business_areas_file_;  // empty: the default catalog
   std::unique_ptr<IntakeServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::IntakeService::Stub> stub_;
@@ -368,6 +370,67 @@ TEST_F(IntakeServerTest, ImportKeepsTheDateTheReturnStandsAt) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("as_of: in the future (after "));
   EXPECT_EQ(server_->store()->LastPosition(), head);
+}
+
+// Reference data changes after records are made: a business area retired
+// from the catalog still holds the changes registered under it. Importing
+// their return again says ALREADY_IMPORTED, and amending another field of
+// one of them works; only setting a retired area is refused.
+TEST_F(IntakeServerTest, ARetiredBusinessAreaKeepsItsChangesWorkable) {
+  const std::string areas = "business_areas:\n  - {code: MO, name: Met Operations}\n";
+  business_areas_file_ =
+      temp_.Write("areas.yaml", areas + "  - {code: OLD, name: Retired}\n");
+  Restart();
+  const auto import = [&](v1::ImportReturnResponse* response) {
+    auto context = As(kOfficeToken);
+    auto writer = stub_->ImportReturn(context.get(), response);
+    v1::ImportReturnRequest message;
+    message.set_return_reference("OLD-2021-05-12");
+    for (const char* reference : {"row-1", "row-2"}) {
+      v1::ReturnRecord* record = message.add_records();
+      record->set_record_reference(reference);
+      *record->mutable_attributes() = testing::CompleteAttributes(reference);
+      record->mutable_attributes()->set_business_area("OLD");
+    }
+    EXPECT_TRUE(writer->Write(message));
+    writer->WritesDone();
+    return writer->Finish();
+  };
+  v1::ImportReturnResponse first;
+  ASSERT_TRUE(import(&first).ok());
+  ASSERT_EQ(first.registered_count(), 2);
+
+  business_areas_file_ = temp_.Write("areas.yaml", areas);
+  Restart();
+  const uint64_t head = server_->store()->LastPosition();
+  v1::ImportReturnResponse again;
+  ASSERT_TRUE(import(&again).ok());
+  EXPECT_EQ(again.already_imported_count(), 2);
+  EXPECT_EQ(again.rejected_count(), 0);
+  EXPECT_EQ(again.results(0).change(), first.results(0).change());
+  EXPECT_THAT(again.results(0).differs(), ::testing::IsEmpty());
+  EXPECT_EQ(server_->store()->LastPosition(), head) << "a re-import stores nothing";
+
+  v1::AmendChangeRequest amend;
+  amend.set_name(first.results(0).change());
+  amend.mutable_attributes()->set_title("Renamed after the area was retired");
+  amend.mutable_update_mask()->add_paths("title");
+  amend.set_reason("the return's title was provisional");
+  v1::Change change;
+  grpc::Status status = stub_->AmendChange(As(kOfficeToken).get(), amend, &change);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(change.attributes().business_area(), "OLD");
+  EXPECT_EQ(change.attributes().title(), "Renamed after the area was retired");
+
+  v1::RegisterChangeRequest reg;
+  *reg.mutable_attributes() = testing::CompleteAttributes();
+  ASSERT_TRUE(stub_->RegisterChange(As(kOfficeToken).get(), reg, &change).ok());
+  amend.set_name(change.name());
+  amend.mutable_attributes()->set_business_area("OLD");
+  amend.mutable_update_mask()->add_paths("business_area");
+  status = stub_->AmendChange(As(kOfficeToken).get(), amend, &change);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "business_area: unknown business area \"OLD\"");
 }
 
 TEST_F(IntakeServerTest, OutboxDrainsToTheBrokerAndTheLogIsReadable) {
