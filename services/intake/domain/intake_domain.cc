@@ -443,6 +443,17 @@ absl::StatusOr<std::vector<PendingEvent>> DecideProposalDecision(
              absl::FromCivil(submitted, absl::UTCTimeZone())) {
     errors.Add("meeting_date", absl::StrCat("before the proposal was submitted (",
                                             absl::FormatCivilTime(submitted), ")"));
+  } else if (state.has_decision() && IsValidDate(state.decision().meeting_date()) &&
+             DaysSinceEpoch(request.meeting_date()) <
+                 DaysSinceEpoch(state.decision().meeting_date())) {
+    // A deferred proposal goes back to the panel without a new submission:
+    // its next decision cannot come from an earlier meeting.
+    const common::v1::Date& previous = state.decision().meeting_date();
+    errors.Add("meeting_date",
+               absl::StrCat("before the meeting of the previous decision (",
+                            absl::FormatCivilTime(absl::CivilDay(
+                                previous.year(), previous.month(), previous.day())),
+                            ")"));
   }
   const std::string chair(TrimWhitespace(request.chair()));
   CheckLine(errors, "chair", chair, kMaxName, /*required=*/true);

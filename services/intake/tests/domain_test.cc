@@ -569,6 +569,13 @@ TEST_F(IntakeDomainTest, DeferredProposalCanBeAssessedAgain) {
             absl::StatusCode::kFailedPrecondition);
   StartAssessment();
   Assess(panel2_);
+  // The deferral came from the meeting of 2021-06-30: the next decision
+  // cannot come from an earlier one.
+  v1::DecideProposalRequest earlier = Decision(v1::DECISION_OUTCOME_APPROVED);
+  *earlier.mutable_meeting_date() = MakeDate(2021, 6, 29);
+  EXPECT_EQ(
+      DecideProposalDecision(proposal(), earlier, kChangeId, panel_).status().message(),
+      "meeting_date: before the meeting of the previous decision (2021-06-30)");
   Decide(v1::DECISION_OUTCOME_APPROVED);
   EXPECT_EQ(proposal().state(), v1::PROPOSAL_STATE_APPROVED);
 }
