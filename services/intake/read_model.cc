@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "changeledger/rpc/answer_size.h"
+#include "changeledger/rpc/page_size.h"
 #include "domain/intake_domain.h"
 
 namespace changeledger::intake {
@@ -69,13 +70,6 @@ absl::StatusOr<uint64_t> ParseToken(const std::string& token, absl::string_view 
     return absl::InvalidArgumentError("page_token: made for different filters");
   }
   return after;
-}
-
-absl::StatusOr<int> PageSize(int requested) {
-  if (requested < 0 || requested > kMaxPageSize) {
-    return absl::InvalidArgumentError(absl::StrCat("page_size: must be 0..", kMaxPageSize));
-  }
-  return requested == 0 ? kDefaultPageSize : requested;
 }
 
 template <typename Request>
@@ -280,7 +274,7 @@ absl::Status ReadModel::health() const {
 
 absl::StatusOr<v1::ListProposalsResponse> ReadModel::ListProposals(
     const v1::ListProposalsRequest& request) const {
-  auto size = PageSize(request.page_size());
+  auto size = rpc::PageSize(request.page_size(), kDefaultPageSize, kMaxPageSize);
   if (!size.ok()) return size.status();
   if (!v1::ProposalState_IsValid(request.state())) {
     return absl::InvalidArgumentError("state: unknown value");
@@ -309,7 +303,7 @@ absl::StatusOr<v1::ListProposalsResponse> ReadModel::ListProposals(
 
 absl::StatusOr<v1::ListChangesResponse> ReadModel::ListChanges(
     const v1::ListChangesRequest& request) const {
-  auto size = PageSize(request.page_size());
+  auto size = rpc::PageSize(request.page_size(), kDefaultPageSize, kMaxPageSize);
   if (!size.ok()) return size.status();
   if (!v1::ChangeStatus_IsValid(request.status())) {
     return absl::InvalidArgumentError("status: unknown value");

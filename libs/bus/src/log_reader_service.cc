@@ -44,11 +44,10 @@ void LogReaderService::Shutdown() { stopping_.store(true); }
 grpc::Status LogReaderService::ReadLog(grpc::ServerContext* context,
                                        const ReadLogRequest* request,
                                        grpc::ServerWriter<ReadLogResponse>* writer) {
-  if (request->page_size() > kMaxPageSize) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        "page_size: must be 0..1000 (0 means 256)");
-  }
-  const size_t page_size = request->page_size() == 0 ? kDefaultPageSize : request->page_size();
+  // AIP-158: a larger page than the maximum is lowered to it.
+  const size_t page_size = request->page_size() == 0
+                               ? kDefaultPageSize
+                               : std::min<uint32_t>(request->page_size(), kMaxPageSize);
   uint64_t position = std::max<uint64_t>(1, request->from_position());
   while (true) {
     if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");

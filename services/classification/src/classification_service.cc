@@ -17,6 +17,7 @@
 #include "changeledger/eventlog/v1/log_reader.grpc.pb.h"
 #include "changeledger/eventstore/event_store.h"
 #include "changeledger/rpc/answer_size.h"
+#include "changeledger/rpc/page_size.h"
 #include "changeledger/text/checks.h"
 #include "changeledger/uuid/name_uuid.h"
 #include "google/protobuf/util/time_util.h"
@@ -91,13 +92,6 @@ void CheckRequestId(const std::string& request_id, std::vector<std::string>& err
 // Every problem in `errors` in one answer ("a: x; b: y"); OK when none.
 grpc::Status InvalidIfAny(const std::vector<std::string>& errors) {
   return errors.empty() ? grpc::Status::OK : Invalid(absl::StrJoin(errors, "; "));
-}
-
-absl::StatusOr<int32_t> PageSize(int32_t requested) {
-  if (requested < 0 || requested > kMaxPageSize) {
-    return absl::InvalidArgumentError(absl::StrCat("page_size: 0..", kMaxPageSize));
-  }
-  return requested == 0 ? kDefaultPageSize : requested;
 }
 
 // A page or a what-if report ends early rather than pass
@@ -260,7 +254,8 @@ grpc::Status ClassificationServiceImpl::ListClassifications(
     grpc::ServerContext*, const v1::ListClassificationsRequest* request,
     v1::ListClassificationsResponse* response) {
   std::vector<std::string> errors;
-  absl::StatusOr<int32_t> page_size = PageSize(request->page_size());
+  absl::StatusOr<int32_t> page_size =
+      rpc::PageSize(request->page_size(), kDefaultPageSize, kMaxPageSize);
   if (!page_size.ok()) errors.emplace_back(page_size.status().message());
   if (!v1::Tier_IsValid(request->tier())) errors.push_back("tier: unknown value");
   if (!v1::Complexity_IsValid(request->complexity())) errors.push_back("complexity: unknown value");
@@ -353,7 +348,8 @@ grpc::Status ClassificationServiceImpl::ListClassificationQueue(
     grpc::ServerContext*, const v1::ListClassificationQueueRequest* request,
     v1::ListClassificationQueueResponse* response) {
   std::vector<std::string> errors;
-  absl::StatusOr<int32_t> page_size = PageSize(request->page_size());
+  absl::StatusOr<int32_t> page_size =
+      rpc::PageSize(request->page_size(), kDefaultPageSize, kMaxPageSize);
   if (!page_size.ok()) errors.emplace_back(page_size.status().message());
   absl::StatusOr<std::string> after = ReadToken(request->page_token(), "queue");
   if (!after.ok()) errors.emplace_back(after.status().message());

@@ -152,11 +152,31 @@ TEST_F(ReadModelTest, PageTokensAreBoundToTheirFilters) {
   request.set_page_token("garbage!");
   EXPECT_EQ(model_.ListChanges(request).status().code(), absl::StatusCode::kInvalidArgument);
   request.clear_page_token();
-  request.set_page_size(1001);
-  EXPECT_EQ(model_.ListChanges(request).status().message(), "page_size: must be 0..1000");
+  request.set_page_size(-1);
+  EXPECT_EQ(model_.ListChanges(request).status().message(),
+            "page_size: must not be negative");
   request.set_page_size(0);
   request.set_status(static_cast<v1::ChangeStatus>(99));
   EXPECT_EQ(model_.ListChanges(request).status().message(), "status: unknown value");
+}
+
+// AIP-158: a page size above the maximum (1000) is lowered to it, so a
+// client asking for everything at once still reads every item.
+TEST_F(ReadModelTest, APageSizeAboveTheMaximumIsLoweredToIt) {
+  for (int i = 0; i < 1001; ++i) Register("MO", false);
+  model_.Start();
+  ASSERT_TRUE(model_.WaitFor(store_->LastPosition(), absl::Now() + absl::Seconds(5)));
+  v1::ListChangesRequest request;
+  request.set_page_size(5000);
+  auto first = model_.ListChanges(request);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->changes_size(), 1000);
+  ASSERT_FALSE(first->next_page_token().empty());
+  request.set_page_token(first->next_page_token());
+  auto second = model_.ListChanges(request);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->changes_size(), 1);
+  EXPECT_TRUE(second->next_page_token().empty());
 }
 
 TEST_F(ReadModelTest, ListsProposalsByProposerAndState) {

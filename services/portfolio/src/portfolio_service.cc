@@ -18,6 +18,7 @@
 #include "absl/strings/str_split.h"
 #include "changeledger/errors/grpc_status.h"
 #include "changeledger/rpc/answer_size.h"
+#include "changeledger/rpc/page_size.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
@@ -327,9 +328,9 @@ absl::StatusOr<std::string> ReadToken(const std::string& token, const std::strin
   return cursor;
 }
 
-// A page size: 0 means `default_size`.
-absl::StatusOr<size_t> PageSize(int32_t requested, int32_t max, int32_t default_size,
-                                const char* field = "page_size") {
+// A count the caller bounds (max_teams): 0 means `default_size`.
+absl::StatusOr<size_t> CountLimit(int32_t requested, int32_t max, int32_t default_size,
+                                  const char* field) {
   if (requested < 0 || requested > max) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": must be in 0..", max));
   }
@@ -475,13 +476,13 @@ grpc::Status PortfolioServiceImpl::DiffBaseline(grpc::ServerContext*, const pb::
   if (*from > *to) return Grpc(absl::InvalidArgumentError("from: must not be after to"));
   auto mask = Statuses(req->statuses());
   if (!mask.ok()) return Grpc(mask.status());
-  auto page_size = PageSize(req->page_size(), 1000, 100);
+  auto page_size = rpc::PageSize(req->page_size(), 100, 1000);
   if (!page_size.ok()) return Grpc(page_size.status());
   const std::string fingerprint = Fingerprint(*req, {"page_token", "page_size"});
   auto after = ReadToken(req->page_token(), fingerprint);
   if (!after.ok()) return Grpc(after.status());
   if (auto s = Available(); !s.ok()) return Grpc(s);
-  const ChangePage page{*after, *page_size};
+  const ChangePage page{*after, static_cast<size_t>(*page_size)};
   auto d = holder_->Read([&](const PortfolioModel& m) { return m.Diff(*from, *to, *mask, page); });
   if (!d.ok()) return Grpc(d.status());
   FillTime(d->from, d->latest_recorded_at_from, resp->mutable_from());
@@ -550,13 +551,13 @@ grpc::Status PortfolioServiceImpl::GetProvenance(grpc::ServerContext*, const pb:
   if (!as_of.ok()) return Grpc(as_of.status());
   auto mask = Statuses(req->statuses());
   if (!mask.ok()) return Grpc(mask.status());
-  auto page_size = PageSize(req->page_size(), 1000, 100);
+  auto page_size = rpc::PageSize(req->page_size(), 100, 1000);
   if (!page_size.ok()) return Grpc(page_size.status());
   const std::string fingerprint = Fingerprint(*req, {"page_token", "page_size"});
   auto after = ReadToken(req->page_token(), fingerprint);
   if (!after.ok()) return Grpc(after.status());
   if (auto s = Available(); !s.ok()) return Grpc(s);
-  const ChangePage page{*after, *page_size};
+  const ChangePage page{*after, static_cast<size_t>(*page_size)};
   auto p = holder_->Read([&](const PortfolioModel& m) { return m.GetProvenance(cell, *as_of, *mask, page); });
   if (!p.ok()) return Grpc(p.status());
   FillTime(p->as_of, p->latest_recorded_at, resp->mutable_stands());
@@ -585,7 +586,7 @@ grpc::Status PortfolioServiceImpl::GetChangeHistory(grpc::ServerContext*,
                                                     const pb::GetChangeHistoryRequest* req,
                                                     pb::ChangeHistory* resp) {
   if (req->change_id().empty()) return Grpc(absl::InvalidArgumentError("change_id: required"));
-  auto page_size = PageSize(req->page_size(), 10000, 1000);
+  auto page_size = rpc::PageSize(req->page_size(), 1000, 10000);
   if (!page_size.ok()) return Grpc(page_size.status());
   const std::string fingerprint = Fingerprint(*req, {"page_token", "page_size"});
   auto token = ReadToken(req->page_token(), fingerprint);
@@ -617,7 +618,7 @@ grpc::Status PortfolioServiceImpl::GetChangeHistory(grpc::ServerContext*,
     pb::Event e;
     EventProto(*it, &e);
     const size_t item_bytes = rpc::AnswerItemBytes(e);
-    if (static_cast<size_t>(resp->events_size()) == *page_size ||
+    if (resp->events_size() == *page_size ||
         !rpc::FitsInAnswer(bytes, item_bytes, resp->events_size())) {
       resp->set_next_page_token(MakeToken(fingerprint, EventKeyText(KeyOf(*std::prev(it)))));
       break;
@@ -634,7 +635,7 @@ grpc::Status PortfolioServiceImpl::GetOverlaps(grpc::ServerContext*, const pb::G
   if (!as_of.ok()) return Grpc(as_of.status());
   auto mask = Statuses(req->statuses());
   if (!mask.ok()) return Grpc(mask.status());
-  auto max_teams = PageSize(req->max_teams(), 10000, 100, "max_teams");
+  auto max_teams = CountLimit(req->max_teams(), 10000, 100, "max_teams");
   if (!max_teams.ok()) return Grpc(max_teams.status());
   const std::string fingerprint = Fingerprint(*req, {"page_token", "max_teams"});
   auto token = ReadToken(req->page_token(), fingerprint);
