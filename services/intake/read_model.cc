@@ -72,6 +72,24 @@ absl::StatusOr<uint64_t> ParseToken(const std::string& token, absl::string_view 
   return after;
 }
 
+// The flag filters ListProposalsRequest and ListChangesRequest share: each
+// one set must equal the attribute's.
+template <typename Request>
+bool MatchesFlags(const Request& request, const v1::ChangeAttributes& a) {
+  const v1::ChangeFeatures& f = a.features();
+  return (!request.has_data_and_digital() ||
+          a.data_and_digital() == request.data_and_digital()) &&
+         (!request.has_interdependent_projects() ||
+          f.interdependent_projects() == request.interdependent_projects()) &&
+         (!request.has_sro_led() || f.sro_led() == request.sro_led()) &&
+         (!request.has_has_business_case() ||
+          f.has_business_case() == request.has_business_case()) &&
+         (!request.has_tests_hypothesis() ||
+          f.tests_hypothesis() == request.tests_hypothesis()) &&
+         (!request.has_improves_established_service() ||
+          f.improves_established_service() == request.improves_established_service());
+}
+
 template <typename Request>
 uint64_t FilterFingerprint(Request request) {
   request.clear_page_size();
@@ -292,7 +310,8 @@ absl::StatusOr<v1::ListProposalsResponse> ReadModel::ListProposals(
     if (request.state() != v1::PROPOSAL_STATE_UNSPECIFIED && p.state() != request.state()) {
       return false;
     }
-    return request.proposer().empty() || p.proposer() == request.proposer();
+    if (!request.proposer().empty() && p.proposer() != request.proposer()) return false;
+    return MatchesFlags(request, p.attributes());
   };
   response.set_next_page_token(Page(proposal_order_, proposals_, *after, *size, "proposals",
                                     fingerprint, keep, [&](const v1::Proposal& p) {
@@ -321,22 +340,11 @@ absl::StatusOr<v1::ListChangesResponse> ReadModel::ListChanges(
     if (request.status() != v1::CHANGE_STATUS_UNSPECIFIED && c.status() != request.status()) {
       return false;
     }
-    if (request.has_data_and_digital() && a.data_and_digital() != request.data_and_digital()) {
-      return false;
-    }
     if (!request.return_reference().empty() &&
         c.origin().return_record().return_reference() != request.return_reference()) {
       return false;
     }
-    if (request.has_tests_hypothesis() &&
-        a.features().tests_hypothesis() != request.tests_hypothesis()) {
-      return false;
-    }
-    if (request.has_interdependent_projects() &&
-        a.features().interdependent_projects() != request.interdependent_projects()) {
-      return false;
-    }
-    return true;
+    return MatchesFlags(request, a);
   };
   response.set_next_page_token(Page(change_order_, changes_, *after, *size, "changes",
                                     fingerprint, keep, [&](const v1::Change& c) {

@@ -128,6 +128,25 @@ TEST_F(ChangectlE2eTest, ProposalsExistInEveryState) {
                              "Frontline innovation fund\n"));
 }
 
+// Lists filter on the tier-relevant flags: the example has three proposals
+// that test a hypothesis (examples/load.sh).
+TEST_F(ChangectlE2eTest, ProposalsListFiltersOnTierFlags) {
+  auto json =
+      stack_->Ctl({"proposals", "list", "--tests-hypothesis", "yes", "-o", "json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  std::set<std::string> titles;
+  const auto doc = nlohmann::json::parse(json.out);
+  for (const auto& p : doc["proposals"])
+    titles.insert(p["attributes"]["title"].get<std::string>());
+  EXPECT_EQ(titles, (std::set<std::string>{"Body-worn video auto-redaction",
+                                           "Drone support for missing person searches",
+                                           "Chatbot for 101 non-emergency contact"}))
+      << json.out;
+  auto bad = stack_->Ctl({"proposals", "list", "--sro-led", "maybe"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_THAT(bad.err, testing::HasSubstr("--sro-led: "));
+}
+
 // The example takes seven proposals through submission (examples/load.sh):
 // three for CS, two for MO, one each for FP and PS.
 TEST_F(ChangectlE2eTest, FrontDoorCountsSubmissionsOverallAndPerArea) {

@@ -203,6 +203,76 @@ TEST_F(ReadModelTest, ListsProposalsByProposerAndState) {
   EXPECT_EQ(model_.ListProposals(request)->proposals_size(), 0);
 }
 
+// Every tier-relevant flag filters both lists: here a pilot (tests a
+// hypothesis, no business case) and an SRO-led programme with one.
+TEST_F(ReadModelTest, TierFlagsFilterProposalsAndChanges) {
+  v1::CreateProposalRequest pilot, programme;
+  *pilot.mutable_attributes() = testing::CompleteAttributes("Pilot");
+  auto* f = pilot.mutable_attributes()->mutable_features();
+  f->set_tests_hypothesis(true);
+  f->set_has_business_case(false);
+  f->set_sro_led(false);
+  f->set_improves_established_service(true);
+  *programme.mutable_attributes() = testing::CompleteAttributes("Programme");
+  f = programme.mutable_attributes()->mutable_features();
+  f->set_tests_hypothesis(false);
+  f->set_has_business_case(true);
+  f->set_sro_led(true);
+  f->set_interdependent_projects(true);
+  programme.mutable_attributes()->set_data_and_digital(false);
+  const domain::CommandContext alice{
+      .actor = "alice", .now = absl::Now(), .areas = &areas_};
+  const std::string pilot_id = NewUuid(), programme_id = NewUuid();
+  Append(*domain::DecideCreateProposal(pilot_id, pilot, alice));
+  Append(*domain::DecideCreateProposal(programme_id, programme, alice));
+  v1::RegisterChangeRequest registered;
+  *registered.mutable_attributes() = programme.attributes();
+  const std::string change_id = NewUuid();
+  Append(*domain::DecideRegisterChange(change_id, registered, context_));
+  model_.Start();
+  ASSERT_TRUE(model_.WaitFor(store_->LastPosition(), absl::Now() + absl::Seconds(5)));
+
+  const auto proposals = [&](const v1::ListProposalsRequest& request) {
+    std::vector<std::string> names;
+    auto page = model_.ListProposals(request);
+    EXPECT_TRUE(page.ok()) << page.status();
+    if (page.ok()) {
+      for (const auto& p : page->proposals()) names.push_back(p.name());
+    }
+    return names;
+  };
+  const std::string pilot_name = domain::ProposalName(pilot_id);
+  const std::string programme_name = domain::ProposalName(programme_id);
+  v1::ListProposalsRequest by_flag;
+  by_flag.set_tests_hypothesis(true);
+  EXPECT_THAT(proposals(by_flag), ::testing::ElementsAre(pilot_name));
+  by_flag.Clear();
+  by_flag.set_sro_led(true);
+  EXPECT_THAT(proposals(by_flag), ::testing::ElementsAre(programme_name));
+  by_flag.Clear();
+  by_flag.set_has_business_case(false);
+  EXPECT_THAT(proposals(by_flag), ::testing::ElementsAre(pilot_name));
+  by_flag.Clear();
+  by_flag.set_improves_established_service(true);
+  EXPECT_THAT(proposals(by_flag), ::testing::ElementsAre(pilot_name));
+  by_flag.Clear();
+  by_flag.set_interdependent_projects(true);
+  EXPECT_THAT(proposals(by_flag), ::testing::ElementsAre(programme_name));
+  by_flag.Clear();
+  by_flag.set_data_and_digital(false);
+  EXPECT_THAT(proposals(by_flag), ::testing::ElementsAre(programme_name));
+  by_flag.set_sro_led(false);  // flags combine
+  EXPECT_THAT(proposals(by_flag), ::testing::IsEmpty());
+
+  v1::ListChangesRequest changes;
+  changes.set_page_size(10);
+  changes.set_has_business_case(true);
+  changes.set_sro_led(true);
+  EXPECT_THAT(AllPages(changes), ::testing::ElementsAre(domain::ChangeName(change_id)));
+  changes.set_improves_established_service(true);
+  EXPECT_THAT(AllPages(changes), ::testing::IsEmpty());
+}
+
 // Handlers start from StateAt: it must answer only with the fold of exactly
 // the version the store reports, and flag a possible earlier request.
 TEST_F(ReadModelTest, StateAtAnswersOnlyAtTheStreamsHead) {

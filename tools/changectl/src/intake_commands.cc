@@ -183,6 +183,50 @@ bool Name(App& app, const std::string& collection, const std::string& text, std:
   return true;
 }
 
+// The yes/no filters both list commands take: data and digital, and the
+// tier-relevant features (ListProposalsRequest and ListChangesRequest name
+// them alike).
+struct FlagFilters {
+  std::string data_and_digital, interdependent, sro_led, business_case, hypothesis,
+      improves;
+
+  void AddTo(CLI::App* sub) {
+    sub->add_option("--data-and-digital", data_and_digital, "yes/no");
+    sub->add_option("--interdependent-projects", interdependent, "yes/no");
+    sub->add_option("--sro-led", sro_led, "yes/no");
+    sub->add_option("--business-case", business_case, "yes/no");
+    sub->add_option("--tests-hypothesis", hypothesis, "yes/no");
+    sub->add_option("--improves-established-service", improves, "yes/no");
+  }
+
+  // Sets the filters given on `request`; an error names the flag.
+  template <typename Request>
+  absl::Status ApplyTo(Request& request) const {
+    struct Filter {
+      const std::string& text;
+      const char* flag;
+      void (Request::*set)(bool);
+    };
+    for (const Filter& f :
+         {Filter{data_and_digital, "--data-and-digital", &Request::set_data_and_digital},
+          Filter{interdependent, "--interdependent-projects",
+                 &Request::set_interdependent_projects},
+          Filter{sro_led, "--sro-led", &Request::set_sro_led},
+          Filter{business_case, "--business-case", &Request::set_has_business_case},
+          Filter{hypothesis, "--tests-hypothesis", &Request::set_tests_hypothesis},
+          Filter{improves, "--improves-established-service",
+                 &Request::set_improves_established_service}}) {
+      if (f.text.empty()) continue;
+      auto v = ParseBool(f.text);
+      if (!v.ok())
+        return absl::InvalidArgumentError(
+            absl::StrCat(f.flag, ": ", v.status().message()));
+      (request.*f.set)(*v);
+    }
+    return absl::OkStatus();
+  }
+};
+
 const char* kProposalFooterCreate =
     "\nThe caller becomes the proposer. Only --title and --business-area are needed to\n"
     "create a draft; --description, --sponsor, --start, --end and --cost must be set\n"
@@ -413,6 +457,7 @@ void AddProposalCommands(CLI::App& cli, App& app) {
     auto* sub = group->add_subcommand("list", "List proposals, oldest first (ListProposals; every role)");
     struct ListFlags {
       std::string area, state, proposer, page_token;
+      FlagFilters flags;
       int page_size = 0;
       bool one_page = false;
     };
@@ -422,6 +467,7 @@ void AddProposalCommands(CLI::App& cli, App& app) {
                     "draft | submitted | under_assessment | approved | rejected | deferred | "
                     "returned | withdrawn");
     sub->add_option("--proposer", f->proposer, "Only this proposer's");
+    f->flags.AddTo(sub);
     sub->add_option("--page-size", f->page_size, "Proposals per page, 1..1000 (default 50)");
     sub->add_option("--page-token", f->page_token, "Continue from a previous page (implies --one-page)");
     sub->add_flag("--one-page", f->one_page, "Fetch one page only (default: every page)");
@@ -438,6 +484,8 @@ void AddProposalCommands(CLI::App& cli, App& app) {
         if (!state.ok()) return app.Usage(absl::StrCat("--state: ", state.status().message()));
         req.set_state(*state);
       }
+      if (absl::Status s = f->flags.ApplyTo(req); !s.ok())
+        return app.Usage(std::string(s.message()));
       const bool all = !f->one_page && f->page_token.empty();
       return Call<iv1::ListProposalsResponse>(
           app, "auditor",
@@ -613,18 +661,16 @@ void AddChangeCommands(CLI::App& cli, App& app) {
     auto* sub = group->add_subcommand(
         "list", "List changes in registration order (ListChanges; every role)");
     struct ListFlags {
-      std::string area, status, data_and_digital, return_reference, hypothesis, interdependent,
-          page_token;
+      std::string area, status, return_reference, page_token;
+      FlagFilters flags;
       int page_size = 0;
       bool one_page = false;
     };
     auto f = std::make_shared<ListFlags>();
     sub->add_option("--area,--business-area", f->area, "Only this business area");
     sub->add_option("--status", f->status, "registered | in_delivery | closed | stopped");
-    sub->add_option("--data-and-digital", f->data_and_digital, "yes/no");
     sub->add_option("--return", f->return_reference, "Only changes imported from this return");
-    sub->add_option("--tests-hypothesis", f->hypothesis, "yes/no");
-    sub->add_option("--interdependent-projects", f->interdependent, "yes/no");
+    f->flags.AddTo(sub);
     sub->add_option("--page-size", f->page_size, "Changes per page, 1..1000 (default 50)");
     sub->add_option("--page-token", f->page_token, "Continue from a previous page (implies --one-page)");
     sub->add_flag("--one-page", f->one_page, "Fetch one page only (default: every page)");
@@ -641,22 +687,8 @@ void AddChangeCommands(CLI::App& cli, App& app) {
         if (!status.ok()) return app.Usage(absl::StrCat("--status: ", status.status().message()));
         req.set_status(*status);
       }
-      struct OptBool {
-        const std::string* text;
-        const char* flag;
-        void (iv1::ListChangesRequest::*set)(bool);
-      };
-      for (const OptBool& o : {OptBool{&f->data_and_digital, "--data-and-digital",
-                                       &iv1::ListChangesRequest::set_data_and_digital},
-                               OptBool{&f->hypothesis, "--tests-hypothesis",
-                                       &iv1::ListChangesRequest::set_tests_hypothesis},
-                               OptBool{&f->interdependent, "--interdependent-projects",
-                                       &iv1::ListChangesRequest::set_interdependent_projects}}) {
-        if (o.text->empty()) continue;
-        auto v = ParseBool(*o.text);
-        if (!v.ok()) return app.Usage(absl::StrCat(o.flag, ": ", v.status().message()));
-        (req.*o.set)(*v);
-      }
+      if (absl::Status s = f->flags.ApplyTo(req); !s.ok())
+        return app.Usage(std::string(s.message()));
       const bool all = !f->one_page && f->page_token.empty();
       return Call<iv1::ListChangesResponse>(
           app, "auditor",
