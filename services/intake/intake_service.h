@@ -148,7 +148,7 @@ class IntakeServiceImpl final : public v1::IntakeService::Service {
   absl::Status ImportBatch(const domain::ReturnHeader& header,
                            const std::vector<v1::ReturnRecord>& records, const Caller& caller,
                            v1::ImportReturnResponse* response);
-  // Attribute paths in which `again` (a record's events, decided again)
+  // Attribute paths in which `again` (what a record would register now)
   // differs from the import that registered `change_id`, plus "status" when
   // the record asks for another starting status than that import did, and
   // "as_of" when the return states another as-of date than it did.
