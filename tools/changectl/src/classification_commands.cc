@@ -243,7 +243,8 @@ void AddClassificationCommands(CLI::App& cli, App& app) {
     sub->add_option("--complexity", f->complexity, "low | medium | high");
     sub->add_option("--status", f->status, "awaiting_confirmation | confirmed | overridden");
     sub->add_flag("--include-closed", f->include_closed, "Include closed and stopped changes");
-    sub->add_option("--page-size", f->page_size, "Per page, 1..500 (default 50)");
+    sub->add_option("--page-size", f->page_size,
+                    "Per page (default 50; more than 500 means 500)");
     sub->add_option("--page-token", f->page_token, "Continue from a previous page (implies --one-page)");
     sub->add_flag("--one-page", f->one_page, "Fetch one page only (default: every page)");
     sub->footer(ExampleFooter({"changectl classification list --tier transformational",

@@ -468,7 +468,8 @@ void AddProposalCommands(CLI::App& cli, App& app) {
                     "returned | withdrawn");
     sub->add_option("--proposer", f->proposer, "Only this proposer's");
     f->flags.AddTo(sub);
-    sub->add_option("--page-size", f->page_size, "Proposals per page, 1..1000 (default 50)");
+    sub->add_option("--page-size", f->page_size,
+                    "Proposals per page (default 50; more than 1000 means 1000)");
     sub->add_option("--page-token", f->page_token, "Continue from a previous page (implies --one-page)");
     sub->add_flag("--one-page", f->one_page, "Fetch one page only (default: every page)");
     sub->footer(ExampleFooter({"changectl proposals list --state under_assessment",
@@ -671,7 +672,8 @@ void AddChangeCommands(CLI::App& cli, App& app) {
     sub->add_option("--status", f->status, "registered | in_delivery | closed | stopped");
     sub->add_option("--return", f->return_reference, "Only changes imported from this return");
     f->flags.AddTo(sub);
-    sub->add_option("--page-size", f->page_size, "Changes per page, 1..1000 (default 50)");
+    sub->add_option("--page-size", f->page_size,
+                    "Changes per page (default 50; more than 1000 means 1000)");
     sub->add_option("--page-token", f->page_token, "Continue from a previous page (implies --one-page)");
     sub->add_flag("--one-page", f->one_page, "Fetch one page only (default: every page)");
     sub->footer(ExampleFooter({"changectl changes list --area MO --status in_delivery",
