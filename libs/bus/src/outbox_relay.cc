@@ -21,6 +21,12 @@
 namespace changeledger::bus {
 namespace {
 
+// While the outbox is empty and brokers were found unreachable: how often
+// the relay asks the cluster whether they are back, and how long it waits
+// for the answer (the relay thread has nothing else to do meanwhile).
+constexpr absl::Duration kBrokerCheckInterval = absl::Seconds(1);
+constexpr absl::Duration kBrokerCheckTimeout = absl::Seconds(1);
+
 std::string Millis(absl::Duration d) {
   return std::to_string(std::max<int64_t>(1, absl::ToInt64Milliseconds(d)));
 }
@@ -206,6 +212,7 @@ class OutboxRelayImpl final : public OutboxRelay {
     entries_ = *std::move(read);
     const std::vector<eventstore::OutboxEntry>& entries = entries_;
     if (entries.empty()) {
+      CheckBrokersWhileIdle();
       *idle = true;
       return true;
     }
@@ -306,6 +313,23 @@ class OutboxRelayImpl final : public OutboxRelay {
     return round_ok;
   }
 
+  // With an empty outbox no round serves librdkafka's callbacks, so a
+  // broker that cannot be reached would show only with the next event:
+  // serve them here. Once brokers are in trouble, ask the cluster for its
+  // brokers now and then; an answer means they are back.
+  void CheckBrokersWhileIdle() {
+    rd_kafka_poll(producer_, 0);
+    if (!broker_trouble_.load() || absl::Now() < next_broker_check_) return;
+    next_broker_check_ = absl::Now() + kBrokerCheckInterval;
+    const rd_kafka_metadata_t* metadata = nullptr;
+    if (rd_kafka_metadata(producer_, /*all_topics=*/0, nullptr, &metadata,
+                          static_cast<int>(absl::ToInt64Milliseconds(
+                              kBrokerCheckTimeout))) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      rd_kafka_metadata_destroy(metadata);
+      broker_trouble_.store(false);
+    }
+  }
+
   void Run() {
     while (!stop_.load()) {
       if (producer_ == nullptr && !CreateProducer()) {
@@ -366,6 +390,7 @@ class OutboxRelayImpl final : public OutboxRelay {
 
   std::atomic<bool> fatal_{false};
   std::atomic<bool> broker_trouble_{false};
+  absl::Time next_broker_check_ = absl::InfinitePast();  // relay thread only
   std::atomic<RelayState> state_{RelayState::kStopped};
   std::atomic<uint64_t> published_{0};
   std::atomic<uint64_t> publish_errors_{0};

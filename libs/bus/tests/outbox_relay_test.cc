@@ -171,6 +171,31 @@ TEST_F(OutboxRelayTest, BrokersDownQueuesInOutboxDegradesAndResumes) {
   ASSERT_TRUE(WaitFor([&] { return relay->healthy(); }));
 }
 
+// With nothing to publish, brokers that go away still show: the relay
+// degrades (and so does the service's dependency/broker) and recovers
+// when they come back, without waiting for an event.
+TEST_F(OutboxRelayTest, BrokersDownWhileIdleDegradeAndRecover) {
+  auto relay = MakeRelay({.retry_backoff = absl::Milliseconds(100)});
+  relay->Start();
+  AppendRoundRobin(2, 1);
+  ASSERT_TRUE(WaitFor([&] { return OutboxEmpty() && relay->healthy(); }));
+  for (int b = 1; b <= 3; ++b) ASSERT_TRUE(cluster_->SetBrokerDown(b).ok());
+  ASSERT_TRUE(WaitFor([&] { return relay->state() == RelayState::kDegraded; }));
+  EXPECT_TRUE(OutboxEmpty());
+  for (int b = 1; b <= 3; ++b) ASSERT_TRUE(cluster_->SetBrokerUp(b).ok());
+  ASSERT_TRUE(WaitFor([&] { return relay->healthy(); }));
+}
+
+// A relay whose bootstrap servers never answer degrades while its outbox is
+// still empty.
+TEST_F(OutboxRelayTest, UnreachableBootstrapServersDegradeWithAnEmptyOutbox) {
+  cluster_.reset();
+  auto relay = MakeRelay({.bootstrap_servers = "127.0.0.1:1"});
+  relay->Start();
+  EXPECT_TRUE(WaitFor([&] { return relay->state() == RelayState::kDegraded; }));
+  EXPECT_TRUE(OutboxEmpty());
+}
+
 TEST_F(OutboxRelayTest, RoundTripAboveMessageTimeoutRetriesInOrder) {
   auto relay = MakeRelay({.message_timeout = absl::Milliseconds(800),
                           .retry_backoff = absl::Milliseconds(100)});
