@@ -60,6 +60,9 @@ class IntakeServerImpl final : public IntakeServer {
     store_options.group_linger_below = 8;
     CL_ASSIGN_OR_RETURN(store_, eventstore::OpenRocksDbEventStore(store_options));
 
+    // Until the read model has folded the log as it stood at the start,
+    // lists could only answer UNAVAILABLE: the service is not ready.
+    rebuilt_through_ = store_->LastPosition();
     read_model_ = std::make_unique<ReadModel>(store_.get());
     read_model_->Start();
 
@@ -77,7 +80,8 @@ class IntakeServerImpl final : public IntakeServer {
     CL_RETURN_IF_ERROR(server_->AddService(service_.get(), IntakeServicePolicy()));
     CL_RETURN_IF_ERROR(server_->AddService(log_reader_.get(), LogReaderPolicy()));
     server_->DeclareDependency(kStore, rpc::DependencyKind::kRequired, true);
-    server_->DeclareDependency(kReadModel, rpc::DependencyKind::kRequired, true);
+    server_->DeclareDependency(kReadModel, rpc::DependencyKind::kRequired,
+                               ReadModelReady());
 
     if (!options.common.kafka_bootstrap_servers.empty()) {
       relay_probe_ = std::make_unique<bus::RelayProbe>(registry_.get(), options.topic);
@@ -127,13 +131,21 @@ class IntakeServerImpl final : public IntakeServer {
   }
 
  private:
+  // Healthy, and done rebuilding from the log the service started with
+  // (later lag only makes lists wait for it).
+  bool ReadModelReady() {
+    if (!read_model_->health().ok()) return false;
+    if (!rebuilt_) rebuilt_ = read_model_->position() >= rebuilt_through_;
+    return rebuilt_;
+  }
+
   // Keeps health and gauges in step with the dependencies.
   void Monitor() {
     std::unique_lock lock(mu_);
     while (!stopped_) {
       lock.unlock();
       server_->SetDependencyHealthy(kStore, store_->WriteStatus().ok());
-      server_->SetDependencyHealthy(kReadModel, read_model_->health().ok());
+      server_->SetDependencyHealthy(kReadModel, ReadModelReady());
       if (relay_) server_->SetDependencyHealthy(kBroker, relay_->healthy());
       const uint64_t head = store_->LastPosition();
       const uint64_t applied = read_model_->position();
@@ -155,6 +167,8 @@ class IntakeServerImpl final : public IntakeServer {
   std::unique_ptr<bus::RelayProbe> relay_probe_;
   std::unique_ptr<bus::OutboxRelay> relay_;
   std::unique_ptr<metrics::Exposer> exposer_;
+  uint64_t rebuilt_through_ = 0;      // the log's last position at start
+  std::atomic<bool> rebuilt_{false};  // the read model got there
   std::mutex mu_;
   std::condition_variable wake_;
   bool stopped_ = false;

@@ -23,6 +23,7 @@
 #include "changeledger/rpc/client.h"
 #include "changeledger/rpc/health_check.h"
 #include "changeledger/rpc/temp_dir.h"
+#include "changeledger/rpc/wait_for.h"
 #include "tests/domain_test_util.h"
 
 namespace changeledger::intake {
@@ -532,6 +533,10 @@ TEST_F(IntakeServerTest, RestartRebuildsListsAndKeepsIdempotency) {
   ASSERT_TRUE(stub_->ListChanges(As(kProposerToken).get(), list, &page).ok());
   ASSERT_EQ(page.changes_size(), 1);
   EXPECT_EQ(page.changes(0).name(), first.name());
+  // Ready once the read model has folded the log it restarted with.
+  EXPECT_TRUE(rpc::testing::WaitFor(
+      [&] { return HealthStatus(channel_, "dependency/read_model") == kServing; }));
+  EXPECT_EQ(HealthStatus(channel_, ""), kServing);
 }
 
 // Clients that keep amending one change without a version (0: "do not
