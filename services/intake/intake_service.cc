@@ -478,6 +478,38 @@ absl::StatusOr<std::vector<std::string>> IntakeServiceImpl::DiffersFromImported(
   return differs;
 }
 
+namespace {
+
+struct OutcomeCounts {
+  uint64_t registered = 0;
+  uint64_t already_imported = 0;
+  uint64_t rejected = 0;
+};
+
+// The outcomes of `response`'s results from index `from` on (a result
+// without one, of an import that a store error ended, is not counted).
+OutcomeCounts CountOutcomes(const v1::ImportReturnResponse& response, int from) {
+  OutcomeCounts counts;
+  for (int i = from; i < response.results_size(); ++i) {
+    switch (response.results(i).outcome()) {
+      case v1::IMPORT_OUTCOME_REGISTERED:
+        ++counts.registered;
+        break;
+      case v1::IMPORT_OUTCOME_ALREADY_IMPORTED:
+        ++counts.already_imported;
+        break;
+      case v1::IMPORT_OUTCOME_REJECTED:
+        ++counts.rejected;
+        break;
+      default:  // the import ended before this record
+        break;
+    }
+  }
+  return counts;
+}
+
+}  // namespace
+
 absl::Status IntakeServiceImpl::SetAlreadyImported(
     const std::string& change_id, const std::vector<domain::PendingEvent>& again,
     v1::ImportRecordResult* result) const {
@@ -577,6 +609,15 @@ grpc::Status IntakeServiceImpl::ImportReturn(grpc::ServerContext* context,
     std::optional<domain::ReturnHeader> header;  // from the first message
     std::set<std::string> seen;
     size_t total = 0;
+    // Each message's records are stored as it is read, so they are counted
+    // then: an import that a later message ends still counts them.
+    const auto count = [&](int from) {
+      if (probe_ == nullptr) return;
+      const OutcomeCounts counts = CountOutcomes(*response, from);
+      probe_->ImportRecords(v1::IMPORT_OUTCOME_REGISTERED, counts.registered);
+      probe_->ImportRecords(v1::IMPORT_OUTCOME_ALREADY_IMPORTED, counts.already_imported);
+      probe_->ImportRecords(v1::IMPORT_OUTCOME_REJECTED, counts.rejected);
+    };
     while (reader->Read(&message)) {
       if (!header.has_value()) {
         CL_ASSIGN_OR_RETURN(header, domain::ReadReturnHeader(message, caller.context.now));
@@ -594,6 +635,7 @@ grpc::Status IntakeServiceImpl::ImportReturn(grpc::ServerContext* context,
             "records: more than ", options_.max_import_records, " in one import"));
       }
       std::vector<v1::ReturnRecord> records(message.records().begin(), message.records().end());
+      const int first_result = response->results_size();
       for (const auto& record : records) {
         auto* result = response->add_results();
         result->set_record_reference(record.record_reference());
@@ -602,27 +644,17 @@ grpc::Status IntakeServiceImpl::ImportReturn(grpc::ServerContext* context,
           result->set_error("record_reference: repeated in this return");
         }
       }
-      CL_RETURN_IF_ERROR(ImportBatch(*header, records, caller, response));
+      const absl::Status imported = ImportBatch(*header, records, caller, response);
+      count(first_result);
+      CL_RETURN_IF_ERROR(imported);
     }
     if (!header.has_value()) {
       return absl::InvalidArgumentError("return_reference: required (no message received)");
     }
-    int registered = 0, already = 0, rejected = 0;
-    for (const auto& result : response->results()) {
-      switch (result.outcome()) {
-        case v1::IMPORT_OUTCOME_REGISTERED: ++registered; break;
-        case v1::IMPORT_OUTCOME_ALREADY_IMPORTED: ++already; break;
-        default: ++rejected; break;
-      }
-    }
-    response->set_registered_count(registered);
-    response->set_already_imported_count(already);
-    response->set_rejected_count(rejected);
-    if (probe_ != nullptr) {
-      probe_->ImportRecords(v1::IMPORT_OUTCOME_REGISTERED, registered);
-      probe_->ImportRecords(v1::IMPORT_OUTCOME_ALREADY_IMPORTED, already);
-      probe_->ImportRecords(v1::IMPORT_OUTCOME_REJECTED, rejected);
-    }
+    const OutcomeCounts counts = CountOutcomes(*response, 0);
+    response->set_registered_count(static_cast<int32_t>(counts.registered));
+    response->set_already_imported_count(static_cast<int32_t>(counts.already_imported));
+    response->set_rejected_count(static_cast<int32_t>(counts.rejected));
     return absl::OkStatus();
   }());
 }

@@ -434,6 +434,37 @@ TEST_F(IntakeServerTest, ARetiredBusinessAreaKeepsItsChangesWorkable) {
   EXPECT_EQ(status.error_message(), "business_area: unknown business area \"OLD\"");
 }
 
+// Records are stored message by message; an import that a later message
+// ends still counts those it registered in the import metric.
+TEST_F(IntakeServerTest, AnImportEndedByABadMessageCountsWhatItRegistered) {
+  v1::ImportReturnResponse response;
+  auto context = As(kOfficeToken);
+  auto writer = stub_->ImportReturn(context.get(), &response);
+  for (const char* reference : {"MO-2021-05-12", "FP-2021-05-12"}) {
+    v1::ImportReturnRequest message;
+    message.set_return_reference(reference);
+    for (int i = 0; i < 2; ++i) {
+      v1::ReturnRecord* record = message.add_records();
+      record->set_record_reference(absl::StrCat("row-", i));
+      *record->mutable_attributes() =
+          testing::CompleteAttributes(absl::StrCat("Change ", i));
+    }
+    if (!writer->Write(message)) break;
+  }
+  writer->WritesDone();
+  const grpc::Status status = writer->Finish();
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+      << status.error_message();
+
+  auto text = metrics::testing::HttpGet(server_->metrics_port(), "/metrics");
+  ASSERT_TRUE(text.ok()) << text.status();
+  auto samples = metrics::testing::ParseExposition(*text);
+  ASSERT_TRUE(samples.ok()) << samples.status();
+  EXPECT_EQ(
+      samples->at("changeledger_intake_import_records_total{outcome=\"registered\"}"),
+      2.0);
+}
+
 TEST_F(IntakeServerTest, OutboxDrainsToTheBrokerAndTheLogIsReadable) {
   ApprovedProposal();
   const absl::Time deadline = absl::Now() + absl::Seconds(30);
