@@ -28,6 +28,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   spdlog::info("msg=\"starting\" service=intake config=\"{}\"", settings.Describe());
+  if (options.common.kafka_bootstrap_servers.empty()) {
+    spdlog::warn(
+        "msg=\"no Kafka brokers set (kafka.bootstrap_servers): events stay in the outbox, "
+        "unpublished, until the service is restarted with them\" service=intake");
+  }
   auto server = intake::IntakeServer::Start(options);
   if (!server.ok()) {
     spdlog::error("msg=\"cannot start\" error=\"{}\"", server.status().ToString());
