@@ -23,9 +23,9 @@ namespace {
 
 // While the outbox is empty and brokers were found unreachable: how often
 // the relay asks the cluster whether they are back, and how long it waits
-// for the answer (the relay thread has nothing else to do meanwhile).
+// for the answer (short: a new event or Stop() waits behind it).
 constexpr absl::Duration kBrokerCheckInterval = absl::Seconds(1);
-constexpr absl::Duration kBrokerCheckTimeout = absl::Seconds(1);
+constexpr absl::Duration kBrokerCheckTimeout = absl::Milliseconds(250);
 
 std::string Millis(absl::Duration d) {
   return std::to_string(std::max<int64_t>(1, absl::ToInt64Milliseconds(d)));
@@ -359,7 +359,15 @@ class OutboxRelayImpl final : public OutboxRelay {
       }
     }
     if (producer_ != nullptr) {
-      rd_kafka_flush(producer_, static_cast<int>(absl::ToInt64Milliseconds(options_.flush_timeout)));
+      // What the last round left: within what is left of Stop()'s
+      // flush_timeout, so that Stop() as a whole keeps to it.
+      absl::Duration left;
+      {
+        std::lock_guard lock(stop_mu_);
+        left = std::clamp(stop_deadline_ - absl::Now(), absl::ZeroDuration(),
+                          options_.flush_timeout);
+      }
+      rd_kafka_flush(producer_, static_cast<int>(absl::ToInt64Milliseconds(left)));
       DestroyProducer();
     }
     spdlog::info("relay {}: stopped; {} events published in {} rounds", options_.topic,
