@@ -243,24 +243,29 @@ TEST_F(ReadModelTest, TierFlagsFilterProposalsAndChanges) {
   };
   const std::string pilot_name = domain::ProposalName(pilot_id);
   const std::string programme_name = domain::ProposalName(programme_id);
-  v1::ListProposalsRequest by_flag;
-  by_flag.set_tests_hypothesis(true);
-  EXPECT_THAT(proposals(by_flag), ::testing::ElementsAre(pilot_name));
-  by_flag.Clear();
-  by_flag.set_sro_led(true);
-  EXPECT_THAT(proposals(by_flag), ::testing::ElementsAre(programme_name));
-  by_flag.Clear();
-  by_flag.set_has_business_case(false);
-  EXPECT_THAT(proposals(by_flag), ::testing::ElementsAre(pilot_name));
-  by_flag.Clear();
-  by_flag.set_improves_established_service(true);
-  EXPECT_THAT(proposals(by_flag), ::testing::ElementsAre(pilot_name));
-  by_flag.Clear();
-  by_flag.set_interdependent_projects(true);
-  EXPECT_THAT(proposals(by_flag), ::testing::ElementsAre(programme_name));
-  by_flag.Clear();
+  using Request = v1::ListProposalsRequest;
+  const struct {
+    const char* flag;
+    void (Request::*set)(bool);
+    bool value;
+    const std::string& listed;
+  } cases[] = {
+      {"tests_hypothesis", &Request::set_tests_hypothesis, true, pilot_name},
+      {"sro_led", &Request::set_sro_led, true, programme_name},
+      {"has_business_case", &Request::set_has_business_case, false, pilot_name},
+      {"improves_established_service", &Request::set_improves_established_service, true,
+       pilot_name},
+      {"interdependent_projects", &Request::set_interdependent_projects, true,
+       programme_name},
+      {"data_and_digital", &Request::set_data_and_digital, false, programme_name},
+  };
+  for (const auto& c : cases) {
+    Request by_flag;
+    (by_flag.*c.set)(c.value);
+    EXPECT_THAT(proposals(by_flag), ::testing::ElementsAre(c.listed)) << c.flag;
+  }
+  Request by_flag;
   by_flag.set_data_and_digital(false);
-  EXPECT_THAT(proposals(by_flag), ::testing::ElementsAre(programme_name));
   by_flag.set_sro_led(false);  // flags combine
   EXPECT_THAT(proposals(by_flag), ::testing::IsEmpty());
 
