@@ -122,6 +122,9 @@ class IntakeServerImpl final : public IntakeServer {
     }
     wake_.notify_all();
     if (monitor_.joinable()) monitor_.join();
+    // NOT_SERVING before the log reader ends its followers' streams, so that
+    // they look for another instance rather than reconnect to this one.
+    if (server_) server_->StopServing();
     if (log_reader_) log_reader_->Shutdown();
     if (server_) server_->Shutdown(grace);
     if (relay_) relay_->Stop();

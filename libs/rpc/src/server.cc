@@ -182,6 +182,11 @@ class ServerImpl final : public Server {
     return port_;
   }
 
+  void StopServing() override {
+    std::lock_guard lock(mu_);
+    if (health_ != nullptr) health_->Shutdown();
+  }
+
   void Shutdown(std::chrono::milliseconds grace) override {
     grpc::Server* server = nullptr;
     {
@@ -192,7 +197,7 @@ class ServerImpl final : public Server {
         watchdog_.Stop();
         return;
       }
-      // Probes see NOT_SERVING at once; load balancers drain us.
+      // Probes that still reach us see NOT_SERVING.
       if (health_ != nullptr) health_->Shutdown();
       server = server_.get();
     }

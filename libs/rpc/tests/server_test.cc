@@ -294,6 +294,21 @@ TEST_F(ServerTest, HealthFollowsDependencies) {
   EXPECT_EQ(testing::HealthStatus(*channel, ""), kServing);
 }
 
+// StopServing turns every health name NOT_SERVING for good, and calls are
+// still served until Shutdown.
+TEST_F(ServerTest, StopServingReportsNotServingAndStillServesCalls) {
+  StartServer();
+  server_->DeclareDependency("store", DependencyKind::kRequired);
+  EXPECT_EQ(testing::HealthStatus(channel_, ""), kServing);
+  server_->StopServing();
+  EXPECT_EQ(testing::HealthStatus(channel_, ""), kNotServing);
+  EXPECT_EQ(testing::HealthStatus(channel_, kService), kNotServing);
+  EXPECT_EQ(testing::HealthStatus(channel_, "dependency/store"), kNotServing);
+  server_->SetDependencyHealthy("store", true);
+  EXPECT_EQ(testing::HealthStatus(channel_, ""), kNotServing) << "for good";
+  EXPECT_TRUE(Echo(testing::kAliceToken).ok());
+}
+
 TEST_F(ServerTest, DependencyDownBeforeStartIsReportedAtStart) {
   auto server = Server::Create(options_);
   ASSERT_TRUE(server.ok());

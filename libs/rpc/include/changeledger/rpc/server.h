@@ -153,8 +153,14 @@ class Server {
   // The bound port (after Start).
   virtual int port() const = 0;
 
-  // Reports NOT_SERVING, stops accepting calls, lets in-flight calls finish
-  // for up to `grace`, then cancels the rest. Idempotent.
+  // Reports NOT_SERVING from now on, everywhere, and keeps serving calls:
+  // the first step of Shutdown, for a service that must end some calls of
+  // its own (a log reader's followers) before Shutdown waits for the rest.
+  // Idempotent.
+  virtual void StopServing() = 0;
+  // StopServing, then stops accepting calls (a health probe then fails to
+  // connect), lets in-flight calls finish for up to `grace`, then cancels
+  // the rest. Idempotent.
   virtual void Shutdown(std::chrono::milliseconds grace) = 0;
 };
 
