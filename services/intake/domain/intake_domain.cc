@@ -614,14 +614,17 @@ absl::Status CheckSameReturn(const ReturnHeader& header, const v1::ImportReturnR
   return absl::OkStatus();
 }
 
-std::vector<PendingEvent> ImportRecordEvents(const ReturnHeader& header,
-                                             const v1::ReturnRecord& record,
-                                             absl::string_view change_id,
-                                             const CommandContext& context) {
+namespace {
+
+// What a record registers, from its attributes as stored (trimmed).
+std::vector<PendingEvent> RegistrationOf(const ReturnHeader& header,
+                                         const v1::ReturnRecord& record,
+                                         v1::ChangeAttributes attributes,
+                                         absl::string_view change_id,
+                                         const CommandContext& context) {
   v1::ChangeRegistered registered;
   registered.set_change_id(std::string(change_id));
-  *registered.mutable_attributes() = record.attributes();
-  TrimAttributes(*registered.mutable_attributes());
+  *registered.mutable_attributes() = std::move(attributes);
   auto* origin = registered.mutable_origin()->mutable_return_record();
   origin->set_return_reference(header.reference);
   origin->set_record_reference(record.record_reference());
@@ -636,20 +639,31 @@ std::vector<PendingEvent> ImportRecordEvents(const ReturnHeader& header,
   return events;
 }
 
+}  // namespace
+
+std::vector<PendingEvent> ImportRecordEvents(const ReturnHeader& header,
+                                             const v1::ReturnRecord& record,
+                                             absl::string_view change_id,
+                                             const CommandContext& context) {
+  v1::ChangeAttributes attributes = record.attributes();
+  TrimAttributes(attributes);
+  return RegistrationOf(header, record, std::move(attributes), change_id, context);
+}
+
 absl::StatusOr<std::vector<PendingEvent>> DecideImportRecord(
     const ReturnHeader& header, const v1::ReturnRecord& record,
     absl::string_view change_id, const CommandContext& context) {
   FieldErrors errors;
   CheckReference(errors, "record_reference", record.record_reference());
   v1::ChangeAttributes attributes = record.attributes();
-  CheckAttributes(errors, attributes, context, kChangeRules);
+  CheckAttributes(errors, attributes, context, kChangeRules);  // trims them
   if (record.status() != v1::CHANGE_STATUS_UNSPECIFIED &&
       record.status() != v1::CHANGE_STATUS_REGISTERED &&
       record.status() != v1::CHANGE_STATUS_IN_DELIVERY) {
     errors.Add("status", "must be REGISTERED or IN_DELIVERY");
   }
   CL_RETURN_IF_ERROR(errors.ToStatus());
-  return ImportRecordEvents(header, record, change_id, context);
+  return RegistrationOf(header, record, std::move(attributes), change_id, context);
 }
 
 }  // namespace changeledger::intake::domain
