@@ -220,8 +220,8 @@ std::vector<std::string> FieldErrors(const OverrideClassification& cmd, const Ru
   size_t bad_types = 0;
   size_t first_bad_type = 0;
   for (size_t i = 0; i < c.types.size(); ++i) {
-    if (ComplexityTypeName(c.types[i]) == "UNSPECIFIED" && bad_types++ == 0)
-      first_bad_type = i;
+    if (ComplexityTypeName(c.types[i]) != "UNSPECIFIED") continue;
+    if (bad_types++ == 0) first_bad_type = i;
   }
   if (bad_types > 0) {
     errors.push_back(absl::StrCat(
