@@ -53,6 +53,12 @@ class ReadModelTest : public ::testing::Test {
     return domain::ChangeName(id);
   }
 
+  // Starts the model; whether it folded the whole log within 5 s.
+  bool StartAndCatchUp() {
+    model_.Start();
+    return model_.WaitFor(store_->LastPosition(), absl::Now() + absl::Seconds(5));
+  }
+
   std::vector<std::string> AllPages(v1::ListChangesRequest request) {
     std::vector<std::string> names;
     for (int guard = 0; guard < 100; ++guard) {
@@ -76,8 +82,7 @@ class ReadModelTest : public ::testing::Test {
 TEST_F(ReadModelTest, TailFoldsTheLogAndPagesInCreationOrder) {
   std::vector<std::string> expected;
   for (int i = 0; i < 7; ++i) expected.push_back(Register("MO", i % 2 == 0));
-  model_.Start();
-  ASSERT_TRUE(model_.WaitFor(store_->LastPosition(), absl::Now() + absl::Seconds(5)));
+  ASSERT_TRUE(StartAndCatchUp());
   v1::ListChangesRequest request;
   request.set_page_size(3);
   EXPECT_EQ(AllPages(request), expected);
@@ -91,8 +96,7 @@ TEST_F(ReadModelTest, FiltersCombine) {
   const std::string a = Register("MO", true, "MO-1");
   Register("MO", false, "MO-1");
   const std::string c = Register("FP", true, "FP-1");
-  model_.Start();
-  ASSERT_TRUE(model_.WaitFor(store_->LastPosition(), absl::Now() + absl::Seconds(5)));
+  ASSERT_TRUE(StartAndCatchUp());
   v1::ListChangesRequest request;
   request.set_page_size(10);
   request.set_data_and_digital(true);
@@ -123,8 +127,7 @@ TEST_F(ReadModelTest, PagesFitAClientsDefaultMessageLimit) {
     Append(*domain::DecideImportRecord({.reference = "R"}, record, id, context_));
     expected.push_back(domain::ChangeName(id));
   }
-  model_.Start();
-  ASSERT_TRUE(model_.WaitFor(store_->LastPosition(), absl::Now() + absl::Seconds(5)));
+  ASSERT_TRUE(StartAndCatchUp());
   v1::ListChangesRequest request;
   request.set_page_size(1000);
   auto first = model_.ListChanges(request);
@@ -138,8 +141,7 @@ TEST_F(ReadModelTest, PagesFitAClientsDefaultMessageLimit) {
 
 TEST_F(ReadModelTest, PageTokensAreBoundToTheirFilters) {
   for (int i = 0; i < 3; ++i) Register("MO", true);
-  model_.Start();
-  ASSERT_TRUE(model_.WaitFor(store_->LastPosition(), absl::Now() + absl::Seconds(5)));
+  ASSERT_TRUE(StartAndCatchUp());
   v1::ListChangesRequest request;
   request.set_page_size(1);
   auto first = model_.ListChanges(request);
@@ -164,8 +166,7 @@ TEST_F(ReadModelTest, PageTokensAreBoundToTheirFilters) {
 // client asking for everything at once still reads every item.
 TEST_F(ReadModelTest, APageSizeAboveTheMaximumIsLoweredToIt) {
   for (int i = 0; i < 1001; ++i) Register("MO", false);
-  model_.Start();
-  ASSERT_TRUE(model_.WaitFor(store_->LastPosition(), absl::Now() + absl::Seconds(5)));
+  ASSERT_TRUE(StartAndCatchUp());
   v1::ListChangesRequest request;
   request.set_page_size(5000);
   auto first = model_.ListChanges(request);
@@ -188,8 +189,7 @@ TEST_F(ReadModelTest, ListsProposalsByProposerAndState) {
   const std::string p2 = NewUuid();
   Append(*domain::DecideCreateProposal(p2, create, {.actor = "bob", .now = absl::Now(),
                                                      .areas = &areas_}));
-  model_.Start();
-  ASSERT_TRUE(model_.WaitFor(store_->LastPosition(), absl::Now() + absl::Seconds(5)));
+  ASSERT_TRUE(StartAndCatchUp());
   v1::ListProposalsRequest request;
   request.set_proposer("bob");
   auto page = model_.ListProposals(request);
@@ -229,8 +229,7 @@ TEST_F(ReadModelTest, TierFlagsFilterProposalsAndChanges) {
   *registered.mutable_attributes() = programme.attributes();
   const std::string change_id = NewUuid();
   Append(*domain::DecideRegisterChange(change_id, registered, context_));
-  model_.Start();
-  ASSERT_TRUE(model_.WaitFor(store_->LastPosition(), absl::Now() + absl::Seconds(5)));
+  ASSERT_TRUE(StartAndCatchUp());
 
   const auto proposals = [&](const v1::ListProposalsRequest& request) {
     std::vector<std::string> names;
@@ -291,8 +290,7 @@ TEST_F(ReadModelTest, StateAtAnswersOnlyAtTheStreamsHead) {
   bool seen = true;
   // Not applied yet: no answer.
   EXPECT_FALSE(model_.StateAt(stream, 1, "", &change, &seen));
-  model_.Start();
-  ASSERT_TRUE(model_.WaitFor(store_->LastPosition(), absl::Now() + absl::Seconds(5)));
+  ASSERT_TRUE(StartAndCatchUp());
   ASSERT_TRUE(model_.StateAt(stream, 1, "", &change, &seen));
   EXPECT_EQ(change.name(), domain::ChangeName(id));
   EXPECT_EQ(change.version(), 1u);
