@@ -5,12 +5,15 @@
 //
 //   intake_bench [--clients 32] [--client-threads 1] [--proposals 40000]
 //                [--slices 4] [--no-broker] [--no-sync] [--server-processes]
+//                [--floors]
 //
 // Phases: (1) drafts are created through CreateProposal (reported, not the
 // headline); (2) each is read back (GetProposal, reported); (3) every draft
 // is submitted once (SubmitProposal with a request_id and
 // expected_version: load the aggregate, decide, durable append), and (4)
 // the echo server gets the same requests, in alternating slices of 3 and 4.
+// With --floors, each slice also times the same requests against two
+// servers that only wait for a group-committed fdatasync (durable_floor.h).
 // Each client is a channel of its own with one call in flight;
 // completion-queue threads drive them. Every phase reports CPU
 // microseconds per call (process, client threads, dev broker). The last
@@ -48,6 +51,7 @@
 #include "changeledger/metrics/scrape.h"
 #include "changeledger/rpc/process.h"
 #include "changeledger/rpc/server.h"
+#include "durable_floor.h"
 #include "intake_server.h"
 
 namespace changeledger::intake {
@@ -276,6 +280,7 @@ struct StoreStats {
   double writes = 0;         // synced writes (groups)
   double appends = 0;        // appends they carried
   double write_seconds = 0;  // time spent writing them
+  double bytes = 0;          // the write batches' bytes
 };
 
 StoreStats ScrapeStore(int metrics_port) {
@@ -284,6 +289,7 @@ StoreStats ScrapeStore(int metrics_port) {
   stats.writes = samples["changeledger_eventstore_group_commit_appends_count"];
   stats.appends = samples["changeledger_eventstore_group_commit_appends_sum"];
   stats.write_seconds = samples["changeledger_eventstore_write_duration_seconds_sum"];
+  stats.bytes = samples["changeledger_eventstore_appended_bytes_total"];
   return stats;
 }
 
@@ -463,6 +469,13 @@ int Main(int argc, char** argv) {
       "--server-processes", server_processes,
       "diagnostic only: run the intake server and the echo baseline each in a process "
       "of its own, the clients alone in this one (the headline layout is one process)");
+  bool floors = false;
+  app.add_flag("--floors", floors,
+               "diagnostic only: after each echo slice, time the same requests against "
+               "servers that do nothing but wait for a group-committed fdatasync of a "
+               "command's bytes (gRPC's synchronous and asynchronous APIs)")
+      ->excludes("--server-processes")
+      ->excludes("--no-sync");
   // How --server-processes starts the servers (hidden: not for people).
   std::string serve;
   std::string scratch_dir;
@@ -631,6 +644,13 @@ int Main(int argc, char** argv) {
   std::optional<EchoServer> echo;
   std::unique_ptr<devbroker::ChildProcess> echo_child;
   std::string echo_target;
+  // --floors: the durable floors, timed after each echo slice.
+  size_t floor_bytes = 0;
+  std::unique_ptr<durable_floor::GroupSyncedFile> floor_file;
+  std::optional<durable_floor::SyncFloorServer> sync_floor;
+  std::optional<durable_floor::AsyncFloorServer> async_floor;
+  PhaseResult sync_floored;
+  PhaseResult async_floored;
   for (int slice = 0; slice < slices; ++slice) {
     const int begin = static_cast<int>(static_cast<int64_t>(proposals) * slice / slices);
     const int end = static_cast<int>(static_cast<int64_t>(proposals) * (slice + 1) / slices);
@@ -669,6 +689,39 @@ int Main(int argc, char** argv) {
                     : 0);
     submit.Add(submitted);
     echoed.Add(echoed_slice);
+    if (floors) {
+      if (floor_file == nullptr) {
+        // Each wait writes what an append of the first slice wrote.
+        const StoreStats after_first = ScrapeStore(metrics_port);
+        const double appends = after_first.appends - before_submit.appends;
+        floor_bytes =
+            appends > 0
+                ? static_cast<size_t>((after_first.bytes - before_submit.bytes) / appends)
+                : 0;
+        auto opened =
+            durable_floor::GroupSyncedFile::Open(dir + "/floor.bin", floor_bytes);
+        if (!opened.ok()) {
+          std::fprintf(stderr, "floors: %s\n", opened.status().ToString().c_str());
+          return 1;
+        }
+        floor_file = *std::move(opened);
+        sync_floor.emplace(floor_file.get(), sample_response,
+                           rpc::ServerOptions{}.max_idle_threads);
+        async_floor.emplace(
+            floor_file.get(), sample_response,
+            std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
+      }
+      PhaseResult sync_slice =
+          RunPhase(clients, client_threads, begin, end, sync_floor->target(), -1,
+                   broker_pid, submit_spec);
+      PhaseResult async_slice =
+          RunPhase(clients, client_threads, begin, end, async_floor->target(), -1,
+                   broker_pid, submit_spec);
+      std::printf("slice %d floors: sync_per_s=%.0f async_per_s=%.0f\n", slice + 1,
+                  sync_slice.per_second(), async_slice.per_second());
+      sync_floored.Add(sync_slice);
+      async_floored.Add(async_slice);
+    }
   }
   echo.reset();
   echo_child.reset();
@@ -696,12 +749,33 @@ int Main(int argc, char** argv) {
               static_cast<long long>(echoed.calls), static_cast<long long>(echoed.errors),
               echoed.per_second(), echoed.percentile(0.50), echoed.percentile(0.99),
               echoed.CpuLine().c_str());
+  if (floors) {
+    std::printf("floors: bytes_per_wait=%zu\n", floor_bytes);
+    for (const auto& [name, floored] :
+         {std::pair{"floor (synchronous)", &sync_floored},
+          std::pair{"floor (asynchronous)", &async_floored}}) {
+      std::printf(
+          "%s: calls=%lld errors=%lld calls_per_s=%.0f p50_ms=%.2f p99_ms=%.2f "
+          "of_echo=%.2f commands_of_floor=%.2f %s\n",
+          name, static_cast<long long>(floored->calls),
+          static_cast<long long>(floored->errors), floored->per_second(),
+          floored->percentile(0.50), floored->percentile(0.99),
+          echoed.per_second() > 0 ? floored->per_second() / echoed.per_second() : 0,
+          floored->per_second() > 0 ? submit.per_second() / floored->per_second() : 0,
+          floored->CpuLine().c_str());
+    }
+  }
+  sync_floor.reset();
+  async_floor.reset();
+  floor_file.reset();
   if (server) server->Stop(std::chrono::seconds(5));
   server.reset();
   server_child.reset();  // SIGTERM: it stops as the in-process server does
   broker.reset();
   std::filesystem::remove_all(dir);
-  const bool failed = create.errors + get.errors + submit.errors + echoed.errors > 0;
+  const bool failed = create.errors + get.errors + submit.errors + echoed.errors +
+                          sync_floored.errors + async_floored.errors >
+                      0;
   std::printf("RESULT commands_per_s=%.0f echo_per_s=%.0f ratio=%.2f p99_ms=%.2f\n",
               submit.per_second(), echoed.per_second(),
               echoed.per_second() > 0 ? submit.per_second() / echoed.per_second() : 0, p99);
