@@ -5,6 +5,7 @@
 
 #include "changeledger/errors/grpc_status.h"
 #include "changeledger/rpc/answer_size.h"
+#include "changeledger/rpc/page_size.h"
 
 namespace changeledger::bus {
 
@@ -14,8 +15,8 @@ using eventlog::v1::ReadLogRequest;
 using eventlog::v1::ReadLogResponse;
 
 namespace {
-constexpr uint32_t kDefaultPageSize = 256;
-constexpr uint32_t kMaxPageSize = 1000;
+constexpr int32_t kDefaultPageSize = 256;
+constexpr int32_t kMaxPageSize = 1000;
 
 // The events of `page` from the first, as many as fit in the answer size
 // gRPC clients receive by default (at least one): events of up to ~80 KiB
@@ -44,10 +45,9 @@ void LogReaderService::Shutdown() { stopping_.store(true); }
 grpc::Status LogReaderService::ReadLog(grpc::ServerContext* context,
                                        const ReadLogRequest* request,
                                        grpc::ServerWriter<ReadLogResponse>* writer) {
-  // AIP-158: a larger page than the maximum is lowered to it.
-  const size_t page_size = request->page_size() == 0
-                               ? kDefaultPageSize
-                               : std::min<uint32_t>(request->page_size(), kMaxPageSize);
+  // page_size is unsigned here, so never refused as negative.
+  const size_t page_size =
+      *rpc::PageSize(request->page_size(), kDefaultPageSize, kMaxPageSize);
   uint64_t position = std::max<uint64_t>(1, request->from_position());
   while (true) {
     if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
