@@ -24,8 +24,6 @@ constexpr off_t kPreallocationBlock = (off_t{64} << 20) * 11 / 10;
   std::abort();
 }
 
-std::string LoopbackTarget(int port) { return "127.0.0.1:" + std::to_string(port); }
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<GroupSyncedFile>> GroupSyncedFile::Open(
@@ -97,44 +95,6 @@ void GroupSyncedFile::SyncLoop() {
   }
 }
 
-// --- synchronous server --------------------------------------------------------
-
-class SyncFloorServer::Service final : public v1::IntakeService::Service {
- public:
-  Service(GroupSyncedFile* file, v1::Proposal canned)
-      : file_(file), canned_(std::move(canned)) {}
-  grpc::Status SubmitProposal(grpc::ServerContext*,
-                              const v1::SubmitProposalRequest* request,
-                              v1::Proposal* response) override {
-    file_->Wait();
-    *response = canned_;
-    response->set_name(request->name());
-    return grpc::Status::OK;
-  }
-
- private:
-  GroupSyncedFile* const file_;
-  const v1::Proposal canned_;
-};
-
-SyncFloorServer::SyncFloorServer(GroupSyncedFile* file, v1::Proposal canned,
-                                 int max_pollers)
-    : service_(std::make_unique<Service>(file, std::move(canned))) {
-  int port = 0;
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(service_.get());
-  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
-                              max_pollers);
-  server_ = builder.BuildAndStart();
-  if (server_ == nullptr) Die("the synchronous floor server did not start");
-  target_ = LoopbackTarget(port);
-}
-
-SyncFloorServer::~SyncFloorServer() {
-  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-}
-
 // --- asynchronous server -------------------------------------------------------
 
 // One SubmitProposal call: requested, then answered from the syncing
@@ -181,7 +141,7 @@ AsyncFloorServer::AsyncFloorServer(GroupSyncedFile* file, v1::Proposal canned,
   for (int i = 0; i < threads; ++i) queues_.push_back(builder.AddCompletionQueue());
   server_ = builder.BuildAndStart();
   if (server_ == nullptr) Die("the asynchronous floor server did not start");
-  target_ = LoopbackTarget(port);
+  target_ = "127.0.0.1:" + std::to_string(port);
   // Enough requested calls on each queue that a new one never waits for
   // the previous one's request to be renewed.
   constexpr int kRequestedPerQueue = 64;

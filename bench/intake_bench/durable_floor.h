@@ -7,9 +7,10 @@
 // the gap to the echo is intake's own work and how much the durable wait.
 //
 // Two server models: gRPC's synchronous API, as the intake server and the
-// echo use it (the handler blocks until the write is durable), and gRPC's
-// asynchronous completion-queue API (the call is answered by the syncing
-// thread, no server thread waits).
+// echo use it (the echo server itself, its handler blocking until the
+// write is durable: intake_bench.cc), and gRPC's asynchronous
+// completion-queue API (AsyncFloorServer: the call is answered by the
+// syncing thread, no server thread waits).
 #ifndef CHANGELEDGER_BENCH_INTAKE_BENCH_DURABLE_FLOOR_H_
 #define CHANGELEDGER_BENCH_INTAKE_BENCH_DURABLE_FLOOR_H_
 
@@ -61,22 +62,6 @@ class GroupSyncedFile {
   off_t written_ = 0;                         // syncing thread only
   off_t preallocated_ = 0;                    // syncing thread only
   std::thread thread_;
-};
-
-// A synchronous gRPC server on a free loopback port whose handler blocks
-// until its wait on `file` is durable. `max_pollers` as for the echo.
-// Destroy it only once every call has been answered.
-class SyncFloorServer {
- public:
-  SyncFloorServer(GroupSyncedFile* file, v1::Proposal canned, int max_pollers);
-  ~SyncFloorServer();
-  const std::string& target() const { return target_; }
-
- private:
-  class Service;
-  std::unique_ptr<Service> service_;
-  std::unique_ptr<grpc::Server> server_;
-  std::string target_;
 };
 
 // An asynchronous gRPC server on a free loopback port: `threads` threads,

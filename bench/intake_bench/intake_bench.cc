@@ -311,12 +311,16 @@ bool RelayCaughtUp(int metrics_port, double* published, double* appended) {
 }
 
 // The baseline: answers SubmitProposal with a canned Proposal of the real
-// response's size, on a plain grpc::ServerBuilder server.
+// response's size, on a plain grpc::ServerBuilder server. Given a
+// GroupSyncedFile, it answers only once its wait there is durable: the
+// synchronous floor of --floors (durable_floor.h).
 class EchoService final : public v1::IntakeService::Service {
  public:
-  explicit EchoService(v1::Proposal canned) : canned_(std::move(canned)) {}
+  EchoService(v1::Proposal canned, durable_floor::GroupSyncedFile* durable)
+      : canned_(std::move(canned)), durable_(durable) {}
   grpc::Status SubmitProposal(grpc::ServerContext*, const v1::SubmitProposalRequest* request,
                               v1::Proposal* response) override {
+    if (durable_ != nullptr) durable_->Wait();
     *response = canned_;
     response->set_name(request->name());
     return grpc::Status::OK;
@@ -324,12 +328,15 @@ class EchoService final : public v1::IntakeService::Service {
 
  private:
   v1::Proposal canned_;
+  durable_floor::GroupSyncedFile* const durable_;  // null for the echo
 };
 
 // The baseline server on a free loopback port, with the same thread keeping
 // as rpc::Server (ServerOptions::max_idle_threads).
 struct EchoServer {
-  explicit EchoServer(const v1::Proposal& canned) : service(canned) {
+  explicit EchoServer(const v1::Proposal& canned,
+                      durable_floor::GroupSyncedFile* durable = nullptr)
+      : service(canned, durable) {
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
     builder.RegisterService(&service);
@@ -647,7 +654,7 @@ int Main(int argc, char** argv) {
   // --floors: the durable floors, timed after each echo slice.
   size_t floor_bytes = 0;
   std::unique_ptr<durable_floor::GroupSyncedFile> floor_file;
-  std::optional<durable_floor::SyncFloorServer> sync_floor;
+  std::optional<EchoServer> sync_floor;
   std::optional<durable_floor::AsyncFloorServer> async_floor;
   PhaseResult sync_floored;
   PhaseResult async_floored;
@@ -705,15 +712,13 @@ int Main(int argc, char** argv) {
           return 1;
         }
         floor_file = *std::move(opened);
-        sync_floor.emplace(floor_file.get(), sample_response,
-                           rpc::ServerOptions{}.max_idle_threads);
+        sync_floor.emplace(sample_response, floor_file.get());
         async_floor.emplace(
             floor_file.get(), sample_response,
             std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
       }
-      PhaseResult sync_slice =
-          RunPhase(clients, client_threads, begin, end, sync_floor->target(), -1,
-                   broker_pid, submit_spec);
+      PhaseResult sync_slice = RunPhase(clients, client_threads, begin, end,
+                                        sync_floor->target, -1, broker_pid, submit_spec);
       PhaseResult async_slice =
           RunPhase(clients, client_threads, begin, end, async_floor->target(), -1,
                    broker_pid, submit_spec);
